@@ -1,0 +1,70 @@
+"""Errors the product raises, in the domain's words; every layer above translates to these."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """Base of every error a user, analyst or operator is meant to read."""
+
+
+class CalendarError(DomainError, ValueError):
+    """A date, instant or working-day count the calendar cannot work with."""
+
+
+class DiagramError(DomainError):
+    """A BPMN diagram that cannot be loaded; names the file, element and line where known."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | None = None,
+        element_id: str | None = None,
+        element_name: str | None = None,
+        line: int | None = None,
+    ) -> None:
+        self.message = message
+        self.file = file
+        self.element_id = element_id
+        self.element_name = element_name
+        self.line = line
+        super().__init__(self.describe())
+
+    def describe(self) -> str:
+        """One line an analyst can act on: where, then what."""
+        where = []
+        if self.file:
+            where.append(self.file if self.line is None else f"{self.file}:{self.line}")
+        if self.element_id:
+            label = f"element '{self.element_id}'"
+            if self.element_name:
+                label += f" ({self.element_name})"
+            where.append(label)
+        prefix = ", ".join(where)
+        return f"{prefix}: {self.message}" if prefix else self.message
+
+
+class ScriptError(DomainError):
+    """An expression or script in a diagram failed or tried something forbidden."""
+
+    def __init__(self, message: str, *, element_id: str | None = None) -> None:
+        self.message = message
+        self.element_id = element_id
+        where = f"element '{element_id}': " if element_id else ""
+        super().__init__(f"{where}{message}")
+
+
+class NotFound(DomainError):
+    """An unknown case, task, process or message id."""
+
+
+class ConcurrencyConflict(DomainError):
+    """Someone else changed the case first; nothing of this attempt was saved."""
+
+
+class TaskNotReady(DomainError):
+    """The task is no longer open (completed by someone else, or cancelled)."""
+
+
+class InvalidInput(DomainError, ValueError):
+    """Submitted values that the process cannot accept."""
