@@ -1,0 +1,245 @@
+"""Running diagrams: start a case, complete a user task, deliver a message, fire due timers.
+
+One :class:`ProcessRun` wraps one live SpiffWorkflow workflow for the length of one use case.
+Every operation takes the instant it happens at ("now"), runs the engine until only people,
+messages or timers can move it on, and records what it did; :meth:`ProcessRun.snapshot` then
+tells the application what to keep beside the state (open tasks, timers, awaited messages,
+outgoing messages, completed steps) without anyone having to deserialize it again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
+    CycleTimerEventDefinition,
+    TimerEventDefinition,
+)
+from SpiffWorkflow.exceptions import SpiffWorkflowException, WorkflowException
+from SpiffWorkflow.task import Task
+from SpiffWorkflow.util.task import TaskState
+
+from service.domain.calendar import WorkingCalendar
+from service.domain.errors import ScriptError, TaskNotReady
+from service.domain.model import OpenTask, OutgoingMessage, PendingTimer, Snapshot, Step
+from service.domain.outbox import outbox_channel
+from service.domain.time import ALMATY
+
+from .clock import pinned_now
+from .library import Diagram, DiagramLibrary
+from .scripting import build_script_engine
+from .serialization import SERIALIZER_VERSION, WorkflowSerializer
+
+
+def _element_id(task: Task) -> str | None:
+    return getattr(task.task_spec, "bpmn_id", None)
+
+
+def _script_error(exc: Exception) -> ScriptError:
+    """Turn SpiffWorkflow's exception chain into one line naming the element."""
+    task = getattr(exc, "task", None)
+    element = _element_id(task) if task is not None else None
+    cause = getattr(exc, "exception", None) or exc.__cause__
+    detail = f"{type(cause).__name__}: {cause}" if cause is not None else str(exc)
+    return ScriptError(detail, element_id=element)
+
+
+class ProcessRun:
+    """One live workflow inside one use case."""
+
+    def __init__(self, engine: ProcessEngine, diagram: Diagram, workflow: BpmnWorkflow) -> None:
+        self.diagram = diagram
+        self._engine = engine
+        self._workflow = workflow
+        self._steps: list[Step] = []
+        self._outgoing: list[OutgoingMessage] = []
+
+    # --- operations -------------------------------------------------------------------------
+
+    def complete_task(self, task_id: str, data: Mapping[str, Any], now: datetime) -> Step:
+        """Complete the ready user task ``task_id`` with the submitted ``data``."""
+        task = self._ready_user_task(task_id)
+        with self._running(now):
+            task.data.update(data)
+            task.run()
+            step = self._record(task)
+            self._workflow.do_engine_steps(did_complete_task=self._record)
+        return step
+
+    def deliver_message(self, name: str, payload: Mapping[str, Any], now: datetime) -> bool:
+        """Hand a message to the event waiting for it; False if nothing in this case waits for it."""
+        waiting = self._waiting_for(name)
+        if waiting is None:
+            return False
+        event = BpmnEvent(waiting.task_spec.event_definition, dict(payload))
+        with self._running(now):
+            self._workflow.send_event(event)
+            self._workflow.do_engine_steps(did_complete_task=self._record)
+        return True
+
+    def fire_timers(self, now: datetime) -> None:
+        """Let every timer due at ``now`` fire and run on from there."""
+        with self._running(now):
+            self._workflow.refresh_timers()
+            self._workflow.do_engine_steps(did_complete_task=self._record)
+
+    def run_engine(self, now: datetime) -> None:
+        """Run automatic steps (used right after a case starts)."""
+        with self._running(now):
+            self._workflow.do_engine_steps(did_complete_task=self._record)
+
+    # --- reading ----------------------------------------------------------------------------
+
+    def snapshot(self) -> Snapshot:
+        """What the case waits for now, and what it did since the run began."""
+        timers_by_task = self._timers_by_task()
+        last = self._workflow.last_task
+        return Snapshot(
+            completed=self._workflow.is_completed(),
+            open_tasks=tuple(self._open_tasks(timers_by_task)),
+            timers=tuple(sorted(timers_by_task.values(), key=lambda t: (t.due_at, t.element_id))),
+            awaited_messages=tuple(sorted(self._awaited_messages())),
+            outgoing=tuple(self._drain_outgoing()),
+            steps=tuple(self._steps),
+            data=dict(self._workflow.data if self._workflow.is_completed() else (last.data if last else {})),
+        )
+
+    def dump(self) -> str:
+        """The workflow state as JSON text (without the spec)."""
+        return self._engine.serializer.dump(self._workflow)
+
+    @property
+    def serializer_version(self) -> str:
+        """The SpiffWorkflow serialization format this state is written in."""
+        return SERIALIZER_VERSION
+
+    # --- internals --------------------------------------------------------------------------
+
+    @contextmanager
+    def _running(self, now: datetime) -> Iterator[None]:
+        try:
+            with pinned_now(now):
+                yield
+        except SpiffWorkflowException as exc:
+            raise _script_error(exc) from exc
+
+    def _ready_user_task(self, task_id: str) -> Task:
+        try:
+            task = self._workflow.get_task_from_id(UUID(task_id))
+        except (ValueError, WorkflowException):
+            task = None
+        if task is None or not task.task_spec.manual:
+            raise TaskNotReady(f"task {task_id} is not a task of this case")
+        if task.state != TaskState.READY:
+            raise TaskNotReady(f"task '{_element_id(task)}' is no longer open ({TaskState.get_name(task.state)})")
+        return task
+
+    def _record(self, task: Task) -> Step | None:
+        element_id = _element_id(task)
+        if element_id is None:
+            return None
+        info = self.diagram.element(element_id)
+        step = Step(
+            element_id=element_id,
+            name=info.name if info else element_id,
+            kind=info.kind if info else type(task.task_spec).__name__,
+            lane=info.lane if info else None,
+            paragraphs=info.paragraphs if info else (),
+        )
+        self._steps.append(step)
+        return step
+
+    def _waiting_tasks(self) -> list[Task]:
+        return list(self._workflow.event_manager.tasks.values())
+
+    def _waiting_for(self, name: str) -> Task | None:
+        for task in self._waiting_tasks():
+            definition = task.task_spec.event_definition
+            if isinstance(definition, MessageEventDefinition) and definition.name == name:
+                return task
+        return None
+
+    def _awaited_messages(self) -> set[str]:
+        return {
+            task.task_spec.event_definition.name
+            for task in self._waiting_tasks()
+            if isinstance(task.task_spec.event_definition, MessageEventDefinition)
+        }
+
+    def _timers_by_task(self) -> dict[UUID, PendingTimer]:
+        timers: dict[UUID, PendingTimer] = {}
+        for task in self._waiting_tasks():
+            definition = task.task_spec.event_definition
+            if not isinstance(definition, TimerEventDefinition) or task.state != TaskState.WAITING:
+                continue
+            value = task._get_internal_data("event_value")
+            if isinstance(definition, CycleTimerEventDefinition) and isinstance(value, dict):
+                value = value.get("next")
+            if not isinstance(value, str):
+                continue
+            # re-created as a plain datetime: the engine's clock subclass must not leak out
+            due = datetime.fromisoformat(TimerEventDefinition.get_datetime(value).isoformat())
+            due = due.astimezone(ALMATY)
+            timers[task.id] = PendingTimer(element_id=_element_id(task) or task.task_spec.name, due_at=due)
+        return timers
+
+    def _open_tasks(self, timers_by_task: Mapping[UUID, PendingTimer]) -> Iterator[OpenTask]:
+        for task in self._workflow.get_tasks(state=TaskState.READY, manual=True):
+            element_id = _element_id(task) or task.task_spec.name
+            info = self.diagram.element(element_id)
+            yield OpenTask(
+                task_id=str(task.id),
+                element_id=element_id,
+                title=info.name if info else element_id,
+                lane=info.lane if info else task.task_spec.lane,
+                due_at=self._due_of(task, timers_by_task),
+                paragraphs=info.paragraphs if info else (),
+            )
+
+    @staticmethod
+    def _due_of(task: Task, timers_by_task: Mapping[UUID, PendingTimer]) -> datetime | None:
+        """A user task is due when the earliest timer on its boundary fires."""
+        parent = task.parent
+        if parent is None or not parent.task_spec.name.endswith(".BoundaryEventSplit"):
+            return None
+        dues = [timers_by_task[c.id].due_at for c in parent.children if c.id in timers_by_task]
+        return min(dues) if dues else None
+
+    def _drain_outgoing(self) -> list[OutgoingMessage]:
+        for event in self._workflow.get_events():
+            name = event.event_definition.name
+            payload = event.payload if isinstance(event.payload, dict) else {"value": event.payload}
+            self._outgoing.append(OutgoingMessage(name=name, channel=outbox_channel(name) or "", payload=payload))
+        drained, self._outgoing = self._outgoing, []
+        return drained
+
+
+class ProcessEngine:
+    """Starts and resumes workflows of the loaded diagrams with the restricted script engine."""
+
+    def __init__(self, library: DiagramLibrary, calendar: WorkingCalendar) -> None:
+        self.library = library
+        self.serializer = WorkflowSerializer()
+        self._script_engine = build_script_engine(calendar)
+
+    def start(self, process_id: str, data: Mapping[str, Any], now: datetime) -> ProcessRun:
+        """A new workflow of the current version of ``process_id``, run up to its first wait."""
+        diagram = self.library.current(process_id)
+        workflow = BpmnWorkflow(diagram.spec, dict(diagram.subprocess_specs), script_engine=self._script_engine)
+        for task in workflow.get_tasks(state=TaskState.READY):
+            task.data.update(data)
+        run = ProcessRun(self, diagram, workflow)
+        run.run_engine(now)
+        return run
+
+    def resume(self, diagram: Diagram, state: str) -> ProcessRun:
+        """The workflow saved as ``state`` on ``diagram``'s version, ready for the next operation."""
+        workflow = self.serializer.restore(state, diagram.spec, dict(diagram.subprocess_specs))
+        workflow.script_engine = self._script_engine
+        return ProcessRun(self, diagram, workflow)

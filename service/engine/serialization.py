@@ -1,0 +1,79 @@
+"""Saving a running workflow without its spec, and restoring it onto a cached spec.
+
+SpiffWorkflow's default JSON carries the whole parsed diagram in every instance (about 12 KB
+of a 20 KB document) and rebuilds spec objects on every load. The spec is already stored once
+per diagram version (content hash) and cached parsed, so the instance state keeps only the
+task tree and data; on load the cached spec objects are handed back to the converter.
+"""
+
+from __future__ import annotations
+
+import json
+from contextvars import ContextVar
+from typing import Any
+from uuid import UUID
+
+from SpiffWorkflow.bpmn import BpmnWorkflow
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
+from SpiffWorkflow.bpmn.serializer.workflow import VERSION, BpmnWorkflowSerializer
+from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+
+#: Stored with each instance; SpiffWorkflow's migrations key off it when its format changes.
+SERIALIZER_VERSION = VERSION
+
+_specs_for_restore: ContextVar[tuple[Any, dict[str, Any]] | None] = ContextVar(
+    "specs_for_restore", default=None
+)
+
+
+class _SpecFreeWorkflowConverter(BpmnWorkflowConverter):
+    """Like SpiffWorkflow's converter, minus the spec on the way out, plus a cached spec on the way in."""
+
+    def to_dict(self, workflow: BpmnWorkflow) -> dict[str, Any]:
+        dct = WorkflowConverter.to_dict(self, workflow)
+        dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
+        dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+        return dct
+
+    def from_dict(self, dct: dict[str, Any]) -> BpmnWorkflow:
+        specs = _specs_for_restore.get()
+        if specs is None:
+            raise RuntimeError("restore a workflow through WorkflowSerializer.restore")
+        spec, subprocess_specs = specs
+        workflow = BpmnWorkflow(spec, subprocess_specs, deserializing=True)
+        return self._restore_into(workflow, dct)
+
+    def _restore_into(self, workflow: BpmnWorkflow, dct: dict[str, Any]) -> BpmnWorkflow:
+        workflow.tasks = self.mapping_from_dict(dct["tasks"], UUID, workflow=workflow)
+        workflow.task_tree = workflow.tasks.get(UUID(dct["root"]))
+        self.set_default_attributes(workflow, dct)
+        self.subprocesses_from_dict(dct["subprocesses"], workflow)
+        workflow.bpmn_events = self.registry.restore(dct.pop("bpmn_events", []))
+        return workflow
+
+
+def _build_serializer() -> BpmnWorkflowSerializer:
+    config = dict(SPIFF_CONFIG)
+    config[BpmnWorkflow] = _SpecFreeWorkflowConverter
+    return BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(config))
+
+
+class WorkflowSerializer:
+    """Turns a workflow into compact JSON text and back, given the diagram's parsed specs."""
+
+    def __init__(self) -> None:
+        self._serializer = _build_serializer()
+
+    def dump(self, workflow: BpmnWorkflow) -> str:
+        """The instance's state as JSON, without the spec."""
+        return str(self._serializer.serialize_json(workflow))
+
+    def restore(self, text: str, spec: Any, subprocess_specs: dict[str, Any]) -> BpmnWorkflow:
+        """Rebuild a workflow from :meth:`dump` output onto already parsed specs."""
+        dct = json.loads(text)
+        self._serializer.migrate(dct)
+        token = _specs_for_restore.set((spec, subprocess_specs))
+        try:
+            return self._serializer.from_dict(dct)
+        finally:
+            _specs_for_restore.reset(token)
