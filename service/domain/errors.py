@@ -68,3 +68,11 @@ class TaskNotReady(DomainError):
 
 class InvalidInput(DomainError, ValueError):
     """Submitted values that the process cannot accept."""
+
+
+class NotPermitted(DomainError):
+    """The user's roles do not include the lane the task belongs to."""
+
+
+class DuplicateCase(DomainError):
+    """A case with this business key already exists for the process."""

@@ -58,3 +58,49 @@ class Snapshot:
     outgoing: tuple[OutgoingMessage, ...] = ()
     steps: tuple[Step, ...] = ()
     data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class TaskSummary:
+    """One row of a task list, read from the task table alone."""
+
+    task_id: str
+    instance_id: int
+    process_id: str
+    business_key: str
+    element_id: str
+    title: str
+    lane: str | None
+    due_at: datetime | None
+    assignee: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class EventRecord:
+    """One entry of the append-only event log."""
+
+    at: datetime
+    actor: str
+    action: str
+    instance_id: int | None = None
+    business_key: str | None = None
+    element_id: str | None = None
+    paragraph: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    """A message waiting in (or delivered from) the outbox."""
+
+    id: int
+    channel: str
+    message_name: str
+    idempotency_key: str
+    business_key: str | None
+    payload: dict[str, Any]
+    attempts: int
+    delivered_at: datetime | None = None
+    delivered_to: str | None = None
+    last_error: str | None = None

@@ -346,6 +346,10 @@ class DiagramLibrary:
         except KeyError:
             raise DiagramError(f"no diagram defines process '{process_id}'") from None
 
+    def has_version(self, digest: str) -> bool:
+        """Whether this version is parsed and cached already."""
+        return digest in self._versions
+
     def version(self, digest: str, source: bytes | None = None, file: str = "<stored>") -> Diagram:
         """The parsed diagram for a stored version, parsing ``source`` once if it is not cached."""
         cached = self._versions.get(digest)

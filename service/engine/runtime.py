@@ -104,7 +104,7 @@ class ProcessRun:
             completed=self._workflow.is_completed(),
             open_tasks=tuple(self._open_tasks(timers_by_task)),
             timers=tuple(sorted(timers_by_task.values(), key=lambda t: (t.due_at, t.element_id))),
-            awaited_messages=tuple(sorted(self._awaited_messages())),
+            awaited_messages=self.awaited_messages(),
             outgoing=tuple(self._drain_outgoing()),
             steps=tuple(self._steps),
             data=dict(self._workflow.data if self._workflow.is_completed() else (last.data if last else {})),
@@ -165,12 +165,13 @@ class ProcessRun:
                 return task
         return None
 
-    def _awaited_messages(self) -> set[str]:
-        return {
+    def awaited_messages(self) -> tuple[str, ...]:
+        """Names of the messages this case's catch events are ready for."""
+        return tuple(sorted({
             task.task_spec.event_definition.name
             for task in self._waiting_tasks()
             if isinstance(task.task_spec.event_definition, MessageEventDefinition)
-        }
+        }))
 
     def _timers_by_task(self) -> dict[UUID, PendingTimer]:
         timers: dict[UUID, PendingTimer] = {}

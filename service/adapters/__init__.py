@@ -1,0 +1,1 @@
+"""Adapters to systems outside the service (portal, SMS gateway, monitoring IS)."""

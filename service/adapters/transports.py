@@ -1,0 +1,95 @@
+"""Outbox transports: how a message physically leaves the service.
+
+We cannot reach egov.kz, the SMS gateway or the monitoring information system from here, so a
+channel is configured with one of:
+
+* ``https://…`` / ``http://…`` — POST the message as JSON with an ``Idempotency-Key`` header;
+  a 2xx answer counts as delivered, anything else is retried with backoff;
+* ``spool:/path/to/dir`` — write one JSON file per message (named by its idempotency key,
+  written atomically) for an integration bus or an operator to pick up;
+* nothing — the channel is *held*: messages stay in the outbox, undelivered, until one is set.
+
+No transport pretends: "delivered" always means the other side (or the spool) has the message.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+import urllib.error
+import urllib.request
+from collections.abc import Mapping
+from pathlib import Path
+
+from service.application.outbox import DeliveryFailed, OutboxTransport
+from service.domain.model import OutboxItem
+
+
+def _document(item: OutboxItem) -> dict[str, object]:
+    return {
+        "channel": item.channel, "message": item.message_name, "idempotency_key": item.idempotency_key,
+        "business_key": item.business_key, "payload": item.payload,
+    }
+
+
+class SpoolTransport:
+    """Writes each message as a JSON file into a directory."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+
+    def send(self, item: OutboxItem) -> str:
+        """Write the message file (idempotent: the same key overwrites the same file)."""
+        self.directory.mkdir(parents=True, exist_ok=True)
+        name = re.sub(r"[^A-Za-z0-9_.-]", "_", item.idempotency_key) + ".json"
+        target = self.directory / name
+        try:
+            fd, tmp = tempfile.mkstemp(dir=self.directory, suffix=".part")
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                json.dump(_document(item), handle, ensure_ascii=False, indent=2, default=str)
+            os.replace(tmp, target)
+        except OSError as exc:
+            raise DeliveryFailed(f"cannot write {target}: {exc}") from exc
+        return f"spool:{target}"
+
+
+class HttpTransport:
+    """POSTs each message as JSON to an endpoint, with an Idempotency-Key header."""
+
+    def __init__(self, url: str, timeout: float = 10.0) -> None:
+        self.url = url
+        self.timeout = timeout
+
+    def send(self, item: OutboxItem) -> str:
+        """Deliver over HTTP; any non-2xx answer or network error is a failed attempt."""
+        body = json.dumps(_document(item), ensure_ascii=False, default=str).encode("utf-8")
+        request = urllib.request.Request(
+            self.url, data=body, method="POST",
+            headers={"Content-Type": "application/json; charset=utf-8", "Idempotency-Key": item.idempotency_key},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
+                status = response.status
+        except urllib.error.HTTPError as exc:
+            raise DeliveryFailed(f"{self.url} answered {exc.code}") from exc
+        except (urllib.error.URLError, OSError) as exc:
+            raise DeliveryFailed(f"{self.url} unreachable: {exc}") from exc
+        if not 200 <= status < 300:
+            raise DeliveryFailed(f"{self.url} answered {status}")
+        return self.url
+
+
+def build_transport(target: str) -> OutboxTransport:
+    """A transport from its setting (``spool:DIR`` or an http(s) URL)."""
+    if target.startswith("spool:"):
+        return SpoolTransport(Path(target.removeprefix("spool:")))
+    if target.startswith(("http://", "https://")):
+        return HttpTransport(target)
+    raise ValueError(f"outbox target '{target}' is neither spool:DIR nor an http(s) URL")
+
+
+def build_transports(targets: Mapping[str, str]) -> dict[str, OutboxTransport]:
+    """Transports for every channel that has a target; channels left empty are held."""
+    return {channel: build_transport(target) for channel, target in targets.items() if target}

@@ -1,0 +1,164 @@
+"""Use cases on one case: start it, complete a task, deliver a message, claim and release tasks."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from sqlalchemy.exc import IntegrityError
+
+from service.domain.errors import ConcurrencyConflict, DuplicateCase, NotPermitted, TaskNotReady
+from service.domain.model import EventRecord
+from service.engine.runtime import ProcessEngine
+from service.persistence.repositories import StoredInstance
+from service.persistence.uow import UnitOfWork
+
+from ._running import CaseRef, drain_inbox, load_case, resume, save_run, store_diagram
+
+
+def _check_business_key(business_key: str) -> str:
+    key = business_key.strip()
+    if not key or len(key) > 120:
+        raise ValueError("a business key (e.g. the application number) must be 1–120 characters")
+    return key
+
+
+def start_case(
+    uow: UnitOfWork, engine: ProcessEngine, *, process_id: str, business_key: str,
+    data: Mapping[str, Any], actor: str, now: datetime,
+) -> CaseRef:
+    """Start a new case of ``process_id`` keyed by ``business_key`` (e.g. the application number)."""
+    business_key = _check_business_key(business_key)
+    if uow.instances.id_for_key(process_id, business_key) is not None:
+        raise DuplicateCase(f"a case of '{process_id}' with key '{business_key}' already exists")
+    diagram = engine.library.current(process_id)
+    store_diagram(uow, diagram, now)
+    run = engine.start(process_id, data, now)
+    try:
+        instance_id = uow.instances.add(
+            process_id=process_id, business_key=business_key, diagram_hash=diagram.content_hash,
+            state="{}", serializer_version=run.serializer_version, status="running", now=now,
+        )
+    except IntegrityError:
+        raise DuplicateCase(f"a case of '{process_id}' with key '{business_key}' already exists") from None
+    stored = StoredInstance(instance_id, process_id, business_key, diagram.content_hash, "running", "{}",
+                            run.serializer_version, 1)
+    events = [EventRecord(at=now, actor=actor, action="case_started", instance_id=instance_id,
+                          business_key=business_key, details={"process": process_id,
+                                                              "diagram": diagram.content_hash[:12]})]
+    events += drain_inbox(uow, run, instance_id, business_key, actor, now)
+    ref = save_run(uow, run, stored, actor=actor, now=now, events=events)
+    uow.commit()
+    return ref
+
+
+def complete_task(
+    uow: UnitOfWork, engine: ProcessEngine, *, task_id: str, data: Mapping[str, Any], actor: str,
+    now: datetime, actor_roles: Collection[str] | None = None, expected_version: int | None = None,
+) -> CaseRef:
+    """Complete an open user task with submitted data; exactly one of two racing submissions wins."""
+    task = uow.tasks.get(task_id)
+    if task is None:
+        raise TaskNotReady("this task is no longer open: someone else completed it, or it was cancelled")
+    if actor_roles is not None and task.lane not in actor_roles:
+        raise NotPermitted(f"task '{task.title}' belongs to the role '{task.lane}'")
+    if task.assignee is not None and task.assignee != actor:
+        raise NotPermitted(f"task '{task.title}' is claimed by {task.assignee}")
+    stored = load_case(uow, task.instance_id)
+    if expected_version is not None and stored.version != expected_version:
+        raise ConcurrencyConflict(
+            f"case {stored.business_key} changed since the form was opened; reload it and try again"
+        )
+    run = resume(uow, engine, stored)
+    step = run.complete_task(task_id, data, now)
+    events = [EventRecord(
+        at=now, actor=actor, action="task_completed", instance_id=stored.id, business_key=stored.business_key,
+        element_id=step.element_id, paragraph=",".join(step.paragraphs) or None,
+        details={"task": step.name, "fields": sorted(data)},
+    )]
+    events += drain_inbox(uow, run, stored.id, stored.business_key, actor, now)
+    ref = save_run(uow, run, stored, actor=actor, now=now, events=events)
+    uow.commit()
+    return ref
+
+
+@dataclass(frozen=True)
+class MessageReceipt:
+    """What happened to an incoming message."""
+
+    outcome: Literal["delivered", "started", "kept", "duplicate"]
+    instance_id: int | None
+
+
+def deliver_message(
+    uow: UnitOfWork, engine: ProcessEngine, *, name: str, business_key: str, payload: Mapping[str, Any],
+    now: datetime, actor: str = "system", idempotency_key: str | None = None,
+) -> MessageReceipt:
+    """Deliver a message to the case waiting for it, start a case it starts, or keep it in the inbox."""
+    business_key = _check_business_key(business_key)
+    if idempotency_key and uow.inbox.seen(idempotency_key):
+        return MessageReceipt("duplicate", None)
+    inbox_id = uow.inbox.add(name, business_key, dict(payload), idempotency_key, now)
+    received = EventRecord(at=now, actor=actor, action="message_received", business_key=business_key,
+                           details={"message": name})
+    instance_id = uow.awaited.instance_waiting(name, business_key)
+    if instance_id is not None:
+        stored = load_case(uow, instance_id)
+        return _deliver_into(uow, engine, stored, inbox_id, name, payload, now, actor, received)
+    starter = engine.library.process_starting_with(name)
+    if starter is not None:
+        uow.events.append([received])
+        ref = start_case(uow, engine, process_id=starter.process_id, business_key=business_key,
+                         data={}, actor=actor, now=now)
+        return MessageReceipt("started", ref.instance_id)
+    kept = EventRecord(at=now, actor=actor, action="message_kept", business_key=business_key,
+                       details={"message": name, "inbox_id": inbox_id})
+    uow.events.append([received, kept])
+    uow.commit()
+    return MessageReceipt("kept", None)
+
+
+def _deliver_into(
+    uow: UnitOfWork, engine: ProcessEngine, stored: StoredInstance, inbox_id: int, name: str,
+    payload: Mapping[str, Any], now: datetime, actor: str, received: EventRecord,
+) -> MessageReceipt:
+    run = resume(uow, engine, stored)
+    if not run.deliver_message(name, payload, now):  # projection was stale: keep it, lose nothing
+        uow.events.append([received])
+        uow.commit()
+        return MessageReceipt("kept", None)
+    uow.inbox.mark_delivered(inbox_id, stored.id, now)
+    delivered = EventRecord(at=now, actor=actor, action="message_delivered", instance_id=stored.id,
+                            business_key=stored.business_key, details={"message": name})
+    events = [received, delivered] + drain_inbox(uow, run, stored.id, stored.business_key, actor, now)
+    save_run(uow, run, stored, actor=actor, now=now, events=events)
+    uow.commit()
+    return MessageReceipt("delivered", stored.id)
+
+
+def claim_task(uow: UnitOfWork, *, task_id: str, user: str, user_roles: Collection[str], now: datetime) -> None:
+    """Take an open task of one's role so colleagues see it is being worked on."""
+    task = uow.tasks.get(task_id)
+    if task is None:
+        raise TaskNotReady("this task is no longer open")
+    if task.lane not in user_roles:
+        raise NotPermitted(f"task '{task.title}' belongs to the role '{task.lane}'")
+    if not uow.tasks.claim(task_id, user):
+        raise ConcurrencyConflict(f"task '{task.title}' was claimed by someone else first")
+    uow.events.append([EventRecord(at=now, actor=user, action="task_claimed", instance_id=task.instance_id,
+                                   business_key=task.business_key, element_id=task.element_id)])
+    uow.commit()
+
+
+def release_task(uow: UnitOfWork, *, task_id: str, user: str, now: datetime) -> None:
+    """Give a claimed task back to the role's queue."""
+    task = uow.tasks.get(task_id)
+    if task is None:
+        raise TaskNotReady("this task is no longer open")
+    if not uow.tasks.release(task_id, user):
+        raise NotPermitted(f"task '{task.title}' is not claimed by {user}")
+    uow.events.append([EventRecord(at=now, actor=user, action="task_released", instance_id=task.instance_id,
+                                   business_key=task.business_key, element_id=task.element_id)])
+    uow.commit()

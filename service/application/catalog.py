@@ -1,0 +1,43 @@
+"""Checking that diagrams and forms fit together: every user task has a form, every form a task."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError
+
+from service.engine.library import Diagram
+
+FORM_SUFFIX = ".schema.json"
+
+
+def form_path(forms_dir: Path, process_id: str, task_id: str) -> Path:
+    """Where the form of a user task lives, by convention."""
+    return forms_dir / process_id / f"{task_id}{FORM_SUFFIX}"
+
+
+def check_forms(diagrams: list[Diagram], forms_dir: Path) -> list[str]:
+    """Problems with forms, one readable line each (empty when all is well)."""
+    problems: list[str] = []
+    user_tasks = {
+        (d.process_id, e.element_id): d for d in diagrams for e in d.elements.values() if e.kind == "userTask"
+    }
+    for (process_id, task_id), diagram in sorted(user_tasks.items()):
+        path = form_path(forms_dir, process_id, task_id)
+        if not path.is_file():
+            problems.append(f"{diagram.file}: user task '{task_id}' has no form (expected {path})")
+    for path in sorted(forms_dir.glob(f"*/*{FORM_SUFFIX}")) if forms_dir.is_dir() else []:
+        key = (path.parent.name, path.name.removesuffix(FORM_SUFFIX))
+        if key not in user_tasks:
+            problems.append(f"{path}: no user task '{key[1]}' in a process '{key[0]}'")
+            continue
+        try:
+            schema = json.loads(path.read_text(encoding="utf-8"))
+            Draft202012Validator.check_schema(schema)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            problems.append(f"{path}: not valid JSON ({exc})")
+        except SchemaError as exc:
+            problems.append(f"{path}: not a valid JSON Schema ({exc.message})")
+    return problems

@@ -1,0 +1,73 @@
+"""Delivering the outbox to outside systems: at least once, with an idempotency key, with backoff."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from service.domain.model import EventRecord, OutboxItem
+from service.persistence.uow import UnitOfWork
+
+#: First retry delay; each further failure doubles it, up to :data:`MAX_RETRY_DELAY`.
+FIRST_RETRY_DELAY = timedelta(seconds=30)
+MAX_RETRY_DELAY = timedelta(hours=1)
+
+
+class DeliveryFailed(Exception):
+    """The outside system did not take the message; it will be tried again."""
+
+
+class OutboxTransport(Protocol):
+    """Hands one message to an outside system; the system dedupes by ``item.idempotency_key``."""
+
+    def send(self, item: OutboxItem) -> str:
+        """Deliver and return where it went; raise :class:`DeliveryFailed` if it did not."""
+        ...
+
+
+@dataclass
+class OutboxRun:
+    """What one pass over the outbox did."""
+
+    delivered: list[int] = field(default_factory=list)
+    failed: dict[int, str] = field(default_factory=dict)
+    held: list[int] = field(default_factory=list)
+
+
+def retry_delay(attempts: int, first: timedelta = FIRST_RETRY_DELAY) -> timedelta:
+    """Exponential backoff after ``attempts`` failed tries."""
+    return min(first * (2 ** max(0, attempts)), MAX_RETRY_DELAY)
+
+
+def deliver_outbox(
+    uow_factory: Callable[[], UnitOfWork], transports: Mapping[str, OutboxTransport], *, now: datetime,
+    batch: int = 50, actor: str = "system:outbox",
+) -> OutboxRun:
+    """Send due outbox messages through their channel's transport; channels without one are held."""
+    result = OutboxRun()
+    with uow_factory() as uow:
+        records: list[EventRecord] = []
+        for item in uow.outbox.claim_due(now, batch):
+            transport = transports.get(item.channel)
+            if transport is None:
+                uow.outbox.mark_failed(item.id, f"no transport configured for channel '{item.channel}'",
+                                       now + MAX_RETRY_DELAY)
+                result.held.append(item.id)
+                continue
+            try:
+                target = transport.send(item)
+            except DeliveryFailed as exc:
+                uow.outbox.mark_failed(item.id, str(exc), now + retry_delay(item.attempts))
+                result.failed[item.id] = str(exc)
+                continue
+            uow.outbox.mark_delivered(item.id, target, now)
+            result.delivered.append(item.id)
+            records.append(EventRecord(at=now, actor=actor, action="outbox_delivered",
+                                       business_key=item.business_key,
+                                       details={"message": item.message_name, "to": target,
+                                                "idempotency_key": item.idempotency_key}))
+        uow.events.append(records)
+        uow.commit()
+    return result

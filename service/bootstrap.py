@@ -1,0 +1,85 @@
+"""The one place that builds concrete parts from settings: database, calendar, diagrams, engine."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from service.adapters.transports import build_transports
+from service.application.outbox import OutboxTransport
+from service.config import Settings
+from service.domain.calendar import CalendarOverrides, WorkingCalendar, WorkingHours
+from service.domain.errors import DomainError
+from service.domain.time import ALMATY
+from service.engine.library import DiagramLibrary
+from service.engine.runtime import ProcessEngine
+from service.persistence import migrate
+from service.persistence.database import Database
+from service.persistence.uow import UnitOfWork
+
+
+class SchemaOutOfDate(DomainError):
+    """The database is not at the schema this code needs."""
+
+
+@dataclass
+class Services:
+    """Everything a use case needs, built once per process."""
+
+    settings: Settings
+    database: Database
+    calendar: WorkingCalendar
+    engine: ProcessEngine
+    transports: dict[str, OutboxTransport]
+
+    def uow(self, write: bool = True) -> UnitOfWork:
+        """A new unit of work (one transaction)."""
+        return UnitOfWork(self.database, write=write)
+
+    def write_uow(self) -> UnitOfWork:
+        """A new writing unit of work (for functions that take a factory)."""
+        return UnitOfWork(self.database, write=True)
+
+    @staticmethod
+    def now() -> datetime:
+        """The current instant in Asia/Almaty."""
+        return datetime.now(ALMATY)
+
+
+def build_calendar(settings: Settings) -> WorkingCalendar:
+    """The working-day calendar with the configured hours and the operator's overrides."""
+    return WorkingCalendar(
+        hours=WorkingHours.parse(settings.working_hours),
+        overrides=CalendarOverrides.load(settings.calendar_overrides),
+    )
+
+
+def build_services(settings: Settings, library: DiagramLibrary | None = None) -> Services:
+    """Wire the product: diagrams from ``settings.processes_dir`` unless a library is given."""
+    calendar = build_calendar(settings)
+    if library is None:
+        library = (
+            DiagramLibrary.from_directory(settings.processes_dir)
+            if settings.processes_dir.is_dir() else DiagramLibrary()
+        )
+    return Services(
+        settings=settings,
+        database=Database(settings.database_url),
+        calendar=calendar,
+        engine=ProcessEngine(library, calendar),
+        transports=build_transports(settings.outbox_targets),
+    )
+
+
+def prepare_database(services: Services) -> None:
+    """Create the embedded database on first run; refuse to run on an out-of-date schema."""
+    database = services.database
+    current = migrate.current_revision(database)
+    if current is None and database.dialect == "sqlite":
+        migrate.upgrade(database)
+        return
+    if current != migrate.head_revision():
+        raise SchemaOutOfDate(
+            f"the database is at schema {current or 'none'}, this code needs {migrate.head_revision()}: "
+            "run 'homeschool db upgrade'"
+        )

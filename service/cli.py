@@ -1,0 +1,244 @@
+"""The ``homeschool`` command: database, validation, worker, timers, outbox, calendar."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+import time
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from typing import Any, NoReturn
+
+import click
+
+from service import bootstrap
+from service.application.catalog import check_forms
+from service.application.inbox import deliver_kept_messages
+from service.application.outbox import deliver_outbox
+from service.application.timers import fire_due_timers
+from service.config import SETTINGS, Settings
+from service.domain.errors import DomainError
+from service.domain.time import format_instant, parse_instant
+from service.engine.library import DiagramLibrary
+from service.persistence import migrate
+
+log = logging.getLogger("homeschool")
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    """Print one line to stderr and exit (2: bad input, 1: the work itself failed)."""
+    click.echo(f"homeschool: error: {message}", err=True)
+    sys.exit(code)
+
+
+def _settings() -> Settings:
+    try:
+        return Settings.from_env()
+    except ValueError as exc:
+        fail(str(exc))
+
+
+def _services(prepare: bool = True) -> bootstrap.Services:
+    try:
+        services = bootstrap.build_services(_settings())
+        if prepare:
+            bootstrap.prepare_database(services)
+    except DomainError as exc:
+        fail(str(exc), code=1)
+    return services
+
+
+@click.group()
+@click.option("-v", "--verbose", is_flag=True, help="Log every step.")
+def main(verbose: bool) -> None:
+    """Orchestration of the state service 'individual free home schooling' (BPMN processes)."""
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, format="%(asctime)s %(message)s")
+
+
+@main.command("config")
+def show_config() -> None:
+    """Print every setting, its effective value, and its environment variable."""
+    settings = _settings()
+    for name, value in settings.describe():
+        click.echo(f"{name:24} {value}")
+    click.echo("\nEnvironment variables:")
+    for item in SETTINGS:
+        click.echo(f"  {item.variable:34} default {item.default}\n  {'':34} {item.meaning}")
+
+
+@main.group()
+def db() -> None:
+    """Create or upgrade the database schema."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Create the database if needed and apply every migration."""
+    services = _services(prepare=False)
+    migrate.upgrade(services.database)
+    click.echo(f"database at schema {migrate.current_revision(services.database)} ({services.database.dialect})")
+
+
+@db.command("current")
+def db_current() -> None:
+    """Print the schema revision the database is at."""
+    services = _services(prepare=False)
+    click.echo(migrate.current_revision(services.database) or "none (run 'homeschool db upgrade')")
+
+
+@main.command()
+def validate() -> None:
+    """Validate every diagram (XSD, structure, scripts) and every form; exit 1 on any problem."""
+    settings = _settings()
+    try:
+        library = DiagramLibrary.from_directory(settings.processes_dir)
+    except DomainError as exc:
+        for line in str(exc).splitlines():
+            click.echo(f"ERROR {line}", err=True)
+        sys.exit(1)
+    diagrams = library.diagrams()
+    problems = check_forms(diagrams, settings.forms_dir)
+    for problem in problems:
+        click.echo(f"ERROR {problem}", err=True)
+    for diagram in diagrams:
+        tasks = sum(1 for e in diagram.elements.values() if e.kind == "userTask")
+        click.echo(f"ok    {diagram.file}: process '{diagram.process_id}', {tasks} user tasks")
+    if not diagrams:
+        click.echo(f"no diagrams in {settings.processes_dir}")
+    sys.exit(1 if problems else 0)
+
+
+@main.group()
+def timers() -> None:
+    """Timer operations."""
+
+
+@timers.command("fire")
+@click.option("--now", "now_text", required=True, help="Fire as of this instant, e.g. 2026-03-27T18:31+05:00.")
+def timers_fire(now_text: str) -> None:
+    """Fire every timer due by --now (one sweep; for replaying a day, and for tests)."""
+    try:
+        now = parse_instant(now_text)
+    except DomainError as exc:
+        fail(str(exc))
+    services = _services()
+    sweep = fire_due_timers(services.write_uow, services.engine, now=now,
+                            retry_delay=_seconds(services.settings.timer_retry_seconds))
+    click.echo(f"fired timers of {len(sweep.fired)} case(s) as of {format_instant(now)}")
+    for instance_id, error in sweep.failed.items():
+        click.echo(f"FAILED case {instance_id}: {error}", err=True)
+    sys.exit(1 if sweep.failed else 0)
+
+
+@main.group()
+def outbox() -> None:
+    """Outbox operations."""
+
+
+@outbox.command("deliver")
+def outbox_deliver() -> None:
+    """Deliver due outbox messages once."""
+    services = _services()
+    result = deliver_outbox(services.write_uow, services.transports, now=services.now())
+    click.echo(f"delivered {len(result.delivered)}, failed {len(result.failed)}, held {len(result.held)}")
+
+
+@outbox.command("list")
+@click.option("--pending", is_flag=True, help="Only undelivered messages.")
+def outbox_list(pending: bool) -> None:
+    """List the newest outbox messages."""
+    services = _services()
+    with services.uow(write=False) as uow:
+        items = uow.outbox.listing(pending_only=pending)
+    for item in items:
+        state = f"delivered to {item.delivered_to}" if item.delivered_at else f"pending ({item.last_error or 'new'})"
+        click.echo(f"{item.id:6} {item.channel:15} {item.message_name:35} {item.business_key or '-':15} {state}")
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="One pass, then exit.")
+@click.option("--poll", type=float, default=None, help="Seconds between idle passes (default: the setting).")
+def worker(once: bool, poll: float | None) -> None:
+    """Fire due timers, deliver kept inbox messages and the outbox, until stopped (SIGTERM/Ctrl-C)."""
+    services = _services()
+    interval = poll if poll is not None else services.settings.worker_poll_seconds
+    stopping = False
+
+    def stop(signum: int, _frame: Any) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    log.info("worker started: %s, poll every %.2fs", services.database.dialect, interval)
+    while not stopping:
+        busy = _work_once(services)
+        if once:
+            break
+        if not busy:
+            time.sleep(interval)
+    log.info("worker stopped")
+
+
+def _work_once(services: bootstrap.Services) -> bool:
+    """One pass of the worker; True if anything happened."""
+    now = services.now()
+    sweep = fire_due_timers(services.write_uow, services.engine, now=now, limit=200,
+                            retry_delay=_seconds(services.settings.timer_retry_seconds))
+    moved = deliver_kept_messages(services.write_uow, services.engine, now=now)
+    sent = deliver_outbox(services.write_uow, services.transports, now=now)
+    for instance_id, error in sweep.failed.items():
+        log.error("timer of case %s failed: %s", instance_id, error)
+    if sweep.fired or moved or sent.delivered or sent.failed:
+        log.info("timers fired: %d, inbox delivered: %d, outbox delivered: %d failed: %d",
+                 len(sweep.fired), moved, len(sent.delivered), len(sent.failed))
+    return bool(sweep.fired or moved or sent.delivered)
+
+
+def _seconds(value: float) -> timedelta:
+    return timedelta(seconds=value)
+
+
+@main.group()
+def calendar() -> None:
+    """The working-day calendar."""
+
+
+@calendar.command("deadline")
+@click.option("--from", "start_text", required=True, help="When it was received, e.g. 2026-03-20T17:00+05:00.")
+@click.option("--working-days", "days_text", required=True, help="How many working days (a whole number ≥ 1).")
+def calendar_deadline(start_text: str, days_text: str) -> None:
+    """Print the deadline (end of working hours of the N-th working day) as ISO 8601."""
+    _calendar_call(lambda cal: format_instant(cal.working_deadline(parse_instant(start_text), _whole(days_text))))
+
+
+@calendar.command("is-working-day")
+@click.argument("day")
+def calendar_is_working_day(day: str) -> None:
+    """Print 'yes' or 'no' for a date (YYYY-MM-DD)."""
+    _calendar_call(lambda cal: "yes" if cal.is_working_day(_date(day)) else "no")
+
+
+def _calendar_call(compute: Callable[[Any], str]) -> None:
+    try:
+        click.echo(compute(bootstrap.build_calendar(_settings())))
+    except (DomainError, ValueError) as exc:
+        fail(str(exc))
+
+
+def _whole(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise ValueError(f"--working-days must be a whole number, got '{text}'") from None
+    if value < 1:
+        raise ValueError(f"--working-days must be at least 1, got {value}")
+    return value
+
+
+def _date(text: str) -> date:
+    try:
+        return datetime.strptime(text, "%Y-%m-%d").date()
+    except ValueError:
+        raise ValueError(f"'{text}' is not a date like 2026-03-20") from None

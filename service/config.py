@@ -1,0 +1,117 @@
+"""Settings: every one has a default, an environment variable, and a line in the README.
+
+Read once at start-up from the environment (``Settings.from_env``); nothing else in the
+product reads ``os.environ``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+from service.domain.outbox import OUTBOX_CHANNELS
+
+_PREFIX = "HOMESCHOOL_"
+
+
+@dataclass(frozen=True)
+class Setting:
+    """Documentation of one setting: its variable, default and meaning."""
+
+    variable: str
+    default: str
+    meaning: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("DATABASE_URL", "sqlite:///<instance dir>/homeschool.sqlite3",
+            "SQLAlchemy URL; PostgreSQL e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test"),
+    Setting("HOMESCHOOL_INSTANCE_DIR", "./instance", "Folder for the embedded database and spooled outbox files"),
+    Setting("HOMESCHOOL_PROCESSES_DIR", "./processes", "BPMN diagrams loaded at start-up"),
+    Setting("HOMESCHOOL_FORMS_DIR", "./forms", "JSON Schema forms, forms/<process_id>/<task_id>.schema.json"),
+    Setting("HOMESCHOOL_CALENDAR_OVERRIDES", "./config/calendar-overrides.toml",
+            "Operator-edited extra days off / extra working days (read at start-up)"),
+    Setting("HOMESCHOOL_WORKING_HOURS", "09:00-18:30",
+            "Provider's working hours (Appendix 1, a setting); after closing a submission counts from the next working day"),
+    Setting("HOMESCHOOL_WORKER_POLL_SECONDS", "0.5", "How often an idle worker looks for due timers, inbox and outbox"),
+    Setting("HOMESCHOOL_TIMER_RETRY_SECONDS", "300", "Delay before retrying a timer whose case failed to run"),
+    Setting("HOMESCHOOL_OUTBOX_RETRY_SECONDS", "30", "First outbox retry delay (doubles per failure, at most 1 hour)"),
+    *(
+        Setting(f"HOMESCHOOL_OUTBOX_{channel.upper()}", f"spool:<instance dir>/outbox/{channel}",
+                f"Where messages for {meaning} go: spool:DIR, an http(s) URL, or empty to hold them")
+        for channel, meaning in OUTBOX_CHANNELS.items()
+    ),
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The product's configuration, resolved."""
+
+    database_url: str
+    instance_dir: Path
+    processes_dir: Path
+    forms_dir: Path
+    calendar_overrides: Path
+    working_hours: str = "09:00-18:30"
+    worker_poll_seconds: float = 0.5
+    timer_retry_seconds: float = 300.0
+    outbox_retry_seconds: float = 30.0
+    outbox_targets: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, base: Path | None = None) -> Settings:
+        """Resolve every setting from ``environ`` (default: the process environment)."""
+        env = os.environ if environ is None else environ
+        root = base or Path.cwd()
+
+        def path(name: str, default: str) -> Path:
+            value = Path(env.get(_PREFIX + name) or default)
+            return value if value.is_absolute() else root / value
+
+        instance = path("INSTANCE_DIR", "instance")
+        url = env.get("DATABASE_URL") or f"sqlite:///{instance / 'homeschool.sqlite3'}"
+        if url.startswith("postgresql://"):  # plain URLs mean the psycopg 3 driver we ship
+            url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+        targets = {
+            channel: env.get(f"{_PREFIX}OUTBOX_{channel.upper()}", f"spool:{instance / 'outbox' / channel}")
+            for channel in OUTBOX_CHANNELS
+        }
+        return cls(
+            database_url=url,
+            instance_dir=instance,
+            processes_dir=path("PROCESSES_DIR", "processes"),
+            forms_dir=path("FORMS_DIR", "forms"),
+            calendar_overrides=path("CALENDAR_OVERRIDES", "config/calendar-overrides.toml"),
+            working_hours=env.get(_PREFIX + "WORKING_HOURS", "09:00-18:30"),
+            worker_poll_seconds=_number(env, "WORKER_POLL_SECONDS", 0.5),
+            timer_retry_seconds=_number(env, "TIMER_RETRY_SECONDS", 300.0),
+            outbox_retry_seconds=_number(env, "OUTBOX_RETRY_SECONDS", 30.0),
+            outbox_targets=targets,
+        )
+
+    def describe(self) -> list[tuple[str, str]]:
+        """(name, value) pairs for ``homeschool config``; the database password is hidden."""
+        pairs = []
+        for item in fields(self):
+            value = getattr(self, item.name)
+            if item.name == "database_url" and "@" in str(value) and ":" in str(value).split("@")[0][12:]:
+                head, tail = str(value).split("@", 1)
+                value = head.rsplit(":", 1)[0] + ":***@" + tail
+            pairs.append((item.name, str(dict(value)) if isinstance(value, Mapping) else str(value)))
+        return pairs
+
+
+def _number(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(_PREFIX + name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ValueError(f"{_PREFIX}{name}={raw!r} is not a number") from None
+    if value <= 0:
+        raise ValueError(f"{_PREFIX}{name} must be positive, got {raw}")
+    return value

@@ -1,0 +1,186 @@
+"""Tables: one state row per case, narrow projections beside it, inbox, outbox and event log.
+
+The task list and the timer sweep read only ``open_tasks`` and ``pending_timers`` through their
+indexes; no query on a hot path deserializes a workflow. All instants are stored in UTC
+(:class:`UtcDateTime`) so that SQLite, which has no time zones, compares them correctly.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+from service.domain.time import ALMATY
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Timezone-aware in Python (Asia/Almaty), UTC in the database; naive values are refused."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"naive datetime {value!r} cannot be stored; give it a UTC offset")
+        utc = value.astimezone(timezone.utc)
+        return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return value.astimezone(ALMATY)
+
+
+class Base(DeclarativeBase):
+    """Declarative base of every table."""
+
+    type_annotation_map = {datetime: UtcDateTime, dict[str, Any]: JSON}
+
+
+class DiagramVersion(Base):
+    """A diagram's exact bytes, stored once per content hash; instances point at their version."""
+
+    __tablename__ = "diagram_versions"
+
+    content_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    process_id: Mapped[str] = mapped_column(String(120), index=True)
+    file: Mapped[str] = mapped_column(String(500))
+    source: Mapped[bytes] = mapped_column(LargeBinary)
+    stored_at: Mapped[datetime]
+
+
+class ProcessInstance(Base):
+    """One case: its serialized workflow state, locked optimistically by ``version``."""
+
+    __tablename__ = "process_instances"
+    __table_args__ = (UniqueConstraint("process_id", "business_key", name="uq_instance_business_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    process_id: Mapped[str] = mapped_column(String(120))
+    business_key: Mapped[str] = mapped_column(String(120), index=True)
+    diagram_hash: Mapped[str] = mapped_column(ForeignKey("diagram_versions.content_hash"))
+    status: Mapped[str] = mapped_column(String(20))
+    state: Mapped[str] = mapped_column(Text)
+    serializer_version: Mapped[str] = mapped_column(String(20))
+    version: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class OpenTaskRow(Base):
+    """A user task waiting for a person: the whole task list is served from this table."""
+
+    __tablename__ = "open_tasks"
+    __table_args__ = (
+        Index("ix_open_tasks_lane_created", "lane", "created_at"),
+        Index("ix_open_tasks_assignee_created", "assignee", "created_at"),
+        Index("ix_open_tasks_due", "due_at"),
+    )
+
+    task_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instances.id"), index=True)
+    process_id: Mapped[str] = mapped_column(String(120))
+    business_key: Mapped[str] = mapped_column(String(120))
+    element_id: Mapped[str] = mapped_column(String(120))
+    title: Mapped[str] = mapped_column(String(300))
+    lane: Mapped[str | None] = mapped_column(String(120))
+    due_at: Mapped[datetime | None]
+    assignee: Mapped[str | None] = mapped_column(String(120))
+    created_at: Mapped[datetime]
+
+
+class PendingTimerRow(Base):
+    """A timer a case waits on; the sweep reads ``fire_at`` through its index."""
+
+    __tablename__ = "pending_timers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instances.id"), index=True)
+    element_id: Mapped[str] = mapped_column(String(120))
+    due_at: Mapped[datetime]
+    fire_at: Mapped[datetime] = mapped_column(index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class AwaitedMessageRow(Base):
+    """A message a case's catch event is ready for, found by name and business key."""
+
+    __tablename__ = "awaited_messages"
+    __table_args__ = (Index("ix_awaited_name_key", "message_name", "business_key"),)
+
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instances.id"), primary_key=True)
+    message_name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    business_key: Mapped[str] = mapped_column(String(120))
+
+
+class InboxMessage(Base):
+    """A message that arrived before any case waited for it; kept until one does."""
+
+    __tablename__ = "inbox"
+    __table_args__ = (Index("ix_inbox_pending", "message_name", "business_key", "delivered_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    message_name: Mapped[str] = mapped_column(String(200))
+    business_key: Mapped[str] = mapped_column(String(120))
+    payload: Mapped[dict[str, Any]]
+    idempotency_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    received_at: Mapped[datetime]
+    delivered_at: Mapped[datetime | None]
+    instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instances.id"))
+
+
+class OutboxMessage(Base):
+    """A message for an outside system, delivered at least once by the worker."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "delivered_at", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    channel: Mapped[str] = mapped_column(String(40))
+    message_name: Mapped[str] = mapped_column(String(200))
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instances.id"), index=True)
+    business_key: Mapped[str | None] = mapped_column(String(120))
+    payload: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime]
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime]
+    delivered_at: Mapped[datetime | None]
+    delivered_to: Mapped[str | None] = mapped_column(String(500))
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class EventLogEntry(Base):
+    """Append-only record: who did what, when, to which case, under which paragraph."""
+
+    __tablename__ = "event_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instances.id"), index=True)
+    business_key: Mapped[str | None] = mapped_column(String(120))
+    actor: Mapped[str] = mapped_column(String(120))
+    action: Mapped[str] = mapped_column(String(60))
+    element_id: Mapped[str | None] = mapped_column(String(120))
+    paragraph: Mapped[str | None] = mapped_column(String(60))
+    details: Mapped[dict[str, Any]]

@@ -1,0 +1,75 @@
+"""The unit of work: one transaction per use case, rolled back unless committed."""
+
+from __future__ import annotations
+
+from types import TracebackType
+
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from service.domain.errors import ConcurrencyConflict
+
+from .database import Database
+from .repositories import (
+    AwaitedMessageRepository,
+    DiagramRepository,
+    EventLogRepository,
+    InboxRepository,
+    InstanceRepository,
+    OutboxRepository,
+    TaskRepository,
+    TimerRepository,
+)
+
+
+class UnitOfWork:
+    """Opens a session and its repositories; commit() makes the use case's changes durable."""
+
+    def __init__(self, database: Database, write: bool = True) -> None:
+        self.database = database
+        self.write = write
+        self._committed = False
+
+    def __enter__(self) -> UnitOfWork:
+        self.session = self.database.session(write=self.write)
+        self._committed = False
+        skip = self.database.supports_skip_locked
+        self.diagrams = DiagramRepository(self.session, skip)
+        self.instances = InstanceRepository(self.session, skip)
+        self.tasks = TaskRepository(self.session, skip)
+        self.timers = TimerRepository(self.session, skip)
+        self.awaited = AwaitedMessageRepository(self.session, skip)
+        self.inbox = InboxRepository(self.session, skip)
+        self.outbox = OutboxRepository(self.session, skip)
+        self.events = EventLogRepository(self.session, skip)
+        try:
+            # Start the transaction now, so on SQLite a writer waits for the lock up front.
+            self.session.connection()
+        except OperationalError as exc:
+            self.session.close()
+            raise ConcurrencyConflict(f"the database is busy, try again ({exc.orig})") from exc
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        try:
+            if not self._committed:
+                self.session.rollback()
+        finally:
+            self.session.close()
+
+    def commit(self) -> None:
+        """Make every change of this use case durable at once."""
+        try:
+            self.session.commit()
+        except OperationalError as exc:
+            self.session.rollback()
+            raise ConcurrencyConflict(f"the database refused the change, try again ({exc.orig})") from exc
+        except IntegrityError as exc:
+            self.session.rollback()
+            raise ConcurrencyConflict(f"a conflicting change was saved first ({exc.orig})") from exc
+        self._committed = True
+
+    def flush(self) -> None:
+        """Send pending statements now (to surface constraint errors inside the use case)."""
+        self.session.flush()
