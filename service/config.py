@@ -34,7 +34,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("HOMESCHOOL_CALENDAR_OVERRIDES", "./config/calendar-overrides.toml",
             "Operator-edited extra days off / extra working days (read at start-up)"),
     Setting("HOMESCHOOL_WORKING_HOURS", "09:00-18:30",
-            "Provider's working hours (Appendix 1, a setting); after closing a submission counts from the next working day"),
+            "Provider's working hours (Appendix 1, a setting); "
+            "a submission after closing counts from the next working day"),
     Setting("HOMESCHOOL_WORKER_POLL_SECONDS", "0.5", "How often an idle worker looks for due timers, inbox and outbox"),
     Setting("HOMESCHOOL_TIMER_RETRY_SECONDS", "300", "Delay before retrying a timer whose case failed to run"),
     Setting("HOMESCHOOL_OUTBOX_RETRY_SECONDS", "30", "First outbox retry delay (doubles per failure, at most 1 hour)"),

@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from contextvars import ContextVar
-from datetime import datetime, timezone, tzinfo
+from datetime import UTC, datetime, tzinfo
 
 from SpiffWorkflow.bpmn.specs.event_definitions import timer as _spiff_timer
 
@@ -39,7 +39,7 @@ _spiff_timer.datetime = _PinnableDatetime  # type: ignore[misc]
 def current_instant() -> datetime:
     """The pinned instant if one is set, else the real time (always timezone-aware)."""
     pinned = _pinned.get()
-    return pinned if pinned is not None else datetime.now(timezone.utc)
+    return pinned if pinned is not None else datetime.now(UTC)
 
 
 @contextlib.contextmanager

@@ -434,7 +434,9 @@ class OutboxRepository(Repository):
             )
         )
 
-    def listing(self, *, instance_id: int | None = None, pending_only: bool = False, limit: int = 100) -> list[OutboxItem]:
+    def listing(
+        self, *, instance_id: int | None = None, pending_only: bool = False, limit: int = 100
+    ) -> list[OutboxItem]:
         """Outbox messages, newest first, optionally of one case or only the undelivered."""
         query = select(*_OUTBOX_COLUMNS)
         if instance_id is not None:

@@ -1,0 +1,27 @@
+"""Helpers shared by tests: instants on real dates, where the test diagrams are, which database."""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime
+from pathlib import Path
+
+from service.domain.time import ALMATY
+
+DIAGRAMS = Path(__file__).parent / "diagrams"
+PROJECT = Path(__file__).parent.parent
+
+
+def at(text: str) -> datetime:
+    """An instant from ISO text with an offset, e.g. at('2026-03-20T17:00+05:00')."""
+    value = datetime.fromisoformat(text)
+    assert value.tzinfo is not None, "test instants carry their offset"
+    return value.astimezone(ALMATY)
+
+
+def pg_url() -> str | None:
+    """The PostgreSQL URL the suite runs against (psycopg 3 driver), if ``DATABASE_URL`` names one."""
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith("postgresql"):
+        return None
+    return url.replace("postgresql://", "postgresql+psycopg://", 1) if url.startswith("postgresql://") else url
