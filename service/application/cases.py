@@ -44,7 +44,7 @@ def start_case(
     except IntegrityError:
         raise DuplicateCase(f"a case of '{process_id}' with key '{business_key}' already exists") from None
     stored = StoredInstance(instance_id, process_id, business_key, diagram.content_hash, "running", "{}",
-                            run.serializer_version, 1)
+                            run.serializer_version, 0)
     events = [EventRecord(at=now, actor=actor, action="case_started", instance_id=instance_id,
                           business_key=business_key, details={"process": process_id,
                                                               "diagram": diagram.content_hash[:12]})]

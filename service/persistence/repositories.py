@@ -86,12 +86,12 @@ class InstanceRepository(Repository):
         self, *, process_id: str, business_key: str, diagram_hash: str, state: str,
         serializer_version: str, status: str, now: datetime,
     ) -> int:
-        """Insert a new case at version 1 and return its id."""
+        """Insert a new case at version 0 (its first save makes it 1) and return its id."""
         result = self.session.execute(
             insert(ProcessInstance).values(
                 process_id=process_id, business_key=business_key, diagram_hash=diagram_hash,
                 state=state, serializer_version=serializer_version, status=status,
-                version=1, created_at=now, updated_at=now,
+                version=0, created_at=now, updated_at=now,
             ).returning(ProcessInstance.id)
         )
         return int(result.scalar_one())
