@@ -9,6 +9,8 @@ from pathlib import Path
 from service.domain.time import ALMATY
 
 DIAGRAMS = Path(__file__).parent / "diagrams"
+#: Diagrams that must be refused; kept apart so that tests/diagrams loads cleanly.
+HOSTILE = Path(__file__).parent / "hostile"
 PROJECT = Path(__file__).parent.parent
 
 

@@ -40,8 +40,9 @@ LINE_BUDGET = 100_000
 _EXTRA_BUILTINS: dict[str, Any] = {
     name: getattr(__import__("builtins"), name)
     for name in (
-        "dict", "list", "set", "frozenset", "min", "max", "sum", "any", "all",
-        "enumerate", "map", "filter", "reversed",
+        "dict", "list", "set", "frozenset", "min", "max", "sum", "any", "all", "sorted",
+        "enumerate", "map", "filter", "reversed", "len", "abs", "round", "str", "int", "float",
+        "bool", "tuple", "range", "zip", "isinstance",
     )
 }
 

@@ -1,0 +1,131 @@
+"""Storage: compact state, diagram versions, schema = models, append-only log, index-only hot reads."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import inspect, text
+from sqlalchemy.exc import DBAPIError, StatementError
+
+from service.application.cases import complete_task, start_case
+from service.application.queries import list_tasks
+from service.application.timers import fire_due_timers
+from service.bootstrap import Services, build_services
+from service.config import Settings
+from service.domain.model import EventRecord
+from service.engine.library import DiagramLibrary, parse_diagram
+from service.persistence.models import Base
+
+from .support import DIAGRAMS, at
+
+NOW = at("2026-03-20T11:00+05:00")
+
+
+def _start(services: Services, key: str) -> int:
+    with services.uow() as uow:
+        return start_case(uow, services.engine, process_id="intake_demo", business_key=key,
+                          data={"received_at": NOW.isoformat()}, actor="clerk", now=NOW).instance_id
+
+
+def test_state_is_stored_without_the_spec_and_with_its_serializer_version(services: Services) -> None:
+    case = _start(services, "APP-1")
+    with services.uow(write=False) as uow:
+        stored = uow.instances.get(case)
+    state = json.loads(stored.state)
+    assert "spec" not in state and "subprocess_specs" not in state
+    assert stored.serializer_version == state["serializer_version"] == "1.5"
+    assert len(stored.state) < 6000  # the spec alone would add ~12 KB
+
+
+def test_a_case_resumes_on_its_own_version_after_the_diagram_changed(settings: Settings) -> None:
+    first = build_services(settings, library=_library(DIAGRAMS / "intake_demo.bpmn"))
+    case = _start(first, "APP-1")
+    first.database.dispose()
+
+    # A restart after an analyst edited the diagram: only the new version is loaded from files.
+    changed = (DIAGRAMS / "intake_demo.bpmn").read_bytes().replace(b"Review by the head", b"Head's review")
+    library = DiagramLibrary()
+    library.add(parse_diagram(changed, "intake_demo.bpmn"))
+    second = build_services(settings, library=library)
+    try:
+        with second.uow() as uow:
+            stored = uow.instances.get(case)
+            assert not second.engine.library.has_version(stored.diagram_hash)
+        with second.uow(write=False) as uow:
+            task = list_tasks(uow, role="office_clerk").items[0]
+        with second.uow() as uow:
+            complete_task(uow, second.engine, task_id=task.task_id, actor="clerk", now=NOW,
+                          data={"package_complete": True})
+        with second.uow(write=False) as uow:
+            [review] = list_tasks(uow, role="head").items
+        assert review.title == "Review by the head"  # the old version's wording, parsed from the database
+        new_case = _start(second, "APP-2")
+        with second.uow(write=False) as uow:
+            assert uow.instances.get(new_case).diagram_hash != stored.diagram_hash
+    finally:
+        second.database.dispose()
+
+
+def _library(path) -> DiagramLibrary:
+    library = DiagramLibrary()
+    library.load_files([path], base=path.parent)
+    return library
+
+
+def test_migrations_create_exactly_the_models(services: Services) -> None:
+    with services.database.write_engine.connect() as connection:
+        diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+    assert diff == []
+
+
+def test_event_log_is_append_only_in_the_database(services: Services) -> None:
+    with services.uow() as uow:
+        uow.events.append([EventRecord(at=NOW, actor="clerk", action="note")])
+        uow.commit()
+    for statement in ("UPDATE event_log SET actor = 'someone else'", "DELETE FROM event_log"):
+        with services.uow() as uow, pytest.raises(DBAPIError, match="append-only"):
+            uow.session.execute(text(statement))
+    with services.uow(write=False) as uow:
+        assert uow.session.execute(text("SELECT actor FROM event_log")).scalars().all() == ["clerk"]
+
+
+def test_naive_instants_are_refused_by_storage(services: Services) -> None:
+    with services.uow() as uow, pytest.raises(StatementError, match="naive datetime"):
+        uow.events.append([EventRecord(at=NOW.replace(tzinfo=None), actor="clerk", action="note")])
+
+
+def test_task_list_and_timer_sweep_never_deserialize_a_workflow(services: Services, monkeypatch) -> None:
+    for n in range(5):
+        _start(services, f"APP-{n}")
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("a read path deserialized a workflow")
+
+    monkeypatch.setattr(services.engine, "resume", forbidden)
+    monkeypatch.setattr(services.engine.serializer, "restore", forbidden)
+    with services.uow(write=False) as uow:
+        assert list_tasks(uow, role="office_clerk", per_page=2).total == 5
+    assert fire_due_timers(services.write_uow, services.engine, now=at("2026-12-31T00:00+05:00")).fired == []
+
+
+def test_hot_queries_use_their_indexes(services: Services) -> None:
+    indexes = {
+        (table, tuple(ix["column_names"]))
+        for table in ("open_tasks", "pending_timers")
+        for ix in inspect(services.database.write_engine).get_indexes(table)
+    }
+    assert ("open_tasks", ("lane", "created_at")) in indexes
+    assert ("pending_timers", ("fire_at",)) in indexes
+    if services.database.dialect != "sqlite":
+        return  # PostgreSQL's planner picks sequential scans on tiny tables; the indexes exist
+    with services.uow(write=False) as uow:
+        plan = " ".join(str(r) for r in uow.session.execute(text(
+            "EXPLAIN QUERY PLAN SELECT task_id FROM open_tasks WHERE lane = 'head' ORDER BY created_at LIMIT 50")))
+        assert "ix_open_tasks_lane_created" in plan and "TEMP B-TREE" not in plan
+        plan = " ".join(str(r) for r in uow.session.execute(text(
+            "EXPLAIN QUERY PLAN SELECT instance_id FROM pending_timers WHERE fire_at <= '2026-01-01' "
+            "ORDER BY fire_at LIMIT 50")))
+        assert "ix_pending_timers_fire_at" in plan
