@@ -33,9 +33,9 @@ def list_tasks(
     """Open tasks of a role or an assignee, oldest first; ``overdue_at`` keeps only those due before it."""
     page = max(1, page)
     per_page = max(1, min(per_page, MAX_PAGE_SIZE))
-    filters = {"lane": role, "assignee": assignee, "process_id": process_id, "overdue_at": overdue_at}
-    items = uow.tasks.page(**filters, limit=per_page, offset=(page - 1) * per_page)
-    total = uow.tasks.count(**filters)
+    items = uow.tasks.page(lane=role, assignee=assignee, process_id=process_id, overdue_at=overdue_at,
+                           limit=per_page, offset=(page - 1) * per_page)
+    total = uow.tasks.count(lane=role, assignee=assignee, process_id=process_id, overdue_at=overdue_at)
     return TaskPage(items=items, total=total, page=page, per_page=per_page)
 
 

@@ -70,6 +70,7 @@ class ProcessRun:
             task.run()
             step = self._record(task)
             self._workflow.do_engine_steps(did_complete_task=self._record)
+        assert step is not None, "user tasks always carry a BPMN id"
         return step
 
     def deliver_message(self, name: str, payload: Mapping[str, Any], now: datetime) -> bool:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import ast
 import functools
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from types import CodeType, FrameType
 from typing import Any
@@ -51,7 +51,7 @@ class ScriptBudgetExceeded(Exception):
     """Raised inside a script that ran more lines than :data:`LINE_BUDGET`."""
 
 
-def _compile_error(source: str, errors: tuple[str, ...]) -> ScriptError:
+def _compile_error(source: str, errors: Sequence[str]) -> ScriptError:
     return ScriptError(f"forbidden or invalid code in {source!r}: {'; '.join(errors)}")
 
 

@@ -102,7 +102,7 @@ class InstanceRepository(Repository):
         if lock:
             query = query.with_for_update()
         row = self.session.execute(query).first()
-        return StoredInstance(*row) if row else None
+        return StoredInstance(**row._mapping) if row else None
 
     def id_for_key(self, process_id: str, business_key: str) -> int | None:
         """The case of ``process_id`` with this business key, if any."""
@@ -179,14 +179,14 @@ class TaskRepository(Repository):
     def get(self, task_id: str) -> TaskSummary | None:
         """One open task, or None if it is not open (or never existed)."""
         row = self.session.execute(select(*_TASK_COLUMNS).where(OpenTaskRow.task_id == task_id)).first()
-        return TaskSummary(*row) if row else None
+        return TaskSummary(**row._mapping) if row else None
 
     def for_instance(self, instance_id: int) -> list[TaskSummary]:
         """The open tasks of one case."""
         rows = self.session.execute(
             select(*_TASK_COLUMNS).where(OpenTaskRow.instance_id == instance_id).order_by(OpenTaskRow.created_at)
         )
-        return [TaskSummary(*row) for row in rows]
+        return [TaskSummary(**row._mapping) for row in rows]
 
     def _filtered(self, query: Any, lane: str | None, assignee: str | None, process_id: str | None,
                   overdue_at: datetime | None) -> Any:
@@ -207,7 +207,7 @@ class TaskRepository(Repository):
         """Open tasks, oldest first, filtered by role, assignee, process or overdue."""
         query = self._filtered(select(*_TASK_COLUMNS), lane, assignee, process_id, overdue_at)
         query = query.order_by(OpenTaskRow.created_at, OpenTaskRow.task_id).limit(limit).offset(offset)
-        return [TaskSummary(*row) for row in self.session.execute(query)]
+        return [TaskSummary(**row._mapping) for row in self.session.execute(query)]
 
     def count(
         self, *, lane: str | None = None, assignee: str | None = None, process_id: str | None = None,
@@ -357,7 +357,7 @@ class InboxRepository(Repository):
                    InboxMessage.delivered_at.is_(None))
             .order_by(InboxMessage.id)
         )
-        return [InboxEntry(*row) for row in rows]
+        return [InboxEntry(**row._mapping) for row in rows]
 
     def deliverable(self, limit: int) -> list[tuple[int, int]]:
         """(inbox id, case id) pairs where a case now waits for a kept message."""
@@ -415,7 +415,7 @@ class OutboxRepository(Repository):
         )
         if self.skip_locked:
             query = query.with_for_update(skip_locked=True)
-        return [OutboxItem(*row) for row in self.session.execute(query)]
+        return [OutboxItem(**row._mapping) for row in self.session.execute(query)]
 
     def mark_delivered(self, outbox_id: int, delivered_to: str, now: datetime) -> None:
         """Record a successful delivery."""
@@ -443,7 +443,7 @@ class OutboxRepository(Repository):
             query = query.where(OutboxMessage.instance_id == instance_id)
         if pending_only:
             query = query.where(OutboxMessage.delivered_at.is_(None))
-        return [OutboxItem(*row) for row in self.session.execute(query.order_by(OutboxMessage.id.desc()).limit(limit))]
+        return [OutboxItem(**row._mapping) for row in self.session.execute(query.order_by(OutboxMessage.id.desc()).limit(limit))]
 
 
 class EventLogRepository(Repository):
@@ -467,4 +467,4 @@ class EventLogRepository(Repository):
                    EventLogEntry.details)
             .where(EventLogEntry.instance_id == instance_id).order_by(EventLogEntry.id)
         )
-        return [EventRecord(*row) for row in rows]
+        return [EventRecord(**row._mapping) for row in rows]
