@@ -443,7 +443,8 @@ class OutboxRepository(Repository):
             query = query.where(OutboxMessage.instance_id == instance_id)
         if pending_only:
             query = query.where(OutboxMessage.delivered_at.is_(None))
-        return [OutboxItem(**row._mapping) for row in self.session.execute(query.order_by(OutboxMessage.id.desc()).limit(limit))]
+        rows = self.session.execute(query.order_by(OutboxMessage.id.desc()).limit(limit))
+        return [OutboxItem(**row._mapping) for row in rows]
 
 
 class EventLogRepository(Repository):
