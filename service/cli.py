@@ -54,6 +54,7 @@ def _services(prepare: bool = True) -> bootstrap.Services:
 def main(verbose: bool) -> None:
     """Orchestration of the state service 'individual free home schooling' (BPMN processes)."""
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, format="%(asctime)s %(message)s")
+    logging.getLogger("alembic").setLevel(logging.DEBUG if verbose else logging.WARNING)
 
 
 @main.command("config")

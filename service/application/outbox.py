@@ -38,7 +38,7 @@ class OutboxRun:
 
 def retry_delay(attempts: int, first: timedelta = FIRST_RETRY_DELAY) -> timedelta:
     """Exponential backoff after ``attempts`` failed tries."""
-    return min(first * (2 ** max(0, attempts)), MAX_RETRY_DELAY)
+    return min(first * (2 ** min(max(0, attempts), 20)), MAX_RETRY_DELAY)
 
 
 def deliver_outbox(

@@ -17,6 +17,7 @@ from uuid import UUID
 
 from SpiffWorkflow.bpmn import BpmnEvent, BpmnWorkflow
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     CycleTimerEventDefinition,
     TimerEventDefinition,
@@ -75,10 +76,10 @@ class ProcessRun:
 
     def deliver_message(self, name: str, payload: Mapping[str, Any], now: datetime) -> bool:
         """Hand a message to the event waiting for it; False if nothing in this case waits for it."""
-        waiting = self._waiting_for(name)
-        if waiting is None:
+        definition = self._waiting_for(name)
+        if definition is None:
             return False
-        event = BpmnEvent(waiting.task_spec.event_definition, dict(payload))
+        event = BpmnEvent(definition, dict(payload))
         with self._running(now):
             self._workflow.send_event(event)
             self._workflow.do_engine_steps(did_complete_task=self._record)
@@ -156,29 +157,50 @@ class ProcessRun:
         self._steps.append(step)
         return step
 
-    def _waiting_tasks(self) -> list[Task]:
-        return list(self._workflow.event_manager.tasks.values())
+    def _waiting_definitions(self) -> Iterator[tuple[Task, Any, str]]:
+        """(waiting task, event definition, id of the catching element) for everything awaited.
 
-    def _waiting_for(self, name: str) -> Task | None:
-        for task in self._waiting_tasks():
+        An event-based gateway waits on several definitions at once (a message *or* a timer);
+        each is reported under the id of the catch event that follows the gateway.
+        """
+        for task in list(self._workflow.event_manager.tasks.values()):
+            if task.state != TaskState.WAITING:
+                continue
             definition = task.task_spec.event_definition
+            if isinstance(definition, MultipleEventDefinition):
+                for inner in definition.event_definitions:
+                    yield task, inner, self._catcher_id(task, inner)
+            else:
+                yield task, definition, _element_id(task) or task.task_spec.name
+
+    @staticmethod
+    def _catcher_id(task: Task, definition: Any) -> str:
+        # SpiffWorkflow moves the catch events' definitions onto the gateway; a timer keeps the
+        # name of the event it came from, which is how we find that event again.
+        for output in task.task_spec.outputs:
+            same = getattr(output, "event_definition", None) == definition
+            if same or getattr(output, "bpmn_name", None) == getattr(definition, "name", object()):
+                return getattr(output, "bpmn_id", None) or output.name
+        return _element_id(task) or task.task_spec.name
+
+    def _waiting_for(self, name: str) -> Any:
+        for _task, definition, _element in self._waiting_definitions():
             if isinstance(definition, MessageEventDefinition) and definition.name == name:
-                return task
+                return definition
         return None
 
     def awaited_messages(self) -> tuple[str, ...]:
         """Names of the messages this case's catch events are ready for."""
         return tuple(sorted({
-            task.task_spec.event_definition.name
-            for task in self._waiting_tasks()
-            if isinstance(task.task_spec.event_definition, MessageEventDefinition)
+            definition.name
+            for _task, definition, _element in self._waiting_definitions()
+            if isinstance(definition, MessageEventDefinition)
         }))
 
     def _timers_by_task(self) -> dict[UUID, PendingTimer]:
         timers: dict[UUID, PendingTimer] = {}
-        for task in self._waiting_tasks():
-            definition = task.task_spec.event_definition
-            if not isinstance(definition, TimerEventDefinition) or task.state != TaskState.WAITING:
+        for task, definition, element_id in self._waiting_definitions():
+            if not isinstance(definition, TimerEventDefinition):
                 continue
             value = task._get_internal_data("event_value")
             if isinstance(definition, CycleTimerEventDefinition) and isinstance(value, dict):
@@ -187,8 +209,7 @@ class ProcessRun:
                 continue
             # re-created as a plain datetime: the engine's clock subclass must not leak out
             due = datetime.fromisoformat(TimerEventDefinition.get_datetime(value).isoformat())
-            due = due.astimezone(ALMATY)
-            timers[task.id] = PendingTimer(element_id=_element_id(task) or task.task_spec.name, due_at=due)
+            timers[task.id] = PendingTimer(element_id=element_id, due_at=due.astimezone(ALMATY))
         return timers
 
     def _open_tasks(self, timers_by_task: Mapping[UUID, PendingTimer]) -> Iterator[OpenTask]:
