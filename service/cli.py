@@ -6,7 +6,8 @@ import logging
 import signal
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from typing import Any, NoReturn
 
@@ -39,14 +40,21 @@ def _settings() -> Settings:
         fail(str(exc))
 
 
-def _services(prepare: bool = True) -> bootstrap.Services:
+@contextmanager
+def _services(prepare: bool = True) -> Iterator[bootstrap.Services]:
+    """The wired product for one command; its database connections are closed afterwards."""
     try:
         services = bootstrap.build_services(_settings())
-        if prepare:
-            bootstrap.prepare_database(services)
     except DomainError as exc:
         fail(str(exc), code=1)
-    return services
+    try:
+        if prepare:
+            bootstrap.prepare_database(services)
+        yield services
+    except DomainError as exc:
+        fail(str(exc), code=1)
+    finally:
+        services.database.dispose()
 
 
 @click.group()
@@ -76,16 +84,16 @@ def db() -> None:
 @db.command("upgrade")
 def db_upgrade() -> None:
     """Create the database if needed and apply every migration."""
-    services = _services(prepare=False)
-    migrate.upgrade(services.database)
-    click.echo(f"database at schema {migrate.current_revision(services.database)} ({services.database.dialect})")
+    with _services(prepare=False) as services:
+        migrate.upgrade(services.database)
+        click.echo(f"database at schema {migrate.current_revision(services.database)} ({services.database.dialect})")
 
 
 @db.command("current")
 def db_current() -> None:
     """Print the schema revision the database is at."""
-    services = _services(prepare=False)
-    click.echo(migrate.current_revision(services.database) or "none (run 'homeschool db upgrade')")
+    with _services(prepare=False) as services:
+        click.echo(migrate.current_revision(services.database) or "none (run 'homeschool db upgrade')")
 
 
 @main.command()
@@ -123,9 +131,9 @@ def timers_fire(now_text: str) -> None:
         now = parse_instant(now_text)
     except DomainError as exc:
         fail(str(exc))
-    services = _services()
-    sweep = fire_due_timers(services.write_uow, services.engine, now=now,
-                            retry_delay=_seconds(services.settings.timer_retry_seconds))
+    with _services() as services:
+        sweep = fire_due_timers(services.write_uow, services.engine, now=now,
+                                retry_delay=_seconds(services.settings.timer_retry_seconds))
     click.echo(f"fired timers of {len(sweep.fired)} case(s) as of {format_instant(now)}")
     for instance_id, error in sweep.failed.items():
         click.echo(f"FAILED case {instance_id}: {error}", err=True)
@@ -140,8 +148,9 @@ def outbox() -> None:
 @outbox.command("deliver")
 def outbox_deliver() -> None:
     """Deliver due outbox messages once."""
-    services = _services()
-    result = deliver_outbox(services.write_uow, services.transports, now=services.now())
+    with _services() as services:
+        result = deliver_outbox(services.write_uow, services.transports, now=services.now(),
+                                first_retry=_seconds(services.settings.outbox_retry_seconds))
     click.echo(f"delivered {len(result.delivered)}, failed {len(result.failed)}, held {len(result.held)}")
 
 
@@ -149,8 +158,7 @@ def outbox_deliver() -> None:
 @click.option("--pending", is_flag=True, help="Only undelivered messages.")
 def outbox_list(pending: bool) -> None:
     """List the newest outbox messages."""
-    services = _services()
-    with services.uow(write=False) as uow:
+    with _services() as services, services.uow(write=False) as uow:
         items = uow.outbox.listing(pending_only=pending)
     for item in items:
         state = f"delivered to {item.delivered_to}" if item.delivered_at else f"pending ({item.last_error or 'new'})"
@@ -162,23 +170,26 @@ def outbox_list(pending: bool) -> None:
 @click.option("--poll", type=float, default=None, help="Seconds between idle passes (default: the setting).")
 def worker(once: bool, poll: float | None) -> None:
     """Fire due timers, deliver kept inbox messages and the outbox, until stopped (SIGTERM/Ctrl-C)."""
-    services = _services()
-    interval = poll if poll is not None else services.settings.worker_poll_seconds
     stopping = False
 
     def stop(signum: int, _frame: Any) -> None:
         nonlocal stopping
         stopping = True
 
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    log.info("worker started: %s, poll every %.2fs", services.database.dialect, interval)
-    while not stopping:
-        busy = _work_once(services)
-        if once:
-            break
-        if not busy:
-            time.sleep(interval)
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        with _services() as services:
+            interval = poll if poll is not None else services.settings.worker_poll_seconds
+            log.info("worker started: %s, poll every %.2fs", services.database.dialect, interval)
+            while not stopping:
+                busy = _work_once(services)
+                if once:
+                    break
+                if not busy:
+                    time.sleep(interval)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
     log.info("worker stopped")
 
 
@@ -188,7 +199,8 @@ def _work_once(services: bootstrap.Services) -> bool:
     sweep = fire_due_timers(services.write_uow, services.engine, now=now, limit=200,
                             retry_delay=_seconds(services.settings.timer_retry_seconds))
     moved = deliver_kept_messages(services.write_uow, services.engine, now=now)
-    sent = deliver_outbox(services.write_uow, services.transports, now=now)
+    sent = deliver_outbox(services.write_uow, services.transports, now=now,
+                          first_retry=_seconds(services.settings.outbox_retry_seconds))
     for instance_id, error in sweep.failed.items():
         log.error("timer of case %s failed: %s", instance_id, error)
     if sweep.fired or moved or sent.delivered or sent.failed:

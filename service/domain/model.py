@@ -98,6 +98,7 @@ class OutboxItem:
     channel: str
     message_name: str
     idempotency_key: str
+    instance_id: int | None
     business_key: str | None
     payload: dict[str, Any]
     attempts: int

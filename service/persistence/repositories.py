@@ -387,6 +387,7 @@ class InboxRepository(Repository):
 
 _OUTBOX_COLUMNS = (
     OutboxMessage.id, OutboxMessage.channel, OutboxMessage.message_name, OutboxMessage.idempotency_key,
+    OutboxMessage.instance_id,
     OutboxMessage.business_key, OutboxMessage.payload, OutboxMessage.attempts, OutboxMessage.delivered_at,
     OutboxMessage.delivered_to, OutboxMessage.last_error,
 )
@@ -406,8 +407,8 @@ class OutboxRepository(Repository):
             )
         )
 
-    def claim_due(self, now: datetime, limit: int) -> list[OutboxItem]:
-        """Undelivered messages whose next attempt is due, locked; rows another worker holds are skipped."""
+    def claim_due(self, now: datetime, limit: int, lease_until: datetime) -> list[OutboxItem]:
+        """Reserve undelivered, due messages until ``lease_until``; rows another worker holds are skipped."""
         query = (
             select(*_OUTBOX_COLUMNS)
             .where(OutboxMessage.delivered_at.is_(None), OutboxMessage.next_attempt_at <= now)
@@ -415,7 +416,14 @@ class OutboxRepository(Repository):
         )
         if self.skip_locked:
             query = query.with_for_update(skip_locked=True)
-        return [OutboxItem(**row._mapping) for row in self.session.execute(query)]
+        items = [OutboxItem(**row._mapping) for row in self.session.execute(query)]
+        if items:
+            self.session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id.in_([item.id for item in items]))
+                .values(next_attempt_at=lease_until)
+            )
+        return items
 
     def mark_delivered(self, outbox_id: int, delivered_to: str, now: datetime) -> None:
         """Record a successful delivery."""
