@@ -182,7 +182,11 @@ def worker(once: bool, poll: float | None) -> None:
             interval = poll if poll is not None else services.settings.worker_poll_seconds
             log.info("worker started: %s, poll every %.2fs", services.database.dialect, interval)
             while not stopping:
-                busy = _work_once(services)
+                try:
+                    busy = _work_once(services)
+                except Exception:  # a bug in one pass must not stop timers for everyone
+                    log.exception("worker pass failed; retrying after the poll interval")
+                    busy = False
                 if once:
                     break
                 if not busy:

@@ -126,3 +126,30 @@ def test_message_for_unknown_key_is_kept_not_dropped(services: Services) -> None
     assert receipt.outcome == "kept"
     with services.uow(write=False) as uow:
         assert uow.inbox.count_pending() == 1
+
+
+def test_a_case_that_fails_on_its_timer_keeps_the_timer_and_is_retried(services: Services, monkeypatch) -> None:
+    from service.domain.errors import ScriptError
+    from service.engine.runtime import ProcessRun
+
+    case = _start(services)
+    _complete(services, "office_clerk", {"package_complete": True})
+    real_fire = ProcessRun.fire_timers
+
+    def broken(self, now):
+        raise ScriptError("NameError: name 'x' is not defined", element_id="escalate")
+
+    monkeypatch.setattr(ProcessRun, "fire_timers", broken)
+    after = at("2026-03-27T18:31+05:00")
+    sweep = fire_due_timers(services.write_uow, services.engine, now=after)
+    assert sweep.fired == [] and "escalate" in sweep.failed[case]
+    with services.uow(write=False) as uow:
+        view = case_view(uow, case)
+        [failure] = [e for e in view.history if e.action == "timer_failed"]
+    assert view.status == "running" and [t.element_id for t in view.timers] == ["review_deadline"]
+    assert "escalate" in failure.details["error"]
+
+    monkeypatch.setattr(ProcessRun, "fire_timers", real_fire)
+    assert fire_due_timers(services.write_uow, services.engine, now=after).fired == []  # waits for the retry
+    retried = fire_due_timers(services.write_uow, services.engine, now=at("2026-03-27T18:37+05:00"))
+    assert retried.fired == [case]
