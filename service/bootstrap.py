@@ -7,6 +7,7 @@ from datetime import datetime
 
 from service.adapters.transports import build_transports
 from service.application.outbox import OutboxTransport
+from service.application.runtime import Runtime
 from service.config import Settings
 from service.domain.calendar import CalendarOverrides, WorkingCalendar, WorkingHours
 from service.domain.errors import DomainError
@@ -31,6 +32,7 @@ class Services:
     calendar: WorkingCalendar
     engine: ProcessEngine
     transports: dict[str, OutboxTransport]
+    runtime: Runtime
 
     def uow(self, write: bool = True) -> UnitOfWork:
         """A new unit of work (one transaction)."""
@@ -62,12 +64,14 @@ def build_services(settings: Settings, library: DiagramLibrary | None = None) ->
             DiagramLibrary.from_directory(settings.processes_dir)
             if settings.processes_dir.is_dir() else DiagramLibrary()
         )
+    engine = ProcessEngine(library, calendar)
     return Services(
         settings=settings,
         database=Database(settings.database_url),
         calendar=calendar,
-        engine=ProcessEngine(library, calendar),
+        engine=engine,
         transports=build_transports(settings.outbox_targets),
+        runtime=Runtime(engine=engine),
     )
 
 

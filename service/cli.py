@@ -132,7 +132,7 @@ def timers_fire(now_text: str) -> None:
     except DomainError as exc:
         fail(str(exc))
     with _services() as services:
-        sweep = fire_due_timers(services.write_uow, services.engine, now=now,
+        sweep = fire_due_timers(services.write_uow, services.runtime, now=now,
                                 retry_delay=_seconds(services.settings.timer_retry_seconds))
     click.echo(f"fired timers of {len(sweep.fired)} case(s) as of {format_instant(now)}")
     for instance_id, error in sweep.failed.items():
@@ -200,9 +200,9 @@ def worker(once: bool, poll: float | None) -> None:
 def _work_once(services: bootstrap.Services) -> bool:
     """One pass of the worker; True if anything happened."""
     now = services.now()
-    sweep = fire_due_timers(services.write_uow, services.engine, now=now, limit=200,
+    sweep = fire_due_timers(services.write_uow, services.runtime, now=now, limit=200,
                             retry_delay=_seconds(services.settings.timer_retry_seconds))
-    moved = deliver_kept_messages(services.write_uow, services.engine, now=now)
+    moved = deliver_kept_messages(services.write_uow, services.runtime, now=now)
     sent = deliver_outbox(services.write_uow, services.transports, now=now,
                           first_retry=_seconds(services.settings.outbox_retry_seconds))
     for instance_id, error in sweep.failed.items():

@@ -228,12 +228,12 @@ def test_validate_reports_a_form_that_is_not_json(cli_env: dict[str, str], tmp_p
 def _head_task_with_timer(services: Services) -> int:
     """A case whose head review has its boundary timer due 2026-03-27T18:30+05:00."""
     with services.uow() as uow:
-        ref = start_case(uow, services.engine, process_id="intake_demo", business_key="CLI-1",
+        ref = start_case(uow, services.runtime, process_id="intake_demo", business_key="CLI-1",
                          data={"received_at": RECEIVED.isoformat()}, actor="clerk", now=RECEIVED)
     with services.uow(write=False) as uow:
         clerk = list_tasks(uow, role="office_clerk").items[0]
     with services.uow() as uow:
-        complete_task(uow, services.engine, task_id=clerk.task_id, data={"package_complete": True},
+        complete_task(uow, services.runtime, task_id=clerk.task_id, data={"package_complete": True},
                       actor="clerk", now=RECEIVED)
     with services.uow(write=False) as uow:
         view = case_view(uow, ref.instance_id)

@@ -18,7 +18,7 @@ NOW = at("2026-03-20T11:00+05:00")
 
 def _case_with_clerk_task(services: Services) -> tuple[int, str]:
     with services.uow() as uow:
-        ref = start_case(uow, services.engine, process_id="intake_demo", business_key="RACE-1",
+        ref = start_case(uow, services.runtime, process_id="intake_demo", business_key="RACE-1",
                          data={"received_at": NOW.isoformat()}, actor="clerk", now=NOW)
     with services.uow(write=False) as uow:
         task = list_tasks(uow, role="office_clerk").items[0]
@@ -34,7 +34,7 @@ def test_two_clerks_completing_one_task_at_once(services: Services) -> None:
         barrier.wait()
         try:
             with services.uow() as uow:
-                outcomes[who] = complete_task(uow, services.engine, task_id=task_id, actor=who, now=NOW,
+                outcomes[who] = complete_task(uow, services.runtime, task_id=task_id, actor=who, now=NOW,
                                               data={"package_complete": True, "note": who})
         except DomainError as exc:
             outcomes[who] = exc
@@ -60,12 +60,12 @@ def test_two_clerks_completing_one_task_at_once(services: Services) -> None:
 def test_stale_form_is_refused_with_a_conflict(services: Services) -> None:
     case, task_id = _case_with_clerk_task(services)
     with services.uow() as uow:
-        complete_task(uow, services.engine, task_id=task_id, actor="a", now=NOW, data={"package_complete": True},
+        complete_task(uow, services.runtime, task_id=task_id, actor="a", now=NOW, data={"package_complete": True},
                       expected_version=1)
     with services.uow(write=False) as uow:
         head_task = list_tasks(uow, role="head").items[0]
     with services.uow() as uow, pytest.raises(ConcurrencyConflict, match="changed since the form was opened"):
-        complete_task(uow, services.engine, task_id=head_task.task_id, actor="h", now=NOW, data={},
+        complete_task(uow, services.runtime, task_id=head_task.task_id, actor="h", now=NOW, data={},
                       expected_version=1)
     with services.uow(write=False) as uow:
         assert case_view(uow, case).version == 2
@@ -88,6 +88,6 @@ def test_lost_update_is_detected_and_rolls_back_everything(services: Services) -
 def test_second_completion_of_a_finished_task_is_refused(services: Services) -> None:
     _, task_id = _case_with_clerk_task(services)
     with services.uow() as uow:
-        complete_task(uow, services.engine, task_id=task_id, actor="a", now=NOW, data={"package_complete": True})
+        complete_task(uow, services.runtime, task_id=task_id, actor="a", now=NOW, data={"package_complete": True})
     with services.uow() as uow, pytest.raises(TaskNotReady, match="no longer open"):
-        complete_task(uow, services.engine, task_id=task_id, actor="a", now=NOW, data={"package_complete": True})
+        complete_task(uow, services.runtime, task_id=task_id, actor="a", now=NOW, data={"package_complete": True})

@@ -64,11 +64,23 @@ def test_condition_syntax_error_names_the_flow() -> None:
     assert error.element_id == "flow_complete" and "SyntaxError" in error.message
 
 
-def test_thrown_message_must_reach_an_outbox_channel() -> None:
-    broken = GOOD.replace('name="portal_cabinet.refusal"', 'name="fax.refusal"')
-    error = _parse(broken)
-    assert error.element_id == "notify_refusal"
+def test_thrown_message_must_reach_an_outbox_channel_or_another_diagram(tmp_path: Path) -> None:
+    (tmp_path / "intake.bpmn").write_text(GOOD.replace('name="portal_cabinet.refusal"', 'name="fax.refusal"'))
+    with pytest.raises(DiagramSetError) as caught:
+        DiagramLibrary().load_files([tmp_path / "intake.bpmn"], base=tmp_path)
+    [error] = caught.value.errors
+    assert error.element_id == "notify_refusal" and error.file == "intake.bpmn"
     assert "'fax.refusal'" in error.message and "outbox channel" in error.message
+    assert error.line == _line_of(GOOD, '<bpmn:intermediateThrowEvent id="notify_refusal"')
+
+
+def test_a_message_caught_by_another_diagram_is_fine(tmp_path: Path) -> None:
+    offer = (DIAGRAMS / "offer_demo.bpmn").read_text(encoding="utf-8")
+    (tmp_path / "intake.bpmn").write_text(GOOD.replace('name="portal_cabinet.refusal"', 'name="conclusion_registered"'))
+    (tmp_path / "offer.bpmn").write_text(offer)
+    library = DiagramLibrary()
+    library.load_files(sorted(tmp_path.glob("*.bpmn")), base=tmp_path)
+    assert library.process_starting_with("conclusion_registered").process_id == "offer_demo"
 
 
 def test_not_a_bpmn_file() -> None:

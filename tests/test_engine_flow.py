@@ -16,7 +16,7 @@ DEADLINE = at("2026-03-27T18:30+05:00")  # 2 working days: 26 and 27 March
 
 def _start(services: Services, key: str = "APP-1") -> int:
     with services.uow() as uow:
-        ref = start_case(uow, services.engine, process_id="intake_demo", business_key=key,
+        ref = start_case(uow, services.runtime, process_id="intake_demo", business_key=key,
                          data={"received_at": RECEIVED.isoformat()}, actor="clerk", now=RECEIVED)
     return ref.instance_id
 
@@ -31,7 +31,7 @@ def _only_task(services: Services, role: str):
 def _complete(services: Services, role: str, data: dict, now=RECEIVED):
     task = _only_task(services, role)
     with services.uow() as uow:
-        return complete_task(uow, services.engine, task_id=task.task_id, data=data, actor=role, now=now)
+        return complete_task(uow, services.runtime, task_id=task.task_id, data=data, actor=role, now=now)
 
 
 def test_happy_path_user_task_gateway_and_message(services: Services) -> None:
@@ -46,7 +46,7 @@ def test_happy_path_user_task_gateway_and_message(services: Services) -> None:
 
     _complete(services, "head", {"decision": "ok"})
     with services.uow() as uow:
-        receipt = deliver_message(uow, services.engine, name="confirmation", business_key="APP-1",
+        receipt = deliver_message(uow, services.runtime, name="confirmation", business_key="APP-1",
                                   payload={"by": "head"}, now=RECEIVED)
     assert (receipt.outcome, receipt.instance_id) == ("delivered", case)
 
@@ -79,11 +79,11 @@ def test_working_day_timer_fires_only_after_its_deadline(services: Services) -> 
     case = _start(services)
     _complete(services, "office_clerk", {"package_complete": True})
 
-    sweep = fire_due_timers(services.write_uow, services.engine, now=at("2026-03-27T18:29+05:00"))
+    sweep = fire_due_timers(services.write_uow, services.runtime, now=at("2026-03-27T18:29+05:00"))
     assert sweep.fired == [] and sweep.failed == {}
     assert _only_task(services, "head").element_id == "review_by_head"
 
-    sweep = fire_due_timers(services.write_uow, services.engine, now=at("2026-03-27T18:31+05:00"))
+    sweep = fire_due_timers(services.write_uow, services.runtime, now=at("2026-03-27T18:31+05:00"))
     assert sweep.fired == [case]
     with services.uow(write=False) as uow:
         view = case_view(uow, case)
@@ -91,18 +91,18 @@ def test_working_day_timer_fires_only_after_its_deadline(services: Services) -> 
     assert view.status == "completed" and view.timers == []
     assert [e.element_id for e in view.history if e.action == "timer_fired"] == ["review_deadline"]
 
-    again = fire_due_timers(services.write_uow, services.engine, now=at("2026-03-30T10:00+05:00"))
+    again = fire_due_timers(services.write_uow, services.runtime, now=at("2026-03-30T10:00+05:00"))
     assert again.fired == []  # fired exactly once
 
 
 def test_early_message_waits_in_inbox_until_catch_event_is_ready(services: Services) -> None:
     case = _start(services)
     with services.uow() as uow:
-        early = deliver_message(uow, services.engine, name="confirmation", business_key="APP-1",
+        early = deliver_message(uow, services.runtime, name="confirmation", business_key="APP-1",
                                 payload={"by": "portal"}, now=RECEIVED, idempotency_key="sms-1")
     assert early.outcome == "kept"
     with services.uow() as uow:
-        again = deliver_message(uow, services.engine, name="confirmation", business_key="APP-1",
+        again = deliver_message(uow, services.runtime, name="confirmation", business_key="APP-1",
                                 payload={"by": "portal"}, now=RECEIVED, idempotency_key="sms-1")
     assert again.outcome == "duplicate"
 
@@ -121,7 +121,7 @@ def test_early_message_waits_in_inbox_until_catch_event_is_ready(services: Servi
 def test_message_for_unknown_key_is_kept_not_dropped(services: Services) -> None:
     _start(services, "APP-1")
     with services.uow() as uow:
-        receipt = deliver_message(uow, services.engine, name="confirmation", business_key="APP-404",
+        receipt = deliver_message(uow, services.runtime, name="confirmation", business_key="APP-404",
                                   payload={"by": "x"}, now=RECEIVED)
     assert receipt.outcome == "kept"
     with services.uow(write=False) as uow:
@@ -141,7 +141,7 @@ def test_a_case_that_fails_on_its_timer_keeps_the_timer_and_is_retried(services:
 
     monkeypatch.setattr(ProcessRun, "fire_timers", broken)
     after = at("2026-03-27T18:31+05:00")
-    sweep = fire_due_timers(services.write_uow, services.engine, now=after)
+    sweep = fire_due_timers(services.write_uow, services.runtime, now=after)
     assert sweep.fired == [] and "escalate" in sweep.failed[case]
     with services.uow(write=False) as uow:
         view = case_view(uow, case)
@@ -150,6 +150,6 @@ def test_a_case_that_fails_on_its_timer_keeps_the_timer_and_is_retried(services:
     assert "escalate" in failure.details["error"]
 
     monkeypatch.setattr(ProcessRun, "fire_timers", real_fire)
-    assert fire_due_timers(services.write_uow, services.engine, now=after).fired == []  # waits for the retry
-    retried = fire_due_timers(services.write_uow, services.engine, now=at("2026-03-27T18:37+05:00"))
+    assert fire_due_timers(services.write_uow, services.runtime, now=after).fired == []  # waits for the retry
+    retried = fire_due_timers(services.write_uow, services.runtime, now=at("2026-03-27T18:37+05:00"))
     assert retried.fired == [case]

@@ -14,7 +14,7 @@ SENT = at("2026-03-20T17:00+05:00")
 
 def _offer(services: Services) -> int:
     with services.uow() as uow:
-        receipt = deliver_message(uow, services.engine, name="conclusion_registered", business_key="IIN-1",
+        receipt = deliver_message(uow, services.runtime, name="conclusion_registered", business_key="IIN-1",
                                   payload={"phone": "+77010000000"}, now=SENT)
     assert receipt.outcome == "started"
     assert receipt.instance_id is not None
@@ -35,25 +35,25 @@ def test_message_starts_a_case_that_sends_an_sms_and_waits_for_either(services: 
 def test_reply_within_24_hours_closes_the_wait_and_cancels_the_timer(services: Services) -> None:
     case = _offer(services)
     with services.uow() as uow:
-        receipt = deliver_message(uow, services.engine, name="offer_reply", business_key="IIN-1",
+        receipt = deliver_message(uow, services.runtime, name="offer_reply", business_key="IIN-1",
                                   payload={"consent": True}, now=at("2026-03-21T09:00+05:00"))
     assert (receipt.outcome, receipt.instance_id) == ("delivered", case)
     with services.uow(write=False) as uow:
         view = case_view(uow, case)
     assert view.status == "completed" and view.timers == []
-    assert fire_due_timers(services.write_uow, services.engine, now=at("2026-03-22T00:00+05:00")).fired == []
+    assert fire_due_timers(services.write_uow, services.runtime, now=at("2026-03-22T00:00+05:00")).fired == []
 
 
 def test_silence_for_24_clock_hours_closes_the_offer(services: Services) -> None:
     case = _offer(services)
-    assert fire_due_timers(services.write_uow, services.engine, now=at("2026-03-21T16:59+05:00")).fired == []
-    assert fire_due_timers(services.write_uow, services.engine, now=at("2026-03-21T17:01+05:00")).fired == [case]
+    assert fire_due_timers(services.write_uow, services.runtime, now=at("2026-03-21T16:59+05:00")).fired == []
+    assert fire_due_timers(services.write_uow, services.runtime, now=at("2026-03-21T17:01+05:00")).fired == [case]
     with services.uow(write=False) as uow:
         view = case_view(uow, case)
         assert uow.awaited.instance_waiting("offer_reply", "IIN-1") is None
     assert view.status == "completed"
     assert any(e.action == "step" and e.element_id == "offer_expired" and e.paragraph == "§7-1" for e in view.history)
     with services.uow() as uow:  # a late reply is kept, not lost, and not applied to the closed offer
-        late = deliver_message(uow, services.engine, name="offer_reply", business_key="IIN-1",
+        late = deliver_message(uow, services.runtime, name="offer_reply", business_key="IIN-1",
                                payload={"consent": True}, now=at("2026-03-21T18:00+05:00"))
     assert late.outcome == "kept"

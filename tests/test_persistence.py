@@ -26,7 +26,7 @@ NOW = at("2026-03-20T11:00+05:00")
 
 def _start(services: Services, key: str) -> int:
     with services.uow() as uow:
-        return start_case(uow, services.engine, process_id="intake_demo", business_key=key,
+        return start_case(uow, services.runtime, process_id="intake_demo", business_key=key,
                           data={"received_at": NOW.isoformat()}, actor="clerk", now=NOW).instance_id
 
 
@@ -57,7 +57,7 @@ def test_a_case_resumes_on_its_own_version_after_the_diagram_changed(settings: S
         with second.uow(write=False) as uow:
             task = list_tasks(uow, role="office_clerk").items[0]
         with second.uow() as uow:
-            complete_task(uow, second.engine, task_id=task.task_id, actor="clerk", now=NOW,
+            complete_task(uow, second.runtime, task_id=task.task_id, actor="clerk", now=NOW,
                           data={"package_complete": True})
         with second.uow(write=False) as uow:
             [review] = list_tasks(uow, role="head").items
@@ -108,7 +108,7 @@ def test_task_list_and_timer_sweep_never_deserialize_a_workflow(services: Servic
     monkeypatch.setattr(services.engine.serializer, "restore", forbidden)
     with services.uow(write=False) as uow:
         assert list_tasks(uow, role="office_clerk", per_page=2).total == 5
-    assert fire_due_timers(services.write_uow, services.engine, now=at("2026-12-31T00:00+05:00")).fired == []
+    assert fire_due_timers(services.write_uow, services.runtime, now=at("2026-12-31T00:00+05:00")).fired == []
 
 
 def test_hot_queries_use_their_indexes(services: Services) -> None:

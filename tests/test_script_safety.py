@@ -84,7 +84,7 @@ def test_failed_start_stores_nothing(settings: Settings) -> None:
     services: Services = build_services(settings, library=library)
     try:
         with services.uow() as uow, pytest.raises(ScriptError):
-            start_case(uow, services.engine, process_id="hostile_script", business_key="EVIL-1",
+            start_case(uow, services.runtime, process_id="hostile_script", business_key="EVIL-1",
                        data={}, actor="analyst", now=NOW)
         with services.uow(write=False) as uow:
             assert uow.instances.count() == 0

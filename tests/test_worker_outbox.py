@@ -39,7 +39,7 @@ REFUSAL = {"package_complete": False, "missing_documents": ["VKK conclusion"]}
 
 def _start(services: Services, key: str) -> int:
     with services.uow() as uow:
-        ref = start_case(uow, services.engine, process_id="intake_demo", business_key=key,
+        ref = start_case(uow, services.runtime, process_id="intake_demo", business_key=key,
                          data={"received_at": RECEIVED.isoformat()}, actor="clerk", now=RECEIVED)
     return ref.instance_id
 
@@ -48,7 +48,7 @@ def _complete_clerk_task(services: Services, case: int, data: dict[str, Any]) ->
     with services.uow(write=False) as uow:
         (task,) = [t for t in uow.tasks.for_instance(case) if t.element_id == "register_application"]
     with services.uow() as uow:
-        complete_task(uow, services.engine, task_id=task.task_id, data=data, actor="clerk", now=RECEIVED)
+        complete_task(uow, services.runtime, task_id=task.task_id, data=data, actor="clerk", now=RECEIVED)
 
 
 def _refused_case(services: Services, key: str = "OUT-1") -> tuple[int, OutboxItem]:
@@ -408,7 +408,7 @@ def test_three_workers_fire_thirty_due_timers_each_exactly_once(services: Servic
     def work(worker: int) -> None:
         try:
             barrier.wait(10)
-            sweep = fire_due_timers(services.write_uow, services.engine, now=now, limit=1000,
+            sweep = fire_due_timers(services.write_uow, services.runtime, now=now, limit=1000,
                                     actor=f"system:timer-{worker}")
             fired[worker], failed[worker] = sweep.fired, sweep.failed
         except BaseException as exc:  # noqa: BLE001 (reported by the assertion below)

@@ -8,9 +8,11 @@ from datetime import datetime
 from service.domain.errors import NotFound
 from service.domain.model import EventRecord, Snapshot
 from service.engine.library import Diagram
-from service.engine.runtime import ProcessEngine, ProcessRun
+from service.engine.runtime import ProcessRun
 from service.persistence.repositories import StoredInstance
 from service.persistence.uow import UnitOfWork
+
+from .runtime import Runtime
 
 #: Kept messages delivered into one case in one transaction, at most (guards against loops).
 MAX_INBOX_DELIVERIES_PER_RUN = 20
@@ -40,16 +42,16 @@ def load_case(uow: UnitOfWork, instance_id: int) -> StoredInstance:
     return stored
 
 
-def resume(uow: UnitOfWork, engine: ProcessEngine, stored: StoredInstance) -> ProcessRun:
+def resume(uow: UnitOfWork, runtime: Runtime, stored: StoredInstance) -> ProcessRun:
     """The live workflow of a stored case, on the diagram version it was started with."""
-    if engine.library.has_version(stored.diagram_hash):
-        diagram = engine.library.version(stored.diagram_hash)
+    if runtime.engine.library.has_version(stored.diagram_hash):
+        diagram = runtime.engine.library.version(stored.diagram_hash)
     else:  # not cached in this process (an older version): parse the stored bytes once
         found = uow.diagrams.source(stored.diagram_hash)
         if found is None:
             raise NotFound(f"diagram version {stored.diagram_hash[:12]} of case {stored.id} is missing") from None
-        diagram = engine.library.version(stored.diagram_hash, source=found[0], file=found[1])
-    return engine.resume(diagram, stored.state)
+        diagram = runtime.engine.library.version(stored.diagram_hash, source=found[0], file=found[1])
+    return runtime.engine.resume(diagram, stored.state)
 
 
 def drain_inbox(uow: UnitOfWork, run: ProcessRun, instance_id: int, business_key: str,

@@ -11,11 +11,11 @@ from sqlalchemy.exc import IntegrityError
 
 from service.domain.errors import ConcurrencyConflict, DuplicateCase, NotPermitted, TaskNotReady
 from service.domain.model import EventRecord
-from service.engine.runtime import ProcessEngine
 from service.persistence.repositories import StoredInstance
 from service.persistence.uow import UnitOfWork
 
 from ._running import CaseRef, drain_inbox, load_case, resume, save_run, store_diagram
+from .runtime import Runtime
 
 
 def _check_business_key(business_key: str) -> str:
@@ -26,16 +26,16 @@ def _check_business_key(business_key: str) -> str:
 
 
 def start_case(
-    uow: UnitOfWork, engine: ProcessEngine, *, process_id: str, business_key: str,
+    uow: UnitOfWork, runtime: Runtime, *, process_id: str, business_key: str,
     data: Mapping[str, Any], actor: str, now: datetime,
 ) -> CaseRef:
     """Start a new case of ``process_id`` keyed by ``business_key`` (e.g. the application number)."""
     business_key = _check_business_key(business_key)
     if uow.instances.id_for_key(process_id, business_key) is not None:
         raise DuplicateCase(f"a case of '{process_id}' with key '{business_key}' already exists")
-    diagram = engine.library.current(process_id)
+    diagram = runtime.engine.library.current(process_id)
     store_diagram(uow, diagram, now)
-    run = engine.start(process_id, data, now)
+    run = runtime.engine.start(process_id, data, now)
     try:
         instance_id = uow.instances.add(
             process_id=process_id, business_key=business_key, diagram_hash=diagram.content_hash,
@@ -55,7 +55,7 @@ def start_case(
 
 
 def complete_task(
-    uow: UnitOfWork, engine: ProcessEngine, *, task_id: str, data: Mapping[str, Any], actor: str,
+    uow: UnitOfWork, runtime: Runtime, *, task_id: str, data: Mapping[str, Any], actor: str,
     now: datetime, actor_roles: Collection[str] | None = None, expected_version: int | None = None,
 ) -> CaseRef:
     """Complete an open user task with submitted data; exactly one of two racing submissions wins."""
@@ -71,7 +71,7 @@ def complete_task(
         raise ConcurrencyConflict(
             f"case {stored.business_key} changed since the form was opened; reload it and try again"
         )
-    run = resume(uow, engine, stored)
+    run = resume(uow, runtime, stored)
     step = run.complete_task(task_id, data, now)
     events = [EventRecord(
         at=now, actor=actor, action="task_completed", instance_id=stored.id, business_key=stored.business_key,
@@ -93,7 +93,7 @@ class MessageReceipt:
 
 
 def deliver_message(
-    uow: UnitOfWork, engine: ProcessEngine, *, name: str, business_key: str, payload: Mapping[str, Any],
+    uow: UnitOfWork, runtime: Runtime, *, name: str, business_key: str, payload: Mapping[str, Any],
     now: datetime, actor: str = "system", idempotency_key: str | None = None,
 ) -> MessageReceipt:
     """Deliver a message to the case waiting for it, start a case it starts, or keep it in the inbox."""
@@ -106,11 +106,11 @@ def deliver_message(
     instance_id = uow.awaited.instance_waiting(name, business_key)
     if instance_id is not None:
         stored = load_case(uow, instance_id)
-        return _deliver_into(uow, engine, stored, inbox_id, name, payload, now, actor, received)
-    starter = engine.library.process_starting_with(name)
+        return _deliver_into(uow, runtime, stored, inbox_id, name, payload, now, actor, received)
+    starter = runtime.engine.library.process_starting_with(name)
     if starter is not None:
         uow.events.append([received])
-        ref = start_case(uow, engine, process_id=starter.process_id, business_key=business_key,
+        ref = start_case(uow, runtime, process_id=starter.process_id, business_key=business_key,
                          data={}, actor=actor, now=now)
         return MessageReceipt("started", ref.instance_id)
     kept = EventRecord(at=now, actor=actor, action="message_kept", business_key=business_key,
@@ -121,10 +121,10 @@ def deliver_message(
 
 
 def _deliver_into(
-    uow: UnitOfWork, engine: ProcessEngine, stored: StoredInstance, inbox_id: int, name: str,
+    uow: UnitOfWork, runtime: Runtime, stored: StoredInstance, inbox_id: int, name: str,
     payload: Mapping[str, Any], now: datetime, actor: str, received: EventRecord,
 ) -> MessageReceipt:
-    run = resume(uow, engine, stored)
+    run = resume(uow, runtime, stored)
     if not run.deliver_message(name, payload, now):  # projection was stale: keep it, lose nothing
         uow.events.append([received])
         uow.commit()

@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from service.engine.runtime import ProcessEngine
 from service.persistence.uow import UnitOfWork
 
 from ._running import drain_inbox, load_case, resume, save_run
+from .runtime import Runtime
 
 
 def deliver_kept_messages(
-    uow_factory: Callable[[], UnitOfWork], engine: ProcessEngine, *, now: datetime, limit: int = 100,
+    uow_factory: Callable[[], UnitOfWork], runtime: Runtime, *, now: datetime, limit: int = 100,
     actor: str = "system:inbox",
 ) -> int:
     """Deliver inbox messages to cases now waiting for them; returns how many cases moved on."""
@@ -22,7 +22,7 @@ def deliver_kept_messages(
     for instance_id in dict.fromkeys(case for _, case in pairs):
         with uow_factory() as uow:
             stored = load_case(uow, instance_id)
-            run = resume(uow, engine, stored)
+            run = resume(uow, runtime, stored)
             events = drain_inbox(uow, run, stored.id, stored.business_key, actor, now)
             if not events:
                 continue

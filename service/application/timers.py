@@ -8,10 +8,10 @@ from datetime import datetime, timedelta
 
 from service.domain.errors import DomainError
 from service.domain.model import EventRecord
-from service.engine.runtime import ProcessEngine
 from service.persistence.uow import UnitOfWork
 
 from ._running import drain_inbox, load_case, resume, save_run
+from .runtime import Runtime
 
 #: How long a timer whose case failed to run waits before the next try.
 TIMER_RETRY_DELAY = timedelta(minutes=5)
@@ -26,7 +26,7 @@ class TimerSweep:
 
 
 def fire_due_timers(
-    uow_factory: Callable[[], UnitOfWork], engine: ProcessEngine, *, now: datetime, limit: int = 1000,
+    uow_factory: Callable[[], UnitOfWork], runtime: Runtime, *, now: datetime, limit: int = 1000,
     actor: str = "system:timer", retry_delay: timedelta = TIMER_RETRY_DELAY,
 ) -> TimerSweep:
     """Fire every timer due by ``now`` (at most ``limit`` cases), each case in its own transaction."""
@@ -40,7 +40,7 @@ def fire_due_timers(
             if not due:  # another worker fired it between our look and our lock
                 continue
             try:
-                _fire(uow, engine, instance_id, now, actor)
+                _fire(uow, runtime, instance_id, now, actor)
                 sweep.fired.append(instance_id)
                 continue
             except DomainError as exc:
@@ -50,10 +50,10 @@ def fire_due_timers(
     return sweep
 
 
-def _fire(uow: UnitOfWork, engine: ProcessEngine, instance_id: int, now: datetime, actor: str) -> None:
+def _fire(uow: UnitOfWork, runtime: Runtime, instance_id: int, now: datetime, actor: str) -> None:
     stored = load_case(uow, instance_id)
     before = {t.element_id for t in uow.timers.for_instance(instance_id) if t.due_at <= now}
-    run = resume(uow, engine, stored)
+    run = resume(uow, runtime, stored)
     run.fire_timers(now)
     events = [
         EventRecord(at=now, actor=actor, action="timer_fired", instance_id=stored.id,

@@ -23,7 +23,7 @@ from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.parser import VALIDATOR, SpiffBpmnParser
 
 from service.domain.errors import DiagramError, DomainError
-from service.domain.outbox import outbox_channel
+from service.domain.outbox import document_kind, outbox_channel
 
 from .scripting import compile_expression, compile_script
 
@@ -66,6 +66,8 @@ class Diagram:
     subprocess_specs: Mapping[str, Any] = field(repr=False)
     elements: Mapping[str, ElementInfo] = field(repr=False)
     start_messages: frozenset[str] = frozenset()
+    caught_messages: frozenset[str] = frozenset()
+    thrown_elsewhere: tuple[ThrownMessage, ...] = ()
 
     def element(self, element_id: str) -> ElementInfo | None:
         """The element with this id, if the diagram has one."""
@@ -172,30 +174,46 @@ def _check_code(root: Any, file: str) -> None:
             raise _error_at(file, owner, str(exc)) from None
 
 
-def _check_messages(root: Any, file: str) -> None:
-    """Every message thrown must be caught in this diagram or name an outbox channel."""
+@dataclass(frozen=True)
+class ThrownMessage:
+    """A message a diagram throws that nothing in the same diagram catches."""
+
+    name: str
+    element_id: str
+    line: int | None
+
+
+def _messages(root: Any, file: str) -> tuple[frozenset[str], tuple[ThrownMessage, ...]]:
+    """(names caught in this diagram, messages thrown to other diagrams).
+
+    A thrown message is fine if this diagram catches it, if it names an outbox channel
+    (``sms.…``), or a document to issue (``document.…``); any other must be caught by another
+    diagram, which :class:`DiagramLibrary` checks once all files are loaded.
+    """
     names = {m.get("id"): m.get("name") or m.get("id") for m in root.iter(f"{{{BPMN_NS}}}message")}
-    caught, thrown = set(), []
+    caught: set[str] = set()
+    thrown: list[tuple[Any, str | None]] = []
     for definition in root.iter(f"{{{BPMN_NS}}}messageEventDefinition"):
         event = definition.getparent()
         name = names.get(definition.get("messageRef"))
         if _local(event.tag) in ("intermediateThrowEvent", "endEvent"):
             thrown.append((event, name))
-        else:
+        elif name:
             caught.add(name)
     for task in root.iter(f"{{{BPMN_NS}}}sendTask"):
         thrown.append((task, names.get(task.get("messageRef"))))
     for task in root.iter(f"{{{BPMN_NS}}}receiveTask"):
-        caught.add(names.get(task.get("messageRef")))
+        name = names.get(task.get("messageRef"))
+        if name:
+            caught.add(name)
+    external: list[ThrownMessage] = []
     for event, name in thrown:
         if name is None:
             raise _error_at(file, event, "throws a message but names no bpmn:message")
-        if name not in caught and outbox_channel(name) is None:
-            raise _error_at(
-                file, event,
-                f"message '{name}' is caught nowhere in this diagram and names no outbox channel "
-                "(use 'portal_cabinet.…', 'sms.…' or 'monitoring.…')",
-            )
+        if name in caught or outbox_channel(name) or document_kind(name):
+            continue
+        external.append(ThrownMessage(name, event.get("id"), _line(event)))
+    return frozenset(caught), tuple(external)
 
 
 def _lanes(process: Any) -> dict[str, tuple[str, str]]:
@@ -278,7 +296,7 @@ def parse_diagram(source: bytes, file: str) -> Diagram:
     process = _main_process(root, file)
     _check_flows(process, file)
     _check_code(root, file)
-    _check_messages(root, file)
+    caught, thrown_elsewhere = _messages(root, file)
     process_id = process.get("id")
     spec, subprocess_specs = _spiff_parse(root, file, process_id)
     return Diagram(
@@ -291,6 +309,8 @@ def parse_diagram(source: bytes, file: str) -> Diagram:
         subprocess_specs=subprocess_specs,
         elements=_elements(process),
         start_messages=_start_messages(process),
+        caught_messages=caught,
+        thrown_elsewhere=thrown_elsewhere,
     )
 
 
@@ -327,10 +347,27 @@ class DiagramLibrary:
                     file=diagram.file, element_id=diagram.process_id,
                 ))
             seen[diagram.process_id] = diagram
+        errors += self._unanswered_messages(loaded)
         if errors:
             raise DiagramSetError(errors)
         for diagram in loaded:
             self.add(diagram)
+
+    def _unanswered_messages(self, loaded: list[Diagram]) -> list[DiagramError]:
+        """Messages thrown to other diagrams that no loaded diagram catches."""
+        everyone = {d.process_id: d for d in self._current.values()}
+        everyone.update({d.process_id: d for d in loaded})
+        caught = set().union(*(d.caught_messages for d in everyone.values())) if everyone else set()
+        return [
+            DiagramError(
+                f"message '{message.name}' is caught by no diagram and names no outbox channel "
+                "('portal_cabinet.…', 'sms.…', 'monitoring.…') or document ('document.…')",
+                file=diagram.file, element_id=message.element_id, line=message.line,
+            )
+            for diagram in loaded
+            for message in diagram.thrown_elsewhere
+            if message.name not in caught
+        ]
 
     def add(self, diagram: Diagram, current: bool = True) -> None:
         """Cache a parsed diagram; make it the current version of its process unless told not to."""
