@@ -68,7 +68,7 @@ def test_gateway_default_flow_refuses_and_queues_portal_message(services: Servic
     with services.uow(write=False) as uow:
         view = case_view(uow, case)
     assert view.status == "completed"
-    assert [(o.channel, o.message_name, o.payload) for o in view.outbox] == [
+    assert [(o.channel, o.message_name, o.payload) for o in view.outbox if o.channel != "monitoring"] == [
         ("portal_cabinet", "portal_cabinet.refusal", {"reasons": ["VKK conclusion"]})
     ]
     assert any(e.action == "step" and e.paragraph == "§4" and e.element_id == "prepare_refusal"
@@ -153,3 +153,22 @@ def test_a_case_that_fails_on_its_timer_keeps_the_timer_and_is_retried(services:
     assert fire_due_timers(services.write_uow, services.runtime, now=after).fired == []  # waits for the retry
     retried = fire_due_timers(services.write_uow, services.runtime, now=at("2026-03-27T18:37+05:00"))
     assert retried.fired == [case]
+
+
+def test_every_stage_change_is_reported_to_monitoring(services: Services) -> None:
+    """§8: each change of what the case waits on (or its end) becomes one monitoring entry."""
+    case = _start(services)
+    _complete(services, "office_clerk", {"package_complete": True})
+    _complete(services, "head", {})
+    with services.uow() as uow:
+        deliver_message(uow, services.runtime, name="confirmation", business_key="APP-1", payload={"by": "x"},
+                        now=RECEIVED)
+    with services.uow(write=False) as uow:
+        view = case_view(uow, case)
+    entries = [o.payload for o in reversed(view.outbox) if o.channel == "monitoring"]
+    assert [(e["stage"], e["status"]) for e in entries] == [
+        ("register_application", "running"), ("review_by_head", "running"), ("end_done", "completed"),
+    ]
+    assert entries[1]["stage_name"] == "Review by the head" and entries[1]["business_key"] == "APP-1"
+    logged = [e for e in view.history if e.action == "stage_changed"]
+    assert [e.paragraph for e in logged] == ["§8"] * 3

@@ -52,9 +52,18 @@ def _complete_clerk_task(services: Services, case: int, data: dict[str, Any]) ->
 
 
 def _refused_case(services: Services, key: str = "OUT-1") -> tuple[int, OutboxItem]:
-    """A case sent down the refusal path; returns it and its one queued portal message."""
+    """A case sent down the refusal path; returns it and its one queued portal message.
+
+    The case's §8 monitoring entries are set aside (marked delivered) so each test watches one message.
+    """
     case = _start(services, key)
     _complete_clerk_task(services, case, REFUSAL)
+    with services.uow() as uow:
+        monitoring = [m for m in uow.outbox.listing(instance_id=case) if m.channel == "monitoring"]
+        assert [m.payload["stage"] for m in reversed(monitoring)] == ["register_application", "end_refused"]
+        for entry in monitoring:
+            uow.outbox.mark_delivered(entry.id, "test:set-aside", RECEIVED)
+        uow.commit()
     (item,) = _outbox(services, case)
     assert (item.channel, item.message_name, item.payload) == (
         "portal_cabinet", "portal_cabinet.refusal", {"reasons": ["VKK conclusion"]}
@@ -65,7 +74,7 @@ def _refused_case(services: Services, key: str = "OUT-1") -> tuple[int, OutboxIt
 
 def _outbox(services: Services, case: int) -> list[OutboxItem]:
     with services.uow(write=False) as uow:
-        return uow.outbox.listing(instance_id=case)
+        return [m for m in uow.outbox.listing(instance_id=case) if m.channel != "monitoring"]
 
 
 def _next_attempt_at(services: Services, outbox_id: int) -> datetime:

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from service.domain.errors import NotFound
-from service.domain.model import EventRecord, Snapshot
+from sqlalchemy.exc import IntegrityError
+
+from service.domain.errors import DuplicateCase, InvalidInput, NotFound
+from service.domain.model import EventRecord, OutgoingMessage, Snapshot
+from service.domain.outbox import document_kind
 from service.engine.library import Diagram
 from service.engine.runtime import ProcessRun
 from service.persistence.repositories import StoredInstance
@@ -86,32 +91,122 @@ def _step_events(snapshot: Snapshot, instance_id: int, business_key: str, actor:
     ]
 
 
-def save_run(uow: UnitOfWork, run: ProcessRun, stored: StoredInstance, *, actor: str, now: datetime,
-             events: list[EventRecord]) -> CaseRef:
-    """Write state, projections, outbox and event log of one use case, all in its transaction."""
+def open_case(
+    uow: UnitOfWork, runtime: Runtime, *, process_id: str, business_key: str, data: Mapping[str, Any],
+    actor: str, now: datetime,
+) -> CaseRef:
+    """Create and run a new case inside the caller's transaction (the caller commits)."""
+    business_key = check_business_key(business_key)
+    if uow.instances.id_for_key(process_id, business_key) is not None:
+        raise DuplicateCase(f"a case of '{process_id}' with key '{business_key}' already exists")
+    diagram = runtime.engine.library.current(process_id)
+    store_diagram(uow, diagram, now)
+    run = runtime.engine.start(process_id, data, now)
+    try:
+        instance_id = uow.instances.add(
+            process_id=process_id, business_key=business_key, diagram_hash=diagram.content_hash,
+            state="{}", serializer_version=run.serializer_version, status="running", now=now,
+        )
+    except IntegrityError:
+        raise DuplicateCase(f"a case of '{process_id}' with key '{business_key}' already exists") from None
+    stored = StoredInstance(instance_id, process_id, business_key, diagram.content_hash, "running", "{}",
+                            run.serializer_version, 0)
+    events = [EventRecord(at=now, actor=actor, action="case_started", instance_id=instance_id,
+                          business_key=business_key,
+                          details={"process": process_id, "diagram": diagram.content_hash[:12]})]
+    events += drain_inbox(uow, run, instance_id, business_key, actor, now)
+    return save_run(uow, runtime, run, stored, actor=actor, now=now, events=events)
+
+
+def check_business_key(business_key: str) -> str:
+    """A business key as stored: trimmed, 1–120 characters."""
+    key = business_key.strip()
+    if not key or len(key) > 120:
+        raise InvalidInput("a business key (e.g. the application number) must be 1–120 characters")
+    return key
+
+
+def save_run(uow: UnitOfWork, runtime: Runtime, run: ProcessRun, stored: StoredInstance, *, actor: str,
+             now: datetime, events: list[EventRecord]) -> CaseRef:
+    """Write state, projections, outbox, documents and event log of one use case, all in its transaction."""
     snapshot = run.snapshot()
     status = "completed" if snapshot.completed else "running"
     version = uow.instances.save(
         stored.id, expected_version=stored.version, state=run.dump(), status=status,
         serializer_version=run.serializer_version, now=now,
     )
-    uow.tasks.replace_for_instance(stored.id, stored.process_id, stored.business_key, snapshot.open_tasks, now)
+    before = uow.tasks.replace_for_instance(stored.id, stored.process_id, stored.business_key,
+                                            snapshot.open_tasks, now)
     uow.timers.replace_for_instance(stored.id, snapshot.timers)
     uow.awaited.replace_for_instance(stored.id, stored.business_key, snapshot.awaited_messages)
-    for seq, message in enumerate(snapshot.outgoing):
-        uow.outbox.add(
-            channel=message.channel, name=message.name,
-            idempotency_key=f"{stored.process_id}/{stored.id}/v{version}/{seq}",
-            instance_id=stored.id, business_key=stored.business_key, payload=message.payload, now=now,
-        )
     records = list(events) + _step_events(snapshot, stored.id, stored.business_key, actor, now)
-    records += [
-        EventRecord(at=now, actor=actor, action="outbox_queued", instance_id=stored.id,
-                    business_key=stored.business_key, details={"message": m.name, "channel": m.channel})
-        for m in snapshot.outgoing
-    ]
+    outgoing = list(snapshot.outgoing)
+    stage = _stage_change(run, snapshot, before)
+    if stage is not None:
+        outgoing.append(OutgoingMessage("monitoring.stage_changed", "monitoring", {
+            "process": stored.process_id, "business_key": stored.business_key, "status": status, **stage,
+        }))
+        records.append(EventRecord(at=now, actor=actor, action="stage_changed", instance_id=stored.id,
+                                   business_key=stored.business_key, paragraph="§8", details=stage))
+    for seq, message in enumerate(outgoing):
+        records += _dispatch(uow, runtime, stored, message, f"{stored.process_id}/{stored.id}/v{version}/{seq}",
+                             actor, now)
     if snapshot.completed and stored.status != "completed":
         records.append(EventRecord(at=now, actor=actor, action="case_completed", instance_id=stored.id,
                                    business_key=stored.business_key))
     uow.events.append(records)
     return CaseRef(stored.id, stored.process_id, stored.business_key, status, version)
+
+
+def _stage_change(run: ProcessRun, snapshot: Snapshot, before: frozenset[str]) -> dict[str, str] | None:
+    """§8: the stage is what the case waits on (its open tasks) or the end it reached."""
+    if snapshot.completed:
+        ends = [step for step in snapshot.steps if step.kind == "endEvent"]
+        elements = [ends[-1].element_id] if ends else []
+    else:
+        elements = sorted({task.element_id for task in snapshot.open_tasks})
+    if not elements or (not snapshot.completed and frozenset(elements) == before):
+        return None
+    names = []
+    for element_id in elements:
+        info = run.diagram.element(element_id)
+        names.append(info.name if info else element_id)
+    return {"stage": "+".join(elements), "stage_name": "; ".join(names)}
+
+
+def _dispatch(uow: UnitOfWork, runtime: Runtime, stored: StoredInstance, message: OutgoingMessage,
+              key: str, actor: str, now: datetime) -> list[EventRecord]:
+    """Send one outgoing message where its name says: outbox, document, or another case."""
+    case, business_key = stored.id, stored.business_key
+    if message.channel:
+        uow.outbox.add(channel=message.channel, name=message.name, idempotency_key=key, instance_id=case,
+                       business_key=business_key, payload=message.payload, now=now)
+        return [EventRecord(at=now, actor=actor, action="outbox_queued", instance_id=case, business_key=business_key,
+                            details={"message": message.name, "channel": message.channel})]
+    kind = document_kind(message.name)
+    if kind is not None:
+        if runtime.issue_document is None:
+            raise InvalidInput(f"the diagram issues a '{kind}' document but no document service is configured")
+        ids = runtime.issue_document(uow, instance_id=stored.id, business_key=stored.business_key, kind=kind,
+                                     payload=message.payload, now=now)
+        return [EventRecord(at=now, actor=actor, action="document_issued", instance_id=case,
+                            business_key=business_key, details={"document": kind, "ids": list(ids)})]
+    return _send_to_other_case(uow, runtime, stored, message, key, actor, now)
+
+
+def _send_to_other_case(uow: UnitOfWork, runtime: Runtime, stored: StoredInstance, message: OutgoingMessage,
+                        key: str, actor: str, now: datetime) -> list[EventRecord]:
+    """A message for another diagram: start the process it starts, or keep it for the case it awaits."""
+    target_key = str(message.payload.get("application_number") or stored.business_key)
+    starter = runtime.engine.library.process_starting_with(message.name)
+    record = EventRecord(at=now, actor=actor, action="message_sent", instance_id=stored.id,
+                         business_key=stored.business_key,
+                         details={"message": message.name, "to_business_key": target_key})
+    uow.inbox.add(message.name, target_key, dict(message.payload), key, now)
+    if starter is not None:
+        ref = open_case(uow, runtime, process_id=starter.process_id, business_key=target_key, data={},
+                        actor=actor, now=now)
+        return [record, EventRecord(at=now, actor=actor, action="case_started_by_message",
+                                    instance_id=stored.id, business_key=stored.business_key,
+                                    details={"process": starter.process_id, "instance_id": ref.instance_id})]
+    return [record]

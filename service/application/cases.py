@@ -7,22 +7,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy.exc import IntegrityError
-
-from service.domain.errors import ConcurrencyConflict, DuplicateCase, NotPermitted, TaskNotReady
+from service.domain.errors import ConcurrencyConflict, NotPermitted, TaskNotReady
 from service.domain.model import EventRecord
 from service.persistence.repositories import StoredInstance
 from service.persistence.uow import UnitOfWork
 
-from ._running import CaseRef, drain_inbox, load_case, resume, save_run, store_diagram
+from ._running import CaseRef, check_business_key, drain_inbox, load_case, open_case, resume, save_run
 from .runtime import Runtime
-
-
-def _check_business_key(business_key: str) -> str:
-    key = business_key.strip()
-    if not key or len(key) > 120:
-        raise ValueError("a business key (e.g. the application number) must be 1–120 characters")
-    return key
 
 
 def start_case(
@@ -30,26 +21,8 @@ def start_case(
     data: Mapping[str, Any], actor: str, now: datetime,
 ) -> CaseRef:
     """Start a new case of ``process_id`` keyed by ``business_key`` (e.g. the application number)."""
-    business_key = _check_business_key(business_key)
-    if uow.instances.id_for_key(process_id, business_key) is not None:
-        raise DuplicateCase(f"a case of '{process_id}' with key '{business_key}' already exists")
-    diagram = runtime.engine.library.current(process_id)
-    store_diagram(uow, diagram, now)
-    run = runtime.engine.start(process_id, data, now)
-    try:
-        instance_id = uow.instances.add(
-            process_id=process_id, business_key=business_key, diagram_hash=diagram.content_hash,
-            state="{}", serializer_version=run.serializer_version, status="running", now=now,
-        )
-    except IntegrityError:
-        raise DuplicateCase(f"a case of '{process_id}' with key '{business_key}' already exists") from None
-    stored = StoredInstance(instance_id, process_id, business_key, diagram.content_hash, "running", "{}",
-                            run.serializer_version, 0)
-    events = [EventRecord(at=now, actor=actor, action="case_started", instance_id=instance_id,
-                          business_key=business_key, details={"process": process_id,
-                                                              "diagram": diagram.content_hash[:12]})]
-    events += drain_inbox(uow, run, instance_id, business_key, actor, now)
-    ref = save_run(uow, run, stored, actor=actor, now=now, events=events)
+    ref = open_case(uow, runtime, process_id=process_id, business_key=business_key, data=data, actor=actor,
+                    now=now)
     uow.commit()
     return ref
 
@@ -79,7 +52,7 @@ def complete_task(
         details={"task": step.name, "fields": sorted(data)},
     )]
     events += drain_inbox(uow, run, stored.id, stored.business_key, actor, now)
-    ref = save_run(uow, run, stored, actor=actor, now=now, events=events)
+    ref = save_run(uow, runtime, run, stored, actor=actor, now=now, events=events)
     uow.commit()
     return ref
 
@@ -97,7 +70,7 @@ def deliver_message(
     now: datetime, actor: str = "system", idempotency_key: str | None = None,
 ) -> MessageReceipt:
     """Deliver a message to the case waiting for it, start a case it starts, or keep it in the inbox."""
-    business_key = _check_business_key(business_key)
+    business_key = check_business_key(business_key)
     if idempotency_key and uow.inbox.seen(idempotency_key):
         return MessageReceipt("duplicate", None)
     inbox_id = uow.inbox.add(name, business_key, dict(payload), idempotency_key, now)
@@ -133,7 +106,7 @@ def _deliver_into(
     delivered = EventRecord(at=now, actor=actor, action="message_delivered", instance_id=stored.id,
                             business_key=stored.business_key, details={"message": name})
     events = [received, delivered] + drain_inbox(uow, run, stored.id, stored.business_key, actor, now)
-    save_run(uow, run, stored, actor=actor, now=now, events=events)
+    save_run(uow, runtime, run, stored, actor=actor, now=now, events=events)
     uow.commit()
     return MessageReceipt("delivered", stored.id)
 

@@ -26,7 +26,7 @@ def deliver_kept_messages(
             events = drain_inbox(uow, run, stored.id, stored.business_key, actor, now)
             if not events:
                 continue
-            save_run(uow, run, stored, actor=actor, now=now, events=events)
+            save_run(uow, runtime, run, stored, actor=actor, now=now, events=events)
             uow.commit()
             moved += 1
     return moved

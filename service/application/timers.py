@@ -61,7 +61,7 @@ def _fire(uow: UnitOfWork, runtime: Runtime, instance_id: int, now: datetime, ac
         for element_id in sorted(before)
     ]
     events += drain_inbox(uow, run, stored.id, stored.business_key, actor, now)
-    save_run(uow, run, stored, actor=actor, now=now, events=events)
+    save_run(uow, runtime, run, stored, actor=actor, now=now, events=events)
     uow.commit()
 
 

@@ -152,11 +152,15 @@ class TaskRepository(Repository):
 
     def replace_for_instance(
         self, instance_id: int, process_id: str, business_key: str, tasks: Sequence[OpenTask], now: datetime
-    ) -> None:
-        """Make the table show exactly ``tasks`` for this case; tasks still open keep their assignee."""
-        existing = set(
-            self.session.execute(select(OpenTaskRow.task_id).where(OpenTaskRow.instance_id == instance_id)).scalars()
-        )
+    ) -> frozenset[str]:
+        """Make the table show exactly ``tasks`` for this case; tasks still open keep their assignee.
+
+        Returns the element ids that were open before, so callers can tell whether the stage changed.
+        """
+        rows = self.session.execute(
+            select(OpenTaskRow.task_id, OpenTaskRow.element_id).where(OpenTaskRow.instance_id == instance_id)
+        ).all()
+        existing = {row[0] for row in rows}
         wanted = {task.task_id: task for task in tasks}
         gone = existing - wanted.keys()
         if gone:
@@ -175,6 +179,7 @@ class TaskRepository(Repository):
             self.session.execute(
                 update(OpenTaskRow).where(OpenTaskRow.task_id == key).values(due_at=wanted[key].due_at)
             )
+        return frozenset(row[1] for row in rows)
 
     def get(self, task_id: str) -> TaskSummary | None:
         """One open task, or None if it is not open (or never existed)."""
