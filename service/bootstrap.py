@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 
 from service.adapters.transports import build_transports
+from service.application.documents import issue_document
 from service.application.outbox import OutboxTransport
 from service.application.runtime import Runtime
 from service.config import Settings
+from service.documents.provider import ProviderInfo
 from service.domain.calendar import CalendarOverrides, WorkingCalendar, WorkingHours
 from service.domain.errors import DomainError
+from service.domain.package import PackageRules
 from service.domain.time import ALMATY
 from service.engine.library import DiagramLibrary
 from service.engine.runtime import ProcessEngine
@@ -64,15 +68,32 @@ def build_services(settings: Settings, library: DiagramLibrary | None = None) ->
             DiagramLibrary.from_directory(settings.processes_dir)
             if settings.processes_dir.is_dir() else DiagramLibrary()
         )
-    engine = ProcessEngine(library, calendar)
+    engine = ProcessEngine(library, calendar, package_rules(settings), process_settings(settings))
     return Services(
         settings=settings,
         database=Database(settings.database_url),
         calendar=calendar,
         engine=engine,
         transports=build_transports(settings.outbox_targets),
-        runtime=Runtime(engine=engine),
+        runtime=Runtime(
+            engine=engine,
+            issue_document=functools.partial(issue_document, provider=ProviderInfo.load(settings.provider_file)),
+            forms_dir=settings.forms_dir,
+        ),
     )
+
+
+def package_rules(settings: Settings) -> PackageRules:
+    """The completeness rules for applications, from the settings."""
+    return PackageRules(
+        min_age=settings.school_age_min, max_age=settings.school_age_max,
+        max_attachment_bytes=settings.max_attachment_bytes,
+    )
+
+
+def process_settings(settings: Settings) -> dict[str, object]:
+    """The settings diagrams may read with ``setting(name)``."""
+    return {"proactive_silence_is_refusal": settings.proactive_silence_is_refusal}
 
 
 def prepare_database(services: Services) -> None:

@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Any, NoReturn
 
 import click
@@ -18,6 +19,7 @@ from service.application.catalog import check_forms
 from service.application.inbox import deliver_kept_messages
 from service.application.outbox import deliver_outbox
 from service.application.timers import fire_due_timers
+from service.application.trace import build_trace
 from service.config import SETTINGS, Settings
 from service.domain.errors import DomainError
 from service.domain.time import format_instant, parse_instant
@@ -45,7 +47,7 @@ def _services(prepare: bool = True) -> Iterator[bootstrap.Services]:
     """The wired product for one command; its database connections are closed afterwards."""
     try:
         services = bootstrap.build_services(_settings())
-    except DomainError as exc:
+    except (DomainError, ValueError) as exc:  # a broken diagram, calendar or provider file
         fail(str(exc), code=1)
     try:
         if prepare:
@@ -116,6 +118,36 @@ def validate() -> None:
     if not diagrams:
         click.echo(f"no diagrams in {settings.processes_dir}")
     sys.exit(1 if problems else 0)
+
+
+@main.command()
+@click.option("--report", type=click.Path(path_type=Path), default=Path("reports/cucumber.json"),
+              show_default=True, help="Cucumber JSON report of the last feature run (for results).")
+def trace(report: Path) -> None:
+    """For each paragraph of the Rules: diagram elements, scenarios and results; exit 1 if one has none."""
+    settings = _settings()
+    try:
+        library = DiagramLibrary.from_directory(settings.processes_dir)
+    except DomainError as exc:
+        fail(str(exc), code=1)
+    table = build_trace(library.diagrams(), settings.features_dir, report)
+    uncovered = []
+    for row in table:
+        kind = " (definition)" if row.definition else ""
+        click.echo(f"{row.paragraph}{kind} — {row.subject}")
+        for element in row.elements:
+            click.echo(f"    element   {element}")
+        for scenario in row.scenarios:
+            click.echo(f"    scenario  {scenario}  [{row.results.get(scenario, 'not run')}]")
+        if not row.covered:
+            click.echo("    NOT COVERED")
+            uncovered.append(row.paragraph)
+        failed = [s for s, r in row.results.items() if r != "passed"]
+        if failed:
+            uncovered.append(row.paragraph)
+    if uncovered:
+        click.echo(f"not covered or failing: {', '.join(dict.fromkeys(uncovered))}", err=True)
+    sys.exit(1 if uncovered else 0)
 
 
 @main.group()

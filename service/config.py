@@ -33,6 +33,17 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("HOMESCHOOL_FORMS_DIR", "./forms", "JSON Schema forms, forms/<process_id>/<task_id>.schema.json"),
     Setting("HOMESCHOOL_CALENDAR_OVERRIDES", "./config/calendar-overrides.toml",
             "Operator-edited extra days off / extra working days (read at start-up)"),
+    Setting("HOMESCHOOL_PROVIDER_FILE", "./config/provider.toml",
+            "The provider's (school's) details printed on issued documents: names in kk/ru, address, BIN, "
+            "head, phone (read at start-up)"),
+    Setting("HOMESCHOOL_FEATURES_DIR", "./features", "Gherkin features read by 'homeschool trace'"),
+    Setting("HOMESCHOOL_PROACTIVE_SILENCE_IS_REFUSAL", "true",
+            "§7-1: no answer within 24 hours closes the offer as not consented (the law is silent; "
+            "'false' sends the office clerk to contact the parent instead)"),
+    Setting("HOMESCHOOL_SCHOOL_AGE_MIN", "6", "Youngest age (full years) accepted for home schooling (grades 1–11)"),
+    Setting("HOMESCHOOL_SCHOOL_AGE_MAX", "18", "Oldest age (full years) accepted for home schooling"),
+    Setting("HOMESCHOOL_MAX_ATTACHMENT_BYTES", "10485760",
+            "Largest attachment accepted (PDF, JPEG or PNG); also the limit in the intake form"),
     Setting("HOMESCHOOL_WORKING_HOURS", "09:00-18:30",
             "Provider's working hours (Appendix 1, a setting); "
             "a submission after closing counts from the next working day"),
@@ -56,6 +67,12 @@ class Settings:
     processes_dir: Path
     forms_dir: Path
     calendar_overrides: Path
+    provider_file: Path
+    features_dir: Path = Path("features")
+    proactive_silence_is_refusal: bool = True
+    school_age_min: int = 6
+    school_age_max: int = 18
+    max_attachment_bytes: int = 10 * 1024 * 1024
     working_hours: str = "09:00-18:30"
     worker_poll_seconds: float = 0.5
     timer_retry_seconds: float = 300.0
@@ -86,6 +103,12 @@ class Settings:
             processes_dir=path("PROCESSES_DIR", "processes"),
             forms_dir=path("FORMS_DIR", "forms"),
             calendar_overrides=path("CALENDAR_OVERRIDES", "config/calendar-overrides.toml"),
+            provider_file=path("PROVIDER_FILE", "config/provider.toml"),
+            features_dir=path("FEATURES_DIR", "features"),
+            proactive_silence_is_refusal=_flag(env, "PROACTIVE_SILENCE_IS_REFUSAL", True),
+            school_age_min=int(_number(env, "SCHOOL_AGE_MIN", 6)),
+            school_age_max=int(_number(env, "SCHOOL_AGE_MAX", 18)),
+            max_attachment_bytes=int(_number(env, "MAX_ATTACHMENT_BYTES", 10 * 1024 * 1024)),
             working_hours=env.get(_PREFIX + "WORKING_HOURS", "09:00-18:30"),
             worker_poll_seconds=_number(env, "WORKER_POLL_SECONDS", 0.5),
             timer_retry_seconds=_number(env, "TIMER_RETRY_SECONDS", 300.0),
@@ -116,3 +139,14 @@ def _number(env: Mapping[str, str], name: str, default: float) -> float:
     if value <= 0:
         raise ValueError(f"{_PREFIX}{name} must be positive, got {raw}")
     return value
+
+
+def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = (env.get(_PREFIX + name) or "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(f"{_PREFIX}{name}={raw!r} is not true/false")

@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from service.bootstrap import Services, build_services
+from service.bootstrap import Services
 from service.config import Settings
 from service.engine.library import DiagramLibrary
 from service.persistence import migrate
 from service.persistence.database import Database
 
-from .support import DIAGRAMS, PROJECT, pg_url
+from .support import DIAGRAMS, PROJECT, build_test_services, pg_url
 
 
 @pytest.fixture
@@ -69,6 +69,6 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
 @pytest.fixture
 def services(settings: Settings, library: DiagramLibrary) -> Iterator[Services]:
     """The product wired on the test database and test diagrams."""
-    built = build_services(settings, library=library)
+    built = build_test_services(settings, library)
     yield built
     built.database.dispose()

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from datetime import datetime
 from pathlib import Path
 
+from service.bootstrap import Services, build_services
+from service.config import Settings
 from service.domain.time import ALMATY
+from service.engine.library import DiagramLibrary
 
 DIAGRAMS = Path(__file__).parent / "diagrams"
 #: Diagrams that must be refused; kept apart so that tests/diagrams loads cleanly.
@@ -27,3 +31,10 @@ def pg_url() -> str | None:
     if not url.startswith("postgresql"):
         return None
     return url.replace("postgresql://", "postgresql+psycopg://", 1) if url.startswith("postgresql://") else url
+
+
+def build_test_services(settings: Settings, library: DiagramLibrary) -> Services:
+    """The product wired on test diagrams, which have no forms (the real processes are tested with theirs)."""
+    built = build_services(settings, library=library)
+    built.runtime = dataclasses.replace(built.runtime, forms_dir=None)
+    return built

@@ -182,19 +182,21 @@ def test_validate_names_the_file_and_the_broken_flow(cli_env: dict[str, str], tm
     assert "ok " not in result.stdout
 
 
-def test_validate_lists_user_tasks_without_forms(cli_env: dict[str, str]) -> None:
+def test_validate_lists_user_tasks_and_start_messages_without_forms(cli_env: dict[str, str]) -> None:
     result = run(cli_env, "validate")
     assert result.exit_code == 1
     errors = result.stderr.splitlines()
-    assert len(errors) == 2, errors
+    assert len(errors) == 3, errors
     assert "'register_application' has no form" in errors[0]
     assert "'review_by_head' has no form" in errors[1]
-    assert all(line.startswith("ERROR ") and "intake_demo.bpmn" in line for line in errors)
+    assert all(line.startswith("ERROR ") and "intake_demo.bpmn" in line for line in errors[:2])
+    assert "offer_demo.bpmn: start message 'conclusion_registered' has no form" in errors[2]
     assert "process 'intake_demo', 2 user tasks" in result.stdout
 
 
 def test_validate_passes_with_every_form_present(cli_env: dict[str, str], tmp_path: Path) -> None:
     _write_forms(tmp_path / "forms", "register_application", "review_by_head")
+    _write_forms(tmp_path / "forms", "conclusion_registered", process_id="offer_demo")
     result = run(cli_env, "validate")
     assert result.exit_code == 0, result.stderr
     assert result.stderr == ""
@@ -204,13 +206,14 @@ def test_validate_passes_with_every_form_present(cli_env: dict[str, str], tmp_pa
 
 def test_validate_reports_a_form_without_a_user_task(cli_env: dict[str, str], tmp_path: Path) -> None:
     _write_forms(tmp_path / "forms", "register_application", "review_by_head", "no_such_task")
+    _write_forms(tmp_path / "forms", "conclusion_registered", process_id="offer_demo")
     _write_forms(tmp_path / "forms", "anything", process_id="no_such_process")
     result = run(cli_env, "validate")
     assert result.exit_code == 1
     errors = result.stderr.splitlines()
     assert len(errors) == 2, errors
-    assert any("no user task 'no_such_task' in a process 'intake_demo'" in line for line in errors)
-    assert any("no user task 'anything' in a process 'no_such_process'" in line for line in errors)
+    assert any("no user task or start message 'no_such_task' in a process 'intake_demo'" in line for line in errors)
+    assert any("no user task or start message 'anything' in a process 'no_such_process'" in line for line in errors)
 
 
 def test_validate_reports_a_form_that_is_not_json(cli_env: dict[str, str], tmp_path: Path) -> None:

@@ -13,13 +13,13 @@ from sqlalchemy.exc import DBAPIError, StatementError
 from service.application.cases import complete_task, start_case
 from service.application.queries import list_tasks
 from service.application.timers import fire_due_timers
-from service.bootstrap import Services, build_services
+from service.bootstrap import Services
 from service.config import Settings
 from service.domain.model import EventRecord
 from service.engine.library import DiagramLibrary, parse_diagram
 from service.persistence.models import Base
 
-from .support import DIAGRAMS, at
+from .support import DIAGRAMS, at, build_test_services
 
 NOW = at("2026-03-20T11:00+05:00")
 
@@ -41,7 +41,7 @@ def test_state_is_stored_without_the_spec_and_with_its_serializer_version(servic
 
 
 def test_a_case_resumes_on_its_own_version_after_the_diagram_changed(settings: Settings) -> None:
-    first = build_services(settings, library=_library(DIAGRAMS / "intake_demo.bpmn"))
+    first = build_test_services(settings, _library(DIAGRAMS / "intake_demo.bpmn"))
     case = _start(first, "APP-1")
     first.database.dispose()
 
@@ -49,7 +49,7 @@ def test_a_case_resumes_on_its_own_version_after_the_diagram_changed(settings: S
     changed = (DIAGRAMS / "intake_demo.bpmn").read_bytes().replace(b"Review by the head", b"Head's review")
     library = DiagramLibrary()
     library.add(parse_diagram(changed, "intake_demo.bpmn"))
-    second = build_services(settings, library=library)
+    second = build_test_services(settings, library)
     try:
         with second.uow() as uow:
             stored = uow.instances.get(case)

@@ -187,8 +187,11 @@ def _dispatch(uow: UnitOfWork, runtime: Runtime, stored: StoredInstance, message
     if kind is not None:
         if runtime.issue_document is None:
             raise InvalidInput(f"the diagram issues a '{kind}' document but no document service is configured")
-        ids = runtime.issue_document(uow, instance_id=stored.id, business_key=stored.business_key, kind=kind,
-                                     payload=message.payload, now=now)
+        try:
+            ids = runtime.issue_document(uow, instance_id=stored.id, business_key=stored.business_key, kind=kind,
+                                         payload=message.payload, now=now)
+        except ValueError as exc:  # a payload the template cannot be filled from: nothing is saved
+            raise InvalidInput(f"document '{kind}' of case {stored.business_key} could not be issued: {exc}") from exc
         return [EventRecord(at=now, actor=actor, action="document_issued", instance_id=case,
                             business_key=business_key, details={"document": kind, "ids": list(ids)})]
     return _send_to_other_case(uow, runtime, stored, message, key, actor, now)
@@ -204,6 +207,7 @@ def _send_to_other_case(uow: UnitOfWork, runtime: Runtime, stored: StoredInstanc
                          details={"message": message.name, "to_business_key": target_key})
     uow.inbox.add(message.name, target_key, dict(message.payload), key, now)
     if starter is not None:
+        runtime.check_form(starter.process_id, message.name, message.payload)
         ref = open_case(uow, runtime, process_id=starter.process_id, business_key=target_key, data={},
                         actor=actor, now=now)
         return [record, EventRecord(at=now, actor=actor, action="case_started_by_message",

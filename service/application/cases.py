@@ -45,6 +45,7 @@ def complete_task(
             f"case {stored.business_key} changed since the form was opened; reload it and try again"
         )
     run = resume(uow, runtime, stored)
+    runtime.check_form(stored.process_id, task.element_id, data, context=run.task_data(task_id))
     step = run.complete_task(task_id, data, now)
     events = [EventRecord(
         at=now, actor=actor, action="task_completed", instance_id=stored.id, business_key=stored.business_key,
@@ -71,6 +72,9 @@ def deliver_message(
 ) -> MessageReceipt:
     """Deliver a message to the case waiting for it, start a case it starts, or keep it in the inbox."""
     business_key = check_business_key(business_key)
+    starter = runtime.engine.library.process_starting_with(name)
+    if starter is not None:
+        runtime.check_form(starter.process_id, name, payload)
     if idempotency_key and uow.inbox.seen(idempotency_key):
         return MessageReceipt("duplicate", None)
     inbox_id = uow.inbox.add(name, business_key, dict(payload), idempotency_key, now)
@@ -80,7 +84,6 @@ def deliver_message(
     if instance_id is not None:
         stored = load_case(uow, instance_id)
         return _deliver_into(uow, runtime, stored, inbox_id, name, payload, now, actor, received)
-    starter = runtime.engine.library.process_starting_with(name)
     if starter is not None:
         uow.events.append([received])
         ref = start_case(uow, runtime, process_id=starter.process_id, business_key=business_key,

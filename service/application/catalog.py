@@ -18,20 +18,30 @@ def form_path(forms_dir: Path, process_id: str, task_id: str) -> Path:
     return forms_dir / process_id / f"{task_id}{FORM_SUFFIX}"
 
 
+def form_owners(diagrams: list[Diagram]) -> dict[tuple[str, str], tuple[Diagram, str]]:
+    """(process id, form id) → (diagram, what it is): every user task, and every message a process starts on."""
+    owners: dict[tuple[str, str], tuple[Diagram, str]] = {}
+    for diagram in diagrams:
+        for element in diagram.elements.values():
+            if element.kind == "userTask":
+                owners[(diagram.process_id, element.element_id)] = (diagram, f"user task '{element.element_id}'")
+        for message in diagram.start_messages:
+            owners[(diagram.process_id, message)] = (diagram, f"start message '{message}'")
+    return owners
+
+
 def check_forms(diagrams: list[Diagram], forms_dir: Path) -> list[str]:
     """Problems with forms, one readable line each (empty when all is well)."""
     problems: list[str] = []
-    user_tasks = {
-        (d.process_id, e.element_id): d for d in diagrams for e in d.elements.values() if e.kind == "userTask"
-    }
-    for (process_id, task_id), diagram in sorted(user_tasks.items()):
+    user_tasks = form_owners(diagrams)
+    for (process_id, task_id), (diagram, what) in sorted(user_tasks.items()):
         path = form_path(forms_dir, process_id, task_id)
         if not path.is_file():
-            problems.append(f"{diagram.file}: user task '{task_id}' has no form (expected {path})")
+            problems.append(f"{diagram.file}: {what} has no form (expected {path})")
     for path in sorted(forms_dir.glob(f"*/*{FORM_SUFFIX}")) if forms_dir.is_dir() else []:
         key = (path.parent.name, path.name.removesuffix(FORM_SUFFIX))
         if key not in user_tasks:
-            problems.append(f"{path}: no user task '{key[1]}' in a process '{key[0]}'")
+            problems.append(f"{path}: no user task or start message '{key[1]}' in a process '{key[0]}'")
             continue
         try:
             schema = json.loads(path.read_text(encoding="utf-8"))

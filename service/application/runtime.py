@@ -5,10 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Any, Protocol
 
+from service.domain.errors import FormInvalid
 from service.engine.runtime import ProcessEngine
 from service.persistence.uow import UnitOfWork
+
+from .forms import load_form, validate_submission
 
 
 class DocumentIssuer(Protocol):
@@ -24,3 +28,15 @@ class Runtime:
 
     engine: ProcessEngine
     issue_document: DocumentIssuer | None = None
+    #: Where forms live; when set, every task completion and every start message is validated.
+    forms_dir: Path | None = None
+
+    def check_form(self, process_id: str, form_id: str, data: Mapping[str, Any],
+                   context: Mapping[str, Any] | None = None) -> None:
+        """Validate submitted values against the form of a user task or start message."""
+        if self.forms_dir is None:
+            return
+        form = load_form(self.forms_dir, process_id, form_id)
+        errors = validate_submission(form, data, context)
+        if errors:
+            raise FormInvalid(f"{process_id}/{form_id}", {path: list(messages) for path, messages in errors.items()})

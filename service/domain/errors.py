@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class DomainError(Exception):
     """Base of every error a user, analyst or operator is meant to read."""
@@ -76,3 +78,18 @@ class NotPermitted(DomainError):
 
 class DuplicateCase(DomainError):
     """A case with this business key already exists for the process."""
+
+
+class FormInvalid(InvalidInput):
+    """Submitted values failed the form's rules; ``fields`` maps each field path to its messages.
+
+    Each message has ``.text(language)`` (kk, ru or en), so the caller shows it beside the field.
+    """
+
+    def __init__(self, form: str, fields: dict[str, list[Any]]) -> None:
+        self.form = form
+        self.fields = fields
+        first = next(iter(fields.items()), ("", []))
+        detail = f"{first[0]}: {first[1][0].text('en')}" if first[1] else ""
+        more = f" (and {len(fields) - 1} more field(s))" if len(fields) > 1 else ""
+        super().__init__(f"form '{form}' is not valid — {detail}{more}")

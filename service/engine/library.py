@@ -161,7 +161,9 @@ def _check_code(root: Any, file: str) -> None:
     for node in root.iter(f"{{{BPMN_NS}}}script"):
         checks.append((node.getparent(), node.text or "", compile_script))
     for node in root.iter(f"{{{SPIFF_NS}}}messagePayload"):
-        owner = node.getparent().getparent()
+        owner = node.getparent()
+        while owner.getparent() is not None and _local(owner.tag) not in (*_FLOW_NODES, "message"):
+            owner = owner.getparent()
         checks.append((owner, node.text or "", compile_expression))
     for owner, text, compile_ in checks:
         if not text.strip():
@@ -228,6 +230,13 @@ def _lanes(process: Any) -> dict[str, tuple[str, str]]:
 def _elements(process: Any) -> dict[str, ElementInfo]:
     lanes = _lanes(process)
     elements: dict[str, ElementInfo] = {}
+    doc = process.find(f"{{{BPMN_NS}}}documentation")
+    if doc is not None and doc.text:  # the process's own documentation may cite definitions (§2, §3)
+        elements[process.get("id")] = ElementInfo(
+            element_id=process.get("id"), kind="process", name=(process.get("name") or process.get("id")).strip(),
+            lane=None, lane_name=None, paragraphs=tuple(dict.fromkeys(f"§{m}" for m in _PARAGRAPH.findall(doc.text))),
+            line=_line(process),
+        )
     for node in process.iter():
         kind = _local(node.tag)
         if kind not in _FLOW_NODES and kind != "sequenceFlow":

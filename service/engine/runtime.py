@@ -30,6 +30,7 @@ from service.domain.calendar import WorkingCalendar
 from service.domain.errors import ScriptError, TaskNotReady
 from service.domain.model import OpenTask, OutgoingMessage, PendingTimer, Snapshot, Step
 from service.domain.outbox import outbox_channel
+from service.domain.package import PackageRules
 from service.domain.time import ALMATY
 
 from .clock import pinned_now
@@ -73,6 +74,10 @@ class ProcessRun:
             self._workflow.do_engine_steps(did_complete_task=self._record)
         assert step is not None, "user tasks always carry a BPMN id"
         return step
+
+    def task_data(self, task_id: str) -> dict[str, Any]:
+        """The data a ready user task sees (the case's variables at that point)."""
+        return dict(self._ready_user_task(task_id).data)
 
     def deliver_message(self, name: str, payload: Mapping[str, Any], now: datetime) -> bool:
         """Hand a message to the event waiting for it; False if nothing in this case waits for it."""
@@ -246,10 +251,13 @@ class ProcessRun:
 class ProcessEngine:
     """Starts and resumes workflows of the loaded diagrams with the restricted script engine."""
 
-    def __init__(self, library: DiagramLibrary, calendar: WorkingCalendar) -> None:
+    def __init__(
+        self, library: DiagramLibrary, calendar: WorkingCalendar, rules: PackageRules | None = None,
+        settings: Mapping[str, Any] | None = None,
+    ) -> None:
         self.library = library
         self.serializer = WorkflowSerializer()
-        self._script_engine = build_script_engine(calendar)
+        self._script_engine = build_script_engine(calendar, rules, settings)
 
     def start(self, process_id: str, data: Mapping[str, Any], now: datetime) -> ProcessRun:
         """A new workflow of the current version of ``process_id``, run up to its first wait."""

@@ -28,8 +28,10 @@ from RestrictedPython.Guards import (
 )
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
 
+from service.domain import package
 from service.domain.calendar import WorkingCalendar
 from service.domain.errors import ScriptError
+from service.domain.package import PackageRules
 from service.domain.time import ALMATY, format_instant, parse_instant
 
 from .clock import current_instant
@@ -81,8 +83,12 @@ def _as_instant(value: datetime | str) -> datetime:
     return parse_instant(value) if isinstance(value, str) else value
 
 
-def build_helpers(calendar: WorkingCalendar) -> dict[str, Callable[..., Any]]:
+def build_helpers(
+    calendar: WorkingCalendar, rules: PackageRules | None = None, settings: Mapping[str, Any] | None = None,
+) -> dict[str, Callable[..., Any]]:
     """The domain functions a diagram may call, e.g. in a timer's ``timeDate``."""
+    package_rules = rules or PackageRules()
+    process_settings = dict(settings or {})
 
     def working_deadline(start: datetime | str, days: int) -> str:
         """End of the ``days``-th working day after ``start`` counts as received, ISO 8601."""
@@ -104,7 +110,19 @@ def build_helpers(calendar: WorkingCalendar) -> dict[str, Callable[..., Any]]:
         """Whether ``day`` is a working day in the provider's calendar."""
         return calendar.is_working_day(date.fromisoformat(day) if isinstance(day, str) else day)
 
+    def check_package(request: Mapping[str, Any]) -> list[dict[str, str]]:
+        """Problems with an application's document package as of today (§4, §5; Law Art. 19)."""
+        return package.check_package(request, package_rules, current_instant().astimezone(ALMATY).date())
+
+    def setting(name: str) -> Any:
+        """A documented process setting, e.g. ``setting("proactive_silence_is_refusal")``."""
+        if name not in process_settings:
+            raise KeyError(f"no process setting '{name}' (known: {', '.join(sorted(process_settings))})")
+        return process_settings[name]
+
     return {
+        "check_package": check_package,
+        "setting": setting,
         "working_deadline": working_deadline,
         "hours_after": hours_after,
         "now": now,
@@ -185,6 +203,8 @@ class RestrictedEnvironment(TaskDataEnvironment):
         return True
 
 
-def build_script_engine(calendar: WorkingCalendar) -> PythonScriptEngine:
+def build_script_engine(
+    calendar: WorkingCalendar, rules: PackageRules | None = None, settings: Mapping[str, Any] | None = None,
+) -> PythonScriptEngine:
     """A SpiffWorkflow script engine running diagram code restricted, with the domain helpers."""
-    return PythonScriptEngine(environment=RestrictedEnvironment(build_helpers(calendar)))
+    return PythonScriptEngine(environment=RestrictedEnvironment(build_helpers(calendar, rules, settings)))

@@ -184,3 +184,6 @@ class EventLogEntry(Base):
     element_id: Mapped[str | None] = mapped_column(String(120))
     paragraph: Mapped[str | None] = mapped_column(String(60))
     details: Mapped[dict[str, Any]]
+
+
+from . import document_models  # noqa: E402, F401  (registers the documents table on Base.metadata)

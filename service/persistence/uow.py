@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from service.domain.errors import ConcurrencyConflict
 
 from .database import Database
+from .document_repository import DocumentRepository
 from .repositories import (
     AwaitedMessageRepository,
     DiagramRepository,
@@ -41,6 +42,7 @@ class UnitOfWork:
         self.inbox = InboxRepository(self.session, skip)
         self.outbox = OutboxRepository(self.session, skip)
         self.events = EventLogRepository(self.session, skip)
+        self.documents = DocumentRepository(self.session, skip)
         try:
             # Start the transaction now, so on SQLite a writer waits for the lock up front.
             self.session.connection()

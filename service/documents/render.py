@@ -1,0 +1,333 @@
+"""Rendering issued documents: HTML from Jinja2 templates (one per kind and language), PDF from HTML.
+
+The templates are in ``templates/``: ``base.html`` (page layout, A4 print CSS, the provider's
+header, the addressee and the signature) and ``<kind>.<language>.html`` for every kind and
+language. Autoescaping is always on, so text that came from an applicant or a clerk can never
+become markup. The wording of each document is in its template; what several documents share is
+here (titles, dates), and the refusal's reasons and grounds come from ``service.domain.package``
+(``describe_problem``, ``GROUND_TEXTS``), the same texts the package check is written against.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from service.domain.documents import DOCUMENT_KINDS, DOCUMENT_LANGUAGES
+from service.domain.package import (
+    DOCUMENT_NAMES,
+    GROUND_INCOMPLETE,
+    GROUND_REQUIREMENTS,
+    GROUND_TEXTS,
+    describe_problem,
+)
+from service.domain.time import to_local
+
+from .provider import ProviderInfo
+
+TEMPLATES = Path(__file__).with_name("templates")
+
+#: The official name of each document (glossary wording), per kind and language.
+DOCUMENT_TITLES: dict[str, dict[str, str]] = {
+    "receipt": {
+        "kk": "Құжаттардың қабылданғаны туралы қолхат",
+        "ru": "Расписка о приеме документов",
+    },
+    "refusal": {
+        "kk": "Өтінішті одан әрі қараудан дәлелді бас тарту",
+        "ru": "Мотивированный отказ в дальнейшем рассмотрении заявления",
+    },
+    "acceptance_notification": {
+        "kk": "Құжаттарды қабылдау туралы хабарлама",
+        "ru": "Уведомление о приеме документов",
+    },
+    "admission_order": {
+        "kk": "Үйде жеке тегін оқытуға қабылдау туралы бұйрық",
+        "ru": "Приказ о зачислении на индивидуальное бесплатное обучение на дому",
+    },
+}
+
+#: The state service's name as the Rules give it (order No. 223 of 27 May 2020).
+SERVICE_NAME: dict[str, str] = {
+    "kk": "«Денсаулық жағдайы бойынша ұзақ уақыт бойы бастауыш, негізгі орта, жалпы орта білім беру "
+          "ұйымдарына бара алмайтын балаларды үйде жеке тегін оқытуды ұйымдастыру үшін құжаттарды қабылдау»",
+    "ru": "«Прием документов для организации индивидуального бесплатного обучения на дому детей, которые "
+          "по состоянию здоровья в течение длительного времени не могут посещать организации начального, "
+          "основного среднего, общего среднего образования»",
+}
+
+_CHANNELS: dict[str, dict[str, str]] = {
+    "office": {"kk": "көрсетілетін қызметті берушінің кеңсесі", "ru": "канцелярия услугодателя"},
+    "portal": {"kk": "«электрондық үкімет» веб-порталы", "ru": "веб-портал «электронного правительства»"},
+    "proactive": {"kk": "проактивті қызмет", "ru": "проактивная услуга"},
+}
+_RELATIONS: dict[str, dict[str, str]] = {
+    "parent": {"kk": "ата-анасы", "ru": "родитель"},
+    "guardian": {"kk": "заңды өкілі", "ru": "законный представитель"},
+}
+_INSTRUCTION_LANGUAGES: dict[str, dict[str, str]] = {
+    "kk": {"kk": "қазақ тілі", "ru": "казахский язык"},
+    "ru": {"kk": "орыс тілі", "ru": "русский язык"},
+}
+_MONTHS = {
+    "kk": ("қаңтар", "ақпан", "наурыз", "сәуір", "мамыр", "маусым", "шілде", "тамыз", "қыркүйек", "қазан",
+           "қараша", "желтоқсан"),
+    "ru": ("января", "февраля", "марта", "апреля", "мая", "июня", "июля", "августа", "сентября", "октября",
+           "ноября", "декабря"),
+}
+#: Kazakh month names with the attributive suffix, as in "2013 жылғы 15 сәуірдегі Заң".
+_MONTHS_ATTRIBUTIVE_KK = ("қаңтардағы", "ақпандағы", "наурыздағы", "сәуірдегі", "мамырдағы", "маусымдағы",
+                          "шілдедегі", "тамыздағы", "қыркүйектегі", "қазандағы", "қарашадағы", "желтоқсандағы")
+_ADMISSION_FIELDS = ("order_number", "order_date", "grade", "language", "teachers", "weekly_hours",
+                     "curriculum_reference", "period_start", "period_end")
+
+_environment = Environment(
+    loader=FileSystemLoader(TEMPLATES),
+    autoescape=select_autoescape(default=True, default_for_string=True),
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    keep_trailing_newline=True,
+)
+
+
+def document_title(kind: str, language: str) -> str:
+    """The document's official name in ``language``; ValueError for an unknown kind or language."""
+    _check(kind, language)
+    return DOCUMENT_TITLES[kind][language]
+
+
+def render_html(kind: str, language: str, context: Mapping[str, Any]) -> str:
+    """Render one document as a complete HTML page.
+
+    ``context`` holds ``case_number`` (the business key), ``issued_at`` (an aware datetime),
+    ``provider`` (:class:`ProviderInfo`) and the ``document.<kind>`` message's payload:
+    ``request`` always, ``reasons`` for a refusal, the order's fields for an admission order, and
+    optionally ``official`` (``{"full_name", "position"}``) — who signs, by default the provider's
+    head (the office clerk, left blank to sign by hand, for a receipt).
+    """
+    _check(kind, language)
+    view = _view(kind, language, context)
+    return _environment.get_template(f"{kind}.{language}.html").render(view)
+
+
+def render_pdf(html: str) -> bytes:
+    """Lay out ``html`` on A4 pages and return the PDF; nothing outside the HTML is ever fetched."""
+    with warnings.catch_warnings():
+        # Without the system library libharfbuzz-subset0 WeasyPrint warns at import and subsets fonts
+        # with fontTools instead (about three times slower, same output). Install it on servers.
+        warnings.filterwarnings("ignore", message="HarfBuzz-Subset", category=DeprecationWarning)
+        from weasyprint import HTML, URLFetcher  # imported here: loading pango and fonts takes ~0.5 s
+
+    fetcher = URLFetcher(allowed_protocols=frozenset())
+    pdf = HTML(string=html, url_fetcher=fetcher).write_pdf()
+    assert pdf is not None
+    return bytes(pdf)
+
+
+def _check(kind: str, language: str) -> None:
+    if kind not in DOCUMENT_KINDS:
+        raise ValueError(f"unknown document kind {kind!r}; known kinds: {', '.join(DOCUMENT_KINDS)}")
+    _check_language(language)
+
+
+def _check_language(language: str) -> None:
+    if language not in DOCUMENT_LANGUAGES:
+        raise ValueError(f"unknown document language {language!r}; known languages: {', '.join(DOCUMENT_LANGUAGES)}")
+
+
+def _label(table: Mapping[str, Mapping[str, str]], key: str, language: str) -> str:
+    return table.get(key, {}).get(language, key)
+
+
+def _view(kind: str, language: str, context: Mapping[str, Any]) -> dict[str, Any]:
+    """Everything a template reads, with defaults filled in, so templates never guess."""
+    missing = [key for key in ("case_number", "issued_at", "provider", "request") if key not in context]
+    if missing:
+        raise ValueError(f"cannot render a {kind}: the context lacks {', '.join(missing)}")
+    provider = context["provider"]
+    if not isinstance(provider, ProviderInfo):
+        raise ValueError("cannot render a document: 'provider' must be a ProviderInfo")
+    issued_at = context["issued_at"]
+    if not isinstance(issued_at, datetime):
+        raise ValueError("cannot render a document: 'issued_at' must be a timezone-aware datetime")
+    request = _mapping(context["request"])
+    applicant = _mapping(request.get("applicant"))
+    child = _mapping(request.get("child"))
+    vkk = _mapping(request.get("vkk_conclusion"))
+    official = _mapping(context.get("official"))
+    if kind == "receipt":
+        default_position = "Кеңсе қызметкері" if language == "kk" else "Сотрудник канцелярии"
+        default_name = ""
+    else:
+        default_position, default_name = provider.head_position(language), provider.head_name
+    view: dict[str, Any] = {
+        "lang": language,
+        "kk": language == "kk",
+        "kind": kind,
+        "title": DOCUMENT_TITLES[kind][language],
+        "service_name": SERVICE_NAME[language],
+        "case_number": str(context["case_number"]),
+        "issued_at": to_local(issued_at),
+        "provider": provider,
+        "provider_name": provider.name(language),
+        "provider_address": provider.address(language),
+        "provider_head_position": provider.head_position(language),
+        "provider_locality": provider.locality(language),
+        "application_number": str(request.get("application_number") or context["case_number"]),
+        "channel": _label(_CHANNELS, str(request.get("channel") or ""), language),
+        "received_at": request.get("received_at"),
+        "applicant": {
+            "full_name": str(applicant.get("full_name") or ""),
+            "iin": str(applicant.get("iin") or ""),
+            "phone": str(applicant.get("phone") or ""),
+            "relation": _label(_RELATIONS, str(applicant.get("relation") or ""), language),
+        },
+        "child": {
+            "full_name": str(child.get("full_name") or ""),
+            "iin": str(child.get("iin") or ""),
+            "birth_date": child.get("birth_date"),
+        },
+        "vkk": {
+            "number": str(vkk.get("number") or ""),
+            "issued_on": vkk.get("issued_on"),
+            "valid_until": vkk.get("valid_until"),
+        },
+        "documents": [_capitalised(_label(DOCUMENT_NAMES, str(name), language))
+                      for name in request.get("documents") or ()],
+        "identity_shown": "identity_document" in (request.get("documents") or ()),
+        "official": {
+            "position": str(official.get("position") or default_position),
+            "full_name": str(official.get("full_name") or default_name),
+        },
+        "long_date": lambda value: _long_date(value, language),
+        "long_datetime": lambda value: _long_datetime(value, language),
+        "dated": lambda value: _dated(value, language),
+        "short_date": _short_date,
+    }
+    if kind == "refusal":
+        view["reasons"] = _reasons(context, language)
+    if kind == "admission_order":
+        view.update(_admission(context, language))
+    return view
+
+
+def _reasons(context: Mapping[str, Any], language: str) -> list[dict[str, str]]:
+    """Each reason in words with its legal ground (Law Art. 19-1 p.1: a refusal states every reason)."""
+    reasons = context.get("reasons")
+    if not reasons or not isinstance(reasons, list | tuple):
+        raise ValueError("cannot render a refusal without reasons: give 'reasons' as a non-empty list")
+    described = []
+    for reason in reasons:
+        problem = {key: value for key, value in _mapping(reason).items() if key != "note"}
+        ground = str(problem.get("ground") or _default_ground(str(problem.get("code"))))
+        if ground not in GROUND_TEXTS:
+            raise ValueError(f"cannot render a refusal: no text for legal ground {ground!r}")
+        described.append({
+            "text": describe_problem(problem, language, with_ground=False),
+            "ground": GROUND_TEXTS[ground][language],
+            "note": str(_mapping(reason).get("note") or "").strip(),
+        })
+    return described
+
+
+def _default_ground(code: str) -> str:
+    """The ground of a reason that names none (a clerk's extra reason): Appendix 1, grounds for refusal."""
+    return GROUND_INCOMPLETE if code in ("missing_document", "expired_document") else GROUND_REQUIREMENTS
+
+
+def _admission(context: Mapping[str, Any], language: str) -> dict[str, Any]:
+    missing = [key for key in _ADMISSION_FIELDS if context.get(key) in (None, "", [])]
+    if missing:
+        raise ValueError(f"cannot render an admission order: the payload lacks {', '.join(missing)}")
+    teachers = [
+        {"full_name": str(_mapping(t).get("full_name") or ""), "subject": str(_mapping(t).get("subject") or "")}
+        for t in context["teachers"]
+    ]
+    return {
+        "order_number": str(context["order_number"]),
+        "order_date": context["order_date"],
+        "grade": str(context["grade"]),
+        "instruction_language": _label(_INSTRUCTION_LANGUAGES, str(context["language"]), language),
+        "teachers": teachers,
+        "weekly_hours": _number(context["weekly_hours"]),
+        "curriculum_reference": str(context["curriculum_reference"]),
+        "period_start": context["period_start"],
+        "period_end": context["period_end"],
+    }
+
+
+def _capitalised(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _number(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _as_date(value: Any) -> date | None:
+    """A date from a date, an aware datetime (in Almaty time) or ISO text; None if it is none of those."""
+    if isinstance(value, datetime):
+        return to_local(value).date() if value.tzinfo is not None else value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            return None
+        return _as_date(parsed)
+    return None
+
+
+def _long_date(value: Any, language: str) -> str:
+    """``2026 жылғы 20 наурыз`` / ``20 марта 2026 года``; text that is not a date is shown as it is."""
+    day = _as_date(value)
+    if day is None:
+        return "" if value is None else str(value)
+    month = _MONTHS[language][day.month - 1]
+    return f"{day.year} жылғы {day.day} {month}" if language == "kk" else f"{day.day} {month} {day.year} года"
+
+
+def _dated(value: Any, language: str) -> str:
+    """A date qualifying a document: ``2026 жылғы 20 наурыздағы`` / ``от 20 марта 2026 года``."""
+    day = _as_date(value)
+    if day is None:
+        text = "" if value is None else str(value)
+        return text if language == "kk" else f"от {text}"
+    if language == "kk":
+        return f"{day.year} жылғы {day.day} {_MONTHS_ATTRIBUTIVE_KK[day.month - 1]}"
+    return f"от {_long_date(day, language)}"
+
+
+def _long_datetime(value: Any, language: str) -> str:
+    """A long date followed by the time of day (Almaty time) when the value has one."""
+    instant = value
+    if isinstance(value, str):
+        try:
+            instant = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    if isinstance(instant, datetime) and instant.tzinfo is not None:
+        local = to_local(instant)
+        return f"{_long_date(local, language)}, {local:%H:%M}"
+    return _long_date(value, language)
+
+
+def _short_date(value: Any) -> str:
+    """``20.03.2026``; text that is not a date is shown as it is."""
+    day = _as_date(value)
+    if day is None:
+        return "" if value is None else str(value)
+    return f"{day:%d.%m.%Y}"
