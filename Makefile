@@ -22,7 +22,7 @@ run: $(STAMP)
 	$(BIN)/homeschool worker
 
 test: $(STAMP)
-	$(BIN)/ruff check service tests
+	$(BIN)/ruff check service tests features conftest.py
 	$(BIN)/lint-imports
 	$(BIN)/mypy
 	$(BIN)/python -m pytest
