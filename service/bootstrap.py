@@ -93,7 +93,10 @@ def package_rules(settings: Settings) -> PackageRules:
 
 def process_settings(settings: Settings) -> dict[str, object]:
     """The settings diagrams may read with ``setting(name)``."""
-    return {"proactive_silence_is_refusal": settings.proactive_silence_is_refusal}
+    return {
+        "proactive_silence_is_refusal": settings.proactive_silence_is_refusal,
+        "complaint_max_extension_days": settings.complaint_max_extension_days,
+    }
 
 
 def prepare_database(services: Services) -> None:

@@ -40,6 +40,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("HOMESCHOOL_PROACTIVE_SILENCE_IS_REFUSAL", "true",
             "§7-1: no answer within 24 hours closes the offer as not consented (the law is silent; "
             "'false' sends the office clerk to contact the parent instead)"),
+    Setting("HOMESCHOOL_COMPLAINT_MAX_EXTENSION_DAYS", "10",
+            "§9: the most working days a complaint's review period may be extended by (Law Art. 25 p.4)"),
     Setting("HOMESCHOOL_SCHOOL_AGE_MIN", "6", "Youngest age (full years) accepted for home schooling (grades 1–11)"),
     Setting("HOMESCHOOL_SCHOOL_AGE_MAX", "18", "Oldest age (full years) accepted for home schooling"),
     Setting("HOMESCHOOL_MAX_ATTACHMENT_BYTES", "10485760",
@@ -70,6 +72,7 @@ class Settings:
     provider_file: Path
     features_dir: Path = Path("features")
     proactive_silence_is_refusal: bool = True
+    complaint_max_extension_days: int = 10
     school_age_min: int = 6
     school_age_max: int = 18
     max_attachment_bytes: int = 10 * 1024 * 1024
@@ -106,6 +109,7 @@ class Settings:
             provider_file=path("PROVIDER_FILE", "config/provider.toml"),
             features_dir=path("FEATURES_DIR", "features"),
             proactive_silence_is_refusal=_flag(env, "PROACTIVE_SILENCE_IS_REFUSAL", True),
+            complaint_max_extension_days=int(_number(env, "COMPLAINT_MAX_EXTENSION_DAYS", 10)),
             school_age_min=int(_number(env, "SCHOOL_AGE_MIN", 6)),
             school_age_max=int(_number(env, "SCHOOL_AGE_MAX", 18)),
             max_attachment_bytes=int(_number(env, "MAX_ATTACHMENT_BYTES", 10 * 1024 * 1024)),

@@ -387,3 +387,16 @@ def test_working_days_left_compares_almaty_dates() -> None:
     now = datetime(2026, 3, 26, 19, 30, tzinfo=UTC)
     deadline = datetime(2026, 3, 27, 13, 30, tzinfo=UTC)
     assert WorkingCalendar().working_days_left(now, deadline) == 0
+
+
+def test_extending_a_deadline_adds_exactly_that_many_working_days() -> None:
+    """An extension counts from the deadline's own date: Fri 27 Mar 2026 18:30 + 2 → Tue 31 Mar 18:30."""
+    calendar = WorkingCalendar()
+    deadline = datetime(2026, 3, 27, 18, 30, tzinfo=ALMATY)
+    assert calendar.extend_deadline(deadline, 2) == datetime(2026, 3, 31, 18, 30, tzinfo=ALMATY)
+    # across Independence Day: Tue 15 Dec 2026 + 1 → Thu 17 Dec (16 December is off)
+    assert calendar.extend_deadline(datetime(2026, 12, 15, 18, 30, tzinfo=ALMATY), 1) == datetime(
+        2026, 12, 17, 18, 30, tzinfo=ALMATY
+    )
+    with pytest.raises(CalendarError):
+        calendar.extend_deadline(deadline, 0)

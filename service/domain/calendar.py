@@ -201,6 +201,19 @@ class WorkingCalendar:
             day = self.next_working_day(day)
         return datetime.combine(day, self._hours.end, tzinfo=ALMATY)
 
+    def extend_deadline(self, deadline: datetime, days: int) -> datetime:
+        """A deadline moved ``days`` working days later (e.g. an extended review period).
+
+        Counts from the deadline's own date, which is already a closing time, so the
+        extension adds exactly ``days`` working days — unlike :meth:`working_deadline`,
+        which would treat a deadline at closing time as received after hours.
+        """
+        _require_day_count(days)
+        day = to_local(deadline).date()
+        for _ in range(days):
+            day = self.next_working_day(day)
+        return datetime.combine(day, self._hours.end, tzinfo=ALMATY)
+
     def working_days_left(self, now: datetime, deadline: datetime) -> int:
         """Working days until the deadline's date: 0 on that date, negative once past.
 

@@ -94,6 +94,15 @@ def build_helpers(
         """End of the ``days``-th working day after ``start`` counts as received, ISO 8601."""
         return format_instant(calendar.working_deadline(_as_instant(start), days))
 
+    def add_working_days(deadline: datetime | str, days: int) -> str:
+        """A deadline moved ``days`` working days later (an extension), ISO 8601."""
+        return format_instant(calendar.extend_deadline(_as_instant(deadline), days))
+
+    def fail_if(condition: bool, message: str) -> None:
+        """Stop the step with ``message`` when ``condition`` holds (nothing of the step is saved)."""
+        if condition:
+            raise ScriptError(message)
+
     def hours_after(start: datetime | str, hours: int | float) -> str:
         """``start`` plus clock hours (not working days), ISO 8601 — e.g. §7-1's 24 hours."""
         return format_instant(_as_instant(start) + timedelta(hours=hours))
@@ -122,6 +131,8 @@ def build_helpers(
 
     return {
         "check_package": check_package,
+        "add_working_days": add_working_days,
+        "fail_if": fail_if,
         "setting": setting,
         "working_deadline": working_deadline,
         "hours_after": hours_after,
