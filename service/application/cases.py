@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Literal
 
-from service.domain.errors import ConcurrencyConflict, NotPermitted, TaskNotReady
+from service.domain.errors import ConcurrencyConflict, InvalidInput, NotFound, NotPermitted, TaskNotReady
 from service.domain.model import EventRecord
 from service.persistence.repositories import StoredInstance
 from service.persistence.uow import UnitOfWork
@@ -138,3 +138,27 @@ def release_task(uow: UnitOfWork, *, task_id: str, user: str, now: datetime) -> 
     uow.events.append([EventRecord(at=now, actor=user, action="task_released", instance_id=task.instance_id,
                                    business_key=task.business_key, element_id=task.element_id)])
     uow.commit()
+
+
+def record_court_appeal(
+    uow: UnitOfWork, *, process_id: str, business_key: str, court: str, filed_on: str, actor: str, now: datetime,
+    note: str = "",
+) -> int:
+    """§10: record that the recipient went to court over a case (a service case or a complaint)."""
+    instance_id = uow.instances.id_for_key(process_id, check_business_key(business_key))
+    if instance_id is None:
+        raise NotFound(f"no case of '{process_id}' with key '{business_key}'")
+    if not court.strip():
+        raise InvalidInput("name the court the appeal was filed with")
+    try:
+        day = date.fromisoformat(filed_on)
+    except ValueError:
+        raise InvalidInput(f"'{filed_on}' is not a date like 2026-04-10") from None
+    if day > now.date():
+        raise InvalidInput(f"a court appeal cannot be filed in the future ({filed_on})")
+    uow.events.append([EventRecord(
+        at=now, actor=actor, action="court_appeal_recorded", instance_id=instance_id, business_key=business_key,
+        paragraph="§10", details={"court": court.strip(), "filed_on": day.isoformat(), "note": note.strip()},
+    )])
+    uow.commit()
+    return instance_id
