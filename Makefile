@@ -19,7 +19,7 @@ setup: $(STAMP)
 run: $(STAMP)
 	$(BIN)/homeschool db upgrade
 	$(BIN)/homeschool validate
-	$(BIN)/homeschool worker
+	$(BIN)/homeschool serve
 
 test: $(STAMP)
 	$(BIN)/ruff check service tests features conftest.py

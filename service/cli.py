@@ -249,6 +249,93 @@ def _seconds(value: float) -> timedelta:
     return timedelta(seconds=value)
 
 
+@main.command()
+@click.option("--worker/--no-worker", default=True, show_default=True,
+              help="Also fire timers and deliver the outbox in this process (the embedded default).")
+def serve(worker: bool) -> None:
+    """Run the staff web app on HOMESCHOOL_BIND (production: gunicorn 'service.web:create_app()')."""
+    import threading
+
+    from werkzeug.serving import run_simple
+
+    from service.application.staff import ensure_demo_staff
+    from service.web import create_app
+
+    with _services() as services:
+        if services.settings.demo_users:
+            with services.uow() as uow:
+                accounts = ensure_demo_staff(uow, services.now())
+            click.echo("Demo staff accounts (embedded default):")
+            for account in accounts:
+                click.echo(f"  {account.login:11} / {account.password:22} {', '.join(account.roles)}")
+        host, _, port = services.settings.bind.rpartition(":")
+        stop = threading.Event()
+        if worker:
+            threading.Thread(target=_background_worker, args=(services, stop), daemon=True).start()
+        click.echo(f"Open http://{host}:{port}/ and sign in.")
+        try:
+            run_simple(host, int(port), create_app(services.settings, services), threaded=True,
+                       use_reloader=False, use_debugger=False)
+        finally:
+            stop.set()
+
+
+def _background_worker(services: bootstrap.Services, stop: Any) -> None:
+    """The worker's loop inside the web process (embedded default)."""
+    while not stop.is_set():
+        try:
+            busy = _work_once(services)
+        except Exception:  # keep the web app up; the next pass retries
+            log.exception("background worker pass failed")
+            busy = False
+        if not busy:
+            stop.wait(services.settings.worker_poll_seconds)
+
+
+@main.group()
+def staff() -> None:
+    """Staff accounts."""
+
+
+@staff.command("add")
+@click.option("--login", required=True)
+@click.option("--name", "full_name", required=True)
+@click.option("--role", "roles", multiple=True, required=True, help="A lane id, e.g. office_clerk (repeatable).")
+@click.option("--language", default="ru", show_default=True)
+@click.password_option()
+def staff_add(login: str, full_name: str, roles: tuple[str, ...], language: str, password: str) -> None:
+    """Create a staff account (the password is asked for, never shown)."""
+    from service.application.staff import create_staff
+
+    with _services() as services, services.uow() as uow:
+        try:
+            create_staff(uow, login=login, full_name=full_name, password=password, roles=roles, language=language,
+                         now=services.now())
+        except DomainError as exc:
+            fail(str(exc))
+    click.echo(f"created {login}")
+
+
+@main.group("api-client")
+def api_client() -> None:
+    """Outside systems allowed to call /api/v1."""
+
+
+@api_client.command("add")
+@click.option("--name", required=True)
+@click.option("--scope", "scopes", multiple=True, required=True, help="e.g. applications:submit (repeatable).")
+def api_client_add(name: str, scopes: tuple[str, ...]) -> None:
+    """Register a client and print its token once (only its hash is stored)."""
+    from service.application.staff import register_api_client
+
+    with _services() as services, services.uow() as uow:
+        try:
+            token = register_api_client(uow, name=name, scopes=scopes, now=services.now())
+        except DomainError as exc:
+            fail(str(exc))
+    click.echo(token)
+
+
 @main.group()
 def calendar() -> None:
     """The working-day calendar."""

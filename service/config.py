@@ -46,6 +46,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("HOMESCHOOL_SCHOOL_AGE_MAX", "18", "Oldest age (full years) accepted for home schooling"),
     Setting("HOMESCHOOL_MAX_ATTACHMENT_BYTES", "10485760",
             "Largest attachment accepted (PDF, JPEG or PNG); also the limit in the intake form"),
+    Setting("HOMESCHOOL_SECRET_KEY", "generated once into <instance dir>/secret_key",
+            "Signs session cookies and CSRF tokens; set the same value on every web process"),
+    Setting("HOMESCHOOL_COOKIE_SECURE", "true",
+            "Send the session cookie over HTTPS only (browsers also accept it on http://127.0.0.1)"),
+    Setting("HOMESCHOOL_BIND", "127.0.0.1:5000", "Address 'homeschool serve' listens on"),
+    Setting("HOMESCHOOL_DEMO_USERS", "true on the embedded SQLite default, else false",
+            "Create the demo staff accounts at start-up and print how to sign in"),
     Setting("HOMESCHOOL_WORKING_HOURS", "09:00-18:30",
             "Provider's working hours (Appendix 1, a setting); "
             "a submission after closing counts from the next working day"),
@@ -76,6 +83,10 @@ class Settings:
     school_age_min: int = 6
     school_age_max: int = 18
     max_attachment_bytes: int = 10 * 1024 * 1024
+    secret_key: str = ""
+    cookie_secure: bool = True
+    bind: str = "127.0.0.1:5000"
+    demo_users: bool = False
     working_hours: str = "09:00-18:30"
     worker_poll_seconds: float = 0.5
     timer_retry_seconds: float = 300.0
@@ -113,6 +124,10 @@ class Settings:
             school_age_min=int(_number(env, "SCHOOL_AGE_MIN", 6)),
             school_age_max=int(_number(env, "SCHOOL_AGE_MAX", 18)),
             max_attachment_bytes=int(_number(env, "MAX_ATTACHMENT_BYTES", 10 * 1024 * 1024)),
+            secret_key=env.get(_PREFIX + "SECRET_KEY", ""),
+            cookie_secure=_flag(env, "COOKIE_SECURE", True),
+            bind=env.get(_PREFIX + "BIND") or "127.0.0.1:5000",
+            demo_users=_flag(env, "DEMO_USERS", url.startswith("sqlite")),
             working_hours=env.get(_PREFIX + "WORKING_HOURS", "09:00-18:30"),
             worker_poll_seconds=_number(env, "WORKER_POLL_SECONDS", 0.5),
             timer_retry_seconds=_number(env, "TIMER_RETRY_SECONDS", 300.0),
@@ -125,6 +140,8 @@ class Settings:
         pairs = []
         for item in fields(self):
             value = getattr(self, item.name)
+            if item.name == "secret_key":
+                value = "***" if value else "(generated into the instance folder)"
             if item.name == "database_url" and "@" in str(value) and ":" in str(value).split("@")[0][12:]:
                 head, tail = str(value).split("@", 1)
                 value = head.rsplit(":", 1)[0] + ":***@" + tail

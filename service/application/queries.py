@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
+from service.domain.errors import NotFound, TaskNotReady
 from service.domain.model import EventRecord, OutboxItem, PendingTimer, TaskSummary
 from service.persistence.uow import UnitOfWork
+
+from ._running import resume
+from .runtime import Runtime
 
 MAX_PAGE_SIZE = 200
 
@@ -28,14 +33,15 @@ class TaskPage:
 
 def list_tasks(
     uow: UnitOfWork, *, role: str | None = None, assignee: str | None = None, process_id: str | None = None,
-    overdue_at: datetime | None = None, page: int = 1, per_page: int = 50,
+    overdue_at: datetime | None = None, stage: str | None = None, page: int = 1, per_page: int = 50,
 ) -> TaskPage:
     """Open tasks of a role or an assignee, oldest first; ``overdue_at`` keeps only those due before it."""
     page = max(1, page)
     per_page = max(1, min(per_page, MAX_PAGE_SIZE))
     items = uow.tasks.page(lane=role, assignee=assignee, process_id=process_id, overdue_at=overdue_at,
-                           limit=per_page, offset=(page - 1) * per_page)
-    total = uow.tasks.count(lane=role, assignee=assignee, process_id=process_id, overdue_at=overdue_at)
+                           element_id=stage, limit=per_page, offset=(page - 1) * per_page)
+    total = uow.tasks.count(lane=role, assignee=assignee, process_id=process_id, overdue_at=overdue_at,
+                            element_id=stage)
     return TaskPage(items=items, total=total, page=page, per_page=per_page)
 
 
@@ -72,3 +78,46 @@ def case_view(uow: UnitOfWork, instance_id: int) -> CaseView | None:
 def find_case(uow: UnitOfWork, process_id: str, business_key: str) -> int | None:
     """The id of the case of ``process_id`` with this business key."""
     return uow.instances.id_for_key(process_id, business_key.strip())
+
+
+@dataclass(frozen=True)
+class TaskContext:
+    """What the task page shows: the task, its case, and the case's data as the task sees it."""
+
+    task: TaskSummary
+    case: CaseView
+    data: dict[str, Any]
+
+
+def task_context(uow: UnitOfWork, runtime: Runtime, task_id: str) -> TaskContext:
+    """The open task ``task_id`` with its case and data (one workflow load, for one page)."""
+    task = uow.tasks.get(task_id)
+    if task is None:
+        raise TaskNotReady("this task is no longer open: someone else completed it, or it was cancelled")
+    case = case_view(uow, task.instance_id)
+    stored = uow.instances.get(task.instance_id)
+    if case is None or stored is None:
+        raise NotFound(f"case {task.instance_id} does not exist")
+    data = resume(uow, runtime, stored).task_data(task_id)
+    return TaskContext(task=task, case=case, data=data)
+
+
+def diagram_marks(uow: UnitOfWork, runtime: Runtime, instance_id: int, now: datetime) -> tuple[bytes, dict[str, str]]:
+    """The case's diagram version and its elements marked completed / active / overdue."""
+    stored = uow.instances.get(instance_id)
+    if stored is None:
+        raise NotFound(f"case {instance_id} does not exist")
+    run = resume(uow, runtime, stored)
+    marks = run.element_states()
+    for task in uow.tasks.for_instance(instance_id):
+        if task.due_at is not None and task.due_at < now:
+            marks[task.element_id] = "overdue"
+    return run.diagram.source, marks
+
+
+def case_data(uow: UnitOfWork, runtime: Runtime, instance_id: int) -> dict[str, Any]:
+    """The case's current variables (for the case page's summary)."""
+    stored = uow.instances.get(instance_id)
+    if stored is None:
+        raise NotFound(f"case {instance_id} does not exist")
+    return resume(uow, runtime, stored).snapshot().data

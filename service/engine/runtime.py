@@ -117,6 +117,19 @@ class ProcessRun:
             data=dict(self._workflow.data if self._workflow.is_completed() else (last.data if last else {})),
         )
 
+    def element_states(self) -> dict[str, str]:
+        """Diagram element id → ``active`` (waiting or ready now) or ``completed`` (done at least once)."""
+        states: dict[str, str] = {}
+        for task in self._workflow.get_tasks():
+            element_id = _element_id(task)
+            if element_id is None:
+                continue
+            if task.state in (TaskState.READY, TaskState.WAITING, TaskState.STARTED):
+                states[element_id] = "active"
+            elif task.state == TaskState.COMPLETED and states.get(element_id) != "active":
+                states[element_id] = "completed"
+        return states
+
     def dump(self) -> str:
         """The workflow state as JSON text (without the spec)."""
         return self._engine.serializer.dump(self._workflow)

@@ -186,4 +186,34 @@ class EventLogEntry(Base):
     details: Mapped[dict[str, Any]]
 
 
+
+class StaffUser(Base):
+    """A member of staff who signs in to the task list; roles are the diagrams' lane ids."""
+
+    __tablename__ = "staff_users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    login: Mapped[str] = mapped_column(String(80), unique=True)
+    full_name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    roles: Mapped[str] = mapped_column(String(400))
+    language: Mapped[str] = mapped_column(String(5), default="ru")
+    active: Mapped[bool] = mapped_column(default=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+
+
+class ApiClient(Base):
+    """An outside system allowed to call /api/v1 (the portal, the SMS gateway, a state IS)."""
+
+    __tablename__ = "api_clients"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    scopes: Mapped[str] = mapped_column(String(400))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime]
+
 from . import document_models  # noqa: E402, F401  (registers the documents table on Base.metadata)

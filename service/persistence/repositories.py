@@ -12,8 +12,10 @@ from sqlalchemy.orm import Session
 
 from service.domain.errors import ConcurrencyConflict
 from service.domain.model import EventRecord, OpenTask, OutboxItem, PendingTimer, TaskSummary
+from service.domain.staff import ApiClientInfo, StaffMember
 
 from .models import (
+    ApiClient,
     AwaitedMessageRow,
     DiagramVersion,
     EventLogEntry,
@@ -22,6 +24,7 @@ from .models import (
     OutboxMessage,
     PendingTimerRow,
     ProcessInstance,
+    StaffUser,
 )
 
 
@@ -194,7 +197,9 @@ class TaskRepository(Repository):
         return [TaskSummary(**row._mapping) for row in rows]
 
     def _filtered(self, query: Any, lane: str | None, assignee: str | None, process_id: str | None,
-                  overdue_at: datetime | None) -> Any:
+                  overdue_at: datetime | None, element_id: str | None = None) -> Any:
+        if element_id is not None:
+            query = query.where(OpenTaskRow.element_id == element_id)
         if lane is not None:
             query = query.where(OpenTaskRow.lane == lane)
         if assignee is not None:
@@ -207,19 +212,20 @@ class TaskRepository(Repository):
 
     def page(
         self, *, lane: str | None = None, assignee: str | None = None, process_id: str | None = None,
-        overdue_at: datetime | None = None, limit: int = 50, offset: int = 0,
+        overdue_at: datetime | None = None, element_id: str | None = None, limit: int = 50, offset: int = 0,
     ) -> list[TaskSummary]:
-        """Open tasks, oldest first, filtered by role, assignee, process or overdue."""
-        query = self._filtered(select(*_TASK_COLUMNS), lane, assignee, process_id, overdue_at)
+        """Open tasks, oldest first, filtered by role, assignee, process, stage or overdue."""
+        query = self._filtered(select(*_TASK_COLUMNS), lane, assignee, process_id, overdue_at, element_id)
         query = query.order_by(OpenTaskRow.created_at, OpenTaskRow.task_id).limit(limit).offset(offset)
         return [TaskSummary(**row._mapping) for row in self.session.execute(query)]
 
     def count(
         self, *, lane: str | None = None, assignee: str | None = None, process_id: str | None = None,
-        overdue_at: datetime | None = None,
+        overdue_at: datetime | None = None, element_id: str | None = None,
     ) -> int:
         """How many open tasks match the same filters as :meth:`page`."""
-        query = self._filtered(select(func.count()).select_from(OpenTaskRow), lane, assignee, process_id, overdue_at)
+        query = self._filtered(select(func.count()).select_from(OpenTaskRow), lane, assignee, process_id,
+                               overdue_at, element_id)
         return int(self.session.execute(query).scalar_one())
 
     def claim(self, task_id: str, user: str) -> bool:
@@ -482,3 +488,84 @@ class EventLogRepository(Repository):
             .where(EventLogEntry.instance_id == instance_id).order_by(EventLogEntry.id)
         )
         return [EventRecord(**row._mapping) for row in rows]
+
+
+class StaffRepository(Repository):
+    """Staff accounts: looked up by login, never listed with their password hashes."""
+
+    def by_login(self, login: str) -> tuple[StaffMember, str, int, datetime | None, bool] | None:
+        """(member, password hash, failed sign-ins, locked until, active) for a login."""
+        row = self.session.execute(
+            select(StaffUser.id, StaffUser.login, StaffUser.full_name, StaffUser.roles, StaffUser.language,
+                   StaffUser.password_hash, StaffUser.failed_logins, StaffUser.locked_until, StaffUser.active)
+            .where(StaffUser.login == login)
+        ).first()
+        if row is None:
+            return None
+        member = StaffMember(row.id, row.login, row.full_name, frozenset(filter(None, row.roles.split(","))),
+                             row.language)
+        return member, row.password_hash, row.failed_logins, row.locked_until, row.active
+
+    def get(self, member_id: int) -> StaffMember | None:
+        """An active member of staff by id (for the signed-in session)."""
+        row = self.session.execute(
+            select(StaffUser.id, StaffUser.login, StaffUser.full_name, StaffUser.roles, StaffUser.language)
+            .where(StaffUser.id == member_id, StaffUser.active.is_(True))
+        ).first()
+        if row is None:
+            return None
+        return StaffMember(row.id, row.login, row.full_name, frozenset(filter(None, row.roles.split(","))),
+                           row.language)
+
+    def add(self, *, login: str, full_name: str, password_hash: str, roles: Iterable[str], language: str,
+            now: datetime) -> int:
+        """Create an account and return its id."""
+        result = self.session.execute(
+            insert(StaffUser).values(
+                login=login, full_name=full_name, password_hash=password_hash, roles=",".join(sorted(roles)),
+                language=language, active=True, failed_logins=0, locked_until=None, created_at=now,
+            ).returning(StaffUser.id)
+        )
+        return int(result.scalar_one())
+
+    def record_failure(self, member_id: int, failures: int, locked_until: datetime | None) -> None:
+        """Count a failed sign-in (and lock the account when there were too many)."""
+        self.session.execute(
+            update(StaffUser).where(StaffUser.id == member_id)
+            .values(failed_logins=failures, locked_until=locked_until)
+        )
+
+    def record_success(self, member_id: int, password_hash: str | None = None) -> None:
+        """Clear the failure count; store a re-hashed password if the hashing parameters changed."""
+        values: dict[str, Any] = {"failed_logins": 0, "locked_until": None}
+        if password_hash:
+            values["password_hash"] = password_hash
+        self.session.execute(update(StaffUser).where(StaffUser.id == member_id).values(**values))
+
+    def set_language(self, member_id: int, language: str) -> None:
+        """Remember the interface language a member of staff chose."""
+        self.session.execute(update(StaffUser).where(StaffUser.id == member_id).values(language=language))
+
+
+class ApiClientRepository(Repository):
+    """Outside systems and the hashes of their tokens."""
+
+    def by_token_hash(self, token_hash: str) -> ApiClientInfo | None:
+        """The active client holding the token with this hash."""
+        row = self.session.execute(
+            select(ApiClient.id, ApiClient.name, ApiClient.scopes)
+            .where(ApiClient.token_hash == token_hash, ApiClient.active.is_(True))
+        ).first()
+        return ApiClientInfo(row.id, row.name, frozenset(filter(None, row.scopes.split(",")))) if row else None
+
+    def add(self, *, name: str, token_hash: str, scopes: Iterable[str], now: datetime) -> int:
+        """Register a client; only the token's hash is kept."""
+        result = self.session.execute(
+            insert(ApiClient).values(name=name, token_hash=token_hash, scopes=",".join(sorted(scopes)),
+                                     active=True, created_at=now).returning(ApiClient.id)
+        )
+        return int(result.scalar_one())
+
+    def exists(self, name: str) -> bool:
+        """Whether a client with this name is registered."""
+        return self.session.execute(select(ApiClient.id).where(ApiClient.name == name)).first() is not None

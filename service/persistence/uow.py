@@ -11,12 +11,14 @@ from service.domain.errors import ConcurrencyConflict
 from .database import Database
 from .document_repository import DocumentRepository
 from .repositories import (
+    ApiClientRepository,
     AwaitedMessageRepository,
     DiagramRepository,
     EventLogRepository,
     InboxRepository,
     InstanceRepository,
     OutboxRepository,
+    StaffRepository,
     TaskRepository,
     TimerRepository,
 )
@@ -43,6 +45,8 @@ class UnitOfWork:
         self.outbox = OutboxRepository(self.session, skip)
         self.events = EventLogRepository(self.session, skip)
         self.documents = DocumentRepository(self.session, skip)
+        self.staff = StaffRepository(self.session, skip)
+        self.api_clients = ApiClientRepository(self.session, skip)
         try:
             # Start the transaction now, so on SQLite a writer waits for the lock up front.
             self.session.connection()

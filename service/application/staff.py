@@ -1,0 +1,156 @@
+"""Signing staff in (argon2 hashes, lockout after repeated failures) and authenticating API clients."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+from service.domain.errors import DomainError, InvalidInput
+from service.domain.staff import API_SCOPES, ROLES, ApiClientInfo, StaffMember
+from service.persistence.uow import UnitOfWork
+
+#: Failed sign-ins in a row before an account is locked, and for how long.
+MAX_FAILED_SIGN_INS = 5
+LOCKOUT = timedelta(minutes=15)
+MIN_PASSWORD_LENGTH = 10
+
+_hasher = PasswordHasher()
+# Checked against an unknown login, so that a wrong login costs as long as a wrong password.
+_DUMMY_HASH = _hasher.hash("not a real password, only for timing")
+
+
+class SignInFailed(DomainError):
+    """Wrong login or password (deliberately not saying which)."""
+
+
+class AccountLocked(DomainError):
+    """Too many failed sign-ins; the account opens again at ``until``."""
+
+    def __init__(self, until: datetime) -> None:
+        self.until = until
+        super().__init__(f"too many failed sign-ins; try again after {until:%H:%M}")
+
+
+class Unauthorised(DomainError):
+    """An API call without a valid token, or outside the client's scopes."""
+
+
+def hash_password(password: str) -> str:
+    """An argon2id hash of a password that is long enough."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(f"a password needs at least {MIN_PASSWORD_LENGTH} characters")
+    return _hasher.hash(password)
+
+
+def sign_in(uow: UnitOfWork, *, login: str, password: str, now: datetime) -> StaffMember:
+    """The member of staff with this login and password; failures count towards a lockout."""
+    found = uow.staff.by_login(login.strip().lower())
+    if found is None:
+        _verify(_DUMMY_HASH, password)
+        raise SignInFailed("wrong login or password")
+    member, password_hash, failures, locked_until, active = found
+    if locked_until is not None and locked_until > now:
+        raise AccountLocked(locked_until)
+    if not active or not _verify(password_hash, password):
+        failures += 1
+        lock = now + LOCKOUT if failures >= MAX_FAILED_SIGN_INS else None
+        uow.staff.record_failure(member.id, 0 if lock else failures, lock)
+        uow.commit()
+        if lock:
+            raise AccountLocked(lock)
+        raise SignInFailed("wrong login or password")
+    rehash = _hasher.hash(password) if _hasher.check_needs_rehash(password_hash) else None
+    uow.staff.record_success(member.id, rehash)
+    uow.commit()
+    return member
+
+
+def _verify(password_hash: str, password: str) -> bool:
+    try:
+        return _hasher.verify(password_hash, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+def create_staff(uow: UnitOfWork, *, login: str, full_name: str, password: str, roles: Iterable[str],
+                 language: str = "ru", now: datetime) -> int:
+    """Create a staff account with roles from :data:`ROLES`."""
+    roles = set(roles)
+    unknown = roles - ROLES.keys()
+    if unknown or not roles:
+        named = ", ".join(sorted(unknown)) or "(none)"
+        raise InvalidInput(f"unknown or no roles: {named}; known: {', '.join(ROLES)}")
+    if language not in ("kk", "ru", "en"):
+        raise InvalidInput("language must be kk, ru or en")
+    login = login.strip().lower()
+    if not login or uow.staff.by_login(login) is not None:
+        raise InvalidInput(f"login '{login}' is empty or taken")
+    member_id = uow.staff.add(login=login, full_name=full_name.strip(), password_hash=hash_password(password),
+                              roles=roles, language=language, now=now)
+    uow.commit()
+    return member_id
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    """A demo account as printed for a new user of the embedded default."""
+
+    login: str
+    password: str
+    full_name: str
+    roles: tuple[str, ...]
+
+
+DEMO_ACCOUNTS: tuple[DemoAccount, ...] = (
+    DemoAccount("clerk", "clerk-demo-2026", "Сәрсенова Әсел (кеңсе)", ("office_clerk", "complaint_registrar")),
+    DemoAccount("head", "head-demo-2026", "Омаров Бауыржан (директор)", ("head", "appealed_official")),
+    DemoAccount("specialist", "specialist-demo-2026", "Иванова Мария (маман)", ("specialist",)),
+    DemoAccount("reviewer", "reviewer-demo-2026", "Жақсылықов Ерлан (шағымдар)", ("reviewing_official",)),
+    DemoAccount("analyst", "analyst-demo-2026", "Analyst", ("analyst",)),
+)
+
+
+def ensure_demo_staff(uow: UnitOfWork, now: datetime) -> list[DemoAccount]:
+    """Create the demo accounts that do not exist yet (embedded default only); returns them all."""
+    for account in DEMO_ACCOUNTS:
+        if uow.staff.by_login(account.login) is None:
+            uow.staff.add(login=account.login, full_name=account.full_name,
+                          password_hash=hash_password(account.password), roles=account.roles,
+                          language="ru", now=now)
+    uow.commit()
+    return list(DEMO_ACCOUNTS)
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def register_api_client(uow: UnitOfWork, *, name: str, scopes: Iterable[str], now: datetime) -> str:
+    """Register an outside system; returns its token, which is shown once and stored only as a hash."""
+    scopes = set(scopes)
+    unknown = scopes - set(API_SCOPES)
+    if unknown or not scopes:
+        named = ", ".join(sorted(unknown)) or "(none)"
+        raise InvalidInput(f"unknown or no scopes: {named}; known: {', '.join(API_SCOPES)}")
+    if not name.strip() or uow.api_clients.exists(name.strip()):
+        raise InvalidInput(f"API client name '{name}' is empty or taken")
+    token = secrets.token_urlsafe(32)
+    uow.api_clients.add(name=name.strip(), token_hash=_token_hash(token), scopes=scopes, now=now)
+    uow.commit()
+    return token
+
+
+def authenticate_client(uow: UnitOfWork, token: str, scope: str) -> ApiClientInfo:
+    """The client a bearer token belongs to, if it may use ``scope``."""
+    client = uow.api_clients.by_token_hash(_token_hash(token)) if token else None
+    if client is None:
+        raise Unauthorised("missing or unknown API token")
+    if scope not in client.scopes:
+        raise Unauthorised(f"client '{client.name}' may not '{scope}'")
+    return client

@@ -1,0 +1,70 @@
+"""Signing in and out, and choosing the interface language."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlparse
+
+from flask import Blueprint, redirect, render_template, request, session, url_for
+
+from service.application.staff import AccountLocked, SignInFailed, sign_in
+
+from .context import language, services, staff
+from .i18n import LANGUAGES, local_datetime, translate
+
+blueprint = Blueprint("auth", __name__)
+
+
+def _safe_next(target: str | None) -> str:
+    """Only same-site paths are followed after sign-in (no open redirects)."""
+    if target and target.startswith("/") and not target.startswith("//") and not urlparse(target).netloc:
+        return target
+    return url_for("tasks.task_list")
+
+
+@blueprint.route("/login", methods=["GET", "POST"])
+def login() -> Any:
+    """The sign-in form; failures count towards a temporary lockout."""
+    error = None
+    if request.method == "POST":
+        try:
+            with services().uow() as uow:
+                member = sign_in(uow, login=request.form.get("login", ""), password=request.form.get("password", ""),
+                                 now=services().now())
+        except AccountLocked as exc:
+            error = f"{translate('locked', language())} {local_datetime(exc.until, language())}"
+        except SignInFailed:
+            error = translate("wrong_login", language())
+        else:
+            lang = session.get("lang")
+            session.clear()
+            session["staff_id"] = member.id
+            if lang:
+                session["lang"] = lang
+            return redirect(_safe_next(request.args.get("next")))
+    status = 401 if error else 200
+    return render_template("login.html", error=error, login=request.form.get("login", "")), status
+
+
+@blueprint.post("/logout")
+def logout() -> Any:
+    """Sign out (a POST, so no page can sign someone out by linking here)."""
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+    return redirect(url_for("auth.login"))
+
+
+@blueprint.post("/language")
+def choose_language() -> Any:
+    """Switch the interface language; it sticks for the session and for the signed-in person."""
+    chosen = request.form.get("lang", "")
+    if chosen in LANGUAGES:
+        session["lang"] = chosen
+        member = staff()
+        if member is not None:
+            with services().uow() as uow:
+                uow.staff.set_language(member.id, chosen)
+                uow.commit()
+    return redirect(_safe_next(request.form.get("next")))

@@ -1,0 +1,82 @@
+"""Per-request context: the services, the signed-in member of staff, the interface language."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import Flask, abort, current_app, g, redirect, request, session, url_for
+
+from service import bootstrap
+from service.domain.staff import ROLES, StaffMember
+
+from .i18n import DEFAULT_LANGUAGE, LANGUAGE_NAMES, LANGUAGES, local_date, local_datetime, pick, translate
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def services() -> bootstrap.Services:
+    """The product's services for this app."""
+    return current_app.extensions["homeschool"]  # type: ignore[no-any-return]
+
+
+def staff() -> StaffMember | None:
+    """The signed-in member of staff, if any."""
+    return g.get("staff")
+
+
+def language() -> str:
+    """The interface language: the session's choice, else the person's, else Russian."""
+    chosen = session.get("lang")
+    if chosen in LANGUAGES:
+        return str(chosen)
+    member = staff()
+    return member.language if member and member.language in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def signed_in(view: F) -> F:
+    """Only for signed-in staff; others are sent to the sign-in page."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if staff() is None:
+            return redirect(url_for("auth.login", next=request.full_path))
+        return view(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def require_role(*roles: str) -> None:
+    """403 unless the signed-in member holds one of ``roles``."""
+    member = staff()
+    if member is None or not member.roles.intersection(roles):
+        abort(403)
+
+
+def install_context(app: Flask) -> None:
+    """Load the signed-in member per request and give templates their helpers."""
+
+    @app.before_request
+    def load_staff() -> None:
+        g.staff = None
+        member_id = session.get("staff_id")
+        if isinstance(member_id, int):
+            with services().uow(write=False) as uow:
+                g.staff = uow.staff.get(member_id)
+            if g.staff is None:
+                session.clear()
+
+    @app.context_processor
+    def helpers() -> dict[str, Any]:
+        lang = language()
+        return {
+            "t": lambda key: translate(key, lang),
+            "lang": lang,
+            "languages": LANGUAGE_NAMES,
+            "me": staff(),
+            "role_name": lambda role: pick(ROLES.get(role), lang, role or "—"),
+            "when": lambda value: local_datetime(value, lang),
+            "day": lambda value: local_date(value, lang),
+            "pick": lambda labels, fallback="": pick(labels, lang, fallback),
+        }

@@ -1,0 +1,153 @@
+"""The interface in Kazakh, Russian and English: one catalogue of phrases, dates the local way.
+
+Staff read the official terms every day (glossary.md), so phrases are written out per language
+here rather than machine-assembled. Dates use Babel's kk/ru/en locale data in Asia/Almaty time.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from babel.dates import format_date
+
+from service.domain.time import ALMATY
+
+LANGUAGES = ("kk", "ru", "en")
+LANGUAGE_NAMES = {"kk": "Қазақша", "ru": "Русский", "en": "English"}
+DEFAULT_LANGUAGE = "ru"
+
+CATALOGUE: dict[str, tuple[str, str, str]] = {
+    # key: (kk, ru, en)
+    "app_title": ("Үйде жеке тегін оқыту", "Обучение на дому", "Home schooling"),
+    "service_name": (
+        "Үйде жеке тегін оқытуды ұйымдастыру үшін құжаттарды қабылдау",
+        "Прием документов для организации индивидуального бесплатного обучения на дому",
+        "Accepting documents for individual free home schooling",
+    ),
+    "sign_in": ("Кіру", "Вход", "Sign in"),
+    "sign_out": ("Шығу", "Выход", "Sign out"),
+    "login": ("Логин", "Логин", "Login"),
+    "password": ("Құпиясөз", "Пароль", "Password"),
+    "wrong_login": ("Логин немесе құпиясөз қате", "Неверный логин или пароль", "Wrong login or password"),
+    "locked": ("Тым көп сәтсіз әрекет. Кейінірек қайталаңыз:", "Слишком много неудачных попыток. Повторите после",
+               "Too many failed attempts. Try again after"),
+    "tasks": ("Тапсырмалар", "Задачи", "Tasks"),
+    "my_tasks": ("Менің тапсырмаларым", "Мои задачи", "My tasks"),
+    "role_tasks": ("Рөлімнің тапсырмалары", "Задачи моей роли", "My role's tasks"),
+    "new_application": ("Өтінішті тіркеу", "Регистрация заявления", "Register an application"),
+    "new_complaint": ("Шағымды тіркеу", "Регистрация жалобы", "Register a complaint"),
+    "case": ("Іс", "Дело", "Case"),
+    "task": ("Тапсырма", "Задача", "Task"),
+    "process": ("Процесс", "Процесс", "Process"),
+    "stage": ("Саты", "Стадия", "Stage"),
+    "all": ("Барлығы", "Все", "All"),
+    "overdue": ("Мерзімі өткен", "Просрочено", "Overdue"),
+    "only_overdue": ("Тек мерзімі өткендер", "Только просроченные", "Overdue only"),
+    "filter": ("Сүзу", "Отобрать", "Filter"),
+    "due": ("Мерзімі", "Срок", "Due"),
+    "days_left": ("жұмыс күні қалды", "раб. дн. осталось", "working days left"),
+    "due_today": ("бүгін", "сегодня", "today"),
+    "days_overdue": ("жұмыс күні кешікті", "раб. дн. просрочено", "working days overdue"),
+    "assignee": ("Орындаушы", "Исполнитель", "Assignee"),
+    "claim": ("Алу", "Взять", "Claim"),
+    "release": ("Қайтару", "Вернуть", "Release"),
+    "open": ("Ашу", "Открыть", "Open"),
+    "complete": ("Орындау", "Выполнить", "Complete"),
+    "no_tasks": ("Тапсырма жоқ", "Задач нет", "No tasks"),
+    "page": ("Бет", "Страница", "Page"),
+    "previous": ("Алдыңғы", "Назад", "Previous"),
+    "next": ("Келесі", "Далее", "Next"),
+    "received": ("Түскен күні", "Поступило", "Received"),
+    "documents": ("Құжаттар", "Документы", "Documents"),
+    "history": ("Тарих", "История", "History"),
+    "monitoring": ("Мониторинг жазбалары", "Записи мониторинга", "Monitoring entries"),
+    "deadlines": ("Мерзімдер", "Сроки", "Deadlines"),
+    "diagram": ("Үдеріс сызбасы", "Схема процесса", "Process diagram"),
+    "status": ("Күйі", "Состояние", "Status"),
+    "running": ("Орындалуда", "В работе", "In progress"),
+    "completed": ("Аяқталды", "Завершено", "Completed"),
+    "print": ("Басып шығару", "Печать", "Print"),
+    "download_pdf": ("PDF жүктеу", "Скачать PDF", "Download PDF"),
+    "form_errors": ("Форманы тексеріңіз:", "Проверьте форму:", "Please check the form:"),
+    "saved": ("Сақталды", "Сохранено", "Saved"),
+    "task_gone": ("Бұл тапсырманы басқа біреу орындап қойды немесе ол жабылды.",
+                  "Эту задачу уже выполнил кто-то другой, или она закрыта.",
+                  "Someone else has already completed this task, or it was closed."),
+    "conflict": ("Іс өзгерді. Бетті жаңартып, қайталаңыз.", "Дело изменилось. Обновите страницу и повторите.",
+                 "The case changed. Reload the page and try again."),
+    "forbidden": ("Бұл әрекетке рұқсат жоқ", "Нет прав на это действие", "You may not do this"),
+    "not_found": ("Табылмады", "Не найдено", "Not found"),
+    "too_large": ("Файл тым үлкен", "Файл слишком большой", "The upload is too large"),
+    "server_error": ("Қате орын алды", "Произошла ошибка", "Something went wrong"),
+    "back_to_tasks": ("Тапсырмаларға оралу", "К списку задач", "Back to tasks"),
+    "language": ("Тіл", "Язык", "Language"),
+    "yes": ("Иә", "Да", "Yes"),
+    "no": ("Жоқ", "Нет", "No"),
+    "choose": ("— таңдаңыз —", "— выберите —", "— choose —"),
+    "add_row": ("Жол қосу үшін бос жолды толтырыңыз", "Для добавления строки заполните пустую",
+                "Fill an empty row to add one"),
+    "attachments": ("Тіркемелер (PDF, JPEG, PNG)", "Вложения (PDF, JPEG, PNG)", "Attachments (PDF, JPEG, PNG)"),
+    "attachment_kind": ("Құжат түрі", "Вид документа", "Document kind"),
+    "register": ("Тіркеу", "Зарегистрировать", "Register"),
+    "case_registered": ("Іс тіркелді", "Дело зарегистрировано", "Case registered"),
+    "claimed_by_you": ("сізде", "у вас", "yours"),
+    "unassigned": ("бос", "свободна", "unassigned"),
+    "when": ("Қашан", "Когда", "When"),
+    "who": ("Кім", "Кто", "Who"),
+    "what": ("Не", "Что", "What"),
+    "paragraph": ("Тармақ", "Пункт", "Paragraph"),
+    "legend_completed": ("орындалды", "выполнено", "completed"),
+    "legend_active": ("орындалуда", "текущее", "active"),
+    "legend_overdue": ("мерзімі өтті", "просрочено", "overdue"),
+    "diagrams": ("Сызбалар", "Схемы", "Diagrams"),
+    "skip_to_content": ("Мазмұнға өту", "Перейти к содержанию", "Skip to content"),
+    "application_number": ("Өтініш нөмірі", "Номер заявления", "Application number"),
+    "complaint_number": ("Шағым нөмірі", "Номер жалобы", "Complaint number"),
+    "offer_number": ("Ұсыныс нөмірі", "Номер предложения", "Offer number"),
+    "channel": ("Жүгіну тәсілі", "Способ обращения", "Channel"),
+    "addressee": ("Кімге", "Адресат", "Addressee"),
+    "received_at": ("Түскен уақыты", "Дата поступления", "Received"),
+    "registered_at": ("Тіркелген уақыты", "Дата регистрации", "Registered"),
+    "applicant": ("Көрсетілетін қызметті алушы", "Услугополучатель", "Service recipient"),
+    "complainant": ("Шағым беруші", "Заявитель жалобы", "Complainant"),
+    "child": ("Бала", "Ребенок", "Child"),
+    "vkk_conclusion": ("ДКК қорытындысы", "Заключение ВКК", "VKK conclusion"),
+    "package_problems": ("Құжаттар топтамасындағы кемшіліктер", "Недостатки пакета документов",
+                         "Problems with the document package"),
+    "restricted": ("Қолжетімділігі шектеулі мәліметтер: жүктеу журналға жазылады",
+                   "Сведения ограниченного доступа: скачивание записывается в журнал",
+                   "Restricted-access data: every download is logged"),
+}
+
+
+def translate(key: str, language: str) -> str:
+    """The phrase ``key`` in ``language`` (falls back to Russian, then to the key itself)."""
+    entry = CATALOGUE.get(key)
+    if entry is None:
+        return key
+    index = LANGUAGES.index(language) if language in LANGUAGES else 1
+    return entry[index]
+
+
+def pick(labels: dict[str, str] | None, language: str, fallback: str = "") -> str:
+    """A label from a {kk, ru, en} mapping in the interface language."""
+    if not labels:
+        return fallback
+    return labels.get(language) or labels.get("ru") or next(iter(labels.values()), fallback)
+
+
+def local_datetime(value: datetime | None, language: str) -> str:
+    """An instant in Almaty time, the way the language writes it (e.g. 27 мар. 2026 г., 18:30)."""
+    if value is None:
+        return ""
+    local = value.astimezone(ALMATY)
+    return f"{format_date(local.date(), 'medium', locale=_locale(language))}, {local:%H:%M}"
+
+
+def local_date(value: date | None, language: str) -> str:
+    """A date the way the language writes it."""
+    return "" if value is None else format_date(value, "long", locale=_locale(language))
+
+
+def _locale(language: str) -> str:
+    return {"kk": "kk_KZ", "ru": "ru_RU", "en": "en_GB"}.get(language, "ru_RU")

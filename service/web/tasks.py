@@ -1,0 +1,132 @@
+"""The task list (my tasks, my role's tasks) and the task page with its form."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+
+from service.application.cases import claim_task, complete_task, release_task
+from service.application.forms import coerce_submission, load_form
+from service.application.queries import list_tasks, task_context
+from service.domain.errors import ConcurrencyConflict, FormInvalid, NotPermitted
+from service.domain.staff import ROLES
+
+from .context import language, services, signed_in, staff
+from .i18n import translate
+from .widgets import build_widgets
+
+blueprint = Blueprint("tasks", __name__)
+PER_PAGE = 25
+
+
+def _ordered_roles(roles: frozenset[str]) -> list[str]:
+    return [role for role in ROLES if role in roles]
+
+
+@blueprint.get("/")
+@signed_in
+def home() -> Any:
+    """Staff start at their task list."""
+    return redirect(url_for("tasks.task_list"))
+
+
+@blueprint.get("/tasks")
+@signed_in
+def task_list() -> Any:
+    """Open tasks of my role (or mine), with due dates and working days left; overdue first in red."""
+    member = staff()
+    assert member is not None
+    roles = _ordered_roles(member.roles)
+    scope = request.args.get("scope", "role")
+    role = request.args.get("role") or (roles[0] if roles else None)
+    if role not in member.roles:
+        role = roles[0] if roles else None
+    process = request.args.get("process") or None
+    stage = request.args.get("stage") or None
+    overdue = request.args.get("overdue") == "1"
+    page = max(1, request.args.get("page", 1, type=int) or 1)
+    now = services().now()
+    with services().uow(write=False) as uow:
+        result = list_tasks(
+            uow, role=role if scope != "mine" else None, assignee=member.login if scope == "mine" else None,
+            process_id=process, stage=stage, overdue_at=now if overdue else None, page=page, per_page=PER_PAGE,
+        )
+    calendar = services().calendar
+    rows = [
+        {"task": task, "days_left": calendar.working_days_left(now, task.due_at) if task.due_at else None,
+         "overdue": bool(task.due_at and task.due_at < now)}
+        for task in result.items
+    ]
+    diagrams = services().engine.library.diagrams()
+    stages = sorted(
+        {(e.element_id, e.name) for d in diagrams if process in (None, d.process_id)
+         for e in d.elements.values() if e.kind == "userTask"},
+        key=lambda pair: pair[1],
+    )
+    return render_template(
+        "tasks.html", rows=rows, result=result, roles=roles, role=role, scope=scope, process=process, stage=stage,
+        overdue=overdue, diagrams=diagrams, stages=stages,
+    )
+
+
+@blueprint.post("/tasks/<task_id>/claim")
+@signed_in
+def claim(task_id: str) -> Any:
+    """Take a task of my role."""
+    member = staff()
+    assert member is not None
+    try:
+        with services().uow() as uow:
+            claim_task(uow, task_id=task_id, user=member.login, user_roles=member.roles, now=services().now())
+    except ConcurrencyConflict:
+        flash(translate("conflict", language()), "error")
+    return redirect(request.form.get("next") or url_for("tasks.task_list"))
+
+
+@blueprint.post("/tasks/<task_id>/release")
+@signed_in
+def release(task_id: str) -> Any:
+    """Give a task back to the role."""
+    member = staff()
+    assert member is not None
+    with services().uow() as uow:
+        release_task(uow, task_id=task_id, user=member.login, now=services().now())
+    return redirect(request.form.get("next") or url_for("tasks.task_list"))
+
+
+@blueprint.route("/tasks/<task_id>", methods=["GET", "POST"])
+@signed_in
+def task_page(task_id: str) -> Any:
+    """The task's form (validated on the server, values kept on error), the case summary and history."""
+    member = staff()
+    assert member is not None
+    svc = services()
+    with svc.uow(write=False) as uow:
+        context = task_context(uow, svc.runtime, task_id)
+        documents = uow.documents.for_instance(context.task.instance_id)
+    if not member.has_role(context.task.lane):
+        abort(403)
+    form = load_form(svc.settings.forms_dir, context.task.process_id, context.task.element_id)
+    values: dict[str, Any] = {}
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        values = coerce_submission(form, request.form.to_dict(flat=False))
+        values.pop("csrf_token", None)
+        values.pop("version", None)
+        try:
+            with svc.uow() as uow:
+                complete_task(uow, svc.runtime, task_id=task_id, data=values, actor=member.login,
+                              actor_roles=member.roles, now=svc.now(),
+                              expected_version=request.form.get("version", type=int))
+        except FormInvalid as exc:
+            errors = {path: [m.text(language()) for m in messages] for path, messages in exc.fields.items()}
+        except NotPermitted:
+            abort(403)
+        else:
+            flash(translate("saved", language()), "ok")
+            return redirect(url_for("cases.case_page", instance_id=context.task.instance_id))
+    widgets = build_widgets(form.schema, values, errors, language())
+    status = 422 if errors else 200
+    return render_template("task.html", context=context, form=form, widgets=widgets, errors=errors,
+                           documents=documents), status
