@@ -1,0 +1,229 @@
+"""The staff web app through Flask's test client: sign-in, roles, CSRF, forms, errors, headers."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+
+from service.application.cases import deliver_message
+from service.application.staff import ensure_demo_staff
+from service.bootstrap import Services, build_services
+from service.config import Settings
+from service.domain.identity import make_iin
+from service.engine.library import DiagramLibrary
+from service.web import create_app
+
+from .support import PROJECT, at
+
+CHILD_IIN = make_iin(date(2015, 4, 2), "male", 1)
+PARENT_IIN = make_iin(date(1985, 6, 15), "female", 7)
+PASSWORDS = {"clerk": "clerk-demo-2026", "head": "head-demo-2026", "specialist": "specialist-demo-2026"}
+
+
+@pytest.fixture
+def product(tmp_path: Path, database_url: str) -> Iterator[Services]:
+    """The service-delivery diagrams as shipped, on the test database, with the demo staff."""
+    settings = Settings.from_env({
+        "DATABASE_URL": database_url, "HOMESCHOOL_INSTANCE_DIR": str(tmp_path / "instance"),
+        "HOMESCHOOL_CALENDAR_OVERRIDES": str(tmp_path / "none.toml"),
+    }, base=PROJECT)
+    library = DiagramLibrary()
+    library.load_files([PROJECT / "processes" / "service_delivery.bpmn", PROJECT / "processes" / "proactive_offer.bpmn"],
+                       base=PROJECT)
+    services = build_services(settings, library=library)
+    with services.uow() as uow:
+        ensure_demo_staff(uow, services.now())
+    yield services
+    services.database.dispose()
+
+
+def _client(product: Services, csrf: bool = False) -> FlaskClient:
+    app = create_app(product.settings, product, WTF_CSRF_ENABLED=csrf, TESTING=True)
+    client = app.test_client()
+    client.environ_base["wsgi.url_scheme"] = "https"  # the session cookie is Secure
+    return client
+
+
+@pytest.fixture
+def web(product: Services) -> FlaskClient:
+    """A browser-like client with CSRF checks off (CSRF itself is tested separately)."""
+    return _client(product)
+
+
+def sign_in(client: FlaskClient, login: str) -> None:
+    response = client.post("/login", data={"login": login, "password": PASSWORDS[login]})
+    assert response.status_code == 302, response.data
+
+
+def _application(number: str = "APP-1", channel: str = "office") -> dict[str, Any]:
+    return {
+        "application_number": number, "channel": channel, "received_at": "2026-03-20T17:00:00+05:00",
+        "applicant": {"full_name": "Ахметова Айгүл", "iin": PARENT_IIN, "relation": "parent"},
+        "child": {"full_name": "Ахметов Нұрлан", "iin": CHILD_IIN, "birth_date": "2015-04-02"},
+        "vkk_conclusion": {"number": "ВКК-17", "issued_on": "2026-03-01", "valid_until": "2027-03-01",
+                           "recommends_home_schooling": True},
+        "documents": ["application", "vkk_conclusion"] + (["identity_document"] if channel == "office" else []),
+    }
+
+
+def _submit(product: Services, **kw: Any) -> int:
+    with product.uow() as uow:
+        receipt = deliver_message(uow, product.runtime, name="service_requested", business_key=kw.get("number", "APP-1"),
+                                  payload=_application(**kw), now=at("2026-03-20T17:00+05:00"))
+    assert receipt.instance_id is not None
+    return receipt.instance_id
+
+
+def _task_ids(html: bytes) -> list[str]:
+    return re.findall(r'/tasks/([0-9a-f-]{36})"', html.decode())
+
+
+INTAKE_FORM = {
+    "applicant.full_name": "Ахметова Айгүл", "applicant.iin": PARENT_IIN, "applicant.relation": "parent",
+    "child.full_name": "<script>alert(1)</script>", "child.iin": CHILD_IIN, "child.birth_date": "2015-04-02",
+    "vkk_conclusion.number": "ВКК-17", "vkk_conclusion.issued_on": "2026-03-01",
+    "vkk_conclusion.valid_until": "2027-03-01", "vkk_conclusion.recommends_home_schooling": "true",
+    "documents[]": ["application", "vkk_conclusion", "identity_document"],
+}
+
+
+def test_signed_out_people_are_sent_to_sign_in(web: FlaskClient) -> None:
+    response = web.get("/tasks")
+    assert response.status_code == 302 and response.headers["Location"].startswith("/login")
+
+
+def test_wrong_password_then_lockout_after_five_failures(web: FlaskClient) -> None:
+    for _ in range(4):
+        assert web.post("/login", data={"login": "clerk", "password": "nope-nope-nope"}).status_code == 401
+    locked = web.post("/login", data={"login": "clerk", "password": "nope-nope-nope"})
+    assert locked.status_code == 401 and "Слишком много неудачных попыток".encode() in locked.data
+    # even the right password is refused while the account is locked
+    assert web.post("/login", data={"login": "clerk", "password": PASSWORDS["clerk"]}).status_code == 401
+
+
+def test_session_cookie_is_secure_http_only_and_headers_are_set(web: FlaskClient) -> None:
+    response = web.post("/login", data={"login": "clerk", "password": PASSWORDS["clerk"]})
+    cookie = response.headers["Set-Cookie"]
+    assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    page = web.get("/tasks")
+    assert "default-src 'self'" in page.headers["Content-Security-Policy"]
+    assert page.headers["X-Frame-Options"] == "DENY" and page.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_forms_without_a_csrf_token_are_refused(product: Services) -> None:
+    client = _client(product, csrf=True)
+    response = client.post("/login", data={"login": "clerk", "password": PASSWORDS["clerk"]})
+    assert response.status_code == 400
+    page = client.get("/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.data.decode()).group(1)
+    ok = client.post("/login", data={"login": "clerk", "password": PASSWORDS["clerk"], "csrf_token": token})
+    assert ok.status_code == 302
+
+
+def test_office_intake_prints_the_receipt_and_escapes_what_was_typed(web: FlaskClient) -> None:
+    sign_in(web, "clerk")
+    response = web.post("/intake/application", data=INTAKE_FORM)
+    assert response.status_code == 302
+    case_page = web.get(response.headers["Location"])
+    html = case_page.data.decode()
+    assert case_page.status_code == 200
+    assert 'data-kind="receipt"' in html and "<svg" in html
+    assert "<script>alert(1)</script>" not in html and "&lt;script&gt;" in html
+
+
+def test_intake_errors_are_shown_beside_the_fields_and_values_kept(web: FlaskClient) -> None:
+    sign_in(web, "clerk")
+    bad = dict(INTAKE_FORM, **{"child.iin": "150402500019", "child.full_name": "Ахметов Нұрлан"})
+    response = web.post("/intake/application", data=bad)
+    html = response.data.decode()
+    assert response.status_code == 422
+    assert 'id="f-child-iin-error"' in html and 'value="150402500019"' in html
+    assert 'value="Ахметов Нұрлан"' in html
+
+
+def test_head_completes_the_task_and_a_second_submission_is_refused(product: Services, web: FlaskClient) -> None:
+    case = _submit(product)
+    sign_in(web, "head")
+    [task_id] = _task_ids(web.get("/tasks").data)
+    page = web.get(f"/tasks/{task_id}")
+    assert page.status_code == 200
+    wrong = web.post(f"/tasks/{task_id}", data={"grade": "12", "language": ""})
+    assert wrong.status_code == 422 and 'value="12"' in wrong.data.decode()
+    done = web.post(f"/tasks/{task_id}", data={"grade": "5", "language": "kk"})
+    assert done.status_code == 302 and done.headers["Location"] == f"/cases/{case}"
+    again = web.post(f"/tasks/{task_id}", data={"grade": "5", "language": "kk"})
+    assert again.status_code == 409  # double click / second tab: no second completion
+
+
+def test_a_stale_form_is_refused_with_a_conflict(product: Services, web: FlaskClient) -> None:
+    _submit(product)
+    sign_in(web, "head")
+    [task_id] = _task_ids(web.get("/tasks").data)
+    stale = web.post(f"/tasks/{task_id}", data={"grade": "5", "language": "kk", "version": "0"})
+    assert stale.status_code == 409
+
+
+def test_wrong_role_gets_403_and_unknown_ids_404(product: Services, web: FlaskClient) -> None:
+    _submit(product)
+    sign_in(web, "head")
+    [task_id] = _task_ids(web.get("/tasks").data)
+    web.post("/logout")
+    sign_in(web, "specialist")
+    assert web.get(f"/tasks/{task_id}").status_code == 403
+    assert web.get("/intake/application").status_code == 403
+    assert web.get("/cases/999999").status_code == 404
+    assert web.get("/documents/999999").status_code == 404
+    assert web.get("/tasks/00000000-0000-0000-0000-000000000000").status_code == 409
+
+
+def test_claim_and_release(product: Services, web: FlaskClient) -> None:
+    _submit(product)
+    sign_in(web, "head")
+    [task_id] = _task_ids(web.get("/tasks").data)
+    web.post(f"/tasks/{task_id}/claim")
+    mine = web.get("/tasks?scope=mine").data
+    assert _task_ids(mine) == [task_id]
+    web.post(f"/tasks/{task_id}/release")
+    assert _task_ids(web.get("/tasks?scope=mine").data) == []
+
+
+def test_task_list_shows_working_days_left_and_marks_overdue(product: Services, web: FlaskClient) -> None:
+    _submit(product, number="APP-P", channel="portal")
+    sign_in(web, "clerk")
+    html = web.get("/tasks?role=office_clerk").data.decode()
+    assert 'class="overdue"' in html  # due 27 March 2026: long past on the real clock
+    assert "Просрочено" in html
+    assert web.get("/tasks?role=office_clerk&overdue=1").data.count(b"data-task-id") == 1
+
+
+def test_language_switch_sticks(web: FlaskClient) -> None:
+    sign_in(web, "clerk")
+    web.post("/language", data={"lang": "kk", "next": "/tasks"})
+    assert "Тапсырмалар".encode() in web.get("/tasks").data
+    web.post("/logout")
+    sign_in(web, "clerk")  # remembered for the person, not just the session
+    assert "Тапсырмалар".encode() in web.get("/tasks").data
+
+
+def test_documents_open_as_html_and_pdf(product: Services, web: FlaskClient) -> None:
+    case = _submit(product)
+    sign_in(web, "clerk")
+    html = web.get(f"/cases/{case}").data.decode()
+    doc_id = re.search(r'/documents/(\d+)"', html).group(1)
+    document = web.get(f"/documents/{doc_id}")
+    assert document.status_code == 200 and "style-src 'unsafe-inline'" in document.headers["Content-Security-Policy"]
+    pdf = web.get(f"/documents/{doc_id}.pdf")
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+
+
+def test_oversize_upload_gets_413(product: Services, web: FlaskClient) -> None:
+    sign_in(web, "clerk")
+    too_big = "x" * (product.settings.max_attachment_bytes * 5 + 2 * 1024 * 1024)
+    response = web.post("/intake/application", data={"note": too_big})
+    assert response.status_code == 413
