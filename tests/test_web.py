@@ -34,8 +34,8 @@ def product(tmp_path: Path, database_url: str) -> Iterator[Services]:
         "HOMESCHOOL_CALENDAR_OVERRIDES": str(tmp_path / "none.toml"),
     }, base=PROJECT)
     library = DiagramLibrary()
-    library.load_files([PROJECT / "processes" / "service_delivery.bpmn", PROJECT / "processes" / "proactive_offer.bpmn"],
-                       base=PROJECT)
+    processes = PROJECT / "processes"
+    library.load_files([processes / "service_delivery.bpmn", processes / "proactive_offer.bpmn"], base=PROJECT)
     services = build_services(settings, library=library)
     with services.uow() as uow:
         ensure_demo_staff(uow, services.now())
@@ -74,8 +74,9 @@ def _application(number: str = "APP-1", channel: str = "office") -> dict[str, An
 
 def _submit(product: Services, **kw: Any) -> int:
     with product.uow() as uow:
-        receipt = deliver_message(uow, product.runtime, name="service_requested", business_key=kw.get("number", "APP-1"),
-                                  payload=_application(**kw), now=at("2026-03-20T17:00+05:00"))
+        receipt = deliver_message(uow, product.runtime, name="service_requested",
+                                  business_key=kw.get("number", "APP-1"), payload=_application(**kw),
+                                  now=at("2026-03-20T17:00+05:00"))
     assert receipt.instance_id is not None
     return receipt.instance_id
 
