@@ -18,7 +18,7 @@ DI_NS = "http://www.omg.org/spec/BPMN/20100524/DI"
 DC_NS = "http://www.omg.org/spec/DD/20100524/DC"
 OMG_DI_NS = "http://www.omg.org/spec/DD/20100524/DI"
 
-_STYLE = """
+STYLE = """
 .lane rect { fill: #fafafa; stroke: #b0b0b0; }
 .lane text, .pool text { font: 13px sans-serif; fill: #444; }
 .pool rect { fill: none; stroke: #808080; }
@@ -29,6 +29,10 @@ _STYLE = """
 .node.overdue rect, .node.overdue circle, .node.overdue polygon { fill: #fdecea; stroke: #c62828; stroke-width: 3; }
 .edge { fill: none; stroke: #555; stroke-width: 1.2; marker-end: url(#arrow); }
 .edge.completed { stroke: #2e7d32; }
+.mark-line { fill: none; stroke: #333; stroke-width: 1.2; }
+.node.endEvent circle { stroke-width: 3; }
+.node .inner { fill: none; }
+#arrow path { fill: #555; }
 """
 
 _EVENTS = {"startEvent", "endEvent", "intermediateCatchEvent", "intermediateThrowEvent", "boundaryEvent"}
@@ -55,13 +59,18 @@ def _label(x: float, y: float, text: str, width: int) -> str:
     return f'<text text-anchor="middle" dominant-baseline="middle">{spans}</text>'
 
 
-def render_svg(source: bytes, marks: Mapping[str, str] | None = None) -> str:
-    """An SVG of the diagram; ``marks`` maps element ids to ``completed``/``active``/``overdue``."""
+def render_svg(source: bytes, marks: Mapping[str, str] | None = None, standalone: bool = True) -> str:
+    """An SVG of the diagram; ``marks`` maps element ids to ``completed``/``active``/``overdue``.
+
+    ``standalone`` embeds the styles; a page with a strict Content-Security-Policy passes False
+    and styles the ``bpmn-*`` classes from its own stylesheet (see :data:`STYLE`).
+    """
     marks = marks or {}
     root = etree.fromstring(source, etree.XMLParser(resolve_entities=False, no_network=True))
     elements = {node.get("id"): node for node in root.iter() if node.get("id")}
     parts: list[str] = []
     right = bottom = 0.0
+    left = top = float("inf")
     for shape in root.iter(f"{{{DI_NS}}}BPMNShape"):
         bounds = shape.find(f"{{{DC_NS}}}Bounds")
         element = elements.get(shape.get("bpmnElement"))
@@ -69,6 +78,7 @@ def render_svg(source: bytes, marks: Mapping[str, str] | None = None) -> str:
             continue
         x, y, w, h = (float(bounds.get(k, 0)) for k in ("x", "y", "width", "height"))
         right, bottom = max(right, x + w), max(bottom, y + h)
+        left, top = min(left, x), min(top, y)
         parts.append(_shape(element, x, y, w, h, marks.get(element.get("id"), "")))
     for edge in root.iter(f"{{{DI_NS}}}BPMNEdge"):
         points = [(float(p.get("x", 0)), float(p.get("y", 0))) for p in edge.findall(f"{{{OMG_DI_NS}}}waypoint")]
@@ -78,12 +88,16 @@ def render_svg(source: bytes, marks: Mapping[str, str] | None = None) -> str:
         element_id = edge.get("bpmnElement") or ""
         css = f"edge {marks.get(element_id, '')}".strip()
         parts.append(f'<polyline class="{css}" data-element-id={quoteattr(element_id)} points="{path}"/>')
+    if left == float("inf"):
+        left = top = 0.0
+    x0, y0 = max(0.0, left - 10), max(0.0, top - 30)
+    width, height = right + 20 - x0, bottom + 20 - y0
     header = (
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {right + 20:.0f} {bottom + 20:.0f}" '
-        f'width="{right + 20:.0f}" height="{bottom + 20:.0f}" role="img">'
-        f"<style>{_STYLE}</style>"
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="{x0:.0f} {y0:.0f} {width:.0f} {height:.0f}" '
+        f'width="{width:.0f}" height="{height:.0f}" role="img" class="bpmn">'
+        + (f"<style>{STYLE}</style>" if standalone else "") +
         '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" '
-        'orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z" fill="#555"/></marker></defs>'
+        'orient="auto-start-reverse"><path d="M 0 0 L 10 5 L 0 10 z"/></marker></defs>'
     )
     return header + "".join(parts) + "</svg>"
 
@@ -103,8 +117,7 @@ def _shape(element: etree._Element, x: float, y: float, w: float, h: float, mark
     css = f"node {kind} {mark}".strip()
     cx, cy = x + w / 2, y + h / 2
     if kind in _EVENTS:
-        stroke = ' style="stroke-width:3"' if kind == "endEvent" else ""
-        body = f'<circle cx="{cx:.0f}" cy="{cy:.0f}" r="{w / 2:.0f}"{stroke}/>' + _event_marker(element, cx, cy)
+        body = f'<circle cx="{cx:.0f}" cy="{cy:.0f}" r="{w / 2:.0f}"/>' + _event_marker(element, cx, cy)
         label = _label(cx, y + h + 16, name, 18)
     elif kind in _GATEWAYS:
         points = f"{cx:.0f},{y:.0f} {x + w:.0f},{cy:.0f} {cx:.0f},{y + h:.0f} {x:.0f},{cy:.0f}"
@@ -120,11 +133,10 @@ def _shape(element: etree._Element, x: float, y: float, w: float, h: float, mark
 
 def _event_marker(element: etree._Element, cx: float, cy: float) -> str:
     if element.find(f"{{{BPMN_NS}}}timerEventDefinition") is not None:
-        return (f'<circle cx="{cx:.0f}" cy="{cy:.0f}" r="10" style="fill:none"/>'
-                f'<path d="M{cx:.0f},{cy - 7:.0f} L{cx:.0f},{cy:.0f} L{cx + 5:.0f},{cy:.0f}" class="edge" '
-                'style="marker-end:none"/>')
+        return (f'<circle class="inner" cx="{cx:.0f}" cy="{cy:.0f}" r="10"/>'
+                f'<path class="mark-line" d="M{cx:.0f},{cy - 7:.0f} L{cx:.0f},{cy:.0f} L{cx + 5:.0f},{cy:.0f}"/>')
     if element.find(f"{{{BPMN_NS}}}messageEventDefinition") is not None:
-        return (f'<rect x="{cx - 8:.0f}" y="{cy - 5:.0f}" width="16" height="11" style="fill:none"/>'
-                f'<path d="M{cx - 8:.0f},{cy - 5:.0f} L{cx:.0f},{cy + 1:.0f} L{cx + 8:.0f},{cy - 5:.0f}" '
-                'class="edge" style="marker-end:none"/>')
+        return (f'<rect class="inner" x="{cx - 8:.0f}" y="{cy - 5:.0f}" width="16" height="11"/>'
+                f'<path class="mark-line" '
+                f'd="M{cx - 8:.0f},{cy - 5:.0f} L{cx:.0f},{cy + 1:.0f} L{cx + 8:.0f},{cy - 5:.0f}"/>')
     return ""

@@ -9,6 +9,7 @@ from markupsafe import Markup
 
 from service.application.documents import document_pdf
 from service.application.queries import case_data, case_view, diagram_marks
+from service.engine.svg import STYLE as DIAGRAM_STYLE
 from service.engine.svg import render_svg
 
 from .context import services, signed_in
@@ -32,10 +33,19 @@ def case_page(instance_id: int) -> Any:
         source, marks = diagram_marks(uow, svc.runtime, instance_id, now)
         data = case_data(uow, svc.runtime, instance_id)
         documents = uow.documents.for_instance(instance_id)
-    svg = Markup(render_svg(source, marks))  # noqa: S704 - built from escaped parts by render_svg
+    svg = Markup(render_svg(source, marks, standalone=False))  # noqa: S704 - built from escaped parts
     monitoring = [o for o in reversed(view.outbox) if o.channel == "monitoring"]
     return render_template("case.html", view=view, svg=svg, data=data, documents=documents,
                            monitoring=monitoring, now=now)
+
+
+@blueprint.get("/diagram.css")
+def diagram_css() -> Any:
+    """The diagram's styles as a stylesheet of this site (the CSP forbids inline styles)."""
+    rules = "\n".join(f"svg.bpmn {line.strip()}" for line in DIAGRAM_STYLE.strip().splitlines() if line.strip())
+    response = Response(rules, mimetype="text/css")
+    response.headers["Cache-Control"] = "public, max-age=3600"
+    return response
 
 
 @blueprint.get("/documents/<int:document_id>")

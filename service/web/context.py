@@ -11,7 +11,17 @@ from flask import Flask, abort, current_app, g, redirect, request, session, url_
 from service import bootstrap
 from service.domain.staff import ROLES, StaffMember
 
-from .i18n import DEFAULT_LANGUAGE, LANGUAGE_NAMES, LANGUAGES, local_date, local_datetime, pick, translate
+from .i18n import (
+    CATALOGUE,
+    DEFAULT_LANGUAGE,
+    LANGUAGE_NAMES,
+    LANGUAGES,
+    instant_text,
+    local_date,
+    local_datetime,
+    pick,
+    translate,
+)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -79,4 +89,6 @@ def install_context(app: Flask) -> None:
             "when": lambda value: local_datetime(value, lang),
             "day": lambda value: local_date(value, lang),
             "pick": lambda labels, fallback="": pick(labels, lang, fallback),
+            "instant": lambda value: instant_text(value, lang),
+            "action": lambda name: translate(f"action_{name}", lang) if f"action_{name}" in CATALOGUE else name,
         }

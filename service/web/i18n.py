@@ -38,6 +38,7 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
     "new_complaint": ("Шағымды тіркеу", "Регистрация жалобы", "Register a complaint"),
     "case": ("Іс", "Дело", "Case"),
     "task": ("Тапсырма", "Задача", "Task"),
+    "role": ("Рөл", "Роль", "Role"),
     "process": ("Процесс", "Процесс", "Process"),
     "stage": ("Саты", "Стадия", "Stage"),
     "all": ("Барлығы", "Все", "All"),
@@ -114,6 +115,30 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
     "vkk_conclusion": ("ДКК қорытындысы", "Заключение ВКК", "VKK conclusion"),
     "package_problems": ("Құжаттар топтамасындағы кемшіліктер", "Недостатки пакета документов",
                          "Problems with the document package"),
+    "office": ("кеңсе", "канцелярия", "office"),
+    "portal": ("портал", "портал", "portal"),
+    "proactive": ("проактивті", "проактивно", "proactive"),
+    "paper": ("қағаз жеткізгіште", "на бумажном носителе", "on paper"),
+    "electronic": ("электрондық", "электронно", "electronic"),
+    "action_case_started": ("Іс басталды", "Дело начато", "Case started"),
+    "action_case_completed": ("Іс аяқталды", "Дело завершено", "Case completed"),
+    "action_task_completed": ("Тапсырма орындалды", "Задача выполнена", "Task completed"),
+    "action_task_claimed": ("Тапсырма алынды", "Задача взята", "Task claimed"),
+    "action_task_released": ("Тапсырма қайтарылды", "Задача возвращена", "Task released"),
+    "action_message_received": ("Хабар келді", "Получено сообщение", "Message received"),
+    "action_message_delivered": ("Хабар жеткізілді", "Сообщение доставлено", "Message delivered"),
+    "action_message_kept": ("Хабар күтуге қойылды", "Сообщение ожидает", "Message kept"),
+    "action_message_sent": ("Хабар жіберілді", "Сообщение отправлено", "Message sent"),
+    "action_step": ("Қадам", "Шаг", "Step"),
+    "action_stage_changed": ("Саты өзгерді", "Смена стадии", "Stage changed"),
+    "action_document_issued": ("Құжат берілді", "Выдан документ", "Document issued"),
+    "action_outbox_queued": ("Сыртқы жүйеге жіберуге", "К отправке во внешнюю систему", "Queued for an outside system"),
+    "action_outbox_delivered": ("Сыртқы жүйеге жеткізілді", "Доставлено во внешнюю систему",
+                                "Delivered to an outside system"),
+    "action_timer_fired": ("Мерзім өтті", "Наступил срок", "Deadline reached"),
+    "action_timer_failed": ("Мерзім өңделмеді", "Ошибка при наступлении срока", "Deadline failed"),
+    "action_court_appeal_recorded": ("Сотқа жүгіну тіркелді", "Записано обращение в суд", "Court appeal recorded"),
+    "action_case_started_by_message": ("Іс басталды (хабар)", "Начато дело (по сообщению)", "Case started by message"),
     "restricted": ("Қолжетімділігі шектеулі мәліметтер: жүктеу журналға жазылады",
                    "Сведения ограниченного доступа: скачивание записывается в журнал",
                    "Restricted-access data: every download is logged"),
@@ -151,3 +176,16 @@ def local_date(value: date | None, language: str) -> str:
 
 def _locale(language: str) -> str:
     return {"kk": "kk_KZ", "ru": "ru_RU", "en": "en_GB"}.get(language, "ru_RU")
+
+
+def instant_text(value: str | datetime | None, language: str) -> str:
+    """An ISO 8601 instant (as stored in case data) shown the local way; other text unchanged."""
+    if isinstance(value, datetime):
+        return local_datetime(value, language)
+    if not value:
+        return ""
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    return local_datetime(parsed, language) if parsed.tzinfo else value

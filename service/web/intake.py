@@ -20,7 +20,7 @@ blueprint = Blueprint("intake", __name__)
 #: (process, start message, role allowed, fields filled in by the office, number prefix)
 _INTAKES = {
     "application": ("service_delivery", "service_requested", "office_clerk",
-                    ("channel", "received_at", "application_number", "consent"), "APP"),
+                    ("channel", "received_at", "application_number", "consent", "attachments"), "APP"),
     "complaint": ("complaint_review", "complaint_filed", "complaint_registrar",
                   ("registered_at", "complaint_number"), "COMP"),
 }

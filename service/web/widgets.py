@@ -55,8 +55,10 @@ def _label(schema: Mapping[str, Any], name: str, language: str) -> str:
 
 
 def _options(schema: Mapping[str, Any], language: str) -> list[tuple[str, str]]:
+    """(value, label) pairs; ``x-enum-labels`` maps language → value → label."""
     labels = schema.get("x-enum-labels", {})
-    return [(str(v), pick(labels.get(str(v)), language, str(v))) for v in schema.get("enum", [])]
+    in_language = labels.get(language) or labels.get("ru") or {}
+    return [(str(v), str(in_language.get(str(v), v))) for v in schema.get("enum", [])]
 
 
 def _widget(path: str, schema: Mapping[str, Any], value: Any, errors: Mapping[str, list[str]], language: str,
