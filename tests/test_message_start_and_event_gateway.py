@@ -26,9 +26,11 @@ def test_message_starts_a_case_that_sends_an_sms_and_waits_for_either(services: 
     with services.uow(write=False) as uow:
         view = case_view(uow, case)
         assert uow.awaited.instance_waiting("offer_reply", "IIN-1") == case
-    assert [(o.channel, o.payload) for o in view.outbox] == [
+    assert [(o.channel, o.payload) for o in view.outbox if o.channel == "sms"] == [
         ("sms", {"phone": "+77010000000", "expires_at": "2026-03-21T17:00:00+05:00"})
     ]
+    [stage] = [o.payload for o in view.outbox if o.channel == "monitoring"]
+    assert stage["stage"] == "await_reply"  # §8: waiting for the reply is a stage too
     assert [(t.element_id, t.due_at) for t in view.timers] == [("offer_expired", at("2026-03-21T17:00+05:00"))]
 
 

@@ -153,7 +153,11 @@ def test_missed_portal_deadline_is_escalated_not_decided(product: Services) -> N
     assert fire_due_timers(product.write_uow, product.runtime, now=at("2026-03-27T18:29+05:00")).fired == []
     assert fire_due_timers(product.write_uow, product.runtime, now=at("2026-03-27T18:31+05:00")).fired == [case]
     assert task_of(product, "head", case).element_id == "attend_overdue_request"
-    assert task_of(product, "office_clerk", case).element_id == "check_portal_request"  # still the clerk's
+    clerk_task = task_of(product, "office_clerk", case)
+    assert clerk_task.element_id == "check_portal_request"  # still the clerk's
+    assert clerk_task.due_at == at("2026-03-27T18:30+05:00")  # and still shown as due (now overdue)
+    with product.uow(write=False) as uow:
+        assert list_tasks(uow, role="office_clerk", overdue_at=at("2026-03-27T18:31+05:00")).total == 1
     with product.uow(write=False) as uow:
         assert case_view(uow, case).status == "running"
 
@@ -219,3 +223,27 @@ def test_proactive_silence_closes_the_offer(product: Services) -> None:
         assert find_case(uow, "service_delivery", "OFFER-1") is None
     assert view.status == "completed"
     assert [o.payload["stage"] for o in view.outbox if o.channel == "monitoring"][0] == "offer_closed_on_silence"
+
+
+def test_a_timer_fires_at_exactly_its_due_instant_and_only_once(product: Services) -> None:
+    offer = _offer(product)
+    sweep = fire_due_timers(product.write_uow, product.runtime, now=at("2026-03-21T17:00+05:00"))
+    assert sweep.fired == [offer] and sweep.failed == {}
+    with product.uow(write=False) as uow:
+        assert case_view(uow, offer).status == "completed"
+
+
+def test_a_reply_from_another_phone_leaves_the_offer_waiting(product: Services) -> None:
+    offer = _offer(product)
+    with product.uow() as uow:
+        deliver_message(uow, product.runtime, name="proactive_reply", business_key="OFFER-1",
+                        payload={"consent": True, "phone": "+77019876543"}, now=at("2026-03-21T09:00+05:00"))
+    with product.uow(write=False) as uow:
+        view = case_view(uow, offer)
+        assert find_case(uow, "service_delivery", "OFFER-1") is None
+    assert view.status == "running" and [t.element_id for t in view.timers] == ["reply_window_closed"]
+    with product.uow() as uow:  # the parent's own answer still counts
+        deliver_message(uow, product.runtime, name="proactive_reply", business_key="OFFER-1",
+                        payload={"consent": True, "phone": "+77011234567"}, now=at("2026-03-21T10:00+05:00"))
+    with product.uow(write=False) as uow:
+        assert find_case(uow, "service_delivery", "OFFER-1") is not None

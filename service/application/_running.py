@@ -163,8 +163,8 @@ def _stage_change(run: ProcessRun, snapshot: Snapshot, before: frozenset[str]) -
     if snapshot.completed:
         ends = [step for step in snapshot.steps if step.kind == "endEvent"]
         elements = [ends[-1].element_id] if ends else []
-    else:
-        elements = sorted({task.element_id for task in snapshot.open_tasks})
+    else:  # what people must do; else what the case waits for (a reply, a deadline)
+        elements = sorted({task.element_id for task in snapshot.open_tasks}) or list(run.waiting_elements())
     if not elements or (not snapshot.completed and frozenset(elements) == before):
         return None
     names = []

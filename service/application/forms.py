@@ -231,10 +231,23 @@ def validate_submission(
     errors = sorted(form.validator.iter_errors(instance), key=lambda e: [str(p) for p in e.absolute_path])
     for error in errors:
         _translate(error, problems)
-    request = (context or {}).get("request")
+    request = _request_of(context or {})
     for rule in form.schema.get("x-rules", []):
-        RULES[rule["rule"]].check(rule, instance, request if isinstance(request, Mapping) else {}, problems)
+        RULES[rule["rule"]].check(rule, instance, request, problems)
     return problems.result()
+
+
+def _request_of(context: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The case's request as the rules see it, with the package problems the diagram found.
+
+    The diagram keeps ``check_package``'s findings in the case variable ``package_problems``
+    beside ``request``; the rules read them from the request, so both places count.
+    """
+    request = context.get("request")
+    view = dict(request) if isinstance(request, Mapping) else {}
+    if "package_problems" in context and not view.get("package_problems"):
+        view["package_problems"] = context["package_problems"]
+    return view
 
 
 def localise(errors: Mapping[str, Sequence[FieldMessage]], language: str) -> dict[str, list[str]]:
@@ -328,6 +341,8 @@ class Rule:
     field_keys: tuple[str, ...]
     list_keys: tuple[str, ...]
     check: Callable[[Mapping[str, Any], Mapping[str, Any], Mapping[str, Any], _Problems], None]
+    #: Keys holding a condition: an object mapping field paths to the value each must have.
+    condition_keys: tuple[str, ...] = ()
 
 
 def _date_not_before(rule: Mapping[str, Any], data: Mapping[str, Any], _: Mapping[str, Any], p: _Problems) -> None:
@@ -399,6 +414,45 @@ def _refusal_has_reasons(
         p.add(name, "reasons_without_refusal")
 
 
+def _conditions_hold(when: Mapping[str, Any], data: Mapping[str, Any], p: _Problems) -> bool | None:
+    """Whether each field named in ``when`` has its value; None while one of them has a problem itself."""
+    if any(p.touches(name) for name in when):
+        return None
+    return all(_get(data, name) == value for name, value in when.items())
+
+
+def _condition_text(form: Form, when: Mapping[str, Any]) -> dict[str, str]:
+    """``«Решение» — «продлить срок (extend)»`` in each language, the condition a rule names."""
+    joiners = {"kk": " — ", "ru": " — ", "en": " is "}
+    quotes = {"kk": "«{}»", "ru": "«{}»", "en": "“{}”"}
+    parts: dict[str, list[str]] = {language: [] for language in LANGUAGES}
+    for name, value in when.items():
+        label, shown = form.label(name), _allowed(form.property_schema(name) or {}, [value])
+        for language in LANGUAGES:
+            parts[language].append(quotes[language].format(label[language]) + joiners[language] + shown[language])
+    return {language: ", ".join(texts) for language, texts in parts.items()}
+
+
+def _is_blank(value: Any) -> bool:
+    return value is None or value == "" or value == [] or value == {}
+
+
+def _required_when(rule: Mapping[str, Any], data: Mapping[str, Any], _: Mapping[str, Any], p: _Problems) -> None:
+    name, when = rule["field"], rule["when"]
+    if p.touches(name) or not _conditions_hold(when, data, p):
+        return
+    if _is_blank(_get(data, name)):
+        p.add(name, "required_when", condition=_condition_text(p.form, when))
+
+
+def _only_when(rule: Mapping[str, Any], data: Mapping[str, Any], _: Mapping[str, Any], p: _Problems) -> None:
+    name, when = rule["field"], rule["when"]
+    if p.touches(name) or _conditions_hold(when, data, p) is not False:
+        return
+    if not _is_blank(_get(data, name)):
+        p.add(name, "only_when", condition=_condition_text(p.form, when))
+
+
 RULES: dict[str, Rule] = {
     # The date in "field" must not be earlier than the date in "other".
     "date_not_before": Rule(("field", "other"), (), _date_not_before),
@@ -410,6 +464,12 @@ RULES: dict[str, Rule] = {
     # already found some (request.package_problems); an acceptance takes none
     # (Law "On State Services" Art. 19-1 p.1).
     "refusal_has_reasons": Rule(("field", "decision"), (), _refusal_has_reasons),
+    # "field" must be filled in when every field named in "when" has the value given there, e.g.
+    # {"rule": "required_when", "field": "extension_days", "when": {"decision": "extend"}}.
+    "required_when": Rule(("field",), (), _required_when, ("when",)),
+    # "field" may be filled in only when every field named in "when" has the value given there
+    # (it is left empty otherwise), e.g. the extension's days on any decision but "extend".
+    "only_when": Rule(("field",), (), _only_when, ("when",)),
 }
 
 
@@ -428,10 +488,21 @@ def _check_rules(schema: Mapping[str, Any], path: Path) -> None:
             if not isinstance(listed, list) or not listed:
                 raise DomainError(f"{where}: '{key}' must be a non-empty list of field names")
             names.extend(listed)
+        conditions: list[tuple[str, Any]] = []
+        for key in spec.condition_keys:
+            condition = rule.get(key)
+            if not isinstance(condition, dict) or not condition:
+                raise DomainError(f"{where}: '{key}' must be an object of field names and the values they must have")
+            names.extend(condition)
+            conditions.extend(condition.items())
         for name in names:
             parts = parse_path(name) if isinstance(name, str) else None
             if parts is None or _schema_at(schema, parts) is None:
                 raise DomainError(f"{where} ({rule['rule']}): no field {name!r} in this form")
+        for name, value in conditions:
+            allowed = (_schema_at(schema, parse_path(name) or []) or {}).get("enum")
+            if isinstance(allowed, list) and value not in allowed:
+                raise DomainError(f"{where} ({rule['rule']}): {value!r} is not a value field {name!r} can take")
 
 
 # --- coercion -----------------------------------------------------------------------------------
@@ -682,6 +753,16 @@ MESSAGES: dict[str, dict[str, str]] = {
         "поле пустым.",
         "en": "“{label}”: reasons for refusal are given only when refusing; leave it empty when accepting the "
         "documents.",
+    },
+    "required_when": {
+        "kk": "«{label}» өрісін толтырыңыз: {condition} болғанда ол міндетті.",
+        "ru": "Заполните поле «{label}»: оно обязательно, когда {condition}.",
+        "en": "Fill in “{label}”: it is required when {condition}.",
+    },
+    "only_when": {
+        "kk": "«{label}» өрісі тек {condition} болғанда толтырылады; оны бос қалдырыңыз.",
+        "ru": "Поле «{label}» заполняется только когда {condition}; оставьте его пустым.",
+        "en": "“{label}” is filled in only when {condition}; leave it empty.",
     },
     "pattern": {
         "kk": "«{label}» өрісі үлгіге сәйкес толтырылмаған (енгізілгені: «{value}»).",

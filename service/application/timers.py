@@ -39,12 +39,17 @@ def fire_due_timers(
             due = uow.timers.due_for_instance(instance_id, now)
             if not due:  # another worker fired it between our look and our lock
                 continue
-            try:
-                _fire(uow, runtime, instance_id, now, actor)
-                sweep.fired.append(instance_id)
-                continue
-            except DomainError as exc:
-                error = str(exc)
+            if instance_id in sweep.fired:
+                # Fired once in this sweep and still due: the engine did not consume the timer.
+                # Park it with the reason instead of spinning on the same case.
+                error = "a due timer did not fire; it is retried later"
+            else:
+                try:
+                    _fire(uow, runtime, instance_id, now, actor)
+                    sweep.fired.append(instance_id)
+                    continue
+                except DomainError as exc:
+                    error = str(exc)
         _record_failure(uow_factory, instance_id, due, error, now + retry_delay, now, actor)
         sweep.failed[instance_id] = error
     return sweep

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -37,6 +37,8 @@ from .clock import pinned_now
 from .library import Diagram, DiagramLibrary
 from .scripting import build_script_engine
 from .serialization import SERIALIZER_VERSION, WorkflowSerializer
+
+_JUST_AFTER = timedelta(microseconds=1)
 
 
 def _element_id(task: Task) -> str | None:
@@ -117,6 +119,16 @@ class ProcessRun:
             data=dict(self._workflow.data if self._workflow.is_completed() else (last.data if last else {})),
         )
 
+    def waiting_elements(self) -> tuple[str, ...]:
+        """Ids of the events (or event-based gateways) the case waits at, not counting boundary timers."""
+        found = set()
+        for task in self._workflow.event_manager.tasks.values():
+            element_id = _element_id(task)
+            info = self.diagram.element(element_id) if element_id else None
+            if task.state == TaskState.WAITING and info is not None and info.kind != "boundaryEvent":
+                found.add(info.element_id)
+        return tuple(sorted(found))
+
     def element_states(self) -> dict[str, str]:
         """Diagram element id → ``active`` (waiting or ready now) or ``completed`` (done at least once)."""
         states: dict[str, str] = {}
@@ -143,8 +155,10 @@ class ProcessRun:
 
     @contextmanager
     def _running(self, now: datetime) -> Iterator[None]:
+        # SpiffWorkflow fires a timer only once its time is strictly past; the product's rule (and
+        # the sweep's) is "due at or before now", so the engine's clock runs a microsecond ahead.
         try:
-            with pinned_now(now):
+            with pinned_now(now + _JUST_AFTER):
                 yield
         except SpiffWorkflowException as exc:
             raise _script_error(exc) from exc
@@ -245,11 +259,20 @@ class ProcessRun:
 
     @staticmethod
     def _due_of(task: Task, timers_by_task: Mapping[UUID, PendingTimer]) -> datetime | None:
-        """A user task is due when the earliest timer on its boundary fires."""
+        """A user task is due when the earliest timer on its boundary fires (or fired: it stays overdue)."""
         parent = task.parent
         if parent is None or not parent.task_spec.name.endswith(".BoundaryEventSplit"):
             return None
-        dues = [timers_by_task[c.id].due_at for c in parent.children if c.id in timers_by_task]
+        dues = []
+        for child in parent.children:
+            if child.id in timers_by_task:
+                dues.append(timers_by_task[child.id].due_at)
+                continue
+            definition = getattr(child.task_spec, "event_definition", None)
+            value = child._get_internal_data("event_value") if isinstance(definition, TimerEventDefinition) else None
+            if isinstance(value, str):
+                due = datetime.fromisoformat(TimerEventDefinition.get_datetime(value).isoformat())
+                dues.append(due.astimezone(ALMATY))
         return min(dues) if dues else None
 
     def _drain_outgoing(self) -> list[OutgoingMessage]:

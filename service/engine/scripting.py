@@ -103,6 +103,10 @@ def build_helpers(
         if condition:
             raise ScriptError(message)
 
+    def is_past(instant: datetime | str) -> bool:
+        """Whether ``instant`` is at or before now (e.g. a review deadline that has been missed)."""
+        return _as_instant(instant) <= current_instant()
+
     def hours_after(start: datetime | str, hours: int | float) -> str:
         """``start`` plus clock hours (not working days), ISO 8601 — e.g. §7-1's 24 hours."""
         return format_instant(_as_instant(start) + timedelta(hours=hours))
@@ -133,6 +137,7 @@ def build_helpers(
         "check_package": check_package,
         "add_working_days": add_working_days,
         "fail_if": fail_if,
+        "is_past": is_past,
         "setting": setting,
         "working_deadline": working_deadline,
         "hours_after": hours_after,

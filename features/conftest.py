@@ -1,0 +1,34 @@
+"""Fixtures for the features: the product as shipped (processes/, forms/, config/provider.toml)
+on a fresh test database — SQLite, or PostgreSQL when DATABASE_URL names one."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from service.bootstrap import Services, build_services
+from service.config import Settings
+from tests.conftest import database_url  # noqa: F401  (the fixture, re-used as it is)
+from tests.support import PROJECT
+
+pytest_plugins = [
+    "features.steps.cases",
+    "features.steps.tasks",
+    "features.steps.deadlines",
+    "features.steps.documents",
+    "features.steps.messages",
+]
+
+
+@pytest.fixture
+def product(tmp_path: Path, database_url: str) -> Iterator[Services]:  # noqa: F811
+    """The product as shipped, on the test database; no calendar overrides, so the public calendar rules."""
+    settings = Settings.from_env({
+        "DATABASE_URL": database_url, "HOMESCHOOL_INSTANCE_DIR": str(tmp_path / "instance"),
+        "HOMESCHOOL_CALENDAR_OVERRIDES": str(tmp_path / "no-overrides.toml"),
+    }, base=PROJECT)
+    services = build_services(settings)
+    yield services
+    services.database.dispose()

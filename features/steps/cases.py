@@ -1,0 +1,186 @@
+"""Steps about cases: a parent applies at the office or on the portal; the provider offers the
+service proactively and the parent answers by phone; a case is started, or is not."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from pytest_bdd import given, parsers, then, when
+
+from service.application.cases import deliver_message
+from service.application.queries import case_view, find_case
+from service.bootstrap import Services
+from service.domain.identity import make_iin
+from service.domain.time import format_instant
+
+from . import wording
+
+CHILD = {"full_name": "Ахметов Нұрлан", "iin": make_iin(date(2015, 4, 2), "male", 1), "birth_date": "2015-04-02"}
+PARENT = {"full_name": "Ахметова Айгүл Серікқызы", "iin": make_iin(date(1985, 6, 15), "female", 7),
+          "phone": "+77011234567", "relation": "parent"}
+VKK = {"number": "ВКК-17", "issued_on": "2026-03-01", "valid_until": "2027-03-01", "recommends_home_schooling": True}
+
+
+@dataclass(frozen=True)
+class Case:
+    """A case the scenario follows: its id and its business key (application or offer number)."""
+
+    instance_id: int
+    number: str
+
+
+def application(number: str, documents: list[str], valid_until: date | None = None) -> dict[str, Any]:
+    """An application for the child Ахметов Нұрлан by his mother, with the documents named."""
+    vkk = dict(VKK, valid_until=valid_until.isoformat()) if valid_until else dict(VKK)
+    return {"application_number": number, "applicant": dict(PARENT), "child": dict(CHILD), "vkk_conclusion": vkk,
+            "documents": documents}
+
+
+def submit(product: Services, request: dict[str, Any], channel: str, at: datetime) -> Case:
+    """The request arrives on ``channel`` at ``at`` (the intake form and the portal both send this)."""
+    payload = dict(request, channel=channel, received_at=format_instant(at))
+    with product.uow() as uow:
+        receipt = deliver_message(uow, product.runtime, name="service_requested",
+                                  business_key=payload["application_number"], payload=payload, now=at,
+                                  actor="portal" if channel == "portal" else "office_clerk")
+    assert receipt.outcome == "started" and receipt.instance_id is not None, receipt
+    return Case(receipt.instance_id, payload["application_number"])
+
+
+# --- applying ---------------------------------------------------------------------------------
+
+
+@given(parsers.re(r"пакет документов по заявлению № (?P<number>\S+): (?P<listed>«.+»)"),
+       target_fixture="package")
+def package_of(number: str, listed: str) -> dict[str, Any]:
+    """The documents a parent brings, e.g. «заявление», «заключение ВКК» и «документ, удостоверяющий личность»."""
+    names = wording.quoted(listed)
+    unknown = [name for name in names if name not in wording.PACKAGE_DOCUMENTS]
+    assert not unknown, f"unknown documents {unknown}; known: {list(wording.PACKAGE_DOCUMENTS)}"
+    return application(number, [wording.PACKAGE_DOCUMENTS[name] for name in names])
+
+
+@given(parsers.re(r"заключение ВКК выдано (?P<issued>.+? года) и действительно по (?P<until>.+? года)"))
+def conclusion_valid(package: dict[str, Any], issued: str, until: str) -> None:
+    """The VKK conclusion's validity, as printed on it."""
+    package["vkk_conclusion"].update(issued_on=wording.calendar_day(issued).isoformat(),
+                                     valid_until=wording.calendar_day(until).isoformat())
+
+
+@when(parsers.re(r"услугополучатель подаёт пакет в канцелярию (?P<at>.+)"), target_fixture="case")
+def hand_in_at_office(product: Services, package: dict[str, Any], at: str) -> Case:
+    """The parent hands the package in at the school's office."""
+    return submit(product, package, "office", wording.moment(at))
+
+
+@given(parsers.re(r"пакет документов по заявлению № (?P<number>\S+) принят в канцелярии (?P<at>.+)"),
+       target_fixture="case")
+def accepted_at_office(product: Services, number: str, at: str) -> Case:
+    """A complete package (application, VKK conclusion, identity document) handed in at the office."""
+    request = application(number, ["application", "vkk_conclusion", "identity_document"])
+    return submit(product, request, "office", wording.moment(at))
+
+
+_PORTAL_REQUEST = (r"электронный запрос № (?P<number>\S+) с заявлением и заключением ВКК"
+                   r"(?:, действительным по (?P<until>.+? года),)? (?:поступает|поступил) через портал (?P<at>.+)")
+
+
+@given(parsers.re(_PORTAL_REQUEST), target_fixture="case")
+@when(parsers.re(_PORTAL_REQUEST), target_fixture="case")
+def portal_request(product: Services, number: str, until: str | None, at: str) -> Case:
+    """An electronic request from egov.kz with the application and the VKK conclusion attached.
+
+    No identity document: its data come from state information systems (§5).
+    """
+    valid_until = wording.calendar_day(until) if until else None
+    return submit(product, application(number, ["application", "vkk_conclusion"], valid_until), "portal",
+                  wording.moment(at))
+
+
+# --- the proactive offer ----------------------------------------------------------------------
+
+
+def offer_service(product: Services, number: str, phone: str, at: datetime) -> Case:
+    """A state information system reports a VKK conclusion; the provider offers the service by SMS."""
+    conclusion = {"offer_number": number, "child": dict(CHILD),
+                  "applicant": {"full_name": PARENT["full_name"], "iin": PARENT["iin"], "phone": phone},
+                  "vkk_conclusion": dict(VKK)}
+    with product.uow() as uow:
+        receipt = deliver_message(uow, product.runtime, name="vkk_conclusion_registered", business_key=number,
+                                  payload=conclusion, now=at, actor="system:information_system")
+    assert receipt.outcome == "started" and receipt.instance_id is not None, receipt
+    return Case(receipt.instance_id, number)
+
+
+@when(parsers.re(r"из информационной системы поступает заключение ВКК ребёнка с номером родителя "
+                 r"(?P<phone>\+\d+) \(предложение № (?P<number>\S+)\) (?P<at>.+)"), target_fixture="offer")
+def conclusion_reported(product: Services, phone: str, number: str, at: str) -> Case:
+    """The information system reports the conclusion; the offer is made from it."""
+    return offer_service(product, number, phone, wording.moment(at))
+
+
+@given(parsers.re(r"услугодатель предложил услугу № (?P<number>\S+) по SMS на номер (?P<phone>\+\d+) (?P<at>.+)"),
+       target_fixture="offer")
+def service_offered(product: Services, number: str, phone: str, at: str) -> Case:
+    """The offer has been made (a conclusion was reported for a child whose parent has this number)."""
+    return offer_service(product, number, phone, wording.moment(at))
+
+
+_REPLY = r"с номера (?P<phone>\+\d+) (?:приходит|пришло|пришёл) (?P<answer>согласие|отказ) (?P<at>.+)"
+
+
+@given(parsers.re(_REPLY), target_fixture="case")
+@when(parsers.re(_REPLY), target_fixture="case")
+def reply_by_phone(product: Services, offer: Case, phone: str, answer: str, at: str) -> Case | None:
+    """The parent answers the offer from a phone; the case of the service, if the answer started one."""
+    with product.uow() as uow:
+        deliver_message(uow, product.runtime, name="proactive_reply", business_key=offer.number,
+                        payload={"consent": answer == "согласие", "phone": phone}, now=wording.moment(at),
+                        actor=f"sms:{phone}")
+    return service_case(product, offer)
+
+
+def service_case(product: Services, offer: Case) -> Case | None:
+    """The case of the service started from an offer, if there is one."""
+    with product.uow(write=False) as uow:
+        found = find_case(uow, "service_delivery", offer.number)
+    return Case(found, offer.number) if found is not None else None
+
+
+@then("оказание услуги начато без заявления")
+def service_started_without_application(product: Services, offer: Case) -> None:
+    """The service runs on the information systems' data: no application, nothing refused for want of one."""
+    started = service_case(product, offer)
+    assert started is not None, f"no service case was started by offer {offer.number}"
+    with product.uow(write=False) as uow:
+        view = case_view(uow, started.instance_id)
+        issued = {d.kind for d in uow.documents.for_instance(started.instance_id)}
+    assert view is not None and view.status == "running" and view.open_tasks, view
+    assert "refusal" not in issued, "the proactive service was refused for documents nobody asked for"
+
+
+@then("оказание услуги не начато")
+def service_not_started(product: Services, offer: Case) -> None:
+    """No case of the service exists for this offer."""
+    assert service_case(product, offer) is None
+
+
+@then("предложение ожидает ответа услугополучателя")
+def offer_waits(product: Services, offer: Case) -> None:
+    """The offer is open and its 24-hour wait is still running."""
+    with product.uow(write=False) as uow:
+        view = case_view(uow, offer.instance_id)
+    assert view is not None and view.status == "running", view
+    assert [t.element_id for t in view.timers] == ["reply_window_closed"], view.timers
+
+
+@then(parsers.re(r"предложение закрыто со стадией «(?P<stage>.+)»"))
+def offer_closed(product: Services, offer: Case, stage: str) -> None:
+    """The offer is over, and the stage it ended with went to the monitoring system."""
+    with product.uow(write=False) as uow:
+        view = case_view(uow, offer.instance_id)
+    assert view is not None and view.status == "completed", view
+    stages = [o.payload["stage_name"] for o in view.outbox if o.channel == "monitoring"]  # newest first
+    assert stages and stages[0] == stage, stages

@@ -1,0 +1,184 @@
+"""Steps about work waiting for a role: the clerk checks a portal request, the head decides grade
+and language and issues the order, a specialist organises the schooling."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from pytest_bdd import given, parsers, then, when
+
+from service.application.cases import complete_task
+from service.application.queries import list_tasks
+from service.bootstrap import Services
+from service.domain.errors import FormInvalid
+from service.domain.model import TaskSummary
+
+from . import wording
+from .cases import Case
+
+
+def open_tasks(product: Services, case: Case, role: str) -> list[TaskSummary]:
+    """The tasks of ``role`` waiting on this case."""
+    with product.uow(write=False) as uow:
+        return [t for t in list_tasks(uow, role=role, per_page=200).items if t.instance_id == case.instance_id]
+
+
+def complete(product: Services, case: Case, role: str, element_id: str, data: dict[str, Any], at: str) -> None:
+    """Someone of ``role`` completes the case's task ``element_id`` with ``data`` at the moment ``at``."""
+    tasks = [t for t in open_tasks(product, case, role) if t.element_id == element_id]
+    assert len(tasks) == 1, f"{role} has no single task '{element_id}' on case {case.number}: {tasks}"
+    with product.uow() as uow:
+        complete_task(uow, product.runtime, task_id=tasks[0].task_id, data=data, actor=role, actor_roles={role},
+                      now=wording.moment(at))
+
+
+def attempt(product: Services, case: Case, role: str, element_id: str, data: dict[str, Any], at: str) -> FormInvalid:
+    """The same, where the submission must be turned down; the reasons given."""
+    try:
+        complete(product, case, role, element_id, data, at)
+    except FormInvalid as refused:
+        return refused
+    raise AssertionError(f"'{element_id}' accepted {data}, which should have been turned down")
+
+
+# --- the office clerk: checking a portal request (§5) ----------------------------------------
+
+#: What the clerk can say is wrong with a request, in the words of the features.
+CLERK_REASONS = {
+    "сведения недостоверны": "unreliable_data",
+    "заключение ВКК не рекомендует обучение на дому": "not_recommended",
+    "не представлен документ, удостоверяющий личность": "missing_document",
+}
+
+
+@given(parsers.re(r"сотрудник канцелярии принял запрос (?P<at>.+)"))
+@when(parsers.re(r"сотрудник канцелярии принимает запрос (?P<at>.+)"))
+def clerk_accepts(product: Services, case: Case, at: str) -> None:
+    """The clerk has checked and registered the electronic request."""
+    complete(product, case, "office_clerk", "check_portal_request", {"decision": "accept"}, at)
+
+
+@when(parsers.re(r"сотрудник канцелярии отказывает в приёме (?P<at>.+), потому что (?P<reason>.+): «(?P<note>.+)»"))
+def clerk_refuses(product: Services, case: Case, at: str, reason: str, note: str) -> None:
+    """The clerk refuses, naming what was found."""
+    data = {"decision": "refuse", "extra_reasons": [{"code": CLERK_REASONS[reason], "note": note}]}
+    complete(product, case, "office_clerk", "check_portal_request", data, at)
+
+
+@when(parsers.re(r"сотрудник канцелярии отказывает в приёме (?P<at>.+), не добавляя своих оснований"))
+def clerk_refuses_on_package(product: Services, case: Case, at: str) -> None:
+    """The clerk refuses on what the package check already found."""
+    complete(product, case, "office_clerk", "check_portal_request", {"decision": "refuse"}, at)
+
+
+@when(parsers.re(r"сотрудник канцелярии пытается отказать в приёме (?P<at>.+), не указав оснований"),
+      target_fixture="turned_down")
+def clerk_refuses_without_reason(product: Services, case: Case, at: str) -> FormInvalid:
+    """A refusal with no reason at all."""
+    return attempt(product, case, "office_clerk", "check_portal_request", {"decision": "refuse"}, at)
+
+
+@when(parsers.re(r"сотрудник канцелярии пытается отказать в приёме (?P<at>.+), потому что (?P<reason>[^:«]+)"),
+      target_fixture="turned_down")
+def clerk_tries_to_refuse(product: Services, case: Case, at: str, reason: str) -> FormInvalid:
+    """A refusal for a reason the clerk may not use."""
+    data = {"decision": "refuse", "extra_reasons": [{"code": CLERK_REASONS[reason], "note": reason}]}
+    return attempt(product, case, "office_clerk", "check_portal_request", data, at)
+
+
+# --- the head: grade and language (§6), the order (§7) ---------------------------------------
+
+_GRADE = r"(?P<grade>\d+)-й класс и (?P<language>[а-я]+) язык обучения (?P<at>.+)"
+
+
+def _grade_and_language(grade: str, language: str) -> dict[str, Any]:
+    return {"grade": int(grade), "language": wording.INSTRUCTION_LANGUAGES[language]}
+
+
+@given(parsers.re(r"руководитель определил " + _GRADE))
+@when(parsers.re(r"руководитель определяет " + _GRADE))
+def head_decides(product: Services, case: Case, grade: str, language: str, at: str) -> None:
+    """The head has reviewed the documents and set the grade and the language of instruction."""
+    complete(product, case, "head", "determine_class_and_language", _grade_and_language(grade, language), at)
+
+
+@when(parsers.re(r"руководитель пытается определить " + _GRADE), target_fixture="turned_down")
+def head_tries(product: Services, case: Case, grade: str, language: str, at: str) -> FormInvalid:
+    """A grade or language the school cannot teach."""
+    return attempt(product, case, "head", "determine_class_and_language", _grade_and_language(grade, language), at)
+
+
+@when(parsers.re(r"руководитель (?P<at>.+?) издаёт приказ № (?P<number>\S+)"))
+def head_issues_order(product: Services, case: Case, at: str, number: str) -> None:
+    """The head signs the admission order; it is dated the day it is signed."""
+    data = {"order_number": number, "order_date": wording.moment(at).date().isoformat()}
+    complete(product, case, "head", "issue_admission_order", data, at)
+
+
+# --- the specialist: organising the schooling (§6) -------------------------------------------
+
+_PLAN = (r"(?P<teachers>учител[ья] .+?), (?P<hours>\d+) час(?:а|ов)? в неделю по индивидуальному учебному плану "
+         r"№ (?P<plan>\S+), с (?P<start>.+? года) по (?P<end>.+? года)")
+
+
+def _plan(teachers: str, hours: str, plan: str, start: str, end: str) -> dict[str, Any]:
+    named = re.findall(r"«(.+?)» \((.+?)\)", teachers)
+    assert named, f"no teachers in «{teachers}»; write them like «Серікова Дана» (математика)"
+    return {
+        "teachers": [{"full_name": name, "subject": subject} for name, subject in named],
+        "weekly_hours": int(hours), "curriculum_reference": plan,
+        "period_start": wording.calendar_day(start).isoformat(), "period_end": wording.calendar_day(end).isoformat(),
+    }
+
+
+@when(parsers.re(r"специалист организует обучение на дому (?P<at>.+?): " + _PLAN))
+def specialist_organises(product: Services, case: Case, at: str, teachers: str, hours: str, plan: str, start: str,
+                         end: str) -> None:
+    """Teachers, weekly hours, the individual curriculum and the period are set."""
+    complete(product, case, "specialist", "organise_home_schooling", _plan(teachers, hours, plan, start, end), at)
+
+
+@when(parsers.re(r"специалист пытается организовать обучение на дому (?P<at>.+?): " + _PLAN),
+      target_fixture="turned_down")
+def specialist_tries(product: Services, case: Case, at: str, teachers: str, hours: str, plan: str, start: str,
+                     end: str) -> FormInvalid:
+    """A plan the conclusion does not cover."""
+    return attempt(product, case, "specialist", "organise_home_schooling", _plan(teachers, hours, plan, start, end),
+                   at)
+
+
+@given(parsers.re(r"обучение организовано (?P<at>.+?): (?P<grade>\d+)-й класс, (?P<language>[а-я]+) язык обучения, "
+                  + _PLAN))
+def schooling_organised(product: Services, case: Case, at: str, grade: str, language: str, teachers: str, hours: str,
+                        plan: str, start: str, end: str) -> None:
+    """The head has set grade and language and a specialist has organised the schooling, both at ``at``."""
+    complete(product, case, "head", "determine_class_and_language", _grade_and_language(grade, language), at)
+    complete(product, case, "specialist", "organise_home_schooling", _plan(teachers, hours, plan, start, end), at)
+
+
+# --- what waits for whom ----------------------------------------------------------------------
+
+
+@then(parsers.re(r"у (?P<who>руководителя|специалиста|сотрудника канцелярии) ожидает задача «(?P<title>.+?)»"
+                 r"(?: со сроком до (?P<due>.+))?"))
+def task_waits(product: Services, case: Case, who: str, title: str, due: str | None) -> None:
+    """The role's task list shows this task for the case (and when it is due)."""
+    tasks = [t for t in open_tasks(product, case, wording.role(who)) if t.title == title]
+    assert len(tasks) == 1, f"{who}: {[t.title for t in open_tasks(product, case, wording.role(who))]}"
+    if due is not None:
+        assert tasks[0].due_at == wording.moment(due), f"«{title}» is due {tasks[0].due_at}"
+
+
+@then(parsers.re(r"у (?P<who>руководителя|специалиста|сотрудника канцелярии) нет задач по этому делу"))
+def no_task(product: Services, case: Case, who: str) -> None:
+    """Nothing of this case is in the role's task list."""
+    assert open_tasks(product, case, wording.role(who)) == []
+
+
+@then("решение не принято с пояснением:")
+def turned_down_because(turned_down: FormInvalid, datatable: list[list[str]]) -> None:
+    """The submission was not accepted, and every explanation listed was given (in Russian)."""
+    given_ru = [" ".join(m.text("ru").split()) for messages in turned_down.fields.values() for m in messages]
+    for expected in wording.table_lines(datatable):
+        assert any(expected in text for text in given_ru), f"«{expected}» not among {given_ru}"

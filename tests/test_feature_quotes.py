@@ -1,0 +1,154 @@
+"""The features quote the Rules verbatim: each feature's `> ` lines are exactly its paragraph of
+rules.kk.txt (whitespace aside), there is one feature per paragraph §1–§8 and §7-1, every
+feature is written in Russian Gherkin and its title cites its paragraph."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from .support import PROJECT
+
+RULES = PROJECT.parent / "shared" / "regulation" / "rules.kk.txt"
+FEATURES = PROJECT / "features"
+
+#: The paragraphs of the Rules in the order they are numbered.
+PARAGRAPH_NUMBERS = ("1", "2", "3", "4", "5", "6", "7", "7-1", "8", "9", "10")
+#: The paragraphs that must each have exactly one feature.
+FEATURED = ("1", "2", "3", "4", "5", "6", "7", "7-1", "8")
+
+_NUMBERED_LINE = re.compile(r"^\s*(\d+(?:-\d+)?)\.\s")
+_TITLE = re.compile(r"^\s*Функция:\s*(.*)$")
+_TITLE_PARAGRAPH = re.compile(r"^§(\d+(?:-\d+)?)(?!\d|-\d)")
+_BODY_START = re.compile(r"^\s*(Правило|Пример|Сценарий|Предыстория|Структура сценария)\s*:")
+
+
+def normalise(text: str) -> str:
+    """Runs of whitespace (line breaks, non-breaking spaces) become one space; ends are trimmed."""
+    return " ".join(text.split())
+
+
+def split_paragraphs(text: str) -> dict[str, str]:
+    """Paragraph number → its text (number included), from the Rules' plain text.
+
+    The numbered lines are of two kinds: the paragraphs 1., 2., …, 7-1., …, 10. and the chapter
+    headings 1., 2., 3. (which may run over several lines). A line starting with the next
+    paragraph's number opens that paragraph — unless the next numbered line repeats that number,
+    in which case this line is the chapter heading before it ("1. Жалпы ережелер" / "1. Осы …").
+    A line starting with the next chapter's number otherwise is a heading: it closes the
+    paragraph before it, and it and its continuation lines belong to no paragraph.
+    """
+    lines = text.splitlines()
+    numbers = [m.group(1) if (m := _NUMBERED_LINE.match(line)) else None for line in lines]
+    paragraphs: dict[str, list[str]] = {}
+    current: list[str] | None = None
+    next_paragraph, next_chapter = 0, 1
+    for index, (line, number) in enumerate(zip(lines, numbers, strict=True)):
+        expected = PARAGRAPH_NUMBERS[next_paragraph] if next_paragraph < len(PARAGRAPH_NUMBERS) else None
+        following = next((n for n in numbers[index + 1:] if n is not None), None)
+        is_heading = number == str(next_chapter) and (number != expected or following == number)
+        if is_heading:
+            next_chapter += 1
+            current = None
+        elif number is not None and number == expected:
+            current = paragraphs.setdefault(number, [])
+            next_paragraph += 1
+        if current is not None:
+            current.append(line)
+    missing = [n for n in PARAGRAPH_NUMBERS if n not in paragraphs]
+    assert not missing, f"{RULES.name}: paragraphs not found: {', '.join(missing)}"
+    return {number: normalise("\n".join(body)) for number, body in paragraphs.items()}
+
+
+def feature_title(path: Path) -> str:
+    """The text after `Функция:`."""
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if match := _TITLE.match(line):
+            return match.group(1).strip()
+    raise AssertionError(f"{path.name}: no 'Функция:' line")
+
+
+def feature_quote(path: Path) -> str:
+    """The `> ` lines of the feature's description, without the marks, whitespace-normalised."""
+    quoted: list[str] = []
+    in_description = False
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if _TITLE.match(line):
+            in_description = True
+            continue
+        if in_description and _BODY_START.match(line):
+            break
+        stripped = line.strip()
+        if in_description and (stripped == ">" or stripped.startswith("> ")):
+            quoted.append(stripped[1:])
+    return normalise("\n".join(quoted))
+
+
+def cited_paragraph(title: str) -> str | None:
+    """The paragraph a title cites at its start, e.g. '§7-1 — …' → '7-1'."""
+    match = _TITLE_PARAGRAPH.match(title)
+    return match.group(1) if match else None
+
+
+def quote_matches(quote: str, paragraph: str) -> bool:
+    """Whether a quote is the paragraph's text, whitespace aside."""
+    return normalise(quote) == normalise(paragraph)
+
+
+@pytest.fixture(scope="module")
+def paragraphs() -> dict[str, str]:
+    return split_paragraphs(RULES.read_text(encoding="utf-8"))
+
+
+def feature_files() -> list[Path]:
+    return sorted(FEATURES.glob("*.feature"))
+
+
+def test_the_parser_finds_every_paragraph_and_no_heading(paragraphs: dict[str, str]) -> None:
+    assert list(paragraphs) == list(PARAGRAPH_NUMBERS)
+    assert paragraphs["1"].startswith("1. Осы ") and paragraphs["1"].endswith("айқындайды.")
+    assert paragraphs["3"].endswith("көрсетеді.")  # the heading of chapter 2 is not part of §3
+    assert paragraphs["7-1"].startswith("7-1. ") and paragraphs["7-1"].endswith("төрт сағатты құрайды.")
+    assert paragraphs["8"].endswith("қамтамасыз етеді.")  # nor is the heading of chapter 3 part of §8
+    assert "Жалпы ережелер" not in " ".join(paragraphs.values())
+
+
+def test_one_feature_per_paragraph() -> None:
+    cited = [cited_paragraph(feature_title(path)) for path in feature_files()]
+    assert sorted(c or "?" for c in cited) == sorted(FEATURED), dict(zip(map(str, feature_files()), cited, strict=True))
+
+
+@pytest.mark.parametrize("path", feature_files(), ids=lambda p: p.name)
+def test_feature_is_russian_gherkin_citing_its_paragraph(path: Path) -> None:
+    first_line = path.read_text(encoding="utf-8").splitlines()[0]
+    assert first_line.strip() == "# language: ru", f"{path.name}: the first line must be '# language: ru'"
+    assert cited_paragraph(feature_title(path)) in FEATURED, f"{path.name}: the title must start with §N"
+
+
+@pytest.mark.parametrize("path", feature_files(), ids=lambda p: p.name)
+def test_feature_quotes_its_paragraph_verbatim(path: Path, paragraphs: dict[str, str]) -> None:
+    number = cited_paragraph(feature_title(path))
+    assert number is not None
+    quote = feature_quote(path)
+    expected = paragraphs[number]
+    if not quote_matches(quote, expected):
+        words, want = quote.split(), expected.split()
+        at = next((i for i, (a, b) in enumerate(zip(words, want, strict=False)) if a != b), min(len(words), len(want)))
+        pytest.fail(
+            f"{path.name}: the quote differs from §{number} of {RULES.name} at word {at + 1}: "
+            f"quoted {' '.join(words[at:at + 6])!r}, the Rules say {' '.join(want[at:at + 6])!r}"
+        )
+
+
+@pytest.mark.parametrize("path", feature_files(), ids=lambda p: p.name)
+def test_one_changed_word_is_caught(path: Path, paragraphs: dict[str, str]) -> None:
+    """The comparison is strict: changing any single word of the quote makes it fail."""
+    number = cited_paragraph(feature_title(path))
+    assert number is not None
+    words = feature_quote(path).split()
+    for index in (0, len(words) // 2, len(words) - 1):
+        changed = [*words[:index], words[index] + "х", *words[index + 1:]]
+        assert not quote_matches(" ".join(changed), paragraphs[number])
+    assert not quote_matches(" ".join(words[:-1]), paragraphs[number])  # nor may a word be left out
