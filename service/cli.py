@@ -252,14 +252,12 @@ def _seconds(value: float) -> timedelta:
 @main.command()
 @click.option("--worker/--no-worker", default=True, show_default=True,
               help="Also fire timers and deliver the outbox in this process (the embedded default).")
-def serve(worker: bool) -> None:
-    """Run the staff web app on HOMESCHOOL_BIND (production: gunicorn 'service.web:create_app()')."""
-    import threading
-
-    from werkzeug.serving import run_simple
-
+@click.option("--threads", default=8, show_default=True, help="Request threads.")
+def serve(worker: bool, threads: int) -> None:
+    """Run the staff web app on HOMESCHOOL_BIND with gunicorn (one process; see README for more)."""
     from service.application.staff import ensure_demo_staff
     from service.web import create_app
+    from service.web.server import WebServer
 
     with _services() as services:
         if services.settings.demo_users:
@@ -268,16 +266,12 @@ def serve(worker: bool) -> None:
             click.echo("Demo staff accounts (embedded default):")
             for account in accounts:
                 click.echo(f"  {account.login:11} / {account.password:22} {', '.join(account.roles)}")
-        host, _, port = services.settings.bind.rpartition(":")
-        stop = threading.Event()
-        if worker:
-            threading.Thread(target=_background_worker, args=(services, stop), daemon=True).start()
-        click.echo(f"Open http://{host}:{port}/ and sign in.")
-        try:
-            run_simple(host, int(port), create_app(services.settings, services), threaded=True,
-                       use_reloader=False, use_debugger=False)
-        finally:
-            stop.set()
+        click.echo(f"Open http://{services.settings.bind}/ and sign in.")
+        background = (lambda stop: _background_worker(services, stop)) if worker else None
+        # Connections opened before gunicorn forks must not be shared with the worker process.
+        after_fork = services.database.dispose
+        WebServer(create_app(services.settings, services), services.settings.bind, threads, background,
+                  after_fork).run()
 
 
 def _background_worker(services: bootstrap.Services, stop: Any) -> None:
