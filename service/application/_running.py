@@ -36,7 +36,11 @@ class CaseRef:
 
 def store_diagram(uow: UnitOfWork, diagram: Diagram, now: datetime) -> None:
     """Keep this diagram version in the database (once per content hash)."""
-    uow.diagrams.ensure(diagram.content_hash, diagram.process_id, diagram.file, diagram.source, now)
+    known = uow.database.stored_diagrams
+    if diagram.content_hash in known:
+        return
+    if not uow.diagrams.ensure(diagram.content_hash, diagram.process_id, diagram.file, diagram.source, now):
+        known.add(diagram.content_hash)  # only versions already committed are remembered
 
 
 def load_case(uow: UnitOfWork, instance_id: int) -> StoredInstance:
@@ -97,8 +101,6 @@ def open_case(
 ) -> CaseRef:
     """Create and run a new case inside the caller's transaction (the caller commits)."""
     business_key = check_business_key(business_key)
-    if uow.instances.id_for_key(process_id, business_key) is not None:
-        raise DuplicateCase(f"a case of '{process_id}' with key '{business_key}' already exists")
     diagram = runtime.engine.library.current(process_id)
     store_diagram(uow, diagram, now)
     run = runtime.engine.start(process_id, data, now)
@@ -135,10 +137,14 @@ def save_run(uow: UnitOfWork, runtime: Runtime, run: ProcessRun, stored: StoredI
         stored.id, expected_version=stored.version, state=run.dump(), status=status,
         serializer_version=run.serializer_version, now=now,
     )
-    before = uow.tasks.replace_for_instance(stored.id, stored.process_id, stored.business_key,
-                                            snapshot.open_tasks, now)
-    uow.timers.replace_for_instance(stored.id, snapshot.timers)
-    uow.awaited.replace_for_instance(stored.id, stored.business_key, snapshot.awaited_messages)
+    base = run.baseline
+    uow.tasks.apply_changes(stored.id, stored.process_id, stored.business_key, base.open_tasks,
+                            snapshot.open_tasks, now)
+    if base.timers != snapshot.timers:
+        uow.timers.replace_for_instance(stored.id, snapshot.timers)
+    if base.awaited_messages != snapshot.awaited_messages:
+        uow.awaited.replace_for_instance(stored.id, stored.business_key, snapshot.awaited_messages)
+    before = frozenset(t.element_id for t in base.open_tasks) or frozenset(base.waiting_elements)
     records = list(events) + _step_events(snapshot, stored.id, stored.business_key, actor, now)
     outgoing = list(snapshot.outgoing)
     stage = _stage_change(run, snapshot, before)
@@ -148,9 +154,11 @@ def save_run(uow: UnitOfWork, runtime: Runtime, run: ProcessRun, stored: StoredI
         }))
         records.append(EventRecord(at=now, actor=actor, action="stage_changed", instance_id=stored.id,
                                    business_key=stored.business_key, paragraph="§8", details=stage))
+    queued: list[dict[str, Any]] = []
     for seq, message in enumerate(outgoing):
         records += _dispatch(uow, runtime, stored, message, f"{stored.process_id}/{stored.id}/v{version}/{seq}",
-                             actor, now)
+                             actor, now, queued)
+    uow.outbox.add_many(queued, now)
     if snapshot.completed and stored.status != "completed":
         records.append(EventRecord(at=now, actor=actor, action="case_completed", instance_id=stored.id,
                                    business_key=stored.business_key))
@@ -175,12 +183,12 @@ def _stage_change(run: ProcessRun, snapshot: Snapshot, before: frozenset[str]) -
 
 
 def _dispatch(uow: UnitOfWork, runtime: Runtime, stored: StoredInstance, message: OutgoingMessage,
-              key: str, actor: str, now: datetime) -> list[EventRecord]:
-    """Send one outgoing message where its name says: outbox, document, or another case."""
+              key: str, actor: str, now: datetime, queued: list[dict[str, Any]]) -> list[EventRecord]:
+    """Send one outgoing message where its name says: outbox (``queued``), document, or another case."""
     case, business_key = stored.id, stored.business_key
     if message.channel:
-        uow.outbox.add(channel=message.channel, name=message.name, idempotency_key=key, instance_id=case,
-                       business_key=business_key, payload=message.payload, now=now)
+        queued.append({"channel": message.channel, "message_name": message.name, "idempotency_key": key,
+                       "instance_id": case, "business_key": business_key, "payload": message.payload})
         return [EventRecord(at=now, actor=actor, action="outbox_queued", instance_id=case, business_key=business_key,
                             details={"message": message.name, "channel": message.channel})]
     kind = document_kind(message.name)

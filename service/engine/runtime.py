@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -54,15 +55,36 @@ def _script_error(exc: Exception) -> ScriptError:
     return ScriptError(detail, element_id=element)
 
 
+@dataclass(frozen=True)
+class Baseline:
+    """The projections of a case as stored before this run: open tasks, timers, awaited messages."""
+
+    open_tasks: tuple[OpenTask, ...]
+    timers: tuple[PendingTimer, ...]
+    awaited_messages: tuple[str, ...]
+    waiting_elements: tuple[str, ...]
+
+
 class ProcessRun:
     """One live workflow inside one use case."""
 
-    def __init__(self, engine: ProcessEngine, diagram: Diagram, workflow: BpmnWorkflow) -> None:
+    def __init__(self, engine: ProcessEngine, diagram: Diagram, workflow: BpmnWorkflow, fresh: bool = False) -> None:
         self.diagram = diagram
         self._engine = engine
         self._workflow = workflow
         self._steps: list[Step] = []
         self._outgoing: list[OutgoingMessage] = []
+        #: What the case waited on when this run began, so saving writes only what changed.
+        self.baseline = Baseline((), (), (), ()) if fresh else self._current_baseline()
+
+    def _current_baseline(self) -> Baseline:
+        timers = self._timers_by_task()
+        return Baseline(
+            open_tasks=tuple(self._open_tasks(timers)),
+            timers=tuple(sorted(timers.values(), key=lambda t: (t.due_at, t.element_id))),
+            awaited_messages=self.awaited_messages(),
+            waiting_elements=self.waiting_elements(),
+        )
 
     # --- operations -------------------------------------------------------------------------
 
@@ -301,7 +323,7 @@ class ProcessEngine:
         workflow = BpmnWorkflow(diagram.spec, dict(diagram.subprocess_specs), script_engine=self._script_engine)
         for task in workflow.get_tasks(state=TaskState.READY):
             task.data.update(data)
-        run = ProcessRun(self, diagram, workflow)
+        run = ProcessRun(self, diagram, workflow, fresh=True)
         run.run_engine(now)
         return run
 

@@ -52,6 +52,8 @@ class Database:
         else:
             self.write_engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
             self.read_engine = self.write_engine
+        #: Diagram versions known to be stored (committed) in this database.
+        self.stored_diagrams: set[str] = set()
         self._write_sessions = sessionmaker(self.write_engine, expire_on_commit=False)
         self._read_sessions = sessionmaker(self.read_engine, expire_on_commit=False)
 

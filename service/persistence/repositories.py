@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, func, insert, select, update
+from sqlalchemy import Table, and_, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from service.domain.errors import ConcurrencyConflict
@@ -26,6 +26,29 @@ from .models import (
     ProcessInstance,
     StaffUser,
 )
+
+# Core tables, not ORM entities: statements on them skip the ORM's per-statement work (the hot
+# path issues a handful of narrow statements per use case; see the benchmarks).
+_DiagramVersion_T: Table = DiagramVersion.__table__  # type: ignore[assignment]
+_DiagramVersion_C = _DiagramVersion_T.c
+_ProcessInstance_T: Table = ProcessInstance.__table__  # type: ignore[assignment]
+_ProcessInstance_C = _ProcessInstance_T.c
+_OpenTaskRow_T: Table = OpenTaskRow.__table__  # type: ignore[assignment]
+_OpenTaskRow_C = _OpenTaskRow_T.c
+_PendingTimerRow_T: Table = PendingTimerRow.__table__  # type: ignore[assignment]
+_PendingTimerRow_C = _PendingTimerRow_T.c
+_AwaitedMessageRow_T: Table = AwaitedMessageRow.__table__  # type: ignore[assignment]
+_AwaitedMessageRow_C = _AwaitedMessageRow_T.c
+_InboxMessage_T: Table = InboxMessage.__table__  # type: ignore[assignment]
+_InboxMessage_C = _InboxMessage_T.c
+_OutboxMessage_T: Table = OutboxMessage.__table__  # type: ignore[assignment]
+_OutboxMessage_C = _OutboxMessage_T.c
+_EventLogEntry_T: Table = EventLogEntry.__table__  # type: ignore[assignment]
+_EventLogEntry_C = _EventLogEntry_T.c
+_StaffUser_T: Table = StaffUser.__table__  # type: ignore[assignment]
+_StaffUser_C = _StaffUser_T.c
+_ApiClient_T: Table = ApiClient.__table__  # type: ignore[assignment]
+_ApiClient_C = _ApiClient_T.c
 
 
 @dataclass(frozen=True)
@@ -56,12 +79,12 @@ class DiagramRepository(Repository):
     def ensure(self, content_hash: str, process_id: str, file: str, source: bytes, now: datetime) -> bool:
         """Store this version unless it is already there; True if it was new."""
         found = self.session.execute(
-            select(DiagramVersion.content_hash).where(DiagramVersion.content_hash == content_hash)
+            select(_DiagramVersion_C.content_hash).where(_DiagramVersion_C.content_hash == content_hash)
         ).first()
         if found:
             return False
         self.session.execute(
-            insert(DiagramVersion).values(
+            insert(_DiagramVersion_T).values(
                 content_hash=content_hash, process_id=process_id, file=file, source=source, stored_at=now
             )
         )
@@ -70,15 +93,22 @@ class DiagramRepository(Repository):
     def source(self, content_hash: str) -> tuple[bytes, str] | None:
         """The stored bytes and file name of a version."""
         row = self.session.execute(
-            select(DiagramVersion.source, DiagramVersion.file).where(DiagramVersion.content_hash == content_hash)
+            select(_DiagramVersion_C.source, _DiagramVersion_C.file).where(
+                _DiagramVersion_C.content_hash == content_hash
+            )
         ).first()
         return (row[0], row[1]) if row else None
 
 
 _INSTANCE_COLUMNS = (
-    ProcessInstance.id, ProcessInstance.process_id, ProcessInstance.business_key,
-    ProcessInstance.diagram_hash, ProcessInstance.status, ProcessInstance.state,
-    ProcessInstance.serializer_version, ProcessInstance.version,
+    _ProcessInstance_C.id,
+    _ProcessInstance_C.process_id,
+    _ProcessInstance_C.business_key,
+    _ProcessInstance_C.diagram_hash,
+    _ProcessInstance_C.status,
+    _ProcessInstance_C.state,
+    _ProcessInstance_C.serializer_version,
+    _ProcessInstance_C.version,
 )
 
 
@@ -86,22 +116,37 @@ class InstanceRepository(Repository):
     """Case state rows, with a version number for optimistic locking."""
 
     def add(
-        self, *, process_id: str, business_key: str, diagram_hash: str, state: str,
-        serializer_version: str, status: str, now: datetime,
+        self,
+        *,
+        process_id: str,
+        business_key: str,
+        diagram_hash: str,
+        state: str,
+        serializer_version: str,
+        status: str,
+        now: datetime,
     ) -> int:
         """Insert a new case at version 0 (its first save makes it 1) and return its id."""
         result = self.session.execute(
-            insert(ProcessInstance).values(
-                process_id=process_id, business_key=business_key, diagram_hash=diagram_hash,
-                state=state, serializer_version=serializer_version, status=status,
-                version=0, created_at=now, updated_at=now,
-            ).returning(ProcessInstance.id)
+            insert(_ProcessInstance_T)
+            .values(
+                process_id=process_id,
+                business_key=business_key,
+                diagram_hash=diagram_hash,
+                state=state,
+                serializer_version=serializer_version,
+                status=status,
+                version=0,
+                created_at=now,
+                updated_at=now,
+            )
+            .returning(_ProcessInstance_C.id)
         )
         return int(result.scalar_one())
 
     def get(self, instance_id: int, lock: bool = False) -> StoredInstance | None:
         """Load a case; ``lock`` holds its row until the transaction ends."""
-        query = select(*_INSTANCE_COLUMNS).where(ProcessInstance.id == instance_id)
+        query = select(*_INSTANCE_COLUMNS).where(_ProcessInstance_C.id == instance_id)
         if lock:
             query = query.with_for_update()
         row = self.session.execute(query).first()
@@ -110,22 +155,31 @@ class InstanceRepository(Repository):
     def id_for_key(self, process_id: str, business_key: str) -> int | None:
         """The case of ``process_id`` with this business key, if any."""
         return self.session.execute(
-            select(ProcessInstance.id).where(
-                ProcessInstance.process_id == process_id, ProcessInstance.business_key == business_key
+            select(_ProcessInstance_C.id).where(
+                _ProcessInstance_C.process_id == process_id, _ProcessInstance_C.business_key == business_key
             )
         ).scalar_one_or_none()
 
     def save(
-        self, instance_id: int, *, expected_version: int, state: str, status: str,
-        serializer_version: str, now: datetime,
+        self,
+        instance_id: int,
+        *,
+        expected_version: int,
+        state: str,
+        status: str,
+        serializer_version: str,
+        now: datetime,
     ) -> int:
         """Write new state if nobody else did first; return the new version or raise a conflict."""
         result = self.session.execute(
-            update(ProcessInstance)
-            .where(ProcessInstance.id == instance_id, ProcessInstance.version == expected_version)
+            update(_ProcessInstance_T)
+            .where(_ProcessInstance_C.id == instance_id, _ProcessInstance_C.version == expected_version)
             .values(
-                state=state, status=status, serializer_version=serializer_version,
-                version=expected_version + 1, updated_at=now,
+                state=state,
+                status=status,
+                serializer_version=serializer_version,
+                version=expected_version + 1,
+                updated_at=now,
             )
         )
         if result.rowcount != 1:  # type: ignore[attr-defined]
@@ -137,103 +191,141 @@ class InstanceRepository(Repository):
 
     def count(self, status: str | None = None) -> int:
         """How many cases exist (optionally in one status)."""
-        query = select(func.count()).select_from(ProcessInstance)
+        query = select(func.count()).select_from(_ProcessInstance_T)
         if status:
-            query = query.where(ProcessInstance.status == status)
+            query = query.where(_ProcessInstance_C.status == status)
         return int(self.session.execute(query).scalar_one())
 
 
 _TASK_COLUMNS = (
-    OpenTaskRow.task_id, OpenTaskRow.instance_id, OpenTaskRow.process_id, OpenTaskRow.business_key,
-    OpenTaskRow.element_id, OpenTaskRow.title, OpenTaskRow.lane, OpenTaskRow.due_at,
-    OpenTaskRow.assignee, OpenTaskRow.created_at,
+    _OpenTaskRow_C.task_id,
+    _OpenTaskRow_C.instance_id,
+    _OpenTaskRow_C.process_id,
+    _OpenTaskRow_C.business_key,
+    _OpenTaskRow_C.element_id,
+    _OpenTaskRow_C.title,
+    _OpenTaskRow_C.lane,
+    _OpenTaskRow_C.due_at,
+    _OpenTaskRow_C.assignee,
+    _OpenTaskRow_C.created_at,
 )
 
 
 class TaskRepository(Repository):
     """The open user tasks: the task list's only table."""
 
-    def replace_for_instance(
-        self, instance_id: int, process_id: str, business_key: str, tasks: Sequence[OpenTask], now: datetime
-    ) -> frozenset[str]:
-        """Make the table show exactly ``tasks`` for this case; tasks still open keep their assignee.
+    def apply_changes(
+        self,
+        instance_id: int,
+        process_id: str,
+        business_key: str,
+        before: Sequence[OpenTask],
+        after: Sequence[OpenTask],
+        now: datetime,
+    ) -> None:
+        """Bring the table from ``before`` to ``after`` for this case, touching only what changed.
 
-        Returns the element ids that were open before, so callers can tell whether the stage changed.
+        Tasks still open keep their row (and so their assignee); only a changed due date is rewritten.
         """
-        rows = self.session.execute(
-            select(OpenTaskRow.task_id, OpenTaskRow.element_id).where(OpenTaskRow.instance_id == instance_id)
-        ).all()
-        existing = {row[0] for row in rows}
-        wanted = {task.task_id: task for task in tasks}
-        gone = existing - wanted.keys()
+        was = {task.task_id: task for task in before}
+        wanted = {task.task_id: task for task in after}
+        gone = was.keys() - wanted.keys()
         if gone:
-            self.session.execute(delete(OpenTaskRow).where(OpenTaskRow.task_id.in_(gone)))
+            self.session.execute(delete(_OpenTaskRow_T).where(_OpenTaskRow_C.task_id.in_(gone)))
         new = [
             {
-                "task_id": t.task_id, "instance_id": instance_id, "process_id": process_id,
-                "business_key": business_key, "element_id": t.element_id, "title": t.title[:300],
-                "lane": t.lane, "due_at": t.due_at, "assignee": None, "created_at": now,
+                "task_id": t.task_id,
+                "instance_id": instance_id,
+                "process_id": process_id,
+                "business_key": business_key,
+                "element_id": t.element_id,
+                "title": t.title[:300],
+                "lane": t.lane,
+                "due_at": t.due_at,
+                "assignee": None,
+                "created_at": now,
             }
-            for key, t in wanted.items() if key not in existing
+            for key, t in wanted.items()
+            if key not in was
         ]
         if new:
-            self.session.execute(insert(OpenTaskRow), new)
-        for key in existing & wanted.keys():
-            self.session.execute(
-                update(OpenTaskRow).where(OpenTaskRow.task_id == key).values(due_at=wanted[key].due_at)
-            )
-        return frozenset(row[1] for row in rows)
+            self.session.execute(insert(_OpenTaskRow_T), new)
+        for key in was.keys() & wanted.keys():
+            if was[key].due_at != wanted[key].due_at:
+                self.session.execute(
+                    update(_OpenTaskRow_T).where(_OpenTaskRow_C.task_id == key).values(due_at=wanted[key].due_at)
+                )
 
     def get(self, task_id: str) -> TaskSummary | None:
         """One open task, or None if it is not open (or never existed)."""
-        row = self.session.execute(select(*_TASK_COLUMNS).where(OpenTaskRow.task_id == task_id)).first()
+        row = self.session.execute(select(*_TASK_COLUMNS).where(_OpenTaskRow_C.task_id == task_id)).first()
         return TaskSummary(**row._mapping) if row else None
 
     def for_instance(self, instance_id: int) -> list[TaskSummary]:
         """The open tasks of one case."""
         rows = self.session.execute(
-            select(*_TASK_COLUMNS).where(OpenTaskRow.instance_id == instance_id).order_by(OpenTaskRow.created_at)
+            select(*_TASK_COLUMNS).where(_OpenTaskRow_C.instance_id == instance_id).order_by(_OpenTaskRow_C.created_at)
         )
         return [TaskSummary(**row._mapping) for row in rows]
 
-    def _filtered(self, query: Any, lane: str | None, assignee: str | None, process_id: str | None,
-                  overdue_at: datetime | None, element_id: str | None = None) -> Any:
+    def _filtered(
+        self,
+        query: Any,
+        lane: str | None,
+        assignee: str | None,
+        process_id: str | None,
+        overdue_at: datetime | None,
+        element_id: str | None = None,
+    ) -> Any:
         if element_id is not None:
-            query = query.where(OpenTaskRow.element_id == element_id)
+            query = query.where(_OpenTaskRow_C.element_id == element_id)
         if lane is not None:
-            query = query.where(OpenTaskRow.lane == lane)
+            query = query.where(_OpenTaskRow_C.lane == lane)
         if assignee is not None:
-            query = query.where(OpenTaskRow.assignee == assignee)
+            query = query.where(_OpenTaskRow_C.assignee == assignee)
         if process_id is not None:
-            query = query.where(OpenTaskRow.process_id == process_id)
+            query = query.where(_OpenTaskRow_C.process_id == process_id)
         if overdue_at is not None:
-            query = query.where(OpenTaskRow.due_at < overdue_at)
+            query = query.where(_OpenTaskRow_C.due_at < overdue_at)
         return query
 
     def page(
-        self, *, lane: str | None = None, assignee: str | None = None, process_id: str | None = None,
-        overdue_at: datetime | None = None, element_id: str | None = None, limit: int = 50, offset: int = 0,
+        self,
+        *,
+        lane: str | None = None,
+        assignee: str | None = None,
+        process_id: str | None = None,
+        overdue_at: datetime | None = None,
+        element_id: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
     ) -> list[TaskSummary]:
         """Open tasks, oldest first, filtered by role, assignee, process, stage or overdue."""
         query = self._filtered(select(*_TASK_COLUMNS), lane, assignee, process_id, overdue_at, element_id)
-        query = query.order_by(OpenTaskRow.created_at, OpenTaskRow.task_id).limit(limit).offset(offset)
+        query = query.order_by(_OpenTaskRow_C.created_at, _OpenTaskRow_C.task_id).limit(limit).offset(offset)
         return [TaskSummary(**row._mapping) for row in self.session.execute(query)]
 
     def count(
-        self, *, lane: str | None = None, assignee: str | None = None, process_id: str | None = None,
-        overdue_at: datetime | None = None, element_id: str | None = None,
+        self,
+        *,
+        lane: str | None = None,
+        assignee: str | None = None,
+        process_id: str | None = None,
+        overdue_at: datetime | None = None,
+        element_id: str | None = None,
     ) -> int:
         """How many open tasks match the same filters as :meth:`page`."""
-        query = self._filtered(select(func.count()).select_from(OpenTaskRow), lane, assignee, process_id,
-                               overdue_at, element_id)
+        query = self._filtered(
+            select(func.count()).select_from(_OpenTaskRow_T), lane, assignee, process_id, overdue_at, element_id
+        )
         return int(self.session.execute(query).scalar_one())
 
     def claim(self, task_id: str, user: str) -> bool:
         """Assign an unassigned task (or one already this user's) to ``user``; False if taken."""
         result = self.session.execute(
-            update(OpenTaskRow)
-            .where(OpenTaskRow.task_id == task_id)
-            .where((OpenTaskRow.assignee.is_(None)) | (OpenTaskRow.assignee == user))
+            update(_OpenTaskRow_T)
+            .where(_OpenTaskRow_C.task_id == task_id)
+            .where((_OpenTaskRow_C.assignee.is_(None)) | (_OpenTaskRow_C.assignee == user))
             .values(assignee=user)
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]
@@ -241,8 +333,8 @@ class TaskRepository(Repository):
     def release(self, task_id: str, user: str) -> bool:
         """Give back a task ``user`` holds; False if they do not hold it."""
         result = self.session.execute(
-            update(OpenTaskRow)
-            .where(OpenTaskRow.task_id == task_id, OpenTaskRow.assignee == user)
+            update(_OpenTaskRow_T)
+            .where(_OpenTaskRow_C.task_id == task_id, _OpenTaskRow_C.assignee == user)
             .values(assignee=None)
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]
@@ -253,13 +345,19 @@ class TimerRepository(Repository):
 
     def replace_for_instance(self, instance_id: int, timers: Sequence[PendingTimer]) -> None:
         """Make the table show exactly ``timers`` for this case."""
-        self.session.execute(delete(PendingTimerRow).where(PendingTimerRow.instance_id == instance_id))
+        self.session.execute(delete(_PendingTimerRow_T).where(_PendingTimerRow_C.instance_id == instance_id))
         if timers:
             self.session.execute(
-                insert(PendingTimerRow),
+                insert(_PendingTimerRow_T),
                 [
-                    {"instance_id": instance_id, "element_id": t.element_id, "due_at": t.due_at,
-                     "fire_at": t.due_at, "attempts": 0, "last_error": None}
+                    {
+                        "instance_id": instance_id,
+                        "element_id": t.element_id,
+                        "due_at": t.due_at,
+                        "fire_at": t.due_at,
+                        "attempts": 0,
+                        "last_error": None,
+                    }
                     for t in timers
                 ],
             )
@@ -271,41 +369,46 @@ class TimerRepository(Repository):
         timers, so two workers must never hold timers of the same case at once.
         """
         due = (
-            select(PendingTimerRow.instance_id)
-            .where(PendingTimerRow.fire_at <= now)
-            .order_by(PendingTimerRow.fire_at)
+            select(_PendingTimerRow_C.instance_id)
+            .where(_PendingTimerRow_C.fire_at <= now)
+            .order_by(_PendingTimerRow_C.fire_at)
             .limit(window)
         )
-        query = select(ProcessInstance.id).where(ProcessInstance.id.in_(due)).limit(1)
+        query = select(_ProcessInstance_C.id).where(_ProcessInstance_C.id.in_(due)).limit(1)
         if self.skip_locked:
             query = query.with_for_update(skip_locked=True)
         return self.session.execute(query).scalar_one_or_none()
 
     def due_for_instance(self, instance_id: int, now: datetime) -> list[int]:
         """Ids of this case's timers due by ``now`` (re-checked under the case's lock)."""
-        return list(self.session.execute(
-            select(PendingTimerRow.id).where(PendingTimerRow.instance_id == instance_id, PendingTimerRow.fire_at <= now)
-        ).scalars())
+        return list(
+            self.session.execute(
+                select(_PendingTimerRow_C.id).where(
+                    _PendingTimerRow_C.instance_id == instance_id, _PendingTimerRow_C.fire_at <= now
+                )
+            ).scalars()
+        )
 
     def postpone(self, timer_ids: Sequence[int], fire_at: datetime, error: str) -> None:
         """Retry timers whose case failed to run, later, keeping the error for operators."""
         self.session.execute(
-            update(PendingTimerRow)
-            .where(PendingTimerRow.id.in_(timer_ids))
-            .values(fire_at=fire_at, attempts=PendingTimerRow.attempts + 1, last_error=error[:2000])
+            update(_PendingTimerRow_T)
+            .where(_PendingTimerRow_C.id.in_(timer_ids))
+            .values(fire_at=fire_at, attempts=_PendingTimerRow_C.attempts + 1, last_error=error[:2000])
         )
 
     def for_instance(self, instance_id: int) -> list[PendingTimer]:
         """The timers one case waits on."""
         rows = self.session.execute(
-            select(PendingTimerRow.element_id, PendingTimerRow.due_at)
-            .where(PendingTimerRow.instance_id == instance_id).order_by(PendingTimerRow.due_at)
+            select(_PendingTimerRow_C.element_id, _PendingTimerRow_C.due_at)
+            .where(_PendingTimerRow_C.instance_id == instance_id)
+            .order_by(_PendingTimerRow_C.due_at)
         )
         return [PendingTimer(element_id=r[0], due_at=r[1]) for r in rows]
 
     def count(self) -> int:
         """How many timers are pending in all."""
-        return int(self.session.execute(select(func.count()).select_from(PendingTimerRow)).scalar_one())
+        return int(self.session.execute(select(func.count()).select_from(_PendingTimerRow_T)).scalar_one())
 
 
 class AwaitedMessageRepository(Repository):
@@ -313,17 +416,18 @@ class AwaitedMessageRepository(Repository):
 
     def replace_for_instance(self, instance_id: int, business_key: str, names: Iterable[str]) -> None:
         """Make the table show exactly ``names`` for this case."""
-        self.session.execute(delete(AwaitedMessageRow).where(AwaitedMessageRow.instance_id == instance_id))
+        self.session.execute(delete(_AwaitedMessageRow_T).where(_AwaitedMessageRow_C.instance_id == instance_id))
         rows = [{"instance_id": instance_id, "message_name": n, "business_key": business_key} for n in set(names)]
         if rows:
-            self.session.execute(insert(AwaitedMessageRow), rows)
+            self.session.execute(insert(_AwaitedMessageRow_T), rows)
 
     def instance_waiting(self, name: str, business_key: str) -> int | None:
         """The case whose catch event waits for this message and key, if any."""
         return self.session.execute(
-            select(AwaitedMessageRow.instance_id)
-            .where(AwaitedMessageRow.message_name == name, AwaitedMessageRow.business_key == business_key)
-            .order_by(AwaitedMessageRow.instance_id).limit(1)
+            select(_AwaitedMessageRow_C.instance_id)
+            .where(_AwaitedMessageRow_C.message_name == name, _AwaitedMessageRow_C.business_key == business_key)
+            .order_by(_AwaitedMessageRow_C.instance_id)
+            .limit(1)
         ).scalar_one_or_none()
 
 
@@ -340,22 +444,33 @@ class InboxEntry:
 class InboxRepository(Repository):
     """Messages that arrived before their case was ready for them."""
 
-    def add(self, name: str, business_key: str, payload: dict[str, Any], idempotency_key: str | None,
-            now: datetime) -> int:
+    def add(
+        self, name: str, business_key: str, payload: dict[str, Any], idempotency_key: str | None, now: datetime
+    ) -> int:
         """Keep a message until a case waits for it."""
         result = self.session.execute(
-            insert(InboxMessage).values(
-                message_name=name, business_key=business_key, payload=payload,
-                idempotency_key=idempotency_key, received_at=now, delivered_at=None, instance_id=None,
-            ).returning(InboxMessage.id)
+            insert(_InboxMessage_T)
+            .values(
+                message_name=name,
+                business_key=business_key,
+                payload=payload,
+                idempotency_key=idempotency_key,
+                received_at=now,
+                delivered_at=None,
+                instance_id=None,
+            )
+            .returning(_InboxMessage_C.id)
         )
         return int(result.scalar_one())
 
     def seen(self, idempotency_key: str) -> bool:
         """Whether a message with this idempotency key has already been received."""
-        return self.session.execute(
-            select(InboxMessage.id).where(InboxMessage.idempotency_key == idempotency_key)
-        ).first() is not None
+        return (
+            self.session.execute(
+                select(_InboxMessage_C.id).where(_InboxMessage_C.idempotency_key == idempotency_key)
+            ).first()
+            is not None
+        )
 
     def pending_for(self, names: Iterable[str], business_key: str) -> list[InboxEntry]:
         """Undelivered messages for these names and key, oldest first."""
@@ -363,58 +478,108 @@ class InboxRepository(Repository):
         if not names:
             return []
         rows = self.session.execute(
-            select(InboxMessage.id, InboxMessage.message_name, InboxMessage.business_key, InboxMessage.payload)
-            .where(InboxMessage.message_name.in_(names), InboxMessage.business_key == business_key,
-                   InboxMessage.delivered_at.is_(None))
-            .order_by(InboxMessage.id)
+            select(
+                _InboxMessage_C.id, _InboxMessage_C.message_name, _InboxMessage_C.business_key, _InboxMessage_C.payload
+            )
+            .where(
+                _InboxMessage_C.message_name.in_(names),
+                _InboxMessage_C.business_key == business_key,
+                _InboxMessage_C.delivered_at.is_(None),
+            )
+            .order_by(_InboxMessage_C.id)
         )
         return [InboxEntry(**row._mapping) for row in rows]
 
     def deliverable(self, limit: int) -> list[tuple[int, int]]:
         """(inbox id, case id) pairs where a case now waits for a kept message."""
         rows = self.session.execute(
-            select(InboxMessage.id, AwaitedMessageRow.instance_id)
-            .join(AwaitedMessageRow, and_(
-                AwaitedMessageRow.message_name == InboxMessage.message_name,
-                AwaitedMessageRow.business_key == InboxMessage.business_key,
-            ))
-            .where(InboxMessage.delivered_at.is_(None))
-            .order_by(InboxMessage.id).limit(limit)
+            select(_InboxMessage_C.id, _AwaitedMessageRow_C.instance_id)
+            .join(
+                AwaitedMessageRow,
+                and_(
+                    _AwaitedMessageRow_C.message_name == _InboxMessage_C.message_name,
+                    _AwaitedMessageRow_C.business_key == _InboxMessage_C.business_key,
+                ),
+            )
+            .where(_InboxMessage_C.delivered_at.is_(None))
+            .order_by(_InboxMessage_C.id)
+            .limit(limit)
         )
         return [(row[0], row[1]) for row in rows]
 
     def mark_delivered(self, inbox_id: int, instance_id: int, now: datetime) -> None:
         """Record that a kept message reached its case."""
         self.session.execute(
-            update(InboxMessage).where(InboxMessage.id == inbox_id).values(delivered_at=now, instance_id=instance_id)
+            update(_InboxMessage_T)
+            .where(_InboxMessage_C.id == inbox_id)
+            .values(delivered_at=now, instance_id=instance_id)
         )
 
     def count_pending(self) -> int:
         """How many messages still wait for their case."""
-        return int(self.session.execute(
-            select(func.count()).select_from(InboxMessage).where(InboxMessage.delivered_at.is_(None))
-        ).scalar_one())
+        return int(
+            self.session.execute(
+                select(func.count()).select_from(_InboxMessage_T).where(_InboxMessage_C.delivered_at.is_(None))
+            ).scalar_one()
+        )
 
 
 _OUTBOX_COLUMNS = (
-    OutboxMessage.id, OutboxMessage.channel, OutboxMessage.message_name, OutboxMessage.idempotency_key,
-    OutboxMessage.instance_id,
-    OutboxMessage.business_key, OutboxMessage.payload, OutboxMessage.attempts, OutboxMessage.delivered_at,
-    OutboxMessage.delivered_to, OutboxMessage.last_error,
+    _OutboxMessage_C.id,
+    _OutboxMessage_C.channel,
+    _OutboxMessage_C.message_name,
+    _OutboxMessage_C.idempotency_key,
+    _OutboxMessage_C.instance_id,
+    _OutboxMessage_C.business_key,
+    _OutboxMessage_C.payload,
+    _OutboxMessage_C.attempts,
+    _OutboxMessage_C.delivered_at,
+    _OutboxMessage_C.delivered_to,
+    _OutboxMessage_C.last_error,
 )
 
 
 class OutboxRepository(Repository):
     """Messages for outside systems, written with the state that caused them."""
 
-    def add(self, *, channel: str, name: str, idempotency_key: str, instance_id: int | None,
-            business_key: str | None, payload: dict[str, Any], now: datetime) -> None:
+    def add_many(self, messages: Sequence[dict[str, Any]], now: datetime) -> None:
+        """Queue several messages in one statement (keys as for :meth:`add`)."""
+        if messages:
+            self.session.execute(
+                insert(_OutboxMessage_T),
+                [
+                    {**m, "created_at": now, "attempts": 0, "next_attempt_at": now, "delivered_at": None,
+                     "delivered_to": None, "last_error": None}
+                    for m in messages
+                ],
+            )
+
+    def add(
+        self,
+        *,
+        channel: str,
+        name: str,
+        idempotency_key: str,
+        instance_id: int | None,
+        business_key: str | None,
+        payload: dict[str, Any],
+        now: datetime,
+    ) -> None:
         """Queue one message for delivery."""
         self.session.execute(
-            insert(OutboxMessage).values(
-                channel=channel, message_name=name, idempotency_key=idempotency_key, instance_id=instance_id,
-                business_key=business_key, payload=payload, created_at=now, attempts=0,
-                next_attempt_at=now, delivered_at=None, delivered_to=None, last_error=None,
+            insert(_OutboxMessage_T).values(
+                channel=channel,
+                message_name=name,
+                idempotency_key=idempotency_key,
+                instance_id=instance_id,
+                business_key=business_key,
+                payload=payload,
+                created_at=now,
+                attempts=0,
+                next_attempt_at=now,
+                delivered_at=None,
+                delivered_to=None,
+                last_error=None,
             )
         )
 
@@ -422,16 +587,17 @@ class OutboxRepository(Repository):
         """Reserve undelivered, due messages until ``lease_until``; rows another worker holds are skipped."""
         query = (
             select(*_OUTBOX_COLUMNS)
-            .where(OutboxMessage.delivered_at.is_(None), OutboxMessage.next_attempt_at <= now)
-            .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(limit)
+            .where(_OutboxMessage_C.delivered_at.is_(None), _OutboxMessage_C.next_attempt_at <= now)
+            .order_by(_OutboxMessage_C.next_attempt_at, _OutboxMessage_C.id)
+            .limit(limit)
         )
         if self.skip_locked:
             query = query.with_for_update(skip_locked=True)
         items = [OutboxItem(**row._mapping) for row in self.session.execute(query)]
         if items:
             self.session.execute(
-                update(OutboxMessage)
-                .where(OutboxMessage.id.in_([item.id for item in items]))
+                update(_OutboxMessage_T)
+                .where(_OutboxMessage_C.id.in_([item.id for item in items]))
                 .values(next_attempt_at=lease_until)
             )
         return items
@@ -439,8 +605,12 @@ class OutboxRepository(Repository):
     def mark_delivered(self, outbox_id: int, delivered_to: str, now: datetime) -> None:
         """Record a successful delivery."""
         self.session.execute(
-            update(OutboxMessage).where(OutboxMessage.id == outbox_id).values(
-                delivered_at=now, delivered_to=delivered_to[:500], attempts=OutboxMessage.attempts + 1,
+            update(_OutboxMessage_T)
+            .where(_OutboxMessage_C.id == outbox_id)
+            .values(
+                delivered_at=now,
+                delivered_to=delivered_to[:500],
+                attempts=_OutboxMessage_C.attempts + 1,
                 last_error=None,
             )
         )
@@ -448,8 +618,12 @@ class OutboxRepository(Repository):
     def mark_failed(self, outbox_id: int, error: str, retry_at: datetime) -> None:
         """Record a failed attempt and when to try again."""
         self.session.execute(
-            update(OutboxMessage).where(OutboxMessage.id == outbox_id).values(
-                attempts=OutboxMessage.attempts + 1, last_error=error[:2000], next_attempt_at=retry_at,
+            update(_OutboxMessage_T)
+            .where(_OutboxMessage_C.id == outbox_id)
+            .values(
+                attempts=_OutboxMessage_C.attempts + 1,
+                last_error=error[:2000],
+                next_attempt_at=retry_at,
             )
         )
 
@@ -459,10 +633,10 @@ class OutboxRepository(Repository):
         """Outbox messages, newest first, optionally of one case or only the undelivered."""
         query = select(*_OUTBOX_COLUMNS)
         if instance_id is not None:
-            query = query.where(OutboxMessage.instance_id == instance_id)
+            query = query.where(_OutboxMessage_C.instance_id == instance_id)
         if pending_only:
-            query = query.where(OutboxMessage.delivered_at.is_(None))
-        rows = self.session.execute(query.order_by(OutboxMessage.id.desc()).limit(limit))
+            query = query.where(_OutboxMessage_C.delivered_at.is_(None))
+        rows = self.session.execute(query.order_by(_OutboxMessage_C.id.desc()).limit(limit))
         return [OutboxItem(**row._mapping) for row in rows]
 
 
@@ -472,20 +646,36 @@ class EventLogRepository(Repository):
     def append(self, records: Iterable[EventRecord]) -> None:
         """Add entries; never changes existing ones."""
         rows = [
-            {"at": r.at, "instance_id": r.instance_id, "business_key": r.business_key, "actor": r.actor,
-             "action": r.action, "element_id": r.element_id, "paragraph": r.paragraph, "details": r.details}
+            {
+                "at": r.at,
+                "instance_id": r.instance_id,
+                "business_key": r.business_key,
+                "actor": r.actor,
+                "action": r.action,
+                "element_id": r.element_id,
+                "paragraph": r.paragraph,
+                "details": r.details,
+            }
             for r in records
         ]
         if rows:
-            self.session.execute(insert(EventLogEntry), rows)
+            self.session.execute(insert(_EventLogEntry_T), rows)
 
     def for_instance(self, instance_id: int) -> list[EventRecord]:
         """A case's history, oldest first."""
         rows = self.session.execute(
-            select(EventLogEntry.at, EventLogEntry.actor, EventLogEntry.action, EventLogEntry.instance_id,
-                   EventLogEntry.business_key, EventLogEntry.element_id, EventLogEntry.paragraph,
-                   EventLogEntry.details)
-            .where(EventLogEntry.instance_id == instance_id).order_by(EventLogEntry.id)
+            select(
+                _EventLogEntry_C.at,
+                _EventLogEntry_C.actor,
+                _EventLogEntry_C.action,
+                _EventLogEntry_C.instance_id,
+                _EventLogEntry_C.business_key,
+                _EventLogEntry_C.element_id,
+                _EventLogEntry_C.paragraph,
+                _EventLogEntry_C.details,
+            )
+            .where(_EventLogEntry_C.instance_id == instance_id)
+            .order_by(_EventLogEntry_C.id)
         )
         return [EventRecord(**row._mapping) for row in rows]
 
@@ -496,42 +686,64 @@ class StaffRepository(Repository):
     def by_login(self, login: str) -> tuple[StaffMember, str, int, datetime | None, bool] | None:
         """(member, password hash, failed sign-ins, locked until, active) for a login."""
         row = self.session.execute(
-            select(StaffUser.id, StaffUser.login, StaffUser.full_name, StaffUser.roles, StaffUser.language,
-                   StaffUser.password_hash, StaffUser.failed_logins, StaffUser.locked_until, StaffUser.active)
-            .where(StaffUser.login == login)
+            select(
+                _StaffUser_C.id,
+                _StaffUser_C.login,
+                _StaffUser_C.full_name,
+                _StaffUser_C.roles,
+                _StaffUser_C.language,
+                _StaffUser_C.password_hash,
+                _StaffUser_C.failed_logins,
+                _StaffUser_C.locked_until,
+                _StaffUser_C.active,
+            ).where(_StaffUser_C.login == login)
         ).first()
         if row is None:
             return None
-        member = StaffMember(row.id, row.login, row.full_name, frozenset(filter(None, row.roles.split(","))),
-                             row.language)
+        member = StaffMember(
+            row.id, row.login, row.full_name, frozenset(filter(None, row.roles.split(","))), row.language
+        )
         return member, row.password_hash, row.failed_logins, row.locked_until, row.active
 
     def get(self, member_id: int) -> StaffMember | None:
         """An active member of staff by id (for the signed-in session)."""
         row = self.session.execute(
-            select(StaffUser.id, StaffUser.login, StaffUser.full_name, StaffUser.roles, StaffUser.language)
-            .where(StaffUser.id == member_id, StaffUser.active.is_(True))
+            select(
+                _StaffUser_C.id, _StaffUser_C.login, _StaffUser_C.full_name, _StaffUser_C.roles, _StaffUser_C.language
+            ).where(_StaffUser_C.id == member_id, _StaffUser_C.active.is_(True))
         ).first()
         if row is None:
             return None
-        return StaffMember(row.id, row.login, row.full_name, frozenset(filter(None, row.roles.split(","))),
-                           row.language)
+        return StaffMember(
+            row.id, row.login, row.full_name, frozenset(filter(None, row.roles.split(","))), row.language
+        )
 
-    def add(self, *, login: str, full_name: str, password_hash: str, roles: Iterable[str], language: str,
-            now: datetime) -> int:
+    def add(
+        self, *, login: str, full_name: str, password_hash: str, roles: Iterable[str], language: str, now: datetime
+    ) -> int:
         """Create an account and return its id."""
         result = self.session.execute(
-            insert(StaffUser).values(
-                login=login, full_name=full_name, password_hash=password_hash, roles=",".join(sorted(roles)),
-                language=language, active=True, failed_logins=0, locked_until=None, created_at=now,
-            ).returning(StaffUser.id)
+            insert(_StaffUser_T)
+            .values(
+                login=login,
+                full_name=full_name,
+                password_hash=password_hash,
+                roles=",".join(sorted(roles)),
+                language=language,
+                active=True,
+                failed_logins=0,
+                locked_until=None,
+                created_at=now,
+            )
+            .returning(_StaffUser_C.id)
         )
         return int(result.scalar_one())
 
     def record_failure(self, member_id: int, failures: int, locked_until: datetime | None) -> None:
         """Count a failed sign-in (and lock the account when there were too many)."""
         self.session.execute(
-            update(StaffUser).where(StaffUser.id == member_id)
+            update(_StaffUser_T)
+            .where(_StaffUser_C.id == member_id)
             .values(failed_logins=failures, locked_until=locked_until)
         )
 
@@ -540,11 +752,11 @@ class StaffRepository(Repository):
         values: dict[str, Any] = {"failed_logins": 0, "locked_until": None}
         if password_hash:
             values["password_hash"] = password_hash
-        self.session.execute(update(StaffUser).where(StaffUser.id == member_id).values(**values))
+        self.session.execute(update(_StaffUser_T).where(_StaffUser_C.id == member_id).values(**values))
 
     def set_language(self, member_id: int, language: str) -> None:
         """Remember the interface language a member of staff chose."""
-        self.session.execute(update(StaffUser).where(StaffUser.id == member_id).values(language=language))
+        self.session.execute(update(_StaffUser_T).where(_StaffUser_C.id == member_id).values(language=language))
 
 
 class ApiClientRepository(Repository):
@@ -553,19 +765,21 @@ class ApiClientRepository(Repository):
     def by_token_hash(self, token_hash: str) -> ApiClientInfo | None:
         """The active client holding the token with this hash."""
         row = self.session.execute(
-            select(ApiClient.id, ApiClient.name, ApiClient.scopes)
-            .where(ApiClient.token_hash == token_hash, ApiClient.active.is_(True))
+            select(_ApiClient_C.id, _ApiClient_C.name, _ApiClient_C.scopes).where(
+                _ApiClient_C.token_hash == token_hash, _ApiClient_C.active.is_(True)
+            )
         ).first()
         return ApiClientInfo(row.id, row.name, frozenset(filter(None, row.scopes.split(",")))) if row else None
 
     def add(self, *, name: str, token_hash: str, scopes: Iterable[str], now: datetime) -> int:
         """Register a client; only the token's hash is kept."""
         result = self.session.execute(
-            insert(ApiClient).values(name=name, token_hash=token_hash, scopes=",".join(sorted(scopes)),
-                                     active=True, created_at=now).returning(ApiClient.id)
+            insert(_ApiClient_T)
+            .values(name=name, token_hash=token_hash, scopes=",".join(sorted(scopes)), active=True, created_at=now)
+            .returning(_ApiClient_C.id)
         )
         return int(result.scalar_one())
 
     def exists(self, name: str) -> bool:
         """Whether a client with this name is registered."""
-        return self.session.execute(select(ApiClient.id).where(ApiClient.name == name)).first() is not None
+        return self.session.execute(select(_ApiClient_C.id).where(_ApiClient_C.name == name)).first() is not None
