@@ -35,8 +35,10 @@ def case_page(instance_id: int) -> Any:
         documents = uow.documents.for_instance(instance_id)
     svg = Markup(render_svg(source, marks, standalone=False))  # noqa: S704 - built from escaped parts
     monitoring = [o for o in reversed(view.outbox) if o.channel == "monitoring"]
+    diagram = svc.engine.library.current(view.process_id)
+    names = {element_id: info.name for element_id, info in diagram.elements.items()}
     return render_template("case.html", view=view, svg=svg, data=data, documents=documents,
-                           monitoring=monitoring, now=now)
+                           monitoring=monitoring, now=now, marks=marks, element_names=names)
 
 
 @blueprint.get("/diagram.css")

@@ -16,10 +16,12 @@ from .i18n import (
     DEFAULT_LANGUAGE,
     LANGUAGE_NAMES,
     LANGUAGES,
+    date_text,
     instant_text,
     local_date,
     local_datetime,
     pick,
+    problem_text,
     translate,
 )
 
@@ -90,5 +92,7 @@ def install_context(app: Flask) -> None:
             "day": lambda value: local_date(value, lang),
             "pick": lambda labels, fallback="": pick(labels, lang, fallback),
             "instant": lambda value: instant_text(value, lang),
+            "date_text": lambda value: date_text(value, lang),
+            "problem": lambda item: problem_text(item, lang),
             "action": lambda name: translate(f"action_{name}", lang) if f"action_{name}" in CATALOGUE else name,
         }

@@ -1,14 +1,29 @@
-"""Error pages: every failure gets a clear page in the interface language, never a stack trace."""
+"""Error pages: every failure gets a clear page in the interface language, never a stack trace.
+
+Under ``/api/`` the same failures are JSON instead — ``{"error": {"code", "message", "fields"?}}``
+with a stable ``code`` — and never an HTML page.
+"""
 
 from __future__ import annotations
 
+import json
 import logging
+from collections.abc import Mapping
 from typing import Any
 
-from flask import Flask, render_template
+from flask import Flask, Response, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from service.domain.errors import ConcurrencyConflict, NotFound, NotPermitted, TaskNotReady
+from service.application.staff import Unauthorised
+from service.domain.errors import (
+    ConcurrencyConflict,
+    DuplicateCase,
+    FormInvalid,
+    InvalidInput,
+    NotFound,
+    NotPermitted,
+    TaskNotReady,
+)
 
 from .context import language
 from .i18n import translate
@@ -17,38 +32,170 @@ log = logging.getLogger("homeschool.web")
 
 _TITLES = {403: "forbidden", 404: "not_found", 409: "conflict", 413: "too_large", 500: "server_error"}
 
+API_LANGUAGES = ("ru", "kk", "en")
 
-def _page(status: int, detail: str = "") -> tuple[str, int]:
-    return render_template("error.html", status=status, title=translate(_TITLES.get(status, "server_error"),
-                                                                          language()), detail=detail), status
+#: The stable error codes of the API by HTTP status, and their messages (kk, ru, en).
+API_CODES: dict[int, str] = {
+    400: "bad_request", 401: "unauthorised", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
+    409: "conflict", 413: "payload_too_large", 422: "validation_failed", 500: "internal", 503: "unavailable",
+}
+_API_MESSAGES: dict[str, dict[str, str]] = {
+    "bad_request": {"kk": "Сұрау дұрыс құрылмаған.", "ru": "Запрос составлен неверно.",
+                    "en": "The request is malformed."},
+    "unauthorised": {"kk": "API токені жоқ немесе белгісіз.", "ru": "API-токен не передан или неизвестен.",
+                     "en": "Missing or unknown API token."},
+    "forbidden": {"kk": "Бұл клиентке осы әрекетке рұқсат жоқ.", "ru": "Этому клиенту не разрешено это действие.",
+                  "en": "This client may not do this."},
+    "not_found": {"kk": "Табылмады.", "ru": "Не найдено.", "en": "Not found."},
+    "method_not_allowed": {"kk": "Бұл әдіс қолданылмайды.", "ru": "Этот метод не поддерживается.",
+                           "en": "This method is not allowed here."},
+    "conflict": {"kk": "Сұрау істің қазіргі күйіне сәйкес келмейді.",
+                 "ru": "Запрос противоречит текущему состоянию дела.",
+                 "en": "The request conflicts with the current state of the case."},
+    "payload_too_large": {"kk": "Сұраудың көлемі тым үлкен.", "ru": "Слишком большой запрос.",
+                          "en": "The request body is too large."},
+    "validation_failed": {"kk": "Деректер қате толтырылған.", "ru": "Данные заполнены неверно.",
+                          "en": "The data are not valid."},
+    "internal": {"kk": "Ішкі қате; ештеңе сақталмады.", "ru": "Внутренняя ошибка; ничего не сохранено.",
+                 "en": "Internal error; nothing was saved."},
+    "unavailable": {"kk": "Қызмет уақытша қолжетімсіз.", "ru": "Сервис временно недоступен.",
+                    "en": "The service is temporarily unavailable."},
+}
+
+
+class ApiError(Exception):
+    """An API failure with its status, stable code and message (one text, or one per language)."""
+
+    def __init__(self, status: int, message: str | Mapping[str, str] | None = None, *,
+                 fields: Mapping[str, list[str]] | None = None, headers: Mapping[str, str] | None = None) -> None:
+        self.status = status
+        self.code = api_code(status)
+        self.message = message
+        self.fields = fields
+        self.headers = dict(headers or {})
+        super().__init__(f"{status} {self.code}: {message}")
+
+
+def api_code(status: int) -> str:
+    """The stable code of an HTTP status (``bad_request`` or ``internal`` for the ones not listed)."""
+    return API_CODES.get(status) or ("bad_request" if status < 500 else "internal")
+
+
+def is_api_request() -> bool:
+    """Whether this request is for the integration API (JSON errors, never pages)."""
+    return request.path == "/api" or request.path.startswith("/api/")
+
+
+def api_language() -> str:
+    """The language of API messages: from ``Accept-Language`` (kk, ru, en), Russian by default."""
+    for value, quality in request.accept_languages:  # best first; kk-KZ counts as kk
+        primary = value.replace("_", "-").split("-")[0].lower()
+        if quality > 0 and (primary in API_LANGUAGES or primary == "*"):
+            return primary if primary in API_LANGUAGES else "ru"
+    return "ru"
+
+
+def json_response(body: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
+    """A JSON response in UTF-8 (Kazakh and Russian text stays readable)."""
+    text = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+    response = Response(text, status=status, mimetype="application/json", headers=dict(headers or {}))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def api_error(status: int, message: str | Mapping[str, str] | None = None, *,
+              fields: Mapping[str, list[str]] | None = None, headers: Mapping[str, str] | None = None) -> Response:
+    """The JSON error response for ``status``."""
+    code = api_code(status)
+    lang = api_language()
+    if message is None:
+        text = _API_MESSAGES[code][lang]
+    elif isinstance(message, str):
+        text = message
+    else:
+        text = message.get(lang) or message.get("ru") or _API_MESSAGES[code][lang]
+    error: dict[str, Any] = {"code": code, "message": text}
+    if status == 422:
+        error["fields"] = dict(fields or {})
+    headers = dict(headers or {})
+    if status == 401:
+        headers.setdefault("WWW-Authenticate", 'Bearer realm="homeschool"')
+    return json_response({"error": error}, status, headers)
+
+
+def _page(status: int, detail: str = "", title_key: str | None = None) -> tuple[str, int]:
+    title = translate(title_key or _TITLES.get(status, "server_error"), language())
+    return render_template("error.html", status=status, title=title, detail=detail), status
 
 
 def install(app: Flask) -> None:
-    """Map domain errors and HTTP errors to pages."""
+    """Map domain errors and HTTP errors to pages (to JSON under /api/)."""
 
     @app.errorhandler(NotFound)
     def not_found(exc: NotFound) -> Any:
+        if is_api_request():
+            return api_error(404)
         return _page(404, str(exc))
 
     @app.errorhandler(NotPermitted)
     def not_permitted(exc: NotPermitted) -> Any:
+        if is_api_request():
+            return api_error(403)
         return _page(403, str(exc))
 
     @app.errorhandler(TaskNotReady)
     def task_gone(exc: TaskNotReady) -> Any:
-        return _page(409, translate("task_gone", language()))
+        if is_api_request():
+            return api_error(409)
+        return _page(409, translate("task_gone", language()), title_key="task_gone_title")
 
     @app.errorhandler(ConcurrencyConflict)
     def conflict(exc: ConcurrencyConflict) -> Any:
+        if is_api_request():
+            return api_error(409)
         return _page(409, translate("conflict", language()))
+
+    @app.errorhandler(ApiError)
+    def api_failure(exc: ApiError) -> Any:
+        if is_api_request():
+            return api_error(exc.status, exc.message, fields=exc.fields, headers=exc.headers)
+        return unexpected(exc)
+
+    @app.errorhandler(Unauthorised)
+    def unauthorised(exc: Unauthorised) -> Any:
+        if is_api_request():
+            return api_error(401)
+        return unexpected(exc)
+
+    @app.errorhandler(DuplicateCase)
+    def duplicate(exc: DuplicateCase) -> Any:
+        if is_api_request():
+            return api_error(409)
+        return unexpected(exc)
+
+    @app.errorhandler(InvalidInput)
+    def invalid(exc: InvalidInput) -> Any:
+        if is_api_request():
+            lang = api_language()
+            if isinstance(exc, FormInvalid):
+                fields = {path: [m.text(lang) for m in messages] for path, messages in exc.fields.items()}
+            else:
+                fields = {"": [str(exc)]}
+            return api_error(422, fields=fields)
+        return unexpected(exc)
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Any:
+        if is_api_request() and exc.code is not None and exc.code >= 400:
+            headers = {k: v for k, v in exc.get_headers() if k.lower() != "content-type"}
+            return api_error(exc.code, headers=headers)
         if exc.code in _TITLES:
             return _page(exc.code or 500)
         return exc
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception) -> Any:
-        log.exception("unhandled error")
+        log.exception("unhandled error", exc_info=exc)
+        if is_api_request():
+            return api_error(500)
         return _page(500)

@@ -74,6 +74,12 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
     "task_gone": ("Бұл тапсырманы басқа біреу орындап қойды немесе ол жабылды.",
                   "Эту задачу уже выполнил кто-то другой, или она закрыта.",
                   "Someone else has already completed this task, or it was closed."),
+    "task_gone_title": ("Тапсырма жабық", "Задача уже закрыта", "The task is closed"),
+    "change_language": ("Тілді ауыстыру", "Сменить язык", "Change language"),
+    "scope": ("Қандай тапсырмалар", "Какие задачи", "Which tasks"),
+    "actions": ("Әрекеттер", "Действия", "Actions"),
+    "row": ("Жол", "Строка", "Row"),
+    "diagram_summary": ("Үдеріс бойынша қадамдар", "Шаги процесса", "Steps of the process"),
     "conflict": ("Іс өзгерді. Бетті жаңартып, қайталаңыз.", "Дело изменилось. Обновите страницу и повторите.",
                  "The case changed. Reload the page and try again."),
     "forbidden": ("Бұл әрекетке рұқсат жоқ", "Нет прав на это действие", "You may not do this"),
@@ -189,3 +195,25 @@ def instant_text(value: str | datetime | None, language: str) -> str:
     except ValueError:
         return value
     return local_datetime(parsed, language) if parsed.tzinfo else value
+
+
+def date_text(value: str | date | None, language: str) -> str:
+    """An ISO date (as stored in case data) written the local way; other text unchanged."""
+    if isinstance(value, date):
+        return local_date(value, language)
+    if not value:
+        return ""
+    try:
+        return local_date(date.fromisoformat(value), language)
+    except ValueError:
+        return value
+
+
+def problem_text(problem: dict[str, str], language: str) -> str:
+    """A package problem as the sentence the reasoned refusal uses."""
+    from service.domain.package import describe_problem
+
+    try:
+        return describe_problem(problem, language, with_ground=False)
+    except (ValueError, KeyError):
+        return str(problem.get("code", problem))

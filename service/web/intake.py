@@ -13,7 +13,7 @@ from service.domain.errors import DuplicateCase, FormInvalid
 from service.domain.time import format_instant
 
 from .context import language, require_role, services, signed_in, staff
-from .widgets import build_widgets
+from .widgets import build_widgets, error_labels
 
 blueprint = Blueprint("intake", __name__)
 
@@ -69,5 +69,5 @@ def register(kind: str) -> Any:
         else:
             return redirect(url_for("cases.case_page", instance_id=receipt.instance_id))
     widgets = build_widgets(form.schema, values, errors, language(), hidden=hidden)
-    return render_template("intake.html", form=form, widgets=widgets, errors=errors, kind=kind), (
-        422 if errors else 200)
+    return render_template("intake.html", form=form, widgets=widgets, errors=errors, kind=kind,
+                           error_labels=error_labels(form, errors, language())), (422 if errors else 200)

@@ -14,7 +14,7 @@ from service.domain.staff import ROLES
 
 from .context import language, services, signed_in, staff
 from .i18n import translate
-from .widgets import build_widgets
+from .widgets import build_widgets, error_labels
 
 blueprint = Blueprint("tasks", __name__)
 PER_PAGE = 25
@@ -129,4 +129,4 @@ def task_page(task_id: str) -> Any:
     widgets = build_widgets(form.schema, values, errors, language())
     status = 422 if errors else 200
     return render_template("task.html", context=context, form=form, widgets=widgets, errors=errors,
-                           documents=documents), status
+                           error_labels=error_labels(form, errors, language()), documents=documents), status

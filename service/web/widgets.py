@@ -130,3 +130,20 @@ def _text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
+
+
+def dom_id(path: str) -> str:
+    """The HTML id of the input for a field path (as :attr:`Widget.dom_id`)."""
+    return "f-" + "".join(c if c.isalnum() else "-" for c in path)
+
+
+def error_labels(form: Any, errors: Mapping[str, list[str]], language: str) -> dict[str, dict[str, str]]:
+    """For the error summary: each failing field's readable label and the id to jump to."""
+    found = {}
+    for path in errors:
+        if not path:
+            continue
+        labels = form.label(path) if hasattr(form, "label") else {}
+        target = path.split("[")[0] if path.endswith("]") else path
+        found[path] = {"label": pick(labels, language, path), "id": dom_id(target)}
+    return found
