@@ -77,7 +77,8 @@ def test_lost_update_is_detected_and_rolls_back_everything(services: Services) -
     """A save against an old version raises, and the projections written before it vanish too."""
     case, _ = _case_with_clerk_task(services)
     with services.uow() as uow:
-        open_tasks = [OpenTask(t.task_id, t.element_id, t.title, t.lane, t.due_at) for t in uow.tasks.for_instance(case)]
+        stored = uow.tasks.for_instance(case)
+        open_tasks = [OpenTask(t.task_id, t.element_id, t.title, t.lane, t.due_at) for t in stored]
         uow.tasks.apply_changes(case, "intake_demo", "RACE-1", open_tasks, [], NOW)  # written first …
         with pytest.raises(ConcurrencyConflict, match="changed by someone else"):
             uow.instances.save(case, expected_version=7, state="{}", status="running",

@@ -701,3 +701,14 @@ def test_a_broken_form_names_its_file_and_fault(tmp_path: Path, content: str, me
     with pytest.raises(DomainError, match=message) as caught:
         load_form(tmp_path, "p", "t")
     assert str(path) in str(caught.value)
+
+
+def test_control_characters_and_lone_surrogates_are_refused_by_field() -> None:
+    """They would break storage (PostgreSQL refuses NUL) and the issued documents."""
+    data = json.loads(json.dumps(VALID[("service_delivery", "service_requested")]))
+    data["child"]["full_name"] = "Ахметов\x00Нұрлан"
+    data["applicant"]["full_name"] = "Ахметова \ud800"
+    found = validate_submission(form("service_delivery", "service_requested"), data)
+    assert [m.code for m in found["child.full_name"]] == ["bad_characters"]
+    assert [m.code for m in found["applicant.full_name"]] == ["bad_characters"]
+    assert "управляющие символы" in found["child.full_name"][0].text("ru")

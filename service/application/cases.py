@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Literal
 
+from sqlalchemy.exc import IntegrityError
+
 from service.domain.errors import ConcurrencyConflict, InvalidInput, NotFound, NotPermitted, TaskNotReady
 from service.domain.model import EventRecord
 from service.persistence.repositories import StoredInstance
@@ -77,7 +79,10 @@ def deliver_message(
         runtime.check_form(starter.process_id, name, payload)
     if idempotency_key and uow.inbox.seen(idempotency_key):
         return MessageReceipt("duplicate", None)
-    inbox_id = uow.inbox.add(name, business_key, dict(payload), idempotency_key, now)
+    try:
+        inbox_id = uow.inbox.add(name, business_key, dict(payload), idempotency_key, now)
+    except IntegrityError:  # the same key raced in from a parallel request: that one wins
+        return MessageReceipt("duplicate", None)
     received = EventRecord(at=now, actor=actor, action="message_received", business_key=business_key,
                            details={"message": name})
     instance_id = uow.awaited.instance_waiting(name, business_key)

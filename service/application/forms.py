@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import re
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -231,10 +231,25 @@ def validate_submission(
     errors = sorted(form.validator.iter_errors(instance), key=lambda e: [str(p) for p in e.absolute_path])
     for error in errors:
         _translate(error, problems)
+    for path in _bad_text(instance, ""):
+        problems.add(path, "bad_characters")
     request = _request_of(context or {})
     for rule in form.schema.get("x-rules", []):
         RULES[rule["rule"]].check(rule, instance, request, problems)
     return problems.result()
+
+
+def _bad_text(value: Any, path: str) -> Iterator[str]:
+    """Paths of strings holding control characters or lone surrogates (they break storage and PDFs)."""
+    if isinstance(value, str):
+        if any((ord(c) < 32 and c not in "\t\n\r") or 0xD800 <= ord(c) <= 0xDFFF or ord(c) == 0x7F for c in value):
+            yield path
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            yield from _bad_text(item, f"{path}.{key}" if path else str(key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _bad_text(item, f"{path}[{index}]")
 
 
 def _request_of(context: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -610,6 +625,11 @@ _EXPECTED: dict[str, dict[str, str]] = {
 }
 
 MESSAGES: dict[str, dict[str, str]] = {
+    "bad_characters": {
+        "kk": "«{label}» өрісінде рұқсат етілмеген басқару таңбалары бар.",
+        "ru": "Поле «{label}» содержит недопустимые управляющие символы.",
+        "en": "“{label}” contains characters that are not allowed (control characters).",
+    },
     "required": {
         "kk": "«{label}» өрісін толтырыңыз.",
         "ru": "Заполните поле «{label}».",

@@ -1,0 +1,384 @@
+"""The integration API (JSON, ``/api/v1``) for the portal, the SMS gateway and state information systems.
+
+Clients authenticate with ``Authorization: Bearer <token>`` and act within their scopes
+(:data:`service.domain.staff.API_SCOPES`). Routes parse the request, call one use case and answer
+JSON; errors are JSON too (see :mod:`service.web.errors`).
+
+Idempotency builds on the inbox, which keeps each message's idempotency key (unique), and
+needs nothing new in the database:
+
+- the number of a case the service numbers itself (an application, a complaint) is derived from
+  the client and its ``Idempotency-Key``, so a retry finds the case it started;
+- the inbox key is derived from the client, the key *and a hash of the body*, so a retry with the
+  same body is recognised (``seen``) and a different body under a used key is not: the case exists
+  but its message was another one → 409.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import secrets
+from collections.abc import Iterator, Mapping
+from typing import Any, NoReturn
+
+from flask import Blueprint, Response, request
+from sqlalchemy.exc import IntegrityError
+
+from service.application.cases import deliver_message
+from service.application.forms import Form, format_path, validate_submission
+from service.application.queries import case_view, find_case
+from service.application.staff import Unauthorised, authenticate_client
+from service.domain.errors import ConcurrencyConflict, DuplicateCase, FormInvalid
+from service.domain.staff import API_SCOPES, ApiClientInfo
+from service.domain.time import format_instant
+from service.persistence.uow import UnitOfWork
+
+from .context import services
+from .errors import ApiError, api_language, json_response
+from .openapi import (
+    API_PREFIX,
+    APPLICATION,
+    COMPLAINT,
+    CONCLUSION,
+    KEY_PATTERN,
+    build_document,
+    request_form,
+    sms_reply_form,
+)
+
+blueprint = Blueprint("api", __name__, url_prefix=API_PREFIX)
+
+#: Where a case number is looked up, in this order: a proactive offer that was accepted has a
+#: service case under the same number, and the service case is what the applicant follows.
+LOOKUP_ORDER = ("service_delivery", "complaint_review", "proactive_offer")
+
+_KEY = re.compile(KEY_PATTERN)
+_BEARER = re.compile(r"bearer[ \t]+(\S+)[ \t]*", re.IGNORECASE)
+# Text the database and the documents cannot hold: NUL and other control characters, lone surrogates.
+_BAD_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+
+_MESSAGES: dict[str, dict[str, str]] = {
+    "not_json": {"kk": "Сұраудың денесі JSON объектісі болуы керек.",
+                 "ru": "Тело запроса должно быть объектом JSON.",
+                 "en": "The request body must be a JSON object."},
+    "key_missing": {"kk": "Idempotency-Key тақырыбы міндетті.", "ru": "Заголовок Idempotency-Key обязателен.",
+                    "en": "The Idempotency-Key header is required."},
+    "key_invalid": {"kk": "Idempotency-Key: 1–200 көрінетін ASCII таңбасы.",
+                    "ru": "Idempotency-Key: от 1 до 200 видимых символов ASCII.",
+                    "en": "Idempotency-Key: 1–200 visible ASCII characters."},
+    "key_reused": {"kk": "Бұл Idempotency-Key басқа сұрауда қолданылған.",
+                   "ru": "Этот Idempotency-Key уже использован с другим телом запроса.",
+                   "en": "This Idempotency-Key was already used with another request body."},
+    "number_taken": {"kk": "Осы нөмірмен іс бар.", "ru": "Дело с этим номером уже существует.",
+                     "en": "A case with this number already exists."},
+    "no_case": {"kk": "Мұндай нөмірмен іс жоқ.", "ru": "Дела с таким номером нет.",
+                "en": "There is no case with this number."},
+    "no_offer": {"kk": "Мұндай нөмірмен ұсыныс жоқ.", "ru": "Предложения с таким номером нет.",
+                 "en": "There is no offer with this number."},
+    "offer_closed": {"kk": "Ұсыныс жауап күтпейді.", "ru": "Предложение больше не ожидает ответа.",
+                     "en": "The offer no longer waits for a reply."},
+    "bad_characters": {"kk": "Мәтінде рұқсат етілмеген таңбалар бар (басқару таңбалары немесе қате Unicode).",
+                       "ru": "Текст содержит недопустимые символы (управляющие символы или неверный Unicode).",
+                       "en": "The text contains characters that are not allowed (control characters or invalid "
+                             "Unicode)."},
+    "not_deployed": {"kk": "Бұл процесс іске қосылмаған.", "ru": "Этот процесс не развернут.",
+                     "en": "This process is not deployed."},
+}
+
+
+# --- request parsing ------------------------------------------------------------------------------
+
+
+def _fail(status: int, message: str | None = None, **kw: Any) -> NoReturn:
+    raise ApiError(status, _MESSAGES[message] if message else None, **kw)
+
+
+def _client(scope: str) -> ApiClientInfo:
+    """The client calling, if its bearer token is known (else 401) and has ``scope`` (else 403)."""
+    match = _BEARER.fullmatch(request.headers.get("Authorization", ""))
+    token = match.group(1) if match else ""
+    with services().uow(write=False) as uow:
+        try:
+            return authenticate_client(uow, token, scope)
+        except Unauthorised:
+            if token and _has_any_scope(uow, token):
+                _fail(403)
+            raise
+
+
+def _has_any_scope(uow: UnitOfWork, token: str) -> bool:
+    """Whether the token is known at all (every client has at least one scope)."""
+    for scope in API_SCOPES:
+        try:
+            authenticate_client(uow, token, scope)
+        except Unauthorised:
+            continue
+        return True
+    return False
+
+
+def _idempotency_key(required: bool) -> str | None:
+    key = request.headers.get("Idempotency-Key", "")
+    if not key:
+        if required:
+            _fail(400, "key_missing")
+        return None
+    if not _KEY.fullmatch(key):
+        _fail(400, "key_invalid")
+    return key
+
+
+def _no_constant(name: str) -> NoReturn:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise ValueError("number out of range")
+    return value
+
+
+def _body() -> dict[str, Any]:
+    """The JSON object sent (400 if it is not JSON or not an object; 413 past the size limit)."""
+    raw = request.get_data(cache=True)
+    try:
+        value = json.loads(raw, parse_constant=_no_constant, parse_float=_finite)
+    except (ValueError, RecursionError):
+        _fail(400, "not_json")
+    if not isinstance(value, dict):
+        _fail(400, "not_json")
+    bad = sorted({format_path(path) for path in _bad_text(value)})
+    if bad:
+        _fail(422, fields={path: [_MESSAGES["bad_characters"][api_language()]] for path in bad})
+    return value
+
+
+def _bad_text(value: Any) -> Iterator[list[str | int]]:
+    """Paths of strings (and keys) holding characters that cannot be stored (no recursion: bodies nest deep)."""
+    stack: list[tuple[Any, list[str | int]]] = [(value, [])]
+    while stack:
+        item, path = stack.pop()
+        if isinstance(item, str):
+            if _BAD_CHARACTERS.search(item):
+                yield path
+        elif isinstance(item, dict):
+            for key, member in item.items():
+                if _BAD_CHARACTERS.search(key):
+                    yield path or [""]
+                else:
+                    stack.append((member, [*path, key]))
+        elif isinstance(item, list):
+            stack.extend((member, [*path, index]) for index, member in enumerate(item))
+
+
+def _validate(form: Form, body: Mapping[str, Any]) -> None:
+    """422 with every problem by field path, worded as the office form words them."""
+    problems = validate_submission(form, body)
+    if problems:
+        raise FormInvalid(f"{form.process_id}/{form.task_id}", {path: list(m) for path, m in problems.items()})
+
+
+def _strip(body: dict[str, Any], name: str) -> None:
+    if isinstance(body.get(name), str):
+        body[name] = body[name].strip()
+
+
+def _digest(*parts: object) -> str:
+    return hashlib.sha256("\x00".join(str(part) for part in parts).encode("utf-8")).hexdigest()
+
+
+def _body_hash(body: Mapping[str, Any]) -> str:
+    return _digest(json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":")))
+
+
+def _actor(client: ApiClientInfo) -> str:
+    return f"api:{client.name}"
+
+
+# --- answers ----------------------------------------------------------------------------------------
+
+
+def _stages(history: list[Any]) -> list[dict[str, Any]]:
+    return [
+        {"stage": str(event.details.get("stage", "")), "stage_name": str(event.details.get("stage_name", "")),
+         "at": format_instant(event.at)}
+        for event in history if event.action == "stage_changed"
+    ]
+
+
+def _created(instance_id: int, status: int) -> Response:
+    """The case a request started (201) or a retry found (200)."""
+    with services().uow(write=False) as uow:
+        view = case_view(uow, instance_id)
+    if view is None:
+        _fail(404, "no_case")
+    stages = _stages(view.history)
+    return json_response({
+        "case_number": view.business_key, "instance_id": view.instance_id, "status": view.status,
+        "stage": stages[-1]["stage"] if stages else None,
+    }, status)
+
+
+def _start(*, client: ApiClientInfo, process_id: str, message: str, number: str, payload: Mapping[str, Any],
+           inbox_key: str | None, numbered_by_key: bool) -> Response:
+    """Start a case with its start message; a retry of the same request answers the case it started.
+
+    ``numbered_by_key``: the number was derived from the Idempotency-Key (else the client gave it).
+    """
+    svc = services()
+    if svc.engine.library.process_starting_with(message) is None:
+        _fail(503, "not_deployed")
+    taken = "key_reused" if numbered_by_key else "number_taken"
+    found = _earlier(process_id, number, inbox_key, taken)
+    if found is not None:
+        return found
+    try:
+        with svc.uow() as uow:
+            receipt = deliver_message(uow, svc.runtime, name=message, business_key=number, payload=payload,
+                                      now=svc.now(), actor=_actor(client), idempotency_key=inbox_key)
+    # A request racing this one got there first. (On PostgreSQL the inbox's unique key surfaces from
+    # deliver_message as a bare IntegrityError: the insert waits for the other transaction, then fails.)
+    except (DuplicateCase, ConcurrencyConflict, IntegrityError):
+        found = _earlier(process_id, number, inbox_key, taken)
+        if found is None:
+            raise
+        return found
+    if receipt.outcome == "duplicate":
+        return _earlier(process_id, number, inbox_key, taken) or _fail(409, "key_reused")
+    if receipt.instance_id is None:
+        _fail(503, "not_deployed")
+    return _created(receipt.instance_id, 201)
+
+
+def _earlier(process_id: str, number: str, inbox_key: str | None, taken: str) -> Response | None:
+    """If the case exists already: 200 with it for a retry of the request that started it, else 409."""
+    with services().uow(write=False) as uow:
+        instance_id = find_case(uow, process_id, number)
+        retry = instance_id is not None and inbox_key is not None and uow.inbox.seen(inbox_key)
+    if instance_id is None:
+        return None
+    if not retry:
+        _fail(409, taken)
+    return _created(instance_id, 200)
+
+
+# --- routes ---------------------------------------------------------------------------------------------
+
+
+@blueprint.post("/applications")
+def submit_application() -> Response:
+    """The portal submits an application (channel 'portal'); Idempotency-Key required."""
+    client = _client("applications:submit")
+    key = _idempotency_key(required=True)
+    body = _body()
+    svc = services()
+    _validate(request_form(svc.settings.forms_dir, APPLICATION), body)
+    number = "APP-" + _digest("applications", client.id, key)[:16].upper()
+    payload = {**body, "application_number": number, "channel": "portal", "received_at": format_instant(svc.now())}
+    return _start(client=client, process_id=APPLICATION.process_id, message=APPLICATION.form_id, number=number,
+                  payload=payload, inbox_key="api:" + _digest("applications", client.id, key, _body_hash(body)),
+                  numbered_by_key=True)
+
+
+@blueprint.post("/complaints")
+def file_complaint() -> Response:
+    """An electronic complaint (§9), registered now."""
+    client = _client("complaints:file")
+    key = _idempotency_key(required=False)
+    body = _body()
+    svc = services()
+    now = svc.now()
+    _validate(request_form(svc.settings.forms_dir, COMPLAINT), body)
+    if key:
+        number = "COMP-" + _digest("complaints", client.id, key)[:16].upper()
+        inbox_key: str | None = "api:" + _digest("complaints", client.id, key, _body_hash(body))
+    else:
+        number, inbox_key = f"COMP-{now:%Y%m%d}-{secrets.token_hex(4).upper()}", None
+    payload = {**body, "complaint_number": number, "channel": "electronic", "registered_at": format_instant(now)}
+    return _start(client=client, process_id=COMPLAINT.process_id, message=COMPLAINT.form_id, number=number,
+                  payload=payload, inbox_key=inbox_key, numbered_by_key=key is not None)
+
+
+@blueprint.post("/proactive/conclusions")
+def register_conclusion() -> Response:
+    """§7-1: a state information system reports a VKK conclusion; the offer number is the case number."""
+    client = _client("proactive:trigger")
+    key = _idempotency_key(required=False)
+    body = _body()
+    _strip(body, "offer_number")
+    _validate(request_form(services().settings.forms_dir, CONCLUSION), body)
+    inbox_key = "api:" + _digest("conclusions", client.id, key, _body_hash(body)) if key else None
+    return _start(client=client, process_id=CONCLUSION.process_id, message=CONCLUSION.form_id,
+                  number=body["offer_number"], payload=body, inbox_key=inbox_key, numbered_by_key=False)
+
+
+@blueprint.post("/sms/replies")
+def sms_reply() -> Response:
+    """§7-1: the citizen's reply by SMS, delivered to the offer as 'proactive_reply'."""
+    client = _client("sms:reply")
+    key = _idempotency_key(required=False)
+    body = _body()
+    _strip(body, "offer_number")
+    _validate(sms_reply_form(), body)
+    offer = body["offer_number"]
+    inbox_key = "api:" + _digest("sms", client.id, key) if key else None
+    svc = services()
+    with svc.uow(write=False) as uow:
+        if inbox_key is not None and uow.inbox.seen(inbox_key):
+            return json_response({"offer_number": offer, "outcome": "duplicate"}, 200)
+        if find_case(uow, "proactive_offer", offer) is None:
+            _fail(404, "no_offer")
+        if uow.awaited.instance_waiting("proactive_reply", offer) is None:
+            _fail(409, "offer_closed")
+    payload: dict[str, Any] = {"consent": body["consent"], "phone": body["phone"]}
+    if body.get("text"):
+        payload["note"] = body["text"]
+    try:
+        with svc.uow() as uow:
+            receipt = deliver_message(uow, svc.runtime, name="proactive_reply", business_key=offer,
+                                      payload=payload, now=svc.now(), actor=_actor(client), idempotency_key=inbox_key)
+    except (ConcurrencyConflict, IntegrityError):  # the same reply, racing: one of them was received
+        with svc.uow(write=False) as uow:
+            if inbox_key is None or not uow.inbox.seen(inbox_key):
+                raise
+        return json_response({"offer_number": offer, "outcome": "duplicate"}, 200)
+    return json_response({"offer_number": offer, "outcome": receipt.outcome},
+                         200 if receipt.outcome == "duplicate" else 202)
+
+
+def _plausible(case_number: str) -> bool:
+    """Whether a number could be a business key at all (1–120 characters the database can hold)."""
+    return 0 < len(case_number.strip()) <= 120 and not _BAD_CHARACTERS.search(case_number)
+
+
+@blueprint.get("/cases/<path:case_number>")
+def get_case(case_number: str) -> Response:
+    """§8: where a case stands — status, stage, the stages with their times, the documents issued."""
+    _client("cases:read")
+    with services().uow(write=False) as uow:
+        for process_id in LOOKUP_ORDER:
+            instance_id = find_case(uow, process_id, case_number) if _plausible(case_number) else None
+            if instance_id is None:
+                continue
+            view = case_view(uow, instance_id)
+            if view is None:
+                continue
+            documents = uow.documents.for_instance(instance_id)
+            stages = _stages(view.history)
+            current = stages[-1] if stages else {}
+            return json_response({
+                "case_number": view.business_key, "process": view.process_id, "status": view.status,
+                "stage": current.get("stage"), "stage_name": current.get("stage_name"), "stages": stages,
+                "documents": [{"kind": d.kind, "language": d.language, "title": d.title,
+                               "issued_at": format_instant(d.created_at)} for d in documents],
+            })
+    _fail(404, "no_case")
+
+
+@blueprint.get("/openapi.json")
+def openapi_document() -> Response:
+    """The OpenAPI 3.1 document of this API (no token needed)."""
+    return json_response(build_document(services().settings.forms_dir))

@@ -1,0 +1,374 @@
+"""The integration API's OpenAPI 3.1 document, and the request forms the API validates with.
+
+Request bodies are the JSON Schema forms of ``forms/`` (the same ones the office intake uses),
+less the fields the service fills in itself (the number, the channel, the moment of receipt).
+So a body the API accepts is one the office form would accept, with the same messages.
+The SMS reply has no form of its own (it is not a start message); its schema is defined here
+in the same style.
+"""
+
+from __future__ import annotations
+
+import copy
+import threading
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft202012Validator
+
+from service.application.forms import FORMAT_CHECKER, Form, load_form, parse_path
+from service.domain.staff import API_SCOPES
+
+API_PREFIX = "/api/v1"
+API_VERSION = "1.0.0"
+#: What an Idempotency-Key may look like: 1–200 visible ASCII characters.
+KEY_PATTERN = r"^[\x21-\x7e]{1,200}$"
+_KEY_SCHEMA = {"type": "string", "pattern": KEY_PATTERN}
+
+
+@dataclass(frozen=True)
+class RequestForm:
+    """A request body: the form it is taken from and the fields the service fills in itself."""
+
+    name: str
+    process_id: str
+    form_id: str
+    server_fields: tuple[str, ...] = ()
+    #: Properties of the form the API does not take (e.g. the proactive consent on the portal).
+    dropped: tuple[str, ...] = ()
+
+
+APPLICATION = RequestForm("ApplicationRequest", "service_delivery", "service_requested",
+                          ("application_number", "channel", "received_at"), ("consent",))
+COMPLAINT = RequestForm("ComplaintRequest", "complaint_review", "complaint_filed",
+                        ("complaint_number", "channel", "registered_at"))
+CONCLUSION = RequestForm("ConclusionRequest", "proactive_offer", "vkk_conclusion_registered")
+REQUEST_FORMS = (APPLICATION, COMPLAINT, CONCLUSION)
+
+_LABELS = {"kk": "ДКК қорытындысы бойынша ұсынысқа SMS-жауап", "ru": "SMS-ответ на предложение по заключению ВКК",
+           "en": "SMS reply to a proactive offer"}
+
+#: §7-1: the citizen's reply to the proactive offer, as the SMS gateway delivers it.
+SMS_REPLY_SCHEMA: dict[str, Any] = {
+    "title": _LABELS["ru"],
+    "x-labels": _LABELS,
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["offer_number", "phone", "consent"],
+    "properties": {
+        "offer_number": {
+            "type": "string", "minLength": 1, "maxLength": 64, "title": "Номер предложения",
+            "x-labels": {"kk": "Ұсыныстың нөмірі", "ru": "Номер предложения", "en": "Offer number"},
+        },
+        "phone": {
+            "type": "string", "format": "phone", "title": "С номера телефона",
+            "x-labels": {"kk": "Телефон нөмірінен", "ru": "С номера телефона", "en": "From the phone number"},
+        },
+        "consent": {
+            "type": "boolean", "title": "Согласие",
+            "x-labels": {"kk": "Келісім", "ru": "Согласие", "en": "Consent"},
+        },
+        "text": {
+            "type": "string", "maxLength": 2000, "title": "Текст ответа",
+            "x-labels": {"kk": "Жауаптың мәтіні", "ru": "Текст ответа", "en": "Text of the reply"},
+        },
+    },
+}
+
+_derived: dict[str, tuple[Form, Form]] = {}
+_derived_lock = threading.Lock()
+
+
+def request_form(forms_dir: Path, spec: RequestForm) -> Form:
+    """The API's form for ``spec``: the office form less the server's fields (cached with the form)."""
+    base = load_form(forms_dir, spec.process_id, spec.form_id)
+    with _derived_lock:
+        cached = _derived.get(spec.name)
+    if cached is not None and cached[0] is base:
+        return cached[1]
+    schema = _without(base.schema, set(spec.server_fields) | set(spec.dropped))
+    derived = Form(spec.process_id, spec.form_id, base.path, schema, {},
+                   Draft202012Validator(schema, format_checker=FORMAT_CHECKER))
+    with _derived_lock:
+        _derived[spec.name] = (base, derived)
+    return derived
+
+
+_sms_form: Form | None = None
+
+
+def sms_reply_form() -> Form:
+    """The form the SMS reply is validated with."""
+    global _sms_form
+    if _sms_form is None:
+        schema = copy.deepcopy(SMS_REPLY_SCHEMA)
+        _sms_form = Form("proactive_offer", "proactive_reply", Path("proactive_reply"), schema, {},
+                         Draft202012Validator(schema, format_checker=FORMAT_CHECKER))
+    return _sms_form
+
+
+def _without(schema: Mapping[str, Any], names: set[str]) -> dict[str, Any]:
+    """A copy of a form's schema without the top-level properties ``names`` and the rules reading them."""
+    result = copy.deepcopy(dict(schema))
+    result.pop("$schema", None)
+    result["properties"] = {k: v for k, v in result.get("properties", {}).items() if k not in names}
+    result["required"] = [name for name in result.get("required", []) if name not in names]
+    rules = [rule for rule in result.get("x-rules", []) if not _reads(rule, names)]
+    if rules:
+        result["x-rules"] = rules
+    else:
+        result.pop("x-rules", None)
+    return result
+
+
+def _reads(rule: Mapping[str, Any], names: set[str]) -> bool:
+    """Whether a cross-field rule reads one of the top-level properties ``names``."""
+    fields: list[Any] = [rule.get("field"), rule.get("other")]
+    fields += list(rule.get("fields") or []) + list(rule.get("when") or {})
+    for name in fields:
+        parts = parse_path(name) if isinstance(name, str) else None
+        if parts and parts[0] in names:
+            return True
+    return False
+
+
+# --- the document ---------------------------------------------------------------------------------
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: Mapping[str, Any]) -> dict[str, Any]:
+    return {"application/json": {"schema": dict(schema)}}
+
+
+def _response(description: str, schema: str) -> dict[str, Any]:
+    return {"description": description, "content": _json(_ref(schema))}
+
+
+_ERROR_CODES = ("bad_request", "unauthorised", "forbidden", "not_found", "method_not_allowed", "conflict",
+                "payload_too_large", "validation_failed", "internal", "unavailable")
+
+_ERROR_RESPONSES = {
+    "400": ("bad_request: the body is not JSON, not an object, or a required header is missing", "BadRequest"),
+    "401": ("unauthorised: no bearer token, or one this service does not know", "Unauthorised"),
+    "403": ("forbidden: the client's token does not have the scope this operation needs", "Forbidden"),
+    "404": ("not_found: no such case (or offer)", "NotFound"),
+    "409": ("conflict: the number is taken, the key was used with another body, or the case moved on",
+            "Conflict"),
+    "413": ("payload_too_large: the body is larger than the service accepts", "PayloadTooLarge"),
+    "422": ("validation_failed: the body breaks the form's rules; `fields` maps each field path to its messages",
+            "ValidationFailed"),
+    "500": ("internal: an unexpected failure (logged); nothing was saved", "Internal"),
+}
+
+
+def _errors(*statuses: str) -> dict[str, Any]:
+    return {status: {"$ref": f"#/components/responses/{_ERROR_RESPONSES[status][1]}"} for status in statuses}
+
+
+def _operation(op_id: str, summary: str, scope: str | None, responses: dict[str, Any], *,
+               body: str | None = None, parameters: Iterable[dict[str, Any]] = (),
+               description: str = "") -> dict[str, Any]:
+    operation: dict[str, Any] = {"operationId": op_id, "summary": summary, "tags": ["integration"]}
+    if description:
+        operation["description"] = description
+    params = list(parameters)
+    if params:
+        operation["parameters"] = params
+    if body is not None:
+        operation["requestBody"] = {"required": True, "content": _json(_ref(body))}
+    if scope is None:
+        operation["security"] = []
+    else:
+        operation["security"] = [{"bearer": [scope]}]
+        operation["x-scope"] = scope
+        responses = {**responses, **_errors("401", "403")}
+    operation["responses"] = {**responses, **_errors("500")}
+    return operation
+
+
+_IDEMPOTENCY_REQUIRED = {"$ref": "#/components/parameters/IdempotencyKeyRequired"}
+_IDEMPOTENCY = {"$ref": "#/components/parameters/IdempotencyKey"}
+_LANGUAGE = {"$ref": "#/components/parameters/AcceptLanguage"}
+
+_CASE_CREATED = {
+    "type": "object",
+    "required": ["case_number", "instance_id", "status", "stage"],
+    "properties": {
+        "case_number": {"type": "string", "description": "The case's number (its business key)"},
+        "instance_id": {"type": "integer"},
+        "status": {"type": "string", "enum": ["running", "completed"]},
+        "stage": {"type": ["string", "null"], "description": "§8: the stage the case is at"},
+    },
+}
+
+_STAGE = {
+    "type": "object",
+    "required": ["stage", "stage_name", "at"],
+    "properties": {
+        "stage": {"type": "string"},
+        "stage_name": {"type": "string"},
+        "at": {"type": "string", "format": "date-time"},
+    },
+}
+
+_CASE_STATUS = {
+    "type": "object",
+    "required": ["case_number", "process", "status", "stage", "stage_name", "stages", "documents"],
+    "properties": {
+        "case_number": {"type": "string"},
+        "process": {"type": "string", "enum": ["service_delivery", "complaint_review", "proactive_offer"]},
+        "status": {"type": "string", "enum": ["running", "completed"]},
+        "stage": {"type": ["string", "null"]},
+        "stage_name": {"type": ["string", "null"]},
+        "stages": {"type": "array", "items": _ref("Stage"), "description": "§8: every stage, oldest first"},
+        "documents": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["kind", "language", "issued_at"],
+                "properties": {
+                    "kind": {"type": "string"},
+                    "language": {"type": "string", "enum": ["kk", "ru"]},
+                    "title": {"type": "string"},
+                    "issued_at": {"type": "string", "format": "date-time"},
+                },
+            },
+        },
+    },
+}
+
+_REPLY_ACCEPTED = {
+    "type": "object",
+    "required": ["offer_number", "outcome"],
+    "properties": {
+        "offer_number": {"type": "string"},
+        "outcome": {"type": "string", "enum": ["delivered", "kept", "duplicate"],
+                    "description": "delivered to the offer; kept until the offer waits for it; "
+                                   "duplicate: a retry of a reply already received (Idempotency-Key)"},
+    },
+}
+
+_ERROR = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message"],
+            "properties": {
+                "code": {"type": "string", "enum": list(_ERROR_CODES)},
+                "message": {"type": "string"},
+                "fields": {
+                    "type": "object",
+                    "description": "validation_failed only: field path (e.g. child.iin) → messages",
+                    "additionalProperties": {"type": "array", "items": {"type": "string"}},
+                },
+            },
+        },
+    },
+}
+
+
+def build_document(forms_dir: Path) -> dict[str, Any]:
+    """The OpenAPI 3.1 document of ``/api/v1``, with the request schemas read from ``forms_dir``."""
+    schemas: dict[str, Any] = {spec.name: request_form(forms_dir, spec).schema for spec in REQUEST_FORMS}
+    schemas.update({
+        "SmsReplyRequest": copy.deepcopy(SMS_REPLY_SCHEMA),
+        "CaseCreated": _CASE_CREATED,
+        "CaseStatus": _CASE_STATUS,
+        "Stage": _STAGE,
+        "ReplyAccepted": _REPLY_ACCEPTED,
+        "Error": _ERROR,
+    })
+    created = {"201": _response("The case was started", "CaseCreated"),
+               "200": _response("A retry with the same Idempotency-Key and body: the case it started", "CaseCreated")}
+    paths = {
+        f"{API_PREFIX}/applications": {"post": _operation(
+            "submitApplication", "Submit an application from the portal (channel 'portal')", "applications:submit",
+            {**created, **_errors("400", "409", "413", "422")}, body=APPLICATION.name,
+            parameters=[_IDEMPOTENCY_REQUIRED, _LANGUAGE],
+            description="The body is the office registration form less the application number, channel and "
+                        "moment of receipt, which the service fills in. Attachments are described by their "
+                        "metadata only. A retry with the same Idempotency-Key and body returns the same case "
+                        "(200); the same key with another body is refused (409).",
+        )},
+        f"{API_PREFIX}/cases/{{case_number}}": {"get": _operation(
+            "getCase", "Where a case stands (§8): status, stage, stages with times, documents issued",
+            "cases:read", {"200": _response("The case", "CaseStatus"), **_errors("404")},
+            parameters=[{"name": "case_number", "in": "path", "required": True,
+                         "schema": {"type": "string", "minLength": 1, "maxLength": 120},
+                         "description": "An application, offer or complaint number"}, _LANGUAGE],
+        )},
+        f"{API_PREFIX}/sms/replies": {"post": _operation(
+            "deliverSmsReply", "§7-1: the citizen's SMS reply to a proactive offer", "sms:reply",
+            {"202": _response("The reply was received", "ReplyAccepted"),
+             "200": _response("A retry of a reply already received", "ReplyAccepted"),
+             **_errors("400", "404", "409", "413", "422")},
+            body="SmsReplyRequest", parameters=[_IDEMPOTENCY, _LANGUAGE],
+            description="Delivered as the message 'proactive_reply' to the offer with this number; 404 when "
+                        "there is no such offer, 409 when the offer no longer waits for a reply.",
+        )},
+        f"{API_PREFIX}/proactive/conclusions": {"post": _operation(
+            "registerConclusion", "§7-1: a state information system reports a VKK conclusion",
+            "proactive:trigger", {**created, **_errors("400", "409", "413", "422")},
+            body=CONCLUSION.name, parameters=[_IDEMPOTENCY, _LANGUAGE],
+            description="Starts a proactive offer keyed by the offer number; the same offer number again is "
+                        "refused (409) unless it is a retry with the same Idempotency-Key and body (200).",
+        )},
+        f"{API_PREFIX}/complaints": {"post": _operation(
+            "fileComplaint", "§9: an electronic complaint (channel 'electronic', registered now)",
+            "complaints:file", {**created, **_errors("400", "409", "413", "422")},
+            body=COMPLAINT.name, parameters=[_IDEMPOTENCY, _LANGUAGE],
+            description="The body is the registrar's form less the complaint number, channel and moment of "
+                        "registration. With an Idempotency-Key a retry returns the same complaint (200) and "
+                        "the same key with another body is refused (409).",
+        )},
+        f"{API_PREFIX}/openapi.json": {"get": _operation(
+            "getOpenApi", "This document", None,
+            {"200": {"description": "The OpenAPI document", "content": _json({"type": "object"})}},
+        )},
+    }
+    responses = {
+        name: {"description": description, "content": _json(_ref("Error"))}
+        for description, name in _ERROR_RESPONSES.values()
+    }
+    key_description = ("The client's own key for this request (1–200 visible ASCII characters); a retry "
+                       "carries the same key and body.")
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Home schooling — integration API",
+            "version": API_VERSION,
+            "description": "For the e-government portal, the SMS gateway and state information systems. "
+                           "Authenticate with `Authorization: Bearer <token>`; each operation needs one scope "
+                           f"({', '.join(API_SCOPES)}). Errors are JSON "
+                           "`{\"error\": {\"code\", \"message\", \"fields\"?}}`; messages follow "
+                           "`Accept-Language` (ru by default, kk, en).",
+        },
+        "paths": paths,
+        "components": {
+            "schemas": schemas,
+            "responses": responses,
+            "parameters": {
+                "IdempotencyKey": {"name": "Idempotency-Key", "in": "header", "required": False,
+                                   "description": key_description, "schema": _KEY_SCHEMA},
+                "IdempotencyKeyRequired": {"name": "Idempotency-Key", "in": "header", "required": True,
+                                           "description": key_description, "schema": _KEY_SCHEMA},
+                "AcceptLanguage": {"name": "Accept-Language", "in": "header", "required": False,
+                                   "description": "Language of messages: ru (default), kk or en "
+                                                  "(e.g. `kk`, `kk-KZ,ru;q=0.8`)",
+                                   "schema": {"type": "string", "maxLength": 200}},
+            },
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer",
+                           "description": f"A token issued to an API client with scopes from: "
+                                          f"{', '.join(API_SCOPES)}"},
+            },
+        },
+    }
+
