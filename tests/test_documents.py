@@ -54,12 +54,28 @@ ORDER: dict[str, Any] = {
     "weekly_hours": 8, "curriculum_reference": "Жеке оқу жоспары № 12",
     "period_start": "2026-03-25", "period_end": "2027-03-01", "order_number": "45-О", "order_date": "2026-03-24",
 }
+#: A complaint (docs/complaint-review.md) by the same parent; complaint documents are made from it.
+COMPLAINT: dict[str, Any] = {
+    "complaint_number": "COMP-2026-0007", "channel": "paper", "addressee": "local_executive_body",
+    "registered_at": "2026-03-19T10:00:00+05:00",
+    "complainant": {"full_name": REQUEST["applicant"]["full_name"], "address": "Алматы қ., Абай даңғылы, 1"},
+    "appealed": {"subject": "decision", "description": "Бас тарту", "service_case": CASE},
+    "against_provider": True, "text": "Бас тартуды жоюды сұраймын.",
+}
+COMPLAINT_PARTICULARS: dict[str, dict[str, Any]] = {
+    "complaint_acknowledgement": {"review_days": 5, "review_deadline": "2026-03-31T18:30:00+05:00"},
+    "favourable_act_notice": {"act_reference": "Бұйрық № 12-ө", "act_summary": ""},
+    "forwarding_letter": {},
+    "extension_notice": {"extension_days": 5, "reasons": "Тексеру", "review_deadline": "2026-04-07T18:30:00+05:00"},
+    "complaint_decision": {"decision": "rejected", "reasons": "Негізсіз", "late": False},
+}
 PAYLOADS: dict[str, dict[str, Any]] = {
     "receipt": {"request": REQUEST},
     "refusal": {"request": REQUEST, "reasons": REASONS},
     "acceptance_notification": {"request": {**REQUEST, "channel": "portal", "documents": ["application",
                                                                                          "vkk_conclusion"]}},
     "admission_order": {"request": REQUEST, **ORDER},
+    **{kind: {"complaint": COMPLAINT, **particulars} for kind, particulars in COMPLAINT_PARTICULARS.items()},
 }
 #: How each language writes the issue date of NOW in the running footer.
 ISSUED = {"kk": "2026 жылғы 23 наурыз, 10:15", "ru": "23 марта 2026 года, 10:15"}

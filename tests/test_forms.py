@@ -86,6 +86,28 @@ EXPECTED_FIELDS = {
         "vkk_conclusion.recommends_home_schooling",
     ],
     ("proactive_offer", "follow_up_silence"): ["consent", "note"],
+    ("complaint_review", "complaint_filed"): [
+        "complaint_number",
+        "channel",
+        "addressee",
+        "registered_at",
+        "complainant.full_name",
+        "complainant.iin",
+        "complainant.address",
+        "complainant.email",
+        "complainant.phone",
+        "appealed.subject",
+        "appealed.description",
+        "appealed.service_case",
+        "against_provider",
+        "text",
+    ],
+    ("complaint_review", "provider_considers_complaint"): ["decision", "act_reference", "act_summary"],
+    ("complaint_review", "attend_forwarding_overdue"): ["note"],
+    ("complaint_review", "review_complaint"): ["decision", "reasons", "extension_days"],
+    ("complaint_review", "notify_extension"): ["note"],
+    ("complaint_review", "attend_late_extension_notice"): ["note"],
+    ("complaint_review", "attend_missed_review"): ["note"],
 }
 
 VKK = {
@@ -135,6 +157,36 @@ VALID: dict[tuple[str, str], dict[str, Any]] = {
         "vkk_conclusion": VKK,
     },
     ("proactive_offer", "follow_up_silence"): {"consent": False, "note": "Звонок 21.03.2026: не ответил."},
+    ("complaint_review", "complaint_filed"): {
+        "complaint_number": "COMP-2026-0007",
+        "channel": "paper",
+        "addressee": "local_executive_body",
+        "registered_at": "2026-03-19T10:00:00+05:00",
+        "complainant": {
+            "full_name": "Ахметов Нурлан",
+            "iin": "850714304566",
+            "address": "050000, г. Алматы, пр. Абая, 1",
+            "email": "nurlan@example.kz",
+            "phone": "+77011234567",
+        },
+        "appealed": {
+            "subject": "decision",
+            "description": "Отказ в приеме документов",
+            "service_case": "APP-2026-000123",
+        },
+        "against_provider": True,
+        "text": "Прошу отменить отказ.",
+    },
+    ("complaint_review", "provider_considers_complaint"): {
+        "decision": "favourable_act",
+        "act_reference": "Приказ № 12 от 26.03.2026",
+        "act_summary": "Документы приняты.",
+    },
+    ("complaint_review", "attend_forwarding_overdue"): {"note": "Жалоба направлена 30.03.2026."},
+    ("complaint_review", "review_complaint"): {"decision": "extend", "reasons": "Выезд на место.", "extension_days": 5},
+    ("complaint_review", "notify_extension"): {"note": "Письмо отправлено почтой."},
+    ("complaint_review", "attend_late_extension_notice"): {"note": "Уведомление направлено 02.04.2026."},
+    ("complaint_review", "attend_missed_review"): {"note": "Назначена служебная проверка."},
 }
 
 

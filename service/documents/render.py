@@ -6,6 +6,11 @@ language. Autoescaping is always on, so text that came from an applicant or a cl
 become markup. The wording of each document is in its template; what several documents share is
 here (titles, dates), and the refusal's reasons and grounds come from ``service.domain.package``
 (``describe_problem``, ``GROUND_TEXTS``), the same texts the package check is written against.
+
+The complaint documents (§9–§10, ``COMPLAINT_DOCUMENT_KINDS``) are made from the complaint
+process's ``complaint`` instead of an application's ``request``; they extend
+``complaint_base.html``, which addresses them to the complainant (the forwarding letter: to the
+body that reviews the complaint) and names the complaint in the running footer.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from service.domain.documents import DOCUMENT_KINDS, DOCUMENT_LANGUAGES
+from service.domain.documents import COMPLAINT_DOCUMENT_KINDS, DOCUMENT_KINDS, DOCUMENT_LANGUAGES
 from service.domain.package import (
     DOCUMENT_NAMES,
     GROUND_INCOMPLETE,
@@ -49,6 +54,26 @@ DOCUMENT_TITLES: dict[str, dict[str, str]] = {
     "admission_order": {
         "kk": "Үйде жеке тегін оқытуға қабылдау туралы бұйрық",
         "ru": "Приказ о зачислении на индивидуальное бесплатное обучение на дому",
+    },
+    "complaint_acknowledgement": {
+        "kk": "Шағымның тіркелгені туралы хабарлама",
+        "ru": "Уведомление о регистрации жалобы",
+    },
+    "favourable_act_notice": {
+        "kk": "Қолайлы әкімшілік актінің қабылданғаны туралы хабарлама",
+        "ru": "Уведомление о принятии благоприятного административного акта",
+    },
+    "forwarding_letter": {
+        "kk": "Шағымды және әкімшілік істі жіберу туралы ілеспе хат",
+        "ru": "Сопроводительное письмо о направлении жалобы и административного дела",
+    },
+    "extension_notice": {
+        "kk": "Шағымды қарау мерзімін ұзарту туралы хабарлама",
+        "ru": "Уведомление о продлении срока рассмотрения жалобы",
+    },
+    "complaint_decision": {
+        "kk": "Шағымды қарау нәтижелері бойынша шешім",
+        "ru": "Решение по результатам рассмотрения жалобы",
     },
 }
 
@@ -83,6 +108,45 @@ _MONTHS = {
 #: Kazakh month names with the attributive suffix, as in "2013 жылғы 15 сәуірдегі Заң".
 _MONTHS_ATTRIBUTIVE_KK = ("қаңтардағы", "ақпандағы", "наурыздағы", "сәуірдегі", "мамырдағы", "маусымдағы",
                           "шілдедегі", "тамыздағы", "қыркүйектегі", "қазандағы", "қарашадағы", "желтоқсандағы")
+#: How a complaint was filed (§9: the extension is notified in the same form).
+_COMPLAINT_CHANNELS: dict[str, dict[str, str]] = {
+    "paper": {"kk": "қағаз жеткізгіште", "ru": "на бумажном носителе"},
+    "electronic": {"kk": "электрондық түрде", "ru": "в электронной форме"},
+}
+#: The body a complaint is addressed to (§9), glossary wording; it sets the review period.
+_ADDRESSEES: dict[str, dict[str, str]] = {
+    "provider": {"kk": "Көрсетілетін қызметті беруші", "ru": "Услугодатель"},
+    "local_executive_body": {"kk": "Жергілікті атқарушы орган", "ru": "Местный исполнительный орган"},
+    "akim": {"kk": "Әкім", "ru": "Аким"},
+    "central_state_body": {"kk": "Орталық мемлекеттік орган", "ru": "Центральный государственный орган"},
+    "state_corporation": {"kk": "Мемлекеттік корпорация", "ru": "Государственная корпорация"},
+    "quality_authority": {
+        "kk": "Мемлекеттік қызметтер көрсету сапасын бағалау және бақылау жөніндегі уәкілетті орган",
+        "ru": "Уполномоченный орган по оценке и контролю за качеством оказания государственных услуг",
+    },
+}
+#: Who receives the forwarded complaint and administrative case (APPK Art. 91 p.4): the body the
+#: complaint is addressed to; a complaint addressed to the provider is reviewed by its head.
+_REVIEWING_BODIES: dict[str, dict[str, str]] = {
+    **_ADDRESSEES,
+    "provider": {"kk": "Көрсетілетін қызметті берушінің басшысы", "ru": "Руководитель услугодателя"},
+}
+_APPEALED_SUBJECTS: dict[str, dict[str, str]] = {
+    "decision": {"kk": "шешім", "ru": "решение"},
+    "action": {"kk": "әрекет", "ru": "действие"},
+    "inaction": {"kk": "әрекетсіздік", "ru": "бездействие"},
+}
+#: The outcome of a review (§9), as the decision states it.
+_COMPLAINT_DECISIONS: dict[str, dict[str, str]] = {
+    "satisfied": {"kk": "Шағым қанағаттандырылды.", "ru": "Жалоба удовлетворена."},
+    "partly_satisfied": {"kk": "Шағым ішінара қанағаттандырылды.", "ru": "Жалоба удовлетворена частично."},
+    "rejected": {"kk": "Шағымды қанағаттандырудан бас тартылды.", "ru": "В удовлетворении жалобы отказано."},
+}
+#: Who signs what the reviewing body issues when it is not the provider (§9's own words).
+_REVIEWING_OFFICIAL = {
+    "kk": "Шағымды қарау өкілеттігі берілген лауазымды адам",
+    "ru": "Должностное лицо, уполномоченное на рассмотрение жалобы",
+}
 _ADMISSION_FIELDS = ("order_number", "order_date", "grade", "language", "teachers", "weekly_hours",
                      "curriculum_reference", "period_start", "period_end")
 
@@ -110,6 +174,12 @@ def render_html(kind: str, language: str, context: Mapping[str, Any]) -> str:
     ``request`` always, ``reasons`` for a refusal, the order's fields for an admission order, and
     optionally ``official`` (``{"full_name", "position"}``) — who signs, by default the provider's
     head (the office clerk, left blank to sign by hand, for a receipt).
+
+    A complaint document's payload holds ``complaint`` instead of ``request``, and what its kind
+    needs besides (docs/complaint-review.md): ``review_days`` and ``review_deadline`` for the
+    acknowledgement; ``act_reference`` and ``act_summary`` for the favourable act notice;
+    ``extension_days``, ``reasons`` and ``review_deadline`` (the new one) for the extension
+    notice; ``decision``, ``reasons`` and ``late`` for the decision.
     """
     _check(kind, language)
     view = _view(kind, language, context)
@@ -147,7 +217,8 @@ def _label(table: Mapping[str, Mapping[str, str]], key: str, language: str) -> s
 
 def _view(kind: str, language: str, context: Mapping[str, Any]) -> dict[str, Any]:
     """Everything a template reads, with defaults filled in, so templates never guess."""
-    missing = [key for key in ("case_number", "issued_at", "provider", "request") if key not in context]
+    subject = "complaint" if kind in COMPLAINT_DOCUMENT_KINDS else "request"
+    missing = [key for key in ("case_number", "issued_at", "provider", subject) if key not in context]
     if missing:
         raise ValueError(f"cannot render a {kind}: the context lacks {', '.join(missing)}")
     provider = context["provider"]
@@ -156,6 +227,8 @@ def _view(kind: str, language: str, context: Mapping[str, Any]) -> dict[str, Any
     issued_at = context["issued_at"]
     if not isinstance(issued_at, datetime):
         raise ValueError("cannot render a document: 'issued_at' must be a timezone-aware datetime")
+    if subject == "complaint":
+        return _complaint_view(kind, language, context, provider, issued_at)
     request = _mapping(context["request"])
     applicant = _mapping(request.get("applicant"))
     child = _mapping(request.get("child"))
@@ -166,19 +239,8 @@ def _view(kind: str, language: str, context: Mapping[str, Any]) -> dict[str, Any
         default_name = ""
     else:
         default_position, default_name = provider.head_position(language), provider.head_name
-    view: dict[str, Any] = {
-        "lang": language,
-        "kk": language == "kk",
-        "kind": kind,
-        "title": DOCUMENT_TITLES[kind][language],
-        "service_name": SERVICE_NAME[language],
-        "case_number": str(context["case_number"]),
-        "issued_at": to_local(issued_at),
-        "provider": provider,
-        "provider_name": provider.name(language),
-        "provider_address": provider.address(language),
-        "provider_head_position": provider.head_position(language),
-        "provider_locality": provider.locality(language),
+    view = _common_view(kind, language, provider, str(context["case_number"]), issued_at)
+    view.update({
         "application_number": str(request.get("application_number") or context["case_number"]),
         "channel": _label(_CHANNELS, str(request.get("channel") or ""), language),
         "received_at": request.get("received_at"),
@@ -205,16 +267,150 @@ def _view(kind: str, language: str, context: Mapping[str, Any]) -> dict[str, Any
             "position": str(official.get("position") or default_position),
             "full_name": str(official.get("full_name") or default_name),
         },
-        "long_date": lambda value: _long_date(value, language),
-        "long_datetime": lambda value: _long_datetime(value, language),
-        "dated": lambda value: _dated(value, language),
-        "short_date": _short_date,
-    }
+    })
     if kind == "refusal":
         view["reasons"] = _reasons(context, language)
     if kind == "admission_order":
         view.update(_admission(context, language))
     return view
+
+
+def _common_view(kind: str, language: str, provider: ProviderInfo, case_number: str,
+                 issued_at: datetime) -> dict[str, Any]:
+    """What every document shows besides its own particulars: title, letterhead, date helpers."""
+    return {
+        "lang": language,
+        "kk": language == "kk",
+        "kind": kind,
+        "title": DOCUMENT_TITLES[kind][language],
+        "service_name": SERVICE_NAME[language],
+        "case_number": case_number,
+        "issued_at": to_local(issued_at),
+        "provider": provider,
+        "provider_name": provider.name(language),
+        "provider_address": provider.address(language),
+        "provider_head_position": provider.head_position(language),
+        "provider_locality": provider.locality(language),
+        "long_date": lambda value: _long_date(value, language),
+        "long_datetime": lambda value: _long_datetime(value, language),
+        "dated": lambda value: _dated(value, language),
+        "short_date": _short_date,
+        "working_days": lambda value: _working_days(value, language),
+    }
+
+
+def _complaint_view(kind: str, language: str, context: Mapping[str, Any], provider: ProviderInfo,
+                    issued_at: datetime) -> dict[str, Any]:
+    """The view of a complaint document (§9–§10): the complaint, its addressee and the kind's particulars."""
+    complaint = _mapping(context["complaint"])
+    complainant = _mapping(complaint.get("complainant"))
+    appealed = _mapping(complaint.get("appealed"))
+    number = str(complaint.get("complaint_number") or context["case_number"])
+    addressee = str(complaint.get("addressee") or "")
+    if addressee not in _ADDRESSEES:
+        raise ValueError(f"cannot render a {kind}: unknown addressee {addressee!r}; known: {', '.join(_ADDRESSEES)}")
+    channel = str(complaint.get("channel") or "")
+    if channel not in _COMPLAINT_CHANNELS:
+        raise ValueError(f"cannot render a {kind}: unknown channel {channel!r}; known: paper, electronic")
+    official = _mapping(context.get("official"))
+    if kind == "complaint_acknowledgement":  # registered by the office, signed by hand
+        default_position = "Кеңсе қызметкері" if language == "kk" else "Сотрудник канцелярии"
+        default_name = ""
+    elif kind in ("extension_notice", "complaint_decision") and addressee != "provider":
+        default_position, default_name = _REVIEWING_OFFICIAL[language], ""
+    else:
+        default_position, default_name = provider.head_position(language), provider.head_name
+    view = _common_view(kind, language, provider, str(context["case_number"]), issued_at)
+    view.update({
+        "complaint_number": number,
+        "registered_at": complaint.get("registered_at"),
+        "electronic": channel == "electronic",
+        "complaint_channel": _COMPLAINT_CHANNELS[channel][language],
+        "addressee": _ADDRESSEES[addressee][language],
+        "addressee_is_provider": addressee == "provider",
+        "reviewing_body": _REVIEWING_BODIES[addressee][language],
+        "against_provider": complaint.get("against_provider") is True,
+        "complainant": {
+            "full_name": str(complainant.get("full_name") or ""),
+            "iin": str(complainant.get("iin") or ""),
+            "address": str(complainant.get("address") or ""),
+            "email": str(complainant.get("email") or ""),
+            "phone": str(complainant.get("phone") or ""),
+        },
+        "appealed": {
+            "subject": _label(_APPEALED_SUBJECTS, str(appealed.get("subject") or ""), language),
+            "description": str(appealed.get("description") or ""),
+            "service_case": str(appealed.get("service_case") or ""),
+        },
+        "complaint_text": str(complaint.get("text") or ""),
+        "official": {
+            "position": str(official.get("position") or default_position),
+            "full_name": str(official.get("full_name") or default_name),
+        },
+    })
+    if not view["complainant"]["full_name"]:
+        raise ValueError(f"cannot render a {kind}: the complaint does not name its complainant")
+    view.update(_COMPLAINT_PARTICULARS[kind](kind, context, language))
+    return view
+
+
+def _acknowledgement(kind: str, context: Mapping[str, Any], language: str) -> dict[str, Any]:
+    days, deadline = context.get("review_days"), context.get("review_deadline")
+    if not isinstance(days, int) or isinstance(days, bool) or days < 1 or not deadline:
+        raise ValueError(f"cannot render a {kind}: give review_days (working days) and review_deadline")
+    return {"review_days": days, "review_deadline": deadline}
+
+
+def _favourable_act(kind: str, context: Mapping[str, Any], language: str) -> dict[str, Any]:
+    reference = str(context.get("act_reference") or "").strip()
+    if not reference:
+        raise ValueError(f"cannot render a {kind}: the payload lacks act_reference")
+    return {"act_reference": reference, "act_summary": str(context.get("act_summary") or "").strip()}
+
+
+def _forwarding(kind: str, context: Mapping[str, Any], language: str) -> dict[str, Any]:
+    return {}
+
+
+def _extension(kind: str, context: Mapping[str, Any], language: str) -> dict[str, Any]:
+    days, deadline = context.get("extension_days"), context.get("review_deadline")
+    reasons = str(context.get("reasons") or "").strip()
+    if not isinstance(days, int) or isinstance(days, bool) or days < 1 or not deadline or not reasons:
+        raise ValueError(f"cannot render a {kind}: give extension_days, reasons and the new review_deadline")
+    return {"extension_days": days, "reasons": reasons, "review_deadline": deadline}
+
+
+def _decision(kind: str, context: Mapping[str, Any], language: str) -> dict[str, Any]:
+    decision = str(context.get("decision") or "")
+    if decision not in _COMPLAINT_DECISIONS:
+        raise ValueError(f"cannot render a {kind}: unknown decision {decision!r}; known: "
+                         f"{', '.join(_COMPLAINT_DECISIONS)}")
+    reasons = str(context.get("reasons") or "").strip()
+    if not reasons:
+        raise ValueError(f"cannot render a {kind}: a decision states its reasons")
+    return {"decision": decision, "decision_text": _COMPLAINT_DECISIONS[decision][language], "reasons": reasons,
+            "late": context.get("late") is True}
+
+
+_COMPLAINT_PARTICULARS = {
+    "complaint_acknowledgement": _acknowledgement,
+    "favourable_act_notice": _favourable_act,
+    "forwarding_letter": _forwarding,
+    "extension_notice": _extension,
+    "complaint_decision": _decision,
+}
+
+
+def _working_days(value: Any, language: str) -> str:
+    """``5 жұмыс күні`` / ``5 рабочих дней``, ``1 рабочий день``, ``3 рабочих дня``."""
+    count = int(value)
+    if language == "kk":
+        return f"{count} жұмыс күні"
+    if count % 10 == 1 and count % 100 != 11:
+        return f"{count} рабочий день"
+    if 2 <= count % 10 <= 4 and not 12 <= count % 100 <= 14:
+        return f"{count} рабочих дня"
+    return f"{count} рабочих дней"
 
 
 def _reasons(context: Mapping[str, Any], language: str) -> list[dict[str, str]]:

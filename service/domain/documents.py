@@ -1,4 +1,5 @@
-"""Documents the service issues to the applicant: which kinds exist, and how a stored one looks.
+"""Documents the service issues to the applicant (and, on a complaint, to the complainant or the
+body reviewing it): which kinds exist, and how a stored one looks.
 
 Every ``document.*`` message a diagram sends becomes one stored document per language (Kazakh
 and Russian), kept as HTML; the PDF is rendered on the first download and kept beside it.
@@ -16,7 +17,18 @@ DOCUMENT_KINDS: Final[dict[str, str]] = {
     "refusal": "§4 / §5, Appendix 2: reasoned refusal to consider the application further",
     "acceptance_notification": "§5, Appendix 3: notification of acceptance of documents",
     "admission_order": "§7: order on admission to individual free home schooling",
+    "complaint_acknowledgement": "§9: the complaint's registration, its review period and deadline",
+    "favourable_act_notice": "§9, APPK Art. 91 p.4: a favourable act adopted; the complaint is not forwarded",
+    "forwarding_letter": "§9, APPK Art. 91 p.4: the complaint and the administrative case sent to the reviewing body",
+    "extension_notice": "§9, Law Art. 25 p.4: the review period extended, with reasons and the new deadline",
+    "complaint_decision": "§9, §10, APPK Art. 100 p.5: the decision on the complaint and the right to go to court",
 }
+
+#: The kinds issued by the complaint process: made from its ``complaint``, not from an application.
+COMPLAINT_DOCUMENT_KINDS: Final[frozenset[str]] = frozenset({
+    "complaint_acknowledgement", "favourable_act_notice", "forwarding_letter", "extension_notice",
+    "complaint_decision",
+})
 
 #: Every document is issued in each of these languages (state language first).
 DOCUMENT_LANGUAGES: Final[tuple[str, ...]] = ("kk", "ru")
