@@ -23,7 +23,8 @@ from .support import PROJECT, at
 
 CHILD_IIN = make_iin(date(2015, 4, 2), "male", 1)
 PARENT_IIN = make_iin(date(1985, 6, 15), "female", 7)
-PASSWORDS = {"clerk": "clerk-demo-2026", "head": "head-demo-2026", "specialist": "specialist-demo-2026"}
+PASSWORDS = {"clerk": "clerk-demo-2026", "head": "head-demo-2026", "specialist": "specialist-demo-2026",
+             "analyst": "analyst-demo-2026"}
 
 
 @pytest.fixture
@@ -35,7 +36,7 @@ def product(tmp_path: Path, database_url: str) -> Iterator[Services]:
     }, base=PROJECT)
     library = DiagramLibrary()
     processes = PROJECT / "processes"
-    library.load_files([processes / "service_delivery.bpmn", processes / "proactive_offer.bpmn"], base=PROJECT)
+    library.load_files(sorted(processes.glob("*.bpmn")), base=PROJECT)
     services = build_services(settings, library=library)
     with services.uow() as uow:
         ensure_demo_staff(uow, services.now())
@@ -228,3 +229,26 @@ def test_oversize_upload_gets_413(product: Services, web: FlaskClient) -> None:
     too_big = "x" * (product.settings.max_attachment_bytes * 5 + 2 * 1024 * 1024)
     response = web.post("/intake/application", data={"note": too_big})
     assert response.status_code == 413
+
+
+def test_a_paper_complaint_is_registered_at_the_office(web: FlaskClient) -> None:
+    sign_in(web, "clerk")
+    assert web.get("/intake/complaint").status_code == 200
+    response = web.post("/intake/complaint", data={
+        "channel": "paper", "addressee": "provider",
+        "complainant.full_name": "Ахметова Айгүл", "complainant.address": "Алматы, Абай даңғ., 1",
+        "appealed.subject": "decision", "appealed.description": "Отказ в приеме документов",
+        "against_provider": "true", "text": "Прошу пересмотреть отказ.",
+    })
+    assert response.status_code == 302, response.data.decode()[:2000]
+    html = web.get(response.headers["Location"]).data.decode()
+    assert 'data-kind="complaint_acknowledgement"' in html
+
+
+def test_analysts_see_every_diagram_and_the_paragraph_table(web: FlaskClient) -> None:
+    sign_in(web, "clerk")
+    assert web.get("/diagrams").status_code == 403
+    web.post("/logout")
+    sign_in(web, "analyst")
+    html = web.get("/diagrams").data.decode()
+    assert html.count('class="bpmn"') == 3 and "service_delivery:check_portal_request" in html
