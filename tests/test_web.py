@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Iterator
 from datetime import date
@@ -10,6 +11,7 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
+from sqlalchemy import text
 
 from service.application.cases import deliver_message
 from service.application.staff import ensure_demo_staff
@@ -252,3 +254,27 @@ def test_analysts_see_every_diagram_and_the_paragraph_table(web: FlaskClient) ->
     sign_in(web, "analyst")
     html = web.get("/diagrams").data.decode()
     assert html.count('class="bpmn"') == 3 and "service_delivery:check_portal_request" in html
+
+
+def test_scans_are_checked_by_content_and_medical_downloads_are_logged(product: Services, web: FlaskClient) -> None:
+    sign_in(web, "clerk")
+    fake = dict(INTAKE_FORM, **{"upload.vkk_conclusion": (io.BytesIO(b"just text, not a scan"), "vkk.pdf")})
+    refused = web.post("/intake/application", data=fake, content_type="multipart/form-data")
+    assert refused.status_code == 422 and "is not a PDF, JPEG or PNG file" in refused.data.decode()
+    with product.uow(write=False) as uow:
+        assert uow.instances.count() == 0  # nothing registered, nothing stored
+
+    scan = b"%PDF-1.4\n% a scanned VKK conclusion\n%%EOF\n"
+    good = dict(INTAKE_FORM, **{"upload.vkk_conclusion": (io.BytesIO(scan), "vkk.pdf")})
+    response = web.post("/intake/application", data=good, content_type="multipart/form-data")
+    assert response.status_code == 302
+    html = web.get(response.headers["Location"]).data.decode()
+    attachment_id = re.search(r'/attachments/(\d+)"', html).group(1)
+    download = web.get(f"/attachments/{attachment_id}")
+    assert download.status_code == 200 and download.data == scan
+    case = int(response.headers["Location"].rsplit("/", 1)[1])
+    with product.uow(write=False) as uow:
+        key = uow.instances.get(case).business_key
+        logged = [e for e in uow.session.execute(
+            text("SELECT actor, action FROM event_log WHERE business_key = :key"), {"key": key})]
+    assert ("clerk", "restricted_document_downloaded") in [tuple(row) for row in logged]

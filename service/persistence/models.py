@@ -216,4 +216,21 @@ class ApiClient(Base):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime]
 
+
+class AttachmentRow(Base):
+    """A scanned document handed in with an application; medical ones are restricted-access data."""
+
+    __tablename__ = "attachments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    business_key: Mapped[str] = mapped_column(String(120), index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(40))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    uploaded_by: Mapped[str] = mapped_column(String(120))
+    uploaded_at: Mapped[datetime]
+
 from . import document_models  # noqa: E402, F401  (registers the documents table on Base.metadata)

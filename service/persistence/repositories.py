@@ -16,6 +16,7 @@ from service.domain.staff import ApiClientInfo, StaffMember
 
 from .models import (
     ApiClient,
+    AttachmentRow,
     AwaitedMessageRow,
     DiagramVersion,
     EventLogEntry,
@@ -783,3 +784,59 @@ class ApiClientRepository(Repository):
     def exists(self, name: str) -> bool:
         """Whether a client with this name is registered."""
         return self.session.execute(select(_ApiClient_C.id).where(_ApiClient_C.name == name)).first() is not None
+
+
+@dataclass(frozen=True)
+class AttachmentInfo:
+    """An attachment without its bytes."""
+
+    id: int
+    business_key: str
+    kind: str
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    uploaded_by: str
+    uploaded_at: datetime
+
+
+_Attachment_T: Table = AttachmentRow.__table__  # type: ignore[assignment]
+_Attachment_C = _Attachment_T.c
+_ATTACHMENT_COLUMNS = (
+    _Attachment_C.id, _Attachment_C.business_key, _Attachment_C.kind, _Attachment_C.filename,
+    _Attachment_C.content_type, _Attachment_C.size, _Attachment_C.sha256, _Attachment_C.uploaded_by,
+    _Attachment_C.uploaded_at,
+)
+
+
+class AttachmentRepository(Repository):
+    """Scanned documents, kept by the application (business) number."""
+
+    def add(self, *, business_key: str, kind: str, filename: str, content_type: str, content: bytes,
+            sha256: str, uploaded_by: str, now: datetime) -> int:
+        """Store one file and return its id."""
+        result = self.session.execute(
+            insert(_Attachment_T).values(
+                business_key=business_key, kind=kind, filename=filename[:255], content_type=content_type,
+                size=len(content), sha256=sha256, content=content, uploaded_by=uploaded_by, uploaded_at=now,
+            ).returning(_Attachment_C.id)
+        )
+        return int(result.scalar_one())
+
+    def for_key(self, business_key: str) -> list[AttachmentInfo]:
+        """The attachments of a case, oldest first, without their bytes."""
+        rows = self.session.execute(
+            select(*_ATTACHMENT_COLUMNS).where(_Attachment_C.business_key == business_key).order_by(_Attachment_C.id)
+        )
+        return [AttachmentInfo(**row._mapping) for row in rows]
+
+    def content(self, attachment_id: int) -> tuple[AttachmentInfo, bytes] | None:
+        """One attachment with its bytes."""
+        row = self.session.execute(
+            select(*_ATTACHMENT_COLUMNS, _Attachment_C.content).where(_Attachment_C.id == attachment_id)
+        ).first()
+        if row is None:
+            return None
+        values = dict(row._mapping)
+        return AttachmentInfo(**{k: v for k, v in values.items() if k != "content"}), bytes(values["content"])

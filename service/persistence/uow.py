@@ -12,6 +12,7 @@ from .database import Database
 from .document_repository import DocumentRepository
 from .repositories import (
     ApiClientRepository,
+    AttachmentRepository,
     AwaitedMessageRepository,
     DiagramRepository,
     EventLogRepository,
@@ -47,6 +48,7 @@ class UnitOfWork:
         self.documents = DocumentRepository(self.session, skip)
         self.staff = StaffRepository(self.session, skip)
         self.api_clients = ApiClientRepository(self.session, skip)
+        self.attachments = AttachmentRepository(self.session, skip)
         try:
             # Start the transaction now, so on SQLite a writer waits for the lock up front.
             self.session.connection()
