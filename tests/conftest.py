@@ -16,7 +16,7 @@ from service.engine.library import DiagramLibrary
 from service.persistence import migrate
 from service.persistence.database import Database
 
-from .support import DIAGRAMS, PROJECT, build_test_services, pg_url
+from .support import DIAGRAMS, PROJECT, build_test_services, pg_url, shipped_services
 
 
 @pytest.fixture
@@ -72,3 +72,11 @@ def services(settings: Settings, library: DiagramLibrary) -> Iterator[Services]:
     built = build_test_services(settings, library)
     yield built
     built.database.dispose()
+
+
+@pytest.fixture
+def product(tmp_path: Path, database_url: str) -> Iterator[Services]:
+    """The product as shipped, on the test database (the public calendar, no overrides)."""
+    services = shipped_services(tmp_path, database_url)
+    yield services
+    services.database.dispose()

@@ -38,3 +38,12 @@ def build_test_services(settings: Settings, library: DiagramLibrary) -> Services
     built = build_services(settings, library=library)
     built.runtime = dataclasses.replace(built.runtime, forms_dir=None)
     return built
+
+
+def shipped_services(tmp_path: Path, database_url: str) -> Services:
+    """The product as shipped — processes/, forms/, config/provider.toml — on the test database."""
+    settings = Settings.from_env({
+        "DATABASE_URL": database_url, "HOMESCHOOL_INSTANCE_DIR": str(tmp_path / "instance"),
+        "HOMESCHOOL_CALENDAR_OVERRIDES": str(tmp_path / "no-overrides.toml"),
+    }, base=PROJECT)
+    return build_services(settings)

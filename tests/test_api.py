@@ -9,7 +9,6 @@ import threading
 from collections import Counter
 from collections.abc import Iterator
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,8 +18,7 @@ from werkzeug.serving import make_server
 
 from service.application.queries import case_data, find_case
 from service.application.staff import register_api_client
-from service.bootstrap import Services, build_services
-from service.config import Settings
+from service.bootstrap import Services
 from service.domain.identity import make_iin
 from service.domain.staff import API_SCOPES
 from service.web import create_app
@@ -35,16 +33,6 @@ PARENT_IIN = make_iin(date(1985, 6, 15), "female", 7)
 PHONE = "+77011234567"
 
 
-@pytest.fixture
-def product(tmp_path: Path, database_url: str) -> Iterator[Services]:
-    """The product as shipped (every diagram, form and template) on the test database."""
-    settings = Settings.from_env({
-        "DATABASE_URL": database_url, "HOMESCHOOL_INSTANCE_DIR": str(tmp_path / "instance"),
-        "HOMESCHOOL_CALENDAR_OVERRIDES": str(tmp_path / "none.toml"),
-    }, base=PROJECT)
-    services = build_services(settings)
-    yield services
-    services.database.dispose()
 
 
 @pytest.fixture

@@ -1,5 +1,5 @@
 """The features quote the Rules verbatim: each feature's `> ` lines are exactly its paragraph of
-rules.kk.txt (whitespace aside), there is one feature per paragraph §1–§8 and §7-1, every
+rules.kk.txt (whitespace aside), there is one feature per paragraph §1–§10 and §7-1, every
 feature is written in Russian Gherkin and its title cites its paragraph."""
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ FEATURES = PROJECT / "features"
 
 #: The paragraphs of the Rules in the order they are numbered.
 PARAGRAPH_NUMBERS = ("1", "2", "3", "4", "5", "6", "7", "7-1", "8", "9", "10")
-#: The paragraphs that must each have exactly one feature.
-FEATURED = ("1", "2", "3", "4", "5", "6", "7", "7-1", "8")
+#: The paragraphs that must each have exactly one feature: all of them.
+FEATURED = PARAGRAPH_NUMBERS
 
 _NUMBERED_LINE = re.compile(r"^\s*(\d+(?:-\d+)?)\.\s")
 _TITLE = re.compile(r"^\s*Функция:\s*(.*)$")
@@ -112,7 +112,16 @@ def test_the_parser_finds_every_paragraph_and_no_heading(paragraphs: dict[str, s
     assert paragraphs["3"].endswith("көрсетеді.")  # the heading of chapter 2 is not part of §3
     assert paragraphs["7-1"].startswith("7-1. ") and paragraphs["7-1"].endswith("төрт сағатты құрайды.")
     assert paragraphs["8"].endswith("қамтамасыз етеді.")  # nor is the heading of chapter 3 part of §8
+    assert paragraphs["9"].startswith("9. Көрсетілетін қызметті алушының орталық мемлекеттік органның")
+    # The page break inside §9 (blank lines, then the last words of its third sentence) is part of it.
+    assert "туралы хабарлайды. ұзарту себептерін көрсету. Мемлекеттік қызметтер көрсету мәселелері" in paragraphs["9"]
+    assert paragraphs["9"].endswith("шағым жібермеуге құқылы.")
+    assert paragraphs["10"] == (
+        "10. Мемлекеттік қызметті көрсету нәтижелерімен келіспеген жағдайларда көрсетілетін қызметті алушы "
+        "Қазақстан Республикасының заңнамасында белгіленген тәртіппен сотқа жүгінуге құқылы."
+    )
     assert "Жалпы ережелер" not in " ".join(paragraphs.values())
+    assert "шағымдану тәртібі" not in " ".join(paragraphs.values())  # the heading of chapter 3 belongs to none
 
 
 def test_one_feature_per_paragraph() -> None:
@@ -152,3 +161,29 @@ def test_one_changed_word_is_caught(path: Path, paragraphs: dict[str, str]) -> N
         changed = [*words[:index], words[index] + "х", *words[index + 1:]]
         assert not quote_matches(" ".join(changed), paragraphs[number])
     assert not quote_matches(" ".join(words[:-1]), paragraphs[number])  # nor may a word be left out
+
+
+def features_citing(number: str) -> list[Path]:
+    """The feature files whose title cites paragraph ``number``."""
+    return [path for path in feature_files() if cited_paragraph(feature_title(path)) == number]
+
+
+@pytest.mark.parametrize("number", ["9", "10"])
+def test_every_word_of_the_complaint_paragraphs_is_checked(number: str, paragraphs: dict[str, str]) -> None:
+    """§9 and §10 (complaints, court): a change to any one word of the quote, or a word left out, is caught."""
+    [path] = features_citing(number)
+    words = feature_quote(path).split()
+    assert quote_matches(" ".join(words), paragraphs[number])
+    for index in range(len(words)):
+        changed = [*words[:index], words[index] + "х", *words[index + 1:]]
+        assert not quote_matches(" ".join(changed), paragraphs[number]), f"{path.name}: word {index + 1}"
+        missing = [*words[:index], *words[index + 1:]]
+        assert not quote_matches(" ".join(missing), paragraphs[number]), f"{path.name}: word {index + 1} left out"
+
+
+def test_the_words_after_the_page_break_must_be_quoted(paragraphs: dict[str, str]) -> None:
+    """A §9 quote that stops at the page break («… хабарлайды.») does not match the paragraph."""
+    [path] = features_citing("9")
+    quote = feature_quote(path)
+    assert "ұзарту себептерін көрсету." in quote
+    assert not quote_matches(quote.replace(" ұзарту себептерін көрсету.", "", 1), paragraphs["9"])

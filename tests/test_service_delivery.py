@@ -4,7 +4,6 @@ the proactive offer (consent and silence)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
@@ -13,28 +12,17 @@ import pytest
 from service.application.cases import complete_task, deliver_message
 from service.application.queries import case_view, find_case, list_tasks
 from service.application.timers import fire_due_timers
-from service.bootstrap import Services, build_services
-from service.config import Settings
+from service.bootstrap import Services
 from service.domain.errors import FormInvalid
 from service.domain.identity import make_iin
 
-from .support import PROJECT, at
+from .support import at
 
 CHILD_IIN = make_iin(date(2015, 4, 2), "male", 1)
 PARENT_IIN = make_iin(date(1985, 6, 15), "female", 7)
 FRIDAY_1700 = at("2026-03-20T17:00+05:00")
 
 
-@pytest.fixture
-def product(tmp_path, database_url: str) -> Iterator[Services]:
-    """The product as shipped: processes/, forms/, config/provider.toml, on the test database."""
-    settings = Settings.from_env({
-        "DATABASE_URL": database_url, "HOMESCHOOL_INSTANCE_DIR": str(tmp_path / "instance"),
-        "HOMESCHOOL_CALENDAR_OVERRIDES": str(tmp_path / "none.toml"),
-    }, base=PROJECT)
-    services = build_services(settings)
-    yield services
-    services.database.dispose()
 
 
 def request(number: str = "APP-2026-000123", channel: str = "office", **changes: Any) -> dict[str, Any]:

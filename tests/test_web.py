@@ -15,13 +15,11 @@ from sqlalchemy import text
 
 from service.application.cases import deliver_message
 from service.application.staff import ensure_demo_staff
-from service.bootstrap import Services, build_services
-from service.config import Settings
+from service.bootstrap import Services
 from service.domain.identity import make_iin
-from service.engine.library import DiagramLibrary
 from service.web import create_app
 
-from .support import PROJECT, at
+from .support import at, shipped_services
 
 CHILD_IIN = make_iin(date(2015, 4, 2), "male", 1)
 PARENT_IIN = make_iin(date(1985, 6, 15), "female", 7)
@@ -31,15 +29,8 @@ PASSWORDS = {"clerk": "clerk-demo-2026", "head": "head-demo-2026", "specialist":
 
 @pytest.fixture
 def product(tmp_path: Path, database_url: str) -> Iterator[Services]:
-    """The service-delivery diagrams as shipped, on the test database, with the demo staff."""
-    settings = Settings.from_env({
-        "DATABASE_URL": database_url, "HOMESCHOOL_INSTANCE_DIR": str(tmp_path / "instance"),
-        "HOMESCHOOL_CALENDAR_OVERRIDES": str(tmp_path / "none.toml"),
-    }, base=PROJECT)
-    library = DiagramLibrary()
-    processes = PROJECT / "processes"
-    library.load_files(sorted(processes.glob("*.bpmn")), base=PROJECT)
-    services = build_services(settings, library=library)
+    """The product as shipped, on the test database, with the demo staff."""
+    services = shipped_services(tmp_path, database_url)
     with services.uow() as uow:
         ensure_demo_staff(uow, services.now())
     yield services
