@@ -19,6 +19,8 @@ pytest_plugins = [
     "features.steps.deadlines",
     "features.steps.documents",
     "features.steps.messages",
+    "features.steps.complaints",
+    "features.steps.court",
 ]
 
 
