@@ -198,6 +198,7 @@ def test_racing_retries_start_one_case_and_deliver_one_reply(product: Services, 
                                   headers=auth(tokens["is"])).status_code == 201
     reply = {"offer_number": "OFFER-1", "phone": PHONE, "consent": False}
     answers = _race(app, 3, "/api/v1/sms/replies", reply, auth(tokens["sms"], "sms-race"))
+    assert all("outcome" in body for _, body in answers), answers
     assert [(status, body["outcome"]) for status, body in answers] == [
         (202, "delivered"), (200, "duplicate"), (200, "duplicate")], answers
 

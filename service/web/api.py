@@ -332,6 +332,9 @@ def sms_reply() -> Response:
         if find_case(uow, "proactive_offer", offer) is None:
             _fail(404, "no_offer")
         if uow.awaited.instance_waiting("proactive_reply", offer) is None:
+            # A racing copy of this very reply may have closed the offer a moment ago.
+            if inbox_key is not None and uow.inbox.seen(inbox_key):
+                return json_response({"offer_number": offer, "outcome": "duplicate"}, 200)
             _fail(409, "offer_closed")
     payload: dict[str, Any] = {"consent": body["consent"], "phone": body["phone"]}
     if body.get("text"):
