@@ -3,23 +3,31 @@
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import platform
+import re
+import signal
+import socket
 import subprocess
 import tempfile
+import time
+import urllib.request
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
+import requests
+from sqlalchemy import Table, create_engine, func, insert, select, text
 
 from service.bootstrap import Services, build_services
 from service.config import Settings
 from service.domain.time import ALMATY
 from service.persistence import migrate
 from service.persistence.database import Database
+from service.persistence.models import DiagramVersion, OpenTaskRow, PendingTimerRow, ProcessInstance
 
 PROJECT = Path(__file__).resolve().parent.parent
 
@@ -46,13 +54,20 @@ def progress(message: str) -> None:
 
 
 @contextlib.contextmanager
+def scratch(prefix: str) -> Iterator[str]:
+    """A temporary folder, removed with everything in it afterwards."""
+    with tempfile.TemporaryDirectory(prefix=prefix, ignore_cleanup_errors=True) as folder:
+        yield folder
+
+
+@contextlib.contextmanager
 def fresh_database(url: str | None) -> Iterator[str]:
     """A migrated empty database: a temporary SQLite file, or a new schema on the PostgreSQL server."""
     if not url or url.startswith("sqlite"):
-        folder = tempfile.mkdtemp(prefix="homeschool-bench-")
-        sqlite_url = f"sqlite:///{folder}/bench.sqlite3"
-        migrate.upgrade(Database(sqlite_url))
-        yield sqlite_url
+        with scratch("homeschool-bench-") as folder:
+            sqlite_url = f"sqlite:///{folder}/bench.sqlite3"
+            migrate.upgrade(Database(sqlite_url))
+            yield sqlite_url
         return
     base = url.replace("postgresql://", "postgresql+psycopg://", 1) if url.startswith("postgresql://") else url
     schema = f"bench_{uuid.uuid4().hex[:10]}"
@@ -74,8 +89,7 @@ def fresh_database(url: str | None) -> Iterator[str]:
 @contextlib.contextmanager
 def product_services(url: str | None) -> Iterator[Services]:
     """The product as shipped (processes/, forms/, provider) on a fresh database."""
-    with fresh_database(url) as database_url:
-        folder = tempfile.mkdtemp(prefix="homeschool-bench-instance-")
+    with fresh_database(url) as database_url, scratch("homeschool-bench-instance-") as folder:
         settings = Settings.from_env({
             "DATABASE_URL": database_url, "HOMESCHOOL_INSTANCE_DIR": folder,
             "HOMESCHOOL_CALENDAR_OVERRIDES": f"{folder}/none.toml",
@@ -100,3 +114,239 @@ def machine() -> dict[str, str]:
         "python": platform.python_version(),
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, {platform.system()} {platform.release()}",
     }
+
+
+# --- shared by benchmarks 2–6 -----------------------------------------------------------------
+
+#: The lanes bulk-seeded open tasks are spread over (round robin), with a task id of each.
+LANES: tuple[tuple[str, str], ...] = (
+    ("office_clerk", "check_portal_request"),
+    ("head", "determine_class_and_language"),
+    ("specialist", "organise_home_schooling"),
+    ("reviewing_official", "review_complaint"),
+)
+#: The stand-in diagram version that bulk-seeded cases point at (only the foreign key needs it).
+PLACEHOLDER_HASH = "bench-placeholder-" + "0" * 46
+SEED_BATCH = 5000
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The q-th percentile (nearest rank) of ``values``."""
+    ordered = sorted(values)
+    rank = max(1, min(len(ordered), math.ceil(q / 100 * len(ordered))))
+    return ordered[rank - 1]
+
+
+def ms(seconds: float) -> str:
+    """Seconds as milliseconds for the table."""
+    return f"{seconds * 1000:.1f} ms" if seconds < 10 else f"{seconds:.1f} s"
+
+
+def seed_placeholder_cases(
+    url: str, count: int, *, created_from: datetime, tasks: bool = True, timers_from: datetime | None = None,
+    label: str = "cases",
+) -> None:
+    """Bulk-insert ``count`` stand-in cases straight into the tables (no engine, no serialization).
+
+    Each is a ``process_instances`` row with a tiny placeholder state, plus (``tasks``) one open task
+    in one of :data:`LANES`, plus (``timers_from``) one pending timer, one second after the previous.
+    Created instants go up one second per case from ``created_from``.
+    """
+    engine = create_engine(url)
+    instances: Table = ProcessInstance.__table__  # type: ignore[assignment]
+    open_tasks: Table = OpenTaskRow.__table__  # type: ignore[assignment]
+    timers: Table = PendingTimerRow.__table__  # type: ignore[assignment]
+    versions: Table = DiagramVersion.__table__  # type: ignore[assignment]
+    started = time.perf_counter()
+    try:
+        with engine.begin() as connection:
+            if connection.execute(select(versions.c.content_hash)
+                                  .where(versions.c.content_hash == PLACEHOLDER_HASH)).first() is None:
+                connection.execute(insert(versions).values(
+                    content_hash=PLACEHOLDER_HASH, process_id="service_delivery", file="bench placeholder",
+                    source=b"", stored_at=created_from))
+            first = int(connection.execute(select(func.coalesce(func.max(instances.c.id), 0))).scalar_one()) + 1
+        done = 0
+        while done < count:
+            size = min(SEED_BATCH, count - done)
+            ids = range(first + done, first + done + size)
+            with engine.begin() as connection:
+                connection.execute(insert(instances), [
+                    {"id": i, "process_id": "service_delivery", "business_key": f"BENCH-{i}",
+                     "diagram_hash": PLACEHOLDER_HASH, "status": "running", "state": "{}",
+                     "serializer_version": "bench", "version": 1,
+                     "created_at": created_from + timedelta(seconds=i - first),
+                     "updated_at": created_from + timedelta(seconds=i - first)}
+                    for i in ids
+                ])
+                if tasks:
+                    connection.execute(insert(open_tasks), [
+                        {"task_id": str(uuid.uuid4()), "instance_id": i, "process_id": "service_delivery",
+                         "business_key": f"BENCH-{i}", "element_id": LANES[i % len(LANES)][1],
+                         "title": f"Bench task {i}", "lane": LANES[i % len(LANES)][0],
+                         "due_at": created_from + timedelta(days=3, seconds=i - first) if i % 2 else None,
+                         "assignee": None, "created_at": created_from + timedelta(seconds=i - first)}
+                        for i in ids
+                    ])
+                if timers_from is not None:
+                    connection.execute(insert(timers), [
+                        {"instance_id": i, "element_id": "portal_deadline_passed",
+                         "due_at": timers_from + timedelta(seconds=i - first),
+                         "fire_at": timers_from + timedelta(seconds=i - first), "attempts": 0, "last_error": None}
+                        for i in ids
+                    ])
+            done += size
+            if done == count or done % 20000 == 0:
+                progress(f"seeded {done:,}/{count:,} {label} ({time.perf_counter() - started:.1f} s)")
+        with engine.begin() as connection:
+            if engine.dialect.name == "postgresql":  # explicit ids: move the sequence past them
+                connection.execute(text("SELECT setval(pg_get_serial_sequence('process_instances', 'id'), "
+                                        "(SELECT max(id) FROM process_instances))"))
+    finally:
+        engine.dispose()
+
+
+def settle(url: str) -> None:
+    """What the database would do by itself after a bulk load: PostgreSQL's autovacuum (VACUUM ANALYZE).
+
+    SQLite is left as the product leaves it (the product never runs ANALYZE there).
+    """
+    if url.startswith("sqlite"):
+        return
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            for table in ("process_instances", "open_tasks", "pending_timers", "event_log"):
+                connection.execute(text(f"VACUUM ANALYZE {table}"))
+    finally:
+        engine.dispose()
+
+
+def dialect_of(url: str) -> str:
+    """'sqlite' or 'postgresql' for a URL."""
+    return "sqlite" if url.startswith("sqlite") else "postgresql"
+
+
+# --- subprocesses: the product's own commands, on loopback ------------------------------------
+
+def product_env(database_url: str, folder: str, **extra: str) -> dict[str, str]:
+    """Environment for ``homeschool worker`` / gunicorn on the bench database (instance files in ``folder``)."""
+    env = dict(os.environ)
+    env.update({
+        "DATABASE_URL": database_url, "HOMESCHOOL_INSTANCE_DIR": folder,
+        "HOMESCHOOL_CALENDAR_OVERRIDES": f"{folder}/none.toml", "HOMESCHOOL_DEMO_USERS": "false",
+        "PYTHONUNBUFFERED": "1",
+    })
+    env.update(extra)
+    return env
+
+
+def free_port() -> int:
+    """A free TCP port on loopback."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+BIN = PROJECT / ".venv" / "bin"
+
+
+@contextlib.contextmanager
+def running(args: list[str], env: dict[str, str], log: Path, ready: Callable[[], bool],
+            start_timeout: float = 60.0, stop_timeout: float = 15.0) -> Iterator[subprocess.Popen[bytes]]:
+    """A subprocess, yielded once ``ready()`` holds; stopped with SIGTERM (then SIGKILL) afterwards.
+
+    Everything it prints goes to ``log``; the waits are bounded both ways.
+    """
+    with log.open("wb") as output:
+        process = subprocess.Popen(args, cwd=PROJECT, env=env, stdout=output, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + start_timeout
+        while not ready():
+            if process.poll() is not None:
+                raise RuntimeError(f"{args[0]} exited with {process.returncode}: {tail(log)}")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{args[0]} not ready after {start_timeout:.0f} s: {tail(log)}")
+            time.sleep(0.05)
+        yield process
+    finally:
+        stop(process, stop_timeout)
+
+
+def stop(process: subprocess.Popen[bytes], timeout: float) -> int:
+    """SIGTERM, wait at most ``timeout`` seconds, then SIGKILL; returns the exit code."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(5)
+    return int(process.returncode)
+
+
+def tail(log: Path, lines: int = 15) -> str:
+    """The last lines a subprocess printed."""
+    try:
+        return "\n".join(log.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no output)"
+
+
+def children(pid: int) -> list[int]:
+    """Direct child processes of ``pid`` (e.g. gunicorn's workers)."""
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            found += [int(x) for x in (task / "children").read_text().split()]
+        except OSError:
+            continue
+    return found
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def peak_rss_kib(pid: int) -> int:
+    """Peak resident set size of a process so far (VmHWM), in KiB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    raise RuntimeError(f"no VmHWM for process {pid}")
+
+
+def http_ok(url: str) -> bool:
+    """Whether a GET of ``url`` answers 200 (used to wait for a server)."""
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 (loopback only)
+            return bool(response.status == 200)
+    except (OSError, ValueError):
+        return False
+
+
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+VERSION = re.compile(r'name="version" value="([^"]+)"')
+
+
+def web_sign_in(session: requests.Session, base: str, login: str, password: str) -> None:
+    """Sign in to the staff web app like a browser (CSRF token from the form)."""
+    page = session.get(f"{base}/login", timeout=30)
+    found = CSRF.search(page.text)
+    if found is None:
+        raise RuntimeError(f"no CSRF token on the sign-in page ({page.status_code})")
+    answer = session.post(f"{base}/login", data={"login": login, "password": password, "csrf_token": found.group(1)},
+                          allow_redirects=False, timeout=30)
+    if answer.status_code != 302:
+        raise RuntimeError(f"sign-in as {login} failed: {answer.status_code}")
+
+
+def create_staff_user(services: Services, login: str, password: str, roles: list[str]) -> None:
+    """A staff account straight through the application service."""
+    from service.application.staff import create_staff
+
+    with services.uow() as uow:
+        create_staff(uow, login=login, full_name=f"Bench {login}", password=password, roles=roles,
+                     now=services.now())
