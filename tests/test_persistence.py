@@ -117,13 +117,14 @@ def test_hot_queries_use_their_indexes(services: Services) -> None:
         for table in ("open_tasks", "pending_timers")
         for ix in inspect(services.database.write_engine).get_indexes(table)
     }
-    assert ("open_tasks", ("lane", "created_at")) in indexes
+    assert ("open_tasks", ("lane", "created_at", "task_id")) in indexes
     assert ("pending_timers", ("fire_at",)) in indexes
     if services.database.dialect != "sqlite":
         return  # PostgreSQL's planner picks sequential scans on tiny tables; the indexes exist
     with services.uow(write=False) as uow:
         plan = " ".join(str(r) for r in uow.session.execute(text(
-            "EXPLAIN QUERY PLAN SELECT task_id FROM open_tasks WHERE lane = 'head' ORDER BY created_at LIMIT 50")))
+            "EXPLAIN QUERY PLAN SELECT task_id, title FROM open_tasks WHERE lane = 'head' "
+            "ORDER BY created_at, task_id LIMIT 50")))
         assert "ix_open_tasks_lane_created" in plan and "TEMP B-TREE" not in plan
         plan = " ".join(str(r) for r in uow.session.execute(text(
             "EXPLAIN QUERY PLAN SELECT instance_id FROM pending_timers WHERE fire_at <= '2026-01-01' "

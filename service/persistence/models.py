@@ -91,8 +91,8 @@ class OpenTaskRow(Base):
 
     __tablename__ = "open_tasks"
     __table_args__ = (
-        Index("ix_open_tasks_lane_created", "lane", "created_at"),
-        Index("ix_open_tasks_assignee_created", "assignee", "created_at"),
+        Index("ix_open_tasks_lane_created", "lane", "created_at", "task_id"),
+        Index("ix_open_tasks_assignee_created", "assignee", "created_at", "task_id"),
         Index("ix_open_tasks_due", "due_at"),
     )
 

@@ -314,11 +314,13 @@ class TaskRepository(Repository):
         process_id: str | None = None,
         overdue_at: datetime | None = None,
         element_id: str | None = None,
+        cap: int | None = None,
     ) -> int:
-        """How many open tasks match the same filters as :meth:`page`."""
-        query = self._filtered(
-            select(func.count()).select_from(_OpenTaskRow_T), lane, assignee, process_id, overdue_at, element_id
-        )
+        """How many open tasks match the same filters as :meth:`page` (at most ``cap``, if given)."""
+        matching = self._filtered(select(_OpenTaskRow_C.task_id), lane, assignee, process_id, overdue_at, element_id)
+        if cap is not None:
+            matching = matching.limit(cap)
+        query = select(func.count()).select_from(matching.subquery())
         return int(self.session.execute(query).scalar_one())
 
     def claim(self, task_id: str, user: str) -> bool:

@@ -9,7 +9,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from service.application.cases import claim_task, complete_task, release_task
 from service.application.forms import coerce_submission, load_form
 from service.application.queries import list_tasks, task_context
-from service.domain.errors import ConcurrencyConflict, FormInvalid, NotPermitted
+from service.domain.errors import ConcurrencyConflict, FormInvalid, NotPermitted, TaskNotReady
 from service.domain.staff import ROLES
 
 from .context import language, services, signed_in, staff
@@ -102,15 +102,17 @@ def task_page(task_id: str) -> Any:
     member = staff()
     assert member is not None
     svc = services()
-    with svc.uow(write=False) as uow:
-        context = task_context(uow, svc.runtime, task_id)
-        documents = uow.documents.for_instance(context.task.instance_id)
-    if not member.has_role(context.task.lane):
-        abort(403)
-    form = load_form(svc.settings.forms_dir, context.task.process_id, context.task.element_id)
     values: dict[str, Any] = {}
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
+        # Try the completion first: the page around the form is only needed again if it fails.
+        with svc.uow(write=False) as uow:
+            task = uow.tasks.get(task_id)
+        if task is None:
+            raise TaskNotReady("this task is no longer open")
+        if not member.has_role(task.lane):
+            abort(403)
+        form = load_form(svc.settings.forms_dir, task.process_id, task.element_id)
         values = coerce_submission(form, request.form.to_dict(flat=False))
         values.pop("csrf_token", None)
         values.pop("version", None)
@@ -125,7 +127,13 @@ def task_page(task_id: str) -> Any:
             abort(403)
         else:
             flash(translate("saved", language()), "ok")
-            return redirect(url_for("cases.case_page", instance_id=context.task.instance_id))
+            return redirect(url_for("cases.case_page", instance_id=task.instance_id))
+    with svc.uow(write=False) as uow:
+        context = task_context(uow, svc.runtime, task_id)
+        documents = uow.documents.for_instance(context.task.instance_id)
+    if not member.has_role(context.task.lane):
+        abort(403)
+    form = load_form(svc.settings.forms_dir, context.task.process_id, context.task.element_id)
     widgets = build_widgets(form.schema, values, errors, language())
     status = 422 if errors else 200
     return render_template("task.html", context=context, form=form, widgets=widgets, errors=errors,
