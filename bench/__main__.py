@@ -37,6 +37,9 @@ def write_report(results: list[Result], quick: bool, notes: dict[str, str] | Non
         for number, note in notes.items():
             took = f" (this benchmark took {durations[number]:.0f} s)" if durations and number in durations else ""
             lines.append(f"{number}. {' '.join(note.split())}{took}")
+    analysis = PROJECT / "bench" / "analysis.md"
+    if analysis.is_file():
+        lines += ["", analysis.read_text(encoding="utf-8").rstrip()]
     lines += ["", "Run them with `make bench` (this file) or `make bench-quick` (CI, small counts, nothing written)."]
     return "\n".join(lines) + "\n"
 
