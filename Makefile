@@ -22,7 +22,7 @@ run: $(STAMP)
 	$(BIN)/homeschool serve
 
 test: $(STAMP)
-	$(BIN)/ruff check service tests features conftest.py
+	$(BIN)/ruff check service tests features bench conftest.py
 	$(BIN)/lint-imports
 	$(BIN)/mypy
 	$(BIN)/python -m pytest
