@@ -24,7 +24,7 @@ from .support import at, shipped_services
 CHILD_IIN = make_iin(date(2015, 4, 2), "male", 1)
 PARENT_IIN = make_iin(date(1985, 6, 15), "female", 7)
 PASSWORDS = {"clerk": "clerk-demo-2026", "head": "head-demo-2026", "specialist": "specialist-demo-2026",
-             "analyst": "analyst-demo-2026"}
+             "analyst": "analyst-demo-2026", "reviewer": "reviewer-demo-2026"}
 
 
 @pytest.fixture
@@ -269,3 +269,28 @@ def test_scans_are_checked_by_content_and_medical_downloads_are_logged(product: 
         logged = [e for e in uow.session.execute(
             text("SELECT actor, action FROM event_log WHERE business_key = :key"), {"key": key})]
     assert ("clerk", "restricted_document_downloaded") in [tuple(row) for row in logged]
+
+
+def test_a_complaint_goes_from_the_office_through_the_provider_to_the_reviewer(product: Services) -> None:
+    clerk, head, reviewer = _client(product), _client(product), _client(product)
+    sign_in(clerk, "clerk")
+    registered = clerk.post("/intake/complaint", data={
+        "channel": "electronic", "addressee": "local_executive_body", "complainant.full_name": "Ахметова Айгүл",
+        "complainant.email": "aigul@example.kz", "appealed.subject": "decision",
+        "appealed.description": "Отказ в приеме документов", "against_provider": "true", "text": "Прошу пересмотреть.",
+    })
+    assert registered.status_code == 302
+    sign_in(head, "head")
+    [provider_task] = _task_ids(head.get("/tasks?role=appealed_official").data)
+    assert head.get(f"/tasks/{provider_task}").status_code == 200
+    assert head.post(f"/tasks/{provider_task}", data={"decision": "forward"}).status_code == 302
+    sign_in(reviewer, "reviewer")
+    [review_task] = _task_ids(reviewer.get("/tasks").data)
+    page = reviewer.get(f"/tasks/{review_task}").data.decode()
+    assert 'name="reasons"' in page and 'name="extension_days"' in page
+    missing = reviewer.post(f"/tasks/{review_task}", data={"decision": "satisfied"})
+    assert missing.status_code == 422  # the reasons are required
+    done = reviewer.post(f"/tasks/{review_task}", data={"decision": "satisfied", "reasons": "Отказ был неправомерным."})
+    assert done.status_code == 302
+    case_page = reviewer.get(done.headers["Location"]).data.decode()
+    assert 'data-kind="complaint_decision"' in case_page and 'data-status="completed"' in case_page
