@@ -836,3 +836,13 @@ def test_a_complaint_decision_prints_as_an_a4_pdf(provider: ProviderInfo, tmp_pa
     pdf = render_pdf(_render("complaint_decision", "kk", provider))
     assert pdf.startswith(b"%PDF-") and pdf.rstrip().endswith(b"%%EOF")
     assert 5_000 < len(pdf) < 250_000
+
+
+def test_a_complaint_never_forwarded_still_has_its_review_deadline_escalated(product: Services) -> None:
+    """The review period runs from registration even while the complaint sits with the provider."""
+    case = file_complaint(product, complaint(against_provider=True))
+    assert fire(product, at("2026-03-31T18:29+05:00")) == [case]  # the 3-day forwarding escalation, 27 March
+    assert fire(product, at("2026-03-31T18:31+05:00")) == [case]  # the review deadline, 31 March 18:30
+    escalation = task_of(product, "reviewing_official", case, "attend_missed_review")
+    assert escalation.title == "Срок рассмотрения пропущен: принять меры"
+    assert task_of(product, "appealed_official", case, "provider_considers_complaint")  # still to be done
