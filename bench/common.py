@@ -69,21 +69,8 @@ def fresh_database(url: str | None) -> Iterator[str]:
             migrate.upgrade(Database(sqlite_url))
             yield sqlite_url
         return
-    base = url.replace("postgresql://", "postgresql+psycopg://", 1) if url.startswith("postgresql://") else url
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(base)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    scoped = f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{schema}"
-    database = Database(scoped)
-    migrate.upgrade(database)
-    database.dispose()
-    try:
+    with migrate.scratch_schema(url, "bench") as scoped:
         yield scoped
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 @contextlib.contextmanager

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from service.domain.outbox import OUTBOX_CHANNELS
+from service.persistence.database import driver_url
 
 _PREFIX = "HOMESCHOOL_"
 
@@ -105,8 +106,7 @@ class Settings:
 
         instance = path("INSTANCE_DIR", "instance")
         url = env.get("DATABASE_URL") or f"sqlite:///{instance / 'homeschool.sqlite3'}"
-        if url.startswith("postgresql://"):  # plain URLs mean the psycopg 3 driver we ship
-            url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+        url = driver_url(url)  # a plain postgresql:// URL means the psycopg 3 driver we ship
         targets = {
             channel: env.get(f"{_PREFIX}OUTBOX_{channel.upper()}", f"spool:{instance / 'outbox' / channel}")
             for channel in OUTBOX_CHANNELS

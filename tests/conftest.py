@@ -3,12 +3,10 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from service.bootstrap import Services
 from service.config import Settings
@@ -28,21 +26,8 @@ def database_url(tmp_path: Path) -> Iterator[str]:
         migrate.upgrade(Database(url))
         yield url
         return
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(base)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    sep = "&" if "?" in base else "?"
-    url = f"{base}{sep}options=-csearch_path%3D{schema}"
-    database = Database(url)
-    migrate.upgrade(database)
-    database.dispose()
-    try:
+    with migrate.scratch_schema(base, "t") as url:
         yield url
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 @pytest.fixture

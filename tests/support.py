@@ -11,6 +11,7 @@ from service.bootstrap import Services, build_services
 from service.config import Settings
 from service.domain.time import ALMATY
 from service.engine.library import DiagramLibrary
+from service.persistence.database import driver_url
 
 DIAGRAMS = Path(__file__).parent / "diagrams"
 #: Diagrams that must be refused; kept apart so that tests/diagrams loads cleanly.
@@ -28,9 +29,7 @@ def at(text: str) -> datetime:
 def pg_url() -> str | None:
     """The PostgreSQL URL the suite runs against (psycopg 3 driver), if ``DATABASE_URL`` names one."""
     url = os.environ.get("DATABASE_URL", "")
-    if not url.startswith("postgresql"):
-        return None
-    return url.replace("postgresql://", "postgresql+psycopg://", 1) if url.startswith("postgresql://") else url
+    return driver_url(url) if url.startswith("postgresql") else None
 
 
 def build_test_services(settings: Settings, library: DiagramLibrary) -> Services:

@@ -14,6 +14,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import text
 
 from service.application.cases import deliver_message
+from service.application.queries import case_view
 from service.application.staff import ensure_demo_staff
 from service.bootstrap import Services
 from service.domain.identity import make_iin
@@ -294,3 +295,20 @@ def test_a_complaint_goes_from_the_office_through_the_provider_to_the_reviewer(p
     assert done.status_code == 302
     case_page = reviewer.get(done.headers["Location"]).data.decode()
     assert 'data-kind="complaint_decision"' in case_page and 'data-status="completed"' in case_page
+
+
+
+def test_a_court_appeal_is_recorded_from_the_case_page(product: Services, web: FlaskClient) -> None:
+    case = _submit(product)
+    sign_in(web, "specialist")
+    assert web.post(f"/cases/{case}/court-appeal", data={"court": "x", "filed_on": "2026-04-10"}).status_code == 403
+    web.post("/logout")
+    sign_in(web, "head")
+    assert 'name="filed_on"' in web.get(f"/cases/{case}").data.decode()
+    future = web.post(f"/cases/{case}/court-appeal", data={"court": "СМАС г. Алматы", "filed_on": "2099-01-01"})
+    assert future.status_code == 302
+    assert "cannot be filed in the future" in web.get(f"/cases/{case}").data.decode()
+    web.post(f"/cases/{case}/court-appeal", data={"court": "СМАС г. Алматы", "filed_on": "2026-04-10"})
+    with product.uow(write=False) as uow:
+        [appeal] = [e for e in case_view(uow, case).history if e.action == "court_appeal_recorded"]
+    assert (appeal.actor, appeal.paragraph, appeal.details["court"]) == ("head", "§10", "СМАС г. Алматы")

@@ -108,8 +108,18 @@ def task_context(uow: UnitOfWork, runtime: Runtime, task_id: str) -> TaskContext
     return TaskContext(task=task, case=case, data=data)
 
 
-def diagram_marks(uow: UnitOfWork, runtime: Runtime, instance_id: int, now: datetime) -> tuple[bytes, dict[str, str]]:
-    """The case's diagram version and its elements marked completed / active / overdue."""
+@dataclass(frozen=True)
+class CaseProgress:
+    """Where a case stands on its own diagram version: the drawing's source, marks, names and data."""
+
+    source: bytes
+    marks: dict[str, str]
+    element_names: dict[str, str]
+    data: dict[str, Any]
+
+
+def case_progress(uow: UnitOfWork, runtime: Runtime, instance_id: int, now: datetime) -> CaseProgress:
+    """The case's diagram version with elements marked completed / active / overdue (one workflow load)."""
     stored = uow.instances.get(instance_id)
     if stored is None:
         raise NotFound(f"case {instance_id} does not exist")
@@ -118,7 +128,8 @@ def diagram_marks(uow: UnitOfWork, runtime: Runtime, instance_id: int, now: date
     for task in uow.tasks.for_instance(instance_id):
         if task.due_at is not None and task.due_at < now:
             marks[task.element_id] = "overdue"
-    return run.diagram.source, marks
+    names = {element_id: info.name for element_id, info in run.diagram.elements.items()}
+    return CaseProgress(run.diagram.source, marks, names, run.snapshot().data)
 
 
 def case_data(uow: UnitOfWork, runtime: Runtime, instance_id: int) -> dict[str, Any]:

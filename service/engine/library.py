@@ -29,7 +29,6 @@ from .scripting import compile_expression, compile_script
 
 BPMN_NS = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 SPIFF_NS = "http://spiffworkflow.org/bpmn/schema/1.0/core"
-NS = {"bpmn": BPMN_NS, "spiffworkflow": SPIFF_NS}
 _PARAGRAPH = re.compile(r"§\s*(\d+(?:-\d+)?)")
 _FLOW_NODES = (
     "startEvent", "endEvent", "intermediateCatchEvent", "intermediateThrowEvent",

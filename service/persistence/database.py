@@ -37,6 +37,11 @@ def _sqlite_engine(url: str, begin: str) -> Engine:
     return engine
 
 
+def driver_url(url: str) -> str:
+    """A plain ``postgresql://`` URL spelled for the psycopg 3 driver the product ships."""
+    return "postgresql+psycopg://" + url.removeprefix("postgresql://") if url.startswith("postgresql://") else url
+
+
 class Database:
     """The engines and session factories of one database."""
 

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import create_engine, text
 
-from .database import Database
+from .database import Database, driver_url
 
 _SCRIPTS = Path(__file__).with_name("migrations")
 
@@ -40,3 +44,27 @@ def current_revision(database: Database) -> str | None:
     """The migration the database is at, or None if it has no schema yet."""
     with database.read_engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()
+
+
+@contextlib.contextmanager
+def scratch_schema(server_url: str, prefix: str) -> Iterator[str]:
+    """A migrated, empty schema on a PostgreSQL server for one test or benchmark, dropped afterwards.
+
+    Yields a URL whose connections use that schema, so runs never see each other's rows.
+    """
+    base = driver_url(server_url)
+    schema = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(base)
+    with admin.begin() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    scoped = f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{schema}"
+    database = Database(scoped)
+    try:
+        upgrade(database)
+        database.dispose()
+        yield scoped
+    finally:
+        database.dispose()
+        with admin.begin() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, abort, render_template
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from markupsafe import Markup
 
 from service.application.attachments import RESTRICTED_KINDS, open_attachment
+from service.application.cases import record_court_appeal
 from service.application.documents import document_pdf
-from service.application.queries import case_data, case_view, diagram_marks
+from service.application.queries import case_progress, case_view
+from service.domain.errors import InvalidInput
 from service.engine.svg import STYLE as DIAGRAM_STYLE
 from service.engine.svg import render_svg
 
-from .context import services, signed_in, staff
+from .context import language, require_role, services, signed_in, staff
+from .i18n import translate
 
 blueprint = Blueprint("cases", __name__)
 
@@ -31,17 +34,49 @@ def case_page(instance_id: int) -> Any:
         view = case_view(uow, instance_id)
         if view is None:
             abort(404)
-        source, marks = diagram_marks(uow, svc.runtime, instance_id, now)
-        data = case_data(uow, svc.runtime, instance_id)
+        progress = case_progress(uow, svc.runtime, instance_id, now)
         documents = uow.documents.for_instance(instance_id)
         attachments = uow.attachments.for_key(view.business_key)
-    svg = Markup(render_svg(source, marks, standalone=False))  # noqa: S704 - built from escaped parts
+    svg = Markup(render_svg(progress.source, progress.marks, standalone=False))  # noqa: S704 - escaped parts
     monitoring = [o for o in reversed(view.outbox) if o.channel == "monitoring"]
-    diagram = svc.engine.library.current(view.process_id)
-    names = {element_id: info.name for element_id, info in diagram.elements.items()}
-    return render_template("case.html", view=view, svg=svg, data=data, documents=documents,
-                           monitoring=monitoring, now=now, marks=marks, element_names=names,
-                           attachments=attachments, restricted=RESTRICTED_KINDS)
+    return render_template("case.html", view=view, svg=svg, data=progress.data, documents=documents,
+                           monitoring=monitoring, now=now, marks=progress.marks,
+                           element_names=progress.element_names,
+                           attachments=attachments, restricted=RESTRICTED_KINDS,
+                           may_record_appeal=_may_record_appeal())
+
+
+#: Who may record that a decision went to court (§10).
+COURT_APPEAL_ROLES = ("head", "reviewing_official", "complaint_registrar")
+
+
+def _may_record_appeal() -> bool:
+    member = staff()
+    return member is not None and bool(member.roles.intersection(COURT_APPEAL_ROLES))
+
+
+@blueprint.post("/cases/<int:instance_id>/court-appeal")
+@signed_in
+def court_appeal(instance_id: int) -> Any:
+    """§10: record that the applicant or complainant went to court over this case."""
+    require_role(*COURT_APPEAL_ROLES)
+    member = staff()
+    assert member is not None
+    svc = services()
+    with svc.uow(write=False) as uow:
+        view = case_view(uow, instance_id)
+    if view is None:
+        abort(404)
+    try:
+        with svc.uow() as uow:
+            record_court_appeal(uow, process_id=view.process_id, business_key=view.business_key,
+                                court=request.form.get("court", ""), filed_on=request.form.get("filed_on", ""),
+                                note=request.form.get("note", ""), actor=member.login, now=svc.now())
+    except InvalidInput as exc:
+        flash(str(exc), "error")
+    else:
+        flash(translate("saved", language()), "ok")
+    return redirect(url_for("cases.case_page", instance_id=instance_id))
 
 
 @blueprint.get("/diagram.css")
