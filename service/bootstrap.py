@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 from datetime import datetime
 
 from service.adapters.transports import build_transports
 from service.application.documents import issue_document
 from service.application.outbox import OutboxTransport
+from service.application.process_access import load_declarations
 from service.application.runtime import Runtime
 from service.config import Settings
-from service.documents.provider import ProviderInfo
 from service.domain.calendar import CalendarOverrides, WorkingCalendar, WorkingHours
 from service.domain.errors import DomainError
 from service.domain.package import PackageRules
@@ -77,8 +76,9 @@ def build_services(settings: Settings, library: DiagramLibrary | None = None) ->
         transports=build_transports(settings.outbox_targets),
         runtime=Runtime(
             engine=engine,
-            issue_document=functools.partial(issue_document, provider=ProviderInfo.load(settings.provider_file)),
+            issue_document=issue_document,
             forms_dir=settings.forms_dir,
+            access=load_declarations(settings.processes_dir, library.diagrams()),
         ),
     )
 

@@ -255,17 +255,22 @@ def _seconds(value: float) -> timedelta:
 @click.option("--threads", default=8, show_default=True, help="Request threads.")
 def serve(worker: bool, threads: int) -> None:
     """Run the staff web app on HOMESCHOOL_BIND with gunicorn (one process; see README for more)."""
-    from service.application.staff import ensure_demo_staff
+    from service.application.demo import load_demo
     from service.web import create_app
     from service.web.server import WebServer
 
     with _services() as services:
         if services.settings.demo_users:
-            with services.uow() as uow:
-                accounts = ensure_demo_staff(uow, services.now())
-            click.echo("Demo staff accounts (embedded default):")
+            try:
+                report, accounts = load_demo(services.write_uow, services.settings.demo_registry, services.now())
+            except (DomainError, OSError) as exc:
+                fail(f"the demo registry {services.settings.demo_registry} could not be loaded: {exc}")
+            click.echo(f"Demo registry: {report.added} organisations added, {report.updated} updated.")
+            click.echo("Demo staff accounts (embedded default): login / password, organisation (BIN), roles")
             for account in accounts:
-                click.echo(f"  {account.login:11} / {account.password:22} {', '.join(account.roles)}")
+                national = "  + national administrator" if account.national_admin else ""
+                click.echo(f"  {account.login:13} / {account.password:24} {account.organisation_bin}  "
+                           f"{', '.join(account.roles)}{national}")
         click.echo(f"Open http://{services.settings.bind}/ and sign in.")
         background = (lambda stop: _background_worker(services, stop)) if worker else None
         # Connections opened before gunicorn forks must not be shared with the worker process.
@@ -294,20 +299,72 @@ def staff() -> None:
 @staff.command("add")
 @click.option("--login", required=True)
 @click.option("--name", "full_name", required=True)
-@click.option("--role", "roles", multiple=True, required=True, help="A lane id, e.g. office_clerk (repeatable).")
+@click.option("--organisation", "organisation_bin", required=True, help="The BIN of the organisation they work at.")
+@click.option("--role", "roles", multiple=True, required=True,
+              help="A lane of the diagrams (e.g. office_clerk), administrator or analyst (repeatable).")
+@click.option("--position-kk", default="", help="Position printed on documents, in Kazakh.")
+@click.option("--position-ru", default="", help="Position printed on documents, in Russian.")
+@click.option("--national-admin", is_flag=True, help="May manage the registry of organisations.")
 @click.option("--language", default="ru", show_default=True)
 @click.password_option()
-def staff_add(login: str, full_name: str, roles: tuple[str, ...], language: str, password: str) -> None:
-    """Create a staff account (the password is asked for, never shown)."""
-    from service.application.staff import create_staff
+def staff_add(login: str, full_name: str, organisation_bin: str, roles: tuple[str, ...], position_kk: str,
+              position_ru: str, national_admin: bool, language: str, password: str) -> None:
+    """Create a staff account in an organisation (the password is asked for, never shown)."""
+    from service.application.organisations import organisation_by_bin
+    from service.application.people import create_staff
+    from service.application.process_access import known_roles
+    from service.domain.staff import Actor
 
     with _services() as services, services.uow() as uow:
+        organisation = organisation_by_bin(uow, organisation_bin)
+        if organisation is None:
+            fail(f"there is no active organisation with BIN {organisation_bin}: import the registry first")
         try:
-            create_staff(uow, login=login, full_name=full_name, password=password, roles=roles, language=language,
+            create_staff(uow, actor=Actor.system("cli"), organisation_id=organisation.id, login=login,
+                         full_name=full_name, password=password, roles=roles,
+                         known_roles=known_roles(services.engine.library.diagrams()), language=language,
+                         position_kk=position_kk, position_ru=position_ru, national_admin=national_admin,
                          now=services.now())
         except DomainError as exc:
             fail(str(exc))
-    click.echo(f"created {login}")
+    click.echo(f"created {login} at {organisation.name_ru}")
+
+
+@main.group()
+def organisations() -> None:
+    """The registry of organisations (schools and reviewing bodies)."""
+
+
+@organisations.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+def organisations_import(file: Path) -> None:
+    """Add and update organisations from a registry CSV file (all or nothing; safe to repeat)."""
+    from service.application.organisations import RegistryRefused, import_registry
+    from service.domain.staff import Actor
+
+    try:
+        content = file.read_bytes()
+    except OSError as exc:
+        fail(f"cannot read {file}: {exc.strerror or exc}")
+    with _services() as services, services.uow() as uow:
+        try:
+            report = import_registry(uow, actor=Actor.system("cli"), content=content, now=services.now())
+        except RegistryRefused as exc:
+            for problem in exc.problems:
+                click.echo(f"{file}: {problem}", err=True)
+            fail(f"nothing was imported: {len(exc.problems)} problem(s) in {file}")
+    click.echo(f"{file}: {report.added} added, {report.updated} updated, {report.unchanged} unchanged")
+
+
+@organisations.command("list")
+@click.option("--search", default="", help="Part of the BIN or the name.")
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 10_000))
+def organisations_list(search: str, limit: int) -> None:
+    """Organisations in the registry: BIN, kind, region, name."""
+    with _services() as services, services.uow(write=False) as uow:
+        for org in uow.organisations.search(search, limit=limit):
+            state = "" if org.active else "  (inactive)"
+            click.echo(f"{org.bin}  {org.kind:22} {org.region:20} {org.name_ru}{state}")
 
 
 @main.group("api-client")

@@ -35,8 +35,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("HOMESCHOOL_CALENDAR_OVERRIDES", "./config/calendar-overrides.toml",
             "Operator-edited extra days off / extra working days (read at start-up)"),
     Setting("HOMESCHOOL_PROVIDER_FILE", "./config/provider.toml",
-            "The provider's (school's) details printed on issued documents: names in kk/ru, address, BIN, "
-            "head, phone (read at start-up)"),
+            "Only when upgrading an installation that served one school: 'homeschool db upgrade' makes the "
+            "school in this file the first organisation, owning the existing staff and cases"),
+    Setting("HOMESCHOOL_DEMO_REGISTRY", "./config/demo-organisations.csv",
+            "The demo registry of organisations imported with the demo staff (when HOMESCHOOL_DEMO_USERS is on)"),
     Setting("HOMESCHOOL_FEATURES_DIR", "./features", "Gherkin features read by 'homeschool trace'"),
     Setting("HOMESCHOOL_PROACTIVE_SILENCE_IS_REFUSAL", "true",
             "§7-1: no answer within 24 hours closes the offer as not consented (the law is silent; "
@@ -78,6 +80,7 @@ class Settings:
     forms_dir: Path
     calendar_overrides: Path
     provider_file: Path
+    demo_registry: Path = Path("config/demo-organisations.csv")
     features_dir: Path = Path("features")
     proactive_silence_is_refusal: bool = True
     complaint_max_extension_days: int = 10
@@ -118,6 +121,7 @@ class Settings:
             forms_dir=path("FORMS_DIR", "forms"),
             calendar_overrides=path("CALENDAR_OVERRIDES", "config/calendar-overrides.toml"),
             provider_file=path("PROVIDER_FILE", "config/provider.toml"),
+            demo_registry=path("DEMO_REGISTRY", "config/demo-organisations.csv"),
             features_dir=path("FEATURES_DIR", "features"),
             proactive_silence_is_refusal=_flag(env, "PROACTIVE_SILENCE_IS_REFUSAL", True),
             complaint_max_extension_days=int(_number(env, "COMPLAINT_MAX_EXTENSION_DAYS", 10)),

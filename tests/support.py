@@ -7,8 +7,11 @@ import os
 from datetime import datetime
 from pathlib import Path
 
+from service.application.cases import CaseOwners
+from service.application.organisations import import_registry
 from service.bootstrap import Services, build_services
 from service.config import Settings
+from service.domain.staff import Actor, Membership
 from service.domain.time import ALMATY
 from service.engine.library import DiagramLibrary
 from service.persistence.database import driver_url
@@ -36,6 +39,7 @@ def build_test_services(settings: Settings, library: DiagramLibrary) -> Services
     """The product wired on test diagrams, which have no forms (the real processes are tested with theirs)."""
     built = build_services(settings, library=library)
     built.runtime = dataclasses.replace(built.runtime, forms_dir=None)
+    registry(built)
     return built
 
 
@@ -45,4 +49,50 @@ def shipped_services(tmp_path: Path, database_url: str) -> Services:
         "DATABASE_URL": database_url, "HOMESCHOOL_INSTANCE_DIR": str(tmp_path / "instance"),
         "HOMESCHOOL_CALENDAR_OVERRIDES": str(tmp_path / "no-overrides.toml"),
     }, base=PROJECT)
-    return build_services(settings)
+    built = build_services(settings)
+    registry(built)
+    return built
+
+
+# --- organisations and people ---------------------------------------------------------------------
+
+#: The demo registry (config/demo-organisations.csv): three schools in two regions, a district
+#: education department, an akimat and the authorised body for quality.
+REGISTRY = PROJECT / "config" / "demo-organisations.csv"
+SCHOOL_25, SCHOOL_112, GYMNASIUM_3 = "050140003125", "050140004113", "030840001150"
+DEPARTMENT, AKIMAT, QUALITY = "030840002208", "050140005508", "180740001236"
+#: The service itself, acting in tests where no person acts (messages from outside, sweeps).
+SYSTEM = Actor.system("test")
+
+
+def registry(services: Services) -> dict[str, int]:
+    """Load the demo registry into the test database (once per services); organisation ids by BIN.
+
+    The fixtures call this before a test runs, so later calls (inside a test's unit of work) touch
+    no database.
+    """
+    known: dict[str, int] | None = getattr(services, "test_registry", None)
+    if known is not None:
+        return known
+    with services.uow() as uow:
+        if uow.organisations.count() == 0:
+            import_registry(uow, actor=SYSTEM, content=REGISTRY.read_bytes(), now=datetime.now(ALMATY))
+    with services.uow(write=False) as uow:
+        ids = {bin_: org.id for bin_, org in uow.organisations.by_bins(
+            [SCHOOL_25, SCHOOL_112, GYMNASIUM_3, DEPARTMENT, AKIMAT, QUALITY]).items()}
+    services.test_registry = ids  # type: ignore[attr-defined]
+    return ids
+
+
+def owners(services: Services, bin_: str = SCHOOL_25, *, appealed: str | None = None) -> CaseOwners:
+    """The organisations a test case belongs to (school № 25 unless told)."""
+    ids = registry(services)
+    return CaseOwners(ids[bin_], appealed_organisation_id=ids[appealed] if appealed else None)
+
+
+def person(services: Services, *roles: str, bin_: str = SCHOOL_25, login: str | None = None,
+           full_name: str | None = None) -> Actor:
+    """A member of staff holding ``roles`` in one organisation (not stored: use cases take the actor as given)."""
+    org = registry(services)[bin_]
+    name = login or "+".join(roles)
+    return Actor(login=name, full_name=full_name or f"Test {name}", memberships=(Membership(org, frozenset(roles)),))

@@ -8,7 +8,7 @@ from service.application.queries import case_view, list_tasks
 from service.application.timers import fire_due_timers
 from service.bootstrap import Services
 
-from .support import at
+from .support import SYSTEM, at, owners, person
 
 RECEIVED = at("2026-03-20T17:00+05:00")  # Friday before Nauryz
 DEADLINE = at("2026-03-27T18:30+05:00")  # 2 working days: 26 and 27 March
@@ -17,13 +17,14 @@ DEADLINE = at("2026-03-27T18:30+05:00")  # 2 working days: 26 and 27 March
 def _start(services: Services, key: str = "APP-1") -> int:
     with services.uow() as uow:
         ref = start_case(uow, services.runtime, process_id="intake_demo", business_key=key,
-                         data={"received_at": RECEIVED.isoformat()}, actor="clerk", now=RECEIVED)
+                         data={"received_at": RECEIVED.isoformat()}, actor=SYSTEM, owners=owners(services),
+                         now=RECEIVED)
     return ref.instance_id
 
 
 def _only_task(services: Services, role: str):
     with services.uow(write=False) as uow:
-        page = list_tasks(uow, role=role)
+        page = list_tasks(uow, services.runtime, actor=SYSTEM, role=role)
     assert page.total == 1, page
     return page.items[0]
 
@@ -31,7 +32,8 @@ def _only_task(services: Services, role: str):
 def _complete(services: Services, role: str, data: dict, now=RECEIVED):
     task = _only_task(services, role)
     with services.uow() as uow:
-        return complete_task(uow, services.runtime, task_id=task.task_id, data=data, actor=role, now=now)
+        return complete_task(uow, services.runtime, task_id=task.task_id, data=data, actor=person(services, role,
+                             login=role), now=now)
 
 
 def test_happy_path_user_task_gateway_and_message(services: Services) -> None:
@@ -46,12 +48,12 @@ def test_happy_path_user_task_gateway_and_message(services: Services) -> None:
 
     _complete(services, "head", {"decision": "ok"})
     with services.uow() as uow:
-        receipt = deliver_message(uow, services.runtime, name="confirmation", business_key="APP-1",
+        receipt = deliver_message(uow, services.runtime, actor=SYSTEM, name="confirmation", business_key="APP-1",
                                   payload={"by": "head"}, now=RECEIVED)
     assert (receipt.outcome, receipt.instance_id) == ("delivered", case)
 
     with services.uow(write=False) as uow:
-        view = case_view(uow, case)
+        view = case_view(uow, services.runtime, actor=SYSTEM, instance_id=case)
     assert view is not None
     assert view.status == "completed"
     assert view.open_tasks == [] and view.timers == []
@@ -66,7 +68,7 @@ def test_gateway_default_flow_refuses_and_queues_portal_message(services: Servic
     case = _start(services)
     _complete(services, "office_clerk", {"package_complete": False, "missing_documents": ["VKK conclusion"]})
     with services.uow(write=False) as uow:
-        view = case_view(uow, case)
+        view = case_view(uow, services.runtime, actor=SYSTEM, instance_id=case)
     assert view.status == "completed"
     assert [(o.channel, o.message_name, o.payload) for o in view.outbox if o.channel != "monitoring"] == [
         ("portal_cabinet", "portal_cabinet.refusal", {"reasons": ["VKK conclusion"]})
@@ -86,8 +88,8 @@ def test_working_day_timer_fires_only_after_its_deadline(services: Services) -> 
     sweep = fire_due_timers(services.write_uow, services.runtime, now=at("2026-03-27T18:31+05:00"))
     assert sweep.fired == [case]
     with services.uow(write=False) as uow:
-        view = case_view(uow, case)
-        assert list_tasks(uow, role="head").total == 0
+        view = case_view(uow, services.runtime, actor=SYSTEM, instance_id=case)
+        assert list_tasks(uow, services.runtime, actor=SYSTEM, role="head").total == 0
     assert view.status == "completed" and view.timers == []
     assert [e.element_id for e in view.history if e.action == "timer_fired"] == ["review_deadline"]
 
@@ -98,11 +100,11 @@ def test_working_day_timer_fires_only_after_its_deadline(services: Services) -> 
 def test_early_message_waits_in_inbox_until_catch_event_is_ready(services: Services) -> None:
     case = _start(services)
     with services.uow() as uow:
-        early = deliver_message(uow, services.runtime, name="confirmation", business_key="APP-1",
+        early = deliver_message(uow, services.runtime, actor=SYSTEM, name="confirmation", business_key="APP-1",
                                 payload={"by": "portal"}, now=RECEIVED, idempotency_key="sms-1")
     assert early.outcome == "kept"
     with services.uow() as uow:
-        again = deliver_message(uow, services.runtime, name="confirmation", business_key="APP-1",
+        again = deliver_message(uow, services.runtime, actor=SYSTEM, name="confirmation", business_key="APP-1",
                                 payload={"by": "portal"}, now=RECEIVED, idempotency_key="sms-1")
     assert again.outcome == "duplicate"
 
@@ -111,7 +113,7 @@ def test_early_message_waits_in_inbox_until_catch_event_is_ready(services: Servi
         assert uow.inbox.count_pending() == 1  # not yet: the head's review comes first
     _complete(services, "head", {})
     with services.uow(write=False) as uow:
-        view = case_view(uow, case)
+        view = case_view(uow, services.runtime, actor=SYSTEM, instance_id=case)
         assert uow.inbox.count_pending() == 0
     assert view.status == "completed"
     delivered = [e for e in view.history if e.action == "message_delivered"]
@@ -121,7 +123,7 @@ def test_early_message_waits_in_inbox_until_catch_event_is_ready(services: Servi
 def test_message_for_unknown_key_is_kept_not_dropped(services: Services) -> None:
     _start(services, "APP-1")
     with services.uow() as uow:
-        receipt = deliver_message(uow, services.runtime, name="confirmation", business_key="APP-404",
+        receipt = deliver_message(uow, services.runtime, actor=SYSTEM, name="confirmation", business_key="APP-404",
                                   payload={"by": "x"}, now=RECEIVED)
     assert receipt.outcome == "kept"
     with services.uow(write=False) as uow:
@@ -144,7 +146,7 @@ def test_a_case_that_fails_on_its_timer_keeps_the_timer_and_is_retried(services:
     sweep = fire_due_timers(services.write_uow, services.runtime, now=after)
     assert sweep.fired == [] and "escalate" in sweep.failed[case]
     with services.uow(write=False) as uow:
-        view = case_view(uow, case)
+        view = case_view(uow, services.runtime, actor=SYSTEM, instance_id=case)
         [failure] = [e for e in view.history if e.action == "timer_failed"]
     assert view.status == "running" and [t.element_id for t in view.timers] == ["review_deadline"]
     assert "escalate" in failure.details["error"]
@@ -161,10 +163,10 @@ def test_every_stage_change_is_reported_to_monitoring(services: Services) -> Non
     _complete(services, "office_clerk", {"package_complete": True})
     _complete(services, "head", {})
     with services.uow() as uow:
-        deliver_message(uow, services.runtime, name="confirmation", business_key="APP-1", payload={"by": "x"},
+        deliver_message(uow, services.runtime, actor=SYSTEM, name="confirmation", business_key="APP-1", payload={"by": "x"},
                         now=RECEIVED)
     with services.uow(write=False) as uow:
-        view = case_view(uow, case)
+        view = case_view(uow, services.runtime, actor=SYSTEM, instance_id=case)
     entries = [o.payload for o in reversed(view.outbox) if o.channel == "monitoring"]
     assert [(e["stage"], e["status"]) for e in entries] == [
         ("register_application", "running"), ("review_by_head", "running"),

@@ -11,13 +11,16 @@ from sqlalchemy.exc import IntegrityError
 
 from service.domain.errors import DuplicateCase, InvalidInput, NotFound
 from service.domain.model import EventRecord, OutgoingMessage, Snapshot
+from service.domain.organisations import Organisation
 from service.domain.outbox import document_kind
+from service.domain.staff import ROLE_NAMES, Actor
 from service.engine.library import Diagram
 from service.engine.runtime import ProcessRun
 from service.persistence.repositories import StoredInstance
 from service.persistence.uow import UnitOfWork
 
-from .runtime import Runtime
+from .process_access import ProcessAccess
+from .runtime import Runtime, Signatory
 
 #: Kept messages delivered into one case in one transaction, at most (guards against loops).
 MAX_INBOX_DELIVERIES_PER_RUN = 20
@@ -32,6 +35,18 @@ class CaseRef:
     business_key: str
     status: str
     version: int
+
+
+@dataclass(frozen=True)
+class CaseOwners:
+    """Which organisations a new case belongs to."""
+
+    #: The school that provides the service, or the body a complaint is addressed to.
+    organisation_id: int
+    #: For a complaint: the organisation whose act is appealed.
+    appealed_organisation_id: int | None = None
+    #: For a complaint: the service case it is about.
+    related_instance_id: int | None = None
 
 
 def store_diagram(uow: UnitOfWork, diagram: Diagram, now: datetime) -> None:
@@ -97,7 +112,7 @@ def _step_events(snapshot: Snapshot, instance_id: int, business_key: str, actor:
 
 def open_case(
     uow: UnitOfWork, runtime: Runtime, *, process_id: str, business_key: str, data: Mapping[str, Any],
-    actor: str, now: datetime,
+    actor: Actor, owners: CaseOwners, now: datetime,
 ) -> CaseRef:
     """Create and run a new case inside the caller's transaction (the caller commits)."""
     business_key = check_business_key(business_key)
@@ -108,15 +123,19 @@ def open_case(
         instance_id = uow.instances.add(
             process_id=process_id, business_key=business_key, diagram_hash=diagram.content_hash,
             state="{}", serializer_version=run.serializer_version, status="running", now=now,
+            organisation_id=owners.organisation_id, appealed_organisation_id=owners.appealed_organisation_id,
+            related_instance_id=owners.related_instance_id,
         )
     except IntegrityError:
         raise DuplicateCase(f"a case of '{process_id}' with key '{business_key}' already exists") from None
     stored = StoredInstance(instance_id, process_id, business_key, diagram.content_hash, "running", "{}",
-                            run.serializer_version, 0)
-    events = [EventRecord(at=now, actor=actor, action="case_started", instance_id=instance_id,
+                            run.serializer_version, 0, owners.organisation_id, owners.appealed_organisation_id,
+                            owners.related_instance_id)
+    events = [EventRecord(at=now, actor=actor.login, action="case_started", instance_id=instance_id,
                           business_key=business_key,
-                          details={"process": process_id, "diagram": diagram.content_hash[:12]})]
-    events += drain_inbox(uow, run, instance_id, business_key, actor, now)
+                          details={"process": process_id, "diagram": diagram.content_hash[:12],
+                                   "organisation": owners.organisation_id})]
+    events += drain_inbox(uow, run, instance_id, business_key, actor.login, now)
     return save_run(uow, runtime, run, stored, actor=actor, now=now, events=events)
 
 
@@ -128,39 +147,43 @@ def check_business_key(business_key: str) -> str:
     return key
 
 
-def save_run(uow: UnitOfWork, runtime: Runtime, run: ProcessRun, stored: StoredInstance, *, actor: str,
+def save_run(uow: UnitOfWork, runtime: Runtime, run: ProcessRun, stored: StoredInstance, *, actor: Actor,
              now: datetime, events: list[EventRecord]) -> CaseRef:
     """Write state, projections, outbox, documents and event log of one use case, all in its transaction."""
     snapshot = run.snapshot()
+    rules = runtime.access.get(stored.process_id) or ProcessAccess(stored.process_id)
     status = "completed" if snapshot.completed else "running"
     version = uow.instances.save(
         stored.id, expected_version=stored.version, state=run.dump(), status=status,
         serializer_version=run.serializer_version, now=now,
     )
     base = run.baseline
-    uow.tasks.apply_changes(stored.id, stored.process_id, stored.business_key, base.open_tasks,
-                            snapshot.open_tasks, now)
+    uow.tasks.apply_changes(
+        stored.id, stored.process_id, stored.business_key, base.open_tasks, snapshot.open_tasks, now,
+        organisation_of=lambda lane: rules.lane_organisation(lane, stored.organisation_id,
+                                                             stored.appealed_organisation_id),
+    )
     if base.timers != snapshot.timers:
         uow.timers.replace_for_instance(stored.id, snapshot.timers)
     if base.awaited_messages != snapshot.awaited_messages:
         uow.awaited.replace_for_instance(stored.id, stored.business_key, snapshot.awaited_messages)
     before = frozenset(t.element_id for t in base.open_tasks) or frozenset(base.waiting_elements)
-    records = list(events) + _step_events(snapshot, stored.id, stored.business_key, actor, now)
+    records = list(events) + _step_events(snapshot, stored.id, stored.business_key, actor.login, now)
     outgoing = list(snapshot.outgoing)
     stage = _stage_change(run, snapshot, before)
     if stage is not None:
         outgoing.append(OutgoingMessage("monitoring.stage_changed", "monitoring", {
             "process": stored.process_id, "business_key": stored.business_key, "status": status, **stage,
         }))
-        records.append(EventRecord(at=now, actor=actor, action="stage_changed", instance_id=stored.id,
+        records.append(EventRecord(at=now, actor=actor.login, action="stage_changed", instance_id=stored.id,
                                    business_key=stored.business_key, paragraph="§8", details=stage))
     queued: list[dict[str, Any]] = []
     for seq, message in enumerate(outgoing):
         records += _dispatch(uow, runtime, stored, message, f"{stored.process_id}/{stored.id}/v{version}/{seq}",
-                             actor, now, queued)
+                             actor, now, queued, rules)
     uow.outbox.add_many(queued, now)
     if snapshot.completed and stored.status != "completed":
-        records.append(EventRecord(at=now, actor=actor, action="case_completed", instance_id=stored.id,
+        records.append(EventRecord(at=now, actor=actor.login, action="case_completed", instance_id=stored.id,
                                    business_key=stored.business_key))
     uow.events.append(records)
     return CaseRef(stored.id, stored.process_id, stored.business_key, status, version)
@@ -183,42 +206,74 @@ def _stage_change(run: ProcessRun, snapshot: Snapshot, before: frozenset[str]) -
 
 
 def _dispatch(uow: UnitOfWork, runtime: Runtime, stored: StoredInstance, message: OutgoingMessage,
-              key: str, actor: str, now: datetime, queued: list[dict[str, Any]]) -> list[EventRecord]:
+              key: str, actor: Actor, now: datetime, queued: list[dict[str, Any]],
+              rules: ProcessAccess) -> list[EventRecord]:
     """Send one outgoing message where its name says: outbox (``queued``), document, or another case."""
     case, business_key = stored.id, stored.business_key
     if message.channel:
         queued.append({"channel": message.channel, "message_name": message.name, "idempotency_key": key,
                        "instance_id": case, "business_key": business_key, "payload": message.payload})
-        return [EventRecord(at=now, actor=actor, action="outbox_queued", instance_id=case, business_key=business_key,
-                            details={"message": message.name, "channel": message.channel})]
+        return [EventRecord(at=now, actor=actor.login, action="outbox_queued", instance_id=case,
+                            business_key=business_key, details={"message": message.name, "channel": message.channel})]
     kind = document_kind(message.name)
     if kind is not None:
-        if runtime.issue_document is None:
-            raise InvalidInput(f"the diagram issues a '{kind}' document but no document service is configured")
-        try:
-            ids = runtime.issue_document(uow, instance_id=stored.id, business_key=stored.business_key, kind=kind,
-                                         payload=message.payload, now=now)
-        except ValueError as exc:  # a payload the template cannot be filled from: nothing is saved
-            raise InvalidInput(f"document '{kind}' of case {stored.business_key} could not be issued: {exc}") from exc
-        return [EventRecord(at=now, actor=actor, action="document_issued", instance_id=case,
-                            business_key=business_key, details={"document": kind, "ids": list(ids)})]
+        return _issue(uow, runtime, stored, kind, message.payload, actor, now, rules)
     return _send_to_other_case(uow, runtime, stored, message, key, actor, now)
 
 
+def _issue(uow: UnitOfWork, runtime: Runtime, stored: StoredInstance, kind: str, payload: Mapping[str, Any],
+           actor: Actor, now: datetime, rules: ProcessAccess) -> list[EventRecord]:
+    """Issue a document on the letterhead of the organisation that issues it, signed by who acted."""
+    if runtime.issue_document is None:
+        raise InvalidInput(f"the diagram issues a '{kind}' document but no document service is configured")
+    issuer_id = stored.appealed_organisation_id if kind in rules.appealed_documents else stored.organisation_id
+    letterhead = uow.organisations.get(issuer_id) if issuer_id is not None else None
+    if letterhead is None:
+        raise InvalidInput(f"case {stored.business_key} belongs to no organisation: its '{kind}' cannot be issued")
+    signatory = signatory_for(actor, letterhead)
+    try:
+        ids = runtime.issue_document(uow, instance_id=stored.id, business_key=stored.business_key, kind=kind,
+                                     payload=payload, letterhead=letterhead, signatory=signatory, now=now)
+    except ValueError as exc:  # a payload the template cannot be filled from: nothing is saved
+        raise InvalidInput(f"document '{kind}' of case {stored.business_key} could not be issued: {exc}") from exc
+    details: dict[str, Any] = {"document": kind, "ids": list(ids), "organisation": letterhead.id}
+    if signatory is not None:
+        details["signed_by"] = actor.login
+    return [EventRecord(at=now, actor=actor.login, action="document_issued", instance_id=stored.id,
+                        business_key=stored.business_key, details=details)]
+
+
+def signatory_for(actor: Actor, organisation: Organisation) -> Signatory | None:
+    """The acting official as printed on a document of ``organisation``; None if no member of it acted."""
+    membership = actor.membership(organisation.id) if actor.is_person else None
+    if membership is None:
+        return None
+    if membership.position_kk or membership.position_ru:
+        return Signatory(actor.full_name, membership.position_kk or membership.position_ru,
+                         membership.position_ru or membership.position_kk)
+    if "head" in membership.roles:
+        return Signatory(actor.full_name, organisation.head_position_kk, organisation.head_position_ru)
+    role = next((r for r in sorted(membership.roles) if r in ROLE_NAMES), None)
+    names = ROLE_NAMES.get(role or "", {})
+    return Signatory(actor.full_name, names.get("kk", ""), names.get("ru", ""))
+
+
 def _send_to_other_case(uow: UnitOfWork, runtime: Runtime, stored: StoredInstance, message: OutgoingMessage,
-                        key: str, actor: str, now: datetime) -> list[EventRecord]:
+                        key: str, actor: Actor, now: datetime) -> list[EventRecord]:
     """A message for another diagram: start the process it starts, or keep it for the case it awaits."""
     target_key = str(message.payload.get("application_number") or stored.business_key)
     starter = runtime.engine.library.process_starting_with(message.name)
-    record = EventRecord(at=now, actor=actor, action="message_sent", instance_id=stored.id,
+    record = EventRecord(at=now, actor=actor.login, action="message_sent", instance_id=stored.id,
                          business_key=stored.business_key,
                          details={"message": message.name, "to_business_key": target_key})
     uow.inbox.add(message.name, target_key, dict(message.payload), key, now)
     if starter is not None:
         runtime.check_form(starter.process_id, message.name, message.payload)
+        if stored.organisation_id is None:
+            raise InvalidInput(f"case {stored.business_key} belongs to no organisation: it cannot start another case")
         ref = open_case(uow, runtime, process_id=starter.process_id, business_key=target_key, data={},
-                        actor=actor, now=now)
-        return [record, EventRecord(at=now, actor=actor, action="case_started_by_message",
+                        actor=actor, owners=CaseOwners(stored.organisation_id), now=now)
+        return [record, EventRecord(at=now, actor=actor.login, action="case_started_by_message",
                                     instance_id=stored.id, business_key=stored.business_key,
                                     details={"process": starter.process_id, "instance_id": ref.instance_id})]
     return [record]

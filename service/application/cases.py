@@ -2,44 +2,54 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Literal
 
 from sqlalchemy.exc import IntegrityError
 
-from service.domain.errors import ConcurrencyConflict, InvalidInput, NotFound, NotPermitted, TaskNotReady
-from service.domain.model import EventRecord
+from service.domain.errors import ConcurrencyConflict, InvalidInput, NotPermitted, TaskNotReady
+from service.domain.model import EventRecord, TaskSummary
+from service.domain.staff import Actor
 from service.persistence.repositories import StoredInstance
 from service.persistence.uow import UnitOfWork
 
-from ._running import CaseRef, check_business_key, drain_inbox, load_case, open_case, resume, save_run
+from ._running import CaseOwners, CaseRef, check_business_key, drain_inbox, load_case, open_case, resume, save_run
+from .access import check_task, readable_case
 from .runtime import Runtime
+
+#: Who may record that a decision went to court (§10), in the organisation that owns the case.
+COURT_APPEAL_ROLES = frozenset({"head", "reviewing_official", "complaint_registrar"})
 
 
 def start_case(
-    uow: UnitOfWork, runtime: Runtime, *, process_id: str, business_key: str,
-    data: Mapping[str, Any], actor: str, now: datetime,
+    uow: UnitOfWork, runtime: Runtime, *, actor: Actor, process_id: str, business_key: str,
+    data: Mapping[str, Any], owners: CaseOwners, now: datetime,
 ) -> CaseRef:
     """Start a new case of ``process_id`` keyed by ``business_key`` (e.g. the application number)."""
     ref = open_case(uow, runtime, process_id=process_id, business_key=business_key, data=data, actor=actor,
-                    now=now)
+                    owners=owners, now=now)
     uow.commit()
     return ref
 
 
-def complete_task(
-    uow: UnitOfWork, runtime: Runtime, *, task_id: str, data: Mapping[str, Any], actor: str,
-    now: datetime, actor_roles: Collection[str] | None = None, expected_version: int | None = None,
-) -> CaseRef:
-    """Complete an open user task with submitted data; exactly one of two racing submissions wins."""
+def open_task(uow: UnitOfWork, actor: Actor, task_id: str) -> TaskSummary:
+    """An open task this person may work on (NotFound outside their organisations, NotPermitted for other roles)."""
     task = uow.tasks.get(task_id)
     if task is None:
         raise TaskNotReady("this task is no longer open: someone else completed it, or it was cancelled")
-    if actor_roles is not None and task.lane not in actor_roles:
-        raise NotPermitted(f"task '{task.title}' belongs to the role '{task.lane}'")
-    if task.assignee is not None and task.assignee != actor:
+    check_task(actor, task)
+    return task
+
+
+def complete_task(
+    uow: UnitOfWork, runtime: Runtime, *, actor: Actor, task_id: str, data: Mapping[str, Any],
+    now: datetime, expected_version: int | None = None,
+) -> CaseRef:
+    """Complete an open user task with submitted data; exactly one of two racing submissions wins."""
+    task = open_task(uow, actor, task_id)
+    if task.assignee is not None and task.assignee != actor.login:
         raise NotPermitted(f"task '{task.title}' is claimed by {task.assignee}")
     stored = load_case(uow, task.instance_id)
     if expected_version is not None and stored.version != expected_version:
@@ -50,11 +60,11 @@ def complete_task(
     runtime.check_form(stored.process_id, task.element_id, data, context=run.task_data(task_id))
     step = run.complete_task(task_id, data, now)
     events = [EventRecord(
-        at=now, actor=actor, action="task_completed", instance_id=stored.id, business_key=stored.business_key,
+        at=now, actor=actor.login, action="task_completed", instance_id=stored.id, business_key=stored.business_key,
         element_id=step.element_id, paragraph=",".join(step.paragraphs) or None,
         details={"task": step.name, "fields": sorted(data)},
     )]
-    events += drain_inbox(uow, run, stored.id, stored.business_key, actor, now)
+    events += drain_inbox(uow, run, stored.id, stored.business_key, actor.login, now)
     ref = save_run(uow, runtime, run, stored, actor=actor, now=now, events=events)
     uow.commit()
     return ref
@@ -69,32 +79,38 @@ class MessageReceipt:
 
 
 def deliver_message(
-    uow: UnitOfWork, runtime: Runtime, *, name: str, business_key: str, payload: Mapping[str, Any],
-    now: datetime, actor: str = "system", idempotency_key: str | None = None,
+    uow: UnitOfWork, runtime: Runtime, *, actor: Actor, name: str, business_key: str, payload: Mapping[str, Any],
+    now: datetime, owners: CaseOwners | None = None, idempotency_key: str | None = None,
 ) -> MessageReceipt:
-    """Deliver a message to the case waiting for it, start a case it starts, or keep it in the inbox."""
+    """Deliver a message to the case waiting for it, start a case it starts, or keep it in the inbox.
+
+    ``owners`` says which organisations a case the message starts belongs to; a message that
+    would start a case without them is refused before anything is stored.
+    """
     business_key = check_business_key(business_key)
     starter = runtime.engine.library.process_starting_with(name)
     if starter is not None:
         runtime.check_form(starter.process_id, name, payload)
+    if starter is not None and owners is None and uow.awaited.instance_waiting(name, business_key) is None:
+        raise InvalidInput(f"'{name}' starts a case: name the organisation it belongs to")
     if idempotency_key and uow.inbox.seen(idempotency_key):
         return MessageReceipt("duplicate", None)
     try:
         inbox_id = uow.inbox.add(name, business_key, dict(payload), idempotency_key, now)
     except IntegrityError:  # the same key raced in from a parallel request: that one wins
         return MessageReceipt("duplicate", None)
-    received = EventRecord(at=now, actor=actor, action="message_received", business_key=business_key,
+    received = EventRecord(at=now, actor=actor.login, action="message_received", business_key=business_key,
                            details={"message": name})
     instance_id = uow.awaited.instance_waiting(name, business_key)
     if instance_id is not None:
         stored = load_case(uow, instance_id)
         return _deliver_into(uow, runtime, stored, inbox_id, name, payload, now, actor, received)
-    if starter is not None:
+    if starter is not None and owners is not None:
         uow.events.append([received])
         ref = start_case(uow, runtime, process_id=starter.process_id, business_key=business_key,
-                         data={}, actor=actor, now=now)
+                         data={}, actor=actor, owners=owners, now=now)
         return MessageReceipt("started", ref.instance_id)
-    kept = EventRecord(at=now, actor=actor, action="message_kept", business_key=business_key,
+    kept = EventRecord(at=now, actor=actor.login, action="message_kept", business_key=business_key,
                        details={"message": name, "inbox_id": inbox_id})
     uow.events.append([received, kept])
     uow.commit()
@@ -103,7 +119,7 @@ def deliver_message(
 
 def _deliver_into(
     uow: UnitOfWork, runtime: Runtime, stored: StoredInstance, inbox_id: int, name: str,
-    payload: Mapping[str, Any], now: datetime, actor: str, received: EventRecord,
+    payload: Mapping[str, Any], now: datetime, actor: Actor, received: EventRecord,
 ) -> MessageReceipt:
     run = resume(uow, runtime, stored)
     if not run.deliver_message(name, payload, now):  # projection was stale: keep it, lose nothing
@@ -111,48 +127,47 @@ def _deliver_into(
         uow.commit()
         return MessageReceipt("kept", None)
     uow.inbox.mark_delivered(inbox_id, stored.id, now)
-    delivered = EventRecord(at=now, actor=actor, action="message_delivered", instance_id=stored.id,
+    delivered = EventRecord(at=now, actor=actor.login, action="message_delivered", instance_id=stored.id,
                             business_key=stored.business_key, details={"message": name})
-    events = [received, delivered] + drain_inbox(uow, run, stored.id, stored.business_key, actor, now)
+    events = [received, delivered] + drain_inbox(uow, run, stored.id, stored.business_key, actor.login, now)
     save_run(uow, runtime, run, stored, actor=actor, now=now, events=events)
     uow.commit()
     return MessageReceipt("delivered", stored.id)
 
 
-def claim_task(uow: UnitOfWork, *, task_id: str, user: str, user_roles: Collection[str], now: datetime) -> None:
+def claim_task(uow: UnitOfWork, *, actor: Actor, task_id: str, now: datetime) -> None:
     """Take an open task of one's role so colleagues see it is being worked on."""
-    task = uow.tasks.get(task_id)
-    if task is None:
-        raise TaskNotReady("this task is no longer open")
-    if task.lane not in user_roles:
-        raise NotPermitted(f"task '{task.title}' belongs to the role '{task.lane}'")
-    if not uow.tasks.claim(task_id, user):
+    task = open_task(uow, actor, task_id)
+    if not uow.tasks.claim(task_id, actor.login):
         raise ConcurrencyConflict(f"task '{task.title}' was claimed by someone else first")
-    uow.events.append([EventRecord(at=now, actor=user, action="task_claimed", instance_id=task.instance_id,
+    uow.events.append([EventRecord(at=now, actor=actor.login, action="task_claimed", instance_id=task.instance_id,
                                    business_key=task.business_key, element_id=task.element_id)])
     uow.commit()
 
 
-def release_task(uow: UnitOfWork, *, task_id: str, user: str, now: datetime) -> None:
+def release_task(uow: UnitOfWork, *, actor: Actor, task_id: str, now: datetime) -> None:
     """Give a claimed task back to the role's queue."""
-    task = uow.tasks.get(task_id)
-    if task is None:
-        raise TaskNotReady("this task is no longer open")
-    if not uow.tasks.release(task_id, user):
-        raise NotPermitted(f"task '{task.title}' is not claimed by {user}")
-    uow.events.append([EventRecord(at=now, actor=user, action="task_released", instance_id=task.instance_id,
+    task = open_task(uow, actor, task_id)
+    if not uow.tasks.release(task_id, actor.login):
+        raise NotPermitted(f"task '{task.title}' is not claimed by {actor.login}")
+    uow.events.append([EventRecord(at=now, actor=actor.login, action="task_released", instance_id=task.instance_id,
                                    business_key=task.business_key, element_id=task.element_id)])
     uow.commit()
+
+
+def may_record_court_appeal(actor: Actor, case: StoredInstance) -> bool:
+    """§10: whether this person records court appeals for the organisation that owns the case."""
+    return bool(actor.roles_in(case.organisation_id) & COURT_APPEAL_ROLES)
 
 
 def record_court_appeal(
-    uow: UnitOfWork, *, process_id: str, business_key: str, court: str, filed_on: str, actor: str, now: datetime,
-    note: str = "",
+    uow: UnitOfWork, runtime: Runtime, *, actor: Actor, instance_id: int, court: str, filed_on: str,
+    now: datetime, note: str = "",
 ) -> int:
     """§10: record that the recipient went to court over a case (a service case or a complaint)."""
-    instance_id = uow.instances.id_for_key(process_id, check_business_key(business_key))
-    if instance_id is None:
-        raise NotFound(f"no case of '{process_id}' with key '{business_key}'")
+    case = readable_case(uow, runtime, actor, instance_id)
+    if not may_record_court_appeal(actor, case):
+        raise NotPermitted("court appeals are recorded by the head, the reviewing official or the registrar")
     if not court.strip():
         raise InvalidInput("name the court the appeal was filed with")
     try:
@@ -162,8 +177,9 @@ def record_court_appeal(
     if day > now.date():
         raise InvalidInput(f"a court appeal cannot be filed in the future ({filed_on})")
     uow.events.append([EventRecord(
-        at=now, actor=actor, action="court_appeal_recorded", instance_id=instance_id, business_key=business_key,
-        paragraph="§10", details={"court": court.strip(), "filed_on": day.isoformat(), "note": note.strip()},
+        at=now, actor=actor.login, action="court_appeal_recorded", instance_id=case.id,
+        business_key=case.business_key, paragraph="§10",
+        details={"court": court.strip(), "filed_on": day.isoformat(), "note": note.strip()},
     )])
     uow.commit()
-    return instance_id
+    return case.id

@@ -14,23 +14,36 @@ from typing import Any
 
 from service.documents.provider import ProviderInfo
 from service.documents.render import document_title, render_html, render_pdf
-from service.domain.documents import DOCUMENT_LANGUAGES
+from service.domain.documents import DOCUMENT_LANGUAGES, StoredDocument
 from service.domain.errors import NotFound
+from service.domain.organisations import Organisation
+from service.domain.staff import Actor
 from service.persistence.uow import UnitOfWork
+
+from .access import may_read_case
+from .runtime import Runtime, Signatory
 
 
 def issue_document(
     uow: UnitOfWork, *, instance_id: int, business_key: str, kind: str, payload: Mapping[str, Any],
-    provider: ProviderInfo, now: datetime,
+    letterhead: Organisation, signatory: Signatory | None, now: datetime,
 ) -> list[int]:
     """Render ``kind`` from a ``document.<kind>`` payload in Kazakh and Russian and store both.
 
+    The letterhead is the issuing organisation's; the signature is the official's who acted
+    (``signatory``), else what the document prints by default (the head for the provider's acts).
     Returns the new documents' ids (Kazakh first). Does not commit: the caller's use case does,
     so a case never advances without its documents or the other way round. Raises ValueError
     for an unknown kind or a payload the document cannot be made from.
     """
-    context = {**payload, "case_number": business_key, "issued_at": now, "provider": provider}
-    rendered = [(language, render_html(kind, language, context)) for language in DOCUMENT_LANGUAGES]
+    rendered = []
+    for language in DOCUMENT_LANGUAGES:
+        context = {**payload, "case_number": business_key, "issued_at": now,
+                   "provider": ProviderInfo.from_organisation(letterhead)}
+        if signatory is not None:
+            position = signatory.position_kk if language == "kk" else signatory.position_ru
+            context["official"] = {"full_name": signatory.full_name, "position": position}
+        rendered.append((language, render_html(kind, language, context)))
     return [
         uow.documents.add(
             instance_id=instance_id, business_key=business_key, kind=kind, language=language,
@@ -40,16 +53,23 @@ def issue_document(
     ]
 
 
-def document_pdf(uow: UnitOfWork, document_id: int) -> tuple[str, bytes]:
+def readable_document(uow: UnitOfWork, runtime: Runtime, *, actor: Actor, document_id: int) -> StoredDocument:
+    """An issued document, if this person may see its case (NotFound otherwise)."""
+    stored = uow.documents.get(document_id)
+    case = uow.instances.get(stored.instance_id) if stored is not None else None
+    if stored is None or case is None or not may_read_case(uow, runtime, actor, case):
+        raise NotFound(f"there is no document {document_id}")
+    return stored
+
+
+def document_pdf(uow: UnitOfWork, runtime: Runtime, *, actor: Actor, document_id: int) -> tuple[str, bytes]:
     """The document as a PDF: ``(file name, bytes)``; rendered and stored on the first call.
 
     Needs a writing unit of work the first time (it commits the stored PDF). Raises NotFound
-    for an unknown document.
+    for an unknown document or one this person may not see.
     """
     documents = uow.documents
-    stored = documents.get(document_id)
-    if stored is None:
-        raise NotFound(f"there is no document {document_id}")
+    stored = readable_document(uow, runtime, actor=actor, document_id=document_id)
     filename = _filename(stored.business_key, stored.kind, stored.language)
     if stored.pdf is not None:
         return filename, stored.pdf

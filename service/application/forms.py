@@ -625,6 +625,26 @@ _EXPECTED: dict[str, dict[str, str]] = {
 }
 
 MESSAGES: dict[str, dict[str, str]] = {
+    "unknown_provider": {
+        "kk": "БСН «{value}» бойынша көрсетілетін қызметті беруші (мектеп) тізілімде жоқ.",
+        "ru": "Услугодателя (школы) с БИН «{value}» нет в реестре.",
+        "en": "There is no provider (school) with BIN “{value}” in the registry.",
+    },
+    "unknown_organisation": {
+        "kk": "БСН «{value}» бойынша ұйым тізілімде жоқ.",
+        "ru": "Организации с БИН «{value}» нет в реестре.",
+        "en": "There is no organisation with BIN “{value}” in the registry.",
+    },
+    "addressee_mismatch": {
+        "kk": "БСН «{value}» ұйымы — {kind}: шағымның адресатына сәйкес келмейді.",
+        "ru": "Организация с БИН «{value}» — {kind}: это не тот адресат, который указан в жалобе.",
+        "en": "The organisation with BIN “{value}” is {kind}: not the addressee the complaint names.",
+    },
+    "not_registered_here": {
+        "kk": "Шағым осы ұйымға да, шағым жасалатын мектепке де жолданбаған (БСН «{value}»).",
+        "ru": "Жалоба адресована не этой организации и подана не на эту школу (БИН «{value}»).",
+        "en": "The complaint is neither addressed to this organisation nor about it (BIN “{value}”).",
+    },
     "bad_characters": {
         "kk": "«{label}» өрісінде рұқсат етілмеген басқару таңбалары бар.",
         "ru": "Поле «{label}» содержит недопустимые управляющие символы.",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
+from service.domain.staff import Actor
 from service.persistence.uow import UnitOfWork
 
 from ._running import drain_inbox, load_case, resume, save_run
@@ -26,7 +27,7 @@ def deliver_kept_messages(
             events = drain_inbox(uow, run, stored.id, stored.business_key, actor, now)
             if not events:
                 continue
-            save_run(uow, runtime, run, stored, actor=actor, now=now, events=events)
+            save_run(uow, runtime, run, stored, actor=Actor.system(actor), now=now, events=events)
             uow.commit()
             moved += 1
     return moved

@@ -1,22 +1,28 @@
-"""Read-only use cases: task lists and case history, served from narrow tables."""
+"""Read-only use cases: task lists and case history, served from narrow tables, need to know applied."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from service.domain.errors import NotFound, TaskNotReady
 from service.domain.model import EventRecord, OutboxItem, PendingTimer, TaskSummary
+from service.domain.staff import Actor
+from service.persistence.repositories import StoredInstance
 from service.persistence.uow import UnitOfWork
 
 from ._running import resume
+from .access import declaration, may_read_case, may_read_medical, readable_case, task_scope
+from .cases import open_task
 from .runtime import Runtime
 
 MAX_PAGE_SIZE = 200
 #: A task list counts at most this many tasks past the current page: the pager then says "n+", and
 #: the page costs the same with 1,000 or 100,000 open cases (benchmark 2).
 COUNT_CAP = 1000
+#: What replaces medical data for someone whose role does not need it.
+WITHHELD = "—"
 
 
 @dataclass(frozen=True)
@@ -37,17 +43,23 @@ class TaskPage:
 
 
 def list_tasks(
-    uow: UnitOfWork, *, role: str | None = None, assignee: str | None = None, process_id: str | None = None,
-    overdue_at: datetime | None = None, stage: str | None = None, page: int = 1, per_page: int = 50,
+    uow: UnitOfWork, runtime: Runtime, *, actor: Actor, role: str | None = None, mine: bool = False,
+    process_id: str | None = None, overdue_at: datetime | None = None, stage: str | None = None, page: int = 1,
+    per_page: int = 50,
 ) -> TaskPage:
-    """Open tasks of a role or an assignee, oldest first; ``overdue_at`` keeps only those due before it."""
+    """Open tasks this person may do (their roles in their organisations), oldest first.
+
+    ``role`` narrows to one role, ``mine`` to the tasks they have taken; ``overdue_at`` keeps only
+    those due before it.
+    """
     page = max(1, page)
     per_page = max(1, min(per_page, MAX_PAGE_SIZE))
-    items = uow.tasks.page(lane=role, assignee=assignee, process_id=process_id, overdue_at=overdue_at,
-                           element_id=stage, limit=per_page, offset=(page - 1) * per_page)
+    scope = task_scope(runtime, actor)
+    filters: dict[str, Any] = {"scope": scope, "lane": role, "assignee": actor.login if mine else None,
+                               "process_id": process_id, "overdue_at": overdue_at, "element_id": stage}
+    items = uow.tasks.page(**filters, limit=per_page, offset=(page - 1) * per_page)
     cap = (page - 1) * per_page + COUNT_CAP
-    total = uow.tasks.count(lane=role, assignee=assignee, process_id=process_id, overdue_at=overdue_at,
-                            element_id=stage, cap=cap + 1)
+    total = uow.tasks.count(**filters, cap=cap + 1)
     return TaskPage(items=items, total=min(total, cap), page=page, per_page=per_page, more=total > cap)
 
 
@@ -64,26 +76,56 @@ class CaseView:
     timers: list[PendingTimer]
     outbox: list[OutboxItem]
     history: list[EventRecord]
+    organisation_id: int | None = None
+    #: Whether the reader's role needs the case's medical data (it is withheld otherwise).
+    medical: bool = False
 
 
-def case_view(uow: UnitOfWork, instance_id: int) -> CaseView | None:
-    """Everything shown about one case, without deserializing its workflow."""
-    stored = uow.instances.get(instance_id)
-    if stored is None:
-        return None
+def case_view(uow: UnitOfWork, runtime: Runtime, *, actor: Actor, instance_id: int) -> CaseView:
+    """Everything shown about one case, without deserializing its workflow; NotFound if not for this person."""
+    stored = readable_case(uow, runtime, actor, instance_id)
+    return _view(uow, runtime, actor, stored)
+
+
+def _view(uow: UnitOfWork, runtime: Runtime, actor: Actor, stored: StoredInstance) -> CaseView:
+    medical = may_read_medical(runtime, actor, stored)
+    outbox = uow.outbox.listing(instance_id=stored.id)
+    if not medical:
+        fields = declaration(runtime, stored.process_id).medical_fields
+        outbox = [_replace_payload(item, withhold(item.payload, fields)) for item in outbox]
     return CaseView(
         instance_id=stored.id, process_id=stored.process_id, business_key=stored.business_key,
         status=stored.status, version=stored.version,
         open_tasks=uow.tasks.for_instance(stored.id),
         timers=uow.timers.for_instance(stored.id),
-        outbox=uow.outbox.listing(instance_id=stored.id),
+        outbox=outbox,
         history=uow.events.for_instance(stored.id),
+        organisation_id=stored.organisation_id,
+        medical=medical,
     )
 
 
-def find_case(uow: UnitOfWork, process_id: str, business_key: str) -> int | None:
-    """The id of the case of ``process_id`` with this business key."""
-    return uow.instances.id_for_key(process_id, business_key.strip())
+def _replace_payload(item: OutboxItem, payload: dict[str, Any]) -> OutboxItem:
+    return replace(item, payload=payload)
+
+
+def withhold(data: Any, fields: Iterable[str]) -> Any:
+    """``data`` with every value under a medical key replaced by :data:`WITHHELD`, at any depth."""
+    names = frozenset(fields)
+    if isinstance(data, dict):
+        return {key: (WITHHELD if key in names else withhold(value, names)) for key, value in data.items()}
+    if isinstance(data, list):
+        return [withhold(item, names) for item in data]
+    return data
+
+
+def find_case(uow: UnitOfWork, runtime: Runtime, *, actor: Actor, process_id: str, business_key: str) -> int | None:
+    """The id of the case of ``process_id`` with this business key, if this person may see it."""
+    instance_id = uow.instances.id_for_key(process_id, business_key.strip())
+    if instance_id is None:
+        return None
+    stored = uow.instances.get(instance_id)
+    return instance_id if stored is not None and may_read_case(uow, runtime, actor, stored) else None
 
 
 @dataclass(frozen=True)
@@ -95,16 +137,14 @@ class TaskContext:
     data: dict[str, Any]
 
 
-def task_context(uow: UnitOfWork, runtime: Runtime, task_id: str) -> TaskContext:
+def task_context(uow: UnitOfWork, runtime: Runtime, *, actor: Actor, task_id: str) -> TaskContext:
     """The open task ``task_id`` with its case and data (one workflow load, for one page)."""
-    task = uow.tasks.get(task_id)
-    if task is None:
-        raise TaskNotReady("this task is no longer open: someone else completed it, or it was cancelled")
-    case = case_view(uow, task.instance_id)
-    stored = uow.instances.get(task.instance_id)
-    if case is None or stored is None:
-        raise NotFound(f"case {task.instance_id} does not exist")
+    task = open_task(uow, actor, task_id)
+    stored = readable_case(uow, runtime, actor, task.instance_id)
+    case = _view(uow, runtime, actor, stored)
     data = resume(uow, runtime, stored).task_data(task_id)
+    if not case.medical:
+        data = withhold(data, declaration(runtime, stored.process_id).medical_fields)
     return TaskContext(task=task, case=case, data=data)
 
 
@@ -118,23 +158,25 @@ class CaseProgress:
     data: dict[str, Any]
 
 
-def case_progress(uow: UnitOfWork, runtime: Runtime, instance_id: int, now: datetime) -> CaseProgress:
+def case_progress(uow: UnitOfWork, runtime: Runtime, *, actor: Actor, instance_id: int, now: datetime) -> CaseProgress:
     """The case's diagram version with elements marked completed / active / overdue (one workflow load)."""
-    stored = uow.instances.get(instance_id)
-    if stored is None:
-        raise NotFound(f"case {instance_id} does not exist")
+    stored = readable_case(uow, runtime, actor, instance_id)
     run = resume(uow, runtime, stored)
     marks = run.element_states()
     for task in uow.tasks.for_instance(instance_id):
         if task.due_at is not None and task.due_at < now:
             marks[task.element_id] = "overdue"
     names = {element_id: info.name for element_id, info in run.diagram.elements.items()}
-    return CaseProgress(run.diagram.source, marks, names, run.snapshot().data)
+    data = run.snapshot().data
+    if not may_read_medical(runtime, actor, stored):
+        data = withhold(data, declaration(runtime, stored.process_id).medical_fields)
+    return CaseProgress(run.diagram.source, marks, names, data)
 
 
-def case_data(uow: UnitOfWork, runtime: Runtime, instance_id: int) -> dict[str, Any]:
-    """The case's current variables (for the case page's summary)."""
-    stored = uow.instances.get(instance_id)
-    if stored is None:
-        raise NotFound(f"case {instance_id} does not exist")
-    return resume(uow, runtime, stored).snapshot().data
+def case_data(uow: UnitOfWork, runtime: Runtime, *, actor: Actor, instance_id: int) -> dict[str, Any]:
+    """The case's current variables as this person may see them."""
+    stored = readable_case(uow, runtime, actor, instance_id)
+    data = resume(uow, runtime, stored).snapshot().data
+    if not may_read_medical(runtime, actor, stored):
+        data = withhold(data, declaration(runtime, stored.process_id).medical_fields)
+    return dict(data)

@@ -3,33 +3,47 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
 from service.domain.errors import FormInvalid
+from service.domain.organisations import Organisation
 from service.engine.runtime import ProcessEngine
 from service.persistence.uow import UnitOfWork
 
 from .forms import load_form, validate_submission
+from .process_access import ProcessAccess
+
+
+@dataclass(frozen=True)
+class Signatory:
+    """The official who acted, as printed above the signature."""
+
+    full_name: str
+    position_kk: str
+    position_ru: str
 
 
 class DocumentIssuer(Protocol):
     """Renders and stores a document a diagram asked for (``document.<kind>``); returns stored ids."""
 
     def __call__(self, uow: UnitOfWork, *, instance_id: int, business_key: str, kind: str,
-                 payload: Mapping[str, Any], now: datetime) -> list[int]: ...
+                 payload: Mapping[str, Any], letterhead: Organisation, signatory: Signatory | None,
+                 now: datetime) -> list[int]: ...
 
 
 @dataclass(frozen=True)
 class Runtime:
-    """The engine plus the services a run may call: issuing documents with the provider's details."""
+    """The engine plus the services a run may call: issuing documents, need-to-know declarations."""
 
     engine: ProcessEngine
     issue_document: DocumentIssuer | None = None
     #: Where forms live; when set, every task completion and every start message is validated.
     forms_dir: Path | None = None
+    #: Need to know per process (``processes/<process>.access.toml``).
+    access: Mapping[str, ProcessAccess] = field(default_factory=dict)
 
     def check_form(self, process_id: str, form_id: str, data: Mapping[str, Any],
                    context: Mapping[str, Any] | None = None) -> None:

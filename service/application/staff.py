@@ -5,14 +5,13 @@ from __future__ import annotations
 import hashlib
 import secrets
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 from service.domain.errors import DomainError, InvalidInput
-from service.domain.staff import API_SCOPES, ROLES, ApiClientInfo, StaffMember
+from service.domain.staff import API_SCOPES, Actor, ApiClientInfo
 from service.persistence.uow import UnitOfWork
 
 #: Failed sign-ins in a row before an account is locked, and for how long.
@@ -48,7 +47,7 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
-def sign_in(uow: UnitOfWork, *, login: str, password: str, now: datetime) -> StaffMember:
+def sign_in(uow: UnitOfWork, *, login: str, password: str, now: datetime) -> Actor:
     """The member of staff with this login and password; failures count towards a lockout."""
     found = uow.staff.by_login(login.strip().lower())
     if found is None:
@@ -76,55 +75,6 @@ def _verify(password_hash: str, password: str) -> bool:
         return _hasher.verify(password_hash, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
-
-
-def create_staff(uow: UnitOfWork, *, login: str, full_name: str, password: str, roles: Iterable[str],
-                 language: str = "ru", now: datetime) -> int:
-    """Create a staff account with roles from :data:`ROLES`."""
-    roles = set(roles)
-    unknown = roles - ROLES.keys()
-    if unknown or not roles:
-        named = ", ".join(sorted(unknown)) or "(none)"
-        raise InvalidInput(f"unknown or no roles: {named}; known: {', '.join(ROLES)}")
-    if language not in ("kk", "ru", "en"):
-        raise InvalidInput("language must be kk, ru or en")
-    login = login.strip().lower()
-    if not login or uow.staff.by_login(login) is not None:
-        raise InvalidInput(f"login '{login}' is empty or taken")
-    member_id = uow.staff.add(login=login, full_name=full_name.strip(), password_hash=hash_password(password),
-                              roles=roles, language=language, now=now)
-    uow.commit()
-    return member_id
-
-
-@dataclass(frozen=True)
-class DemoAccount:
-    """A demo account as printed for a new user of the embedded default."""
-
-    login: str
-    password: str
-    full_name: str
-    roles: tuple[str, ...]
-
-
-DEMO_ACCOUNTS: tuple[DemoAccount, ...] = (
-    DemoAccount("clerk", "clerk-demo-2026", "Сәрсенова Әсел (кеңсе)", ("office_clerk", "complaint_registrar")),
-    DemoAccount("head", "head-demo-2026", "Омаров Бауыржан (директор)", ("head", "appealed_official")),
-    DemoAccount("specialist", "specialist-demo-2026", "Иванова Мария (маман)", ("specialist",)),
-    DemoAccount("reviewer", "reviewer-demo-2026", "Жақсылықов Ерлан (шағымдар)", ("reviewing_official",)),
-    DemoAccount("analyst", "analyst-demo-2026", "Analyst", ("analyst",)),
-)
-
-
-def ensure_demo_staff(uow: UnitOfWork, now: datetime) -> list[DemoAccount]:
-    """Create the demo accounts that do not exist yet (embedded default only); returns them all."""
-    for account in DEMO_ACCOUNTS:
-        if uow.staff.by_login(account.login) is None:
-            uow.staff.add(login=account.login, full_name=account.full_name,
-                          password_hash=hash_password(account.password), roles=account.roles,
-                          language="ru", now=now)
-    uow.commit()
-    return list(DEMO_ACCOUNTS)
 
 
 def _token_hash(token: str) -> str:

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from service.domain.errors import DomainError
 from service.domain.model import EventRecord
+from service.domain.staff import Actor
 from service.persistence.uow import UnitOfWork
 
 from ._running import drain_inbox, load_case, resume, save_run
@@ -66,7 +67,7 @@ def _fire(uow: UnitOfWork, runtime: Runtime, instance_id: int, now: datetime, ac
         for element_id in sorted(before)
     ]
     events += drain_inbox(uow, run, stored.id, stored.business_key, actor, now)
-    save_run(uow, runtime, run, stored, actor=actor, now=now, events=events)
+    save_run(uow, runtime, run, stored, actor=Actor.system(actor), now=now, events=events)
     uow.commit()
 
 

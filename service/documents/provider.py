@@ -1,4 +1,8 @@
-"""The provider's details printed on issued documents, read from an operator-edited TOML file."""
+"""The issuing organisation's details as printed on documents (the letterhead and the head's signature).
+
+Made from the registry's :class:`~service.domain.organisations.Organisation`; :meth:`ProviderInfo.load`
+still reads the single-school TOML file of earlier versions, which the organisations migration imports.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,8 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from service.domain.organisations import Organisation, bin_problem
 
 _REQUIRED = ("name_kk", "name_ru", "address_kk", "address_ru", "bin", "head_name", "phone")
 _OPTIONAL = ("head_position_kk", "head_position_ru", "email", "locality_kk", "locality_ru")
@@ -33,9 +39,20 @@ class ProviderInfo:
     locality_ru: str = ""
 
     def __post_init__(self) -> None:
-        problem = _bin_problem(self.bin)
+        problem = bin_problem(self.bin)
         if problem:
             raise ValueError(f"bin {problem}")
+
+    @classmethod
+    def from_organisation(cls, organisation: Organisation) -> ProviderInfo:
+        """The letterhead of an organisation from the registry."""
+        return cls(
+            name_kk=organisation.name_kk, name_ru=organisation.name_ru, address_kk=organisation.address_kk,
+            address_ru=organisation.address_ru, bin=organisation.bin, head_name=organisation.head_name,
+            phone=organisation.phone, head_position_kk=organisation.head_position_kk,
+            head_position_ru=organisation.head_position_ru, email=organisation.email,
+            locality_kk=organisation.locality_kk, locality_ru=organisation.locality_ru,
+        )
 
     @classmethod
     def load(cls, path: Path | str) -> ProviderInfo:
@@ -74,7 +91,7 @@ class ProviderInfo:
             if key in _REQUIRED and not value:
                 raise ProviderFileError(f"{source}: [provider] {key} is empty")
             values[key] = value
-        problem = _bin_problem(values["bin"])
+        problem = bin_problem(values["bin"])
         if problem:
             raise ProviderFileError(f"{source}: [provider] bin {problem}")
         return cls(**values)
@@ -94,18 +111,3 @@ class ProviderInfo:
     def locality(self, language: str) -> str:
         """The place printed on orders (may be empty)."""
         return self.locality_kk if language == "kk" else self.locality_ru
-
-
-def _bin_problem(value: str) -> str | None:
-    """Why ``value`` is not a valid BIN (12 digits, check digit as for the IIN), or None."""
-    if len(value) != 12 or not value.isascii() or not value.isdigit():
-        return "must be 12 digits"
-    digits = [int(c) for c in value]
-    check = sum(d * w for d, w in zip(digits[:11], range(1, 12), strict=True)) % 11
-    if check == 10:
-        check = sum(d * w for d, w in zip(digits[:11], (3, 4, 5, 6, 7, 8, 9, 10, 11, 1, 2), strict=True)) % 11
-        if check == 10:
-            return "is not a valid BIN (its check digit cannot be computed)"
-    if check != digits[11]:
-        return f"has a wrong check digit (expected {check} at the end): check the number"
-    return None

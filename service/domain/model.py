@@ -74,6 +74,8 @@ class TaskSummary:
     due_at: datetime | None
     assignee: str | None
     created_at: datetime
+    #: The organisation whose staff do this task.
+    organisation_id: int | None = None
 
 
 @dataclass(frozen=True)

@@ -1,11 +1,18 @@
-"""Who works in the service: staff roles (the diagrams' lanes) and the people who hold them."""
+"""Who acts in the service: people with roles in organisations, and the systems around them.
+
+Roles are the diagrams' lanes (the library tells which exist); :data:`ROLE_NAMES` only gives
+the known ones their names in Kazakh, Russian and English. Besides the lanes there are two
+administrative roles that no diagram needs: an organisation's ``administrator`` (manages its
+staff) and the ``analyst`` (reads and deploys diagrams). A national administrator manages the
+registry of organisations; that is a flag on the account, not a role in any organisation.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-#: Staff roles, keyed by the lane id they act in, with their names in Kazakh, Russian and English.
-ROLES: dict[str, dict[str, str]] = {
+#: Names of the roles people know, keyed by lane id (or administrative role).
+ROLE_NAMES: dict[str, dict[str, str]] = {
     "office_clerk": {"kk": "Кеңсе қызметкері", "ru": "Работник канцелярии", "en": "Office clerk"},
     "head": {"kk": "Көрсетілетін қызметті берушінің басшысы", "ru": "Руководитель услугодателя",
              "en": "Head of the provider"},
@@ -15,25 +22,93 @@ ROLES: dict[str, dict[str, str]] = {
                           "en": "Official whose act is appealed"},
     "reviewing_official": {"kk": "Шағымды қарайтын лауазымды адам", "ru": "Рассматривающее жалобу лицо",
                            "en": "Reviewing official"},
-    "analyst": {"kk": "Талдаушы / әкімші", "ru": "Аналитик / администратор", "en": "Analyst / administrator"},
+    "administrator": {"kk": "Ұйымның әкімшісі", "ru": "Администратор организации",
+                      "en": "Organisation administrator"},
+    "analyst": {"kk": "Талдаушы", "ru": "Аналитик", "en": "Analyst"},
 }
+
+#: Roles that are not lanes of any diagram.
+ADMIN_ROLES = frozenset({"administrator", "analyst"})
 
 #: What each API client may do.
 API_SCOPES = ("applications:submit", "cases:read", "sms:reply", "proactive:trigger", "complaints:file")
 
 
 @dataclass(frozen=True)
-class StaffMember:
-    """A signed-in member of staff."""
+class Membership:
+    """A person's place in one organisation: the roles held there and the position printed on documents."""
 
-    id: int
+    organisation_id: int
+    roles: frozenset[str]
+    position_kk: str = ""
+    position_ru: str = ""
+
+    def position(self, language: str) -> str:
+        """The position as printed above the signature (kk or ru)."""
+        return self.position_kk if language == "kk" else self.position_ru
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Whoever performs a use case: a signed-in person, or a system (the worker, an API client)."""
+
     login: str
     full_name: str
-    roles: frozenset[str]
-    language: str
+    memberships: tuple[Membership, ...] = ()
+    #: "staff" (a person), "system" (the worker, timers) or "client" (an outside system over the API).
+    kind: str = "staff"
+    id: int | None = None
+    language: str = "ru"
+    national_admin: bool = False
+    _index: dict[int, Membership] = field(default_factory=dict, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._index.update({m.organisation_id: m for m in self.memberships})
+
+    @classmethod
+    def system(cls, name: str = "system") -> Actor:
+        """The service itself (timers, the worker, messages between its own cases)."""
+        return cls(login=name, full_name=name, kind="system")
+
+    @classmethod
+    def client(cls, name: str) -> Actor:
+        """An outside system calling the API (authorised by its scopes, not by roles)."""
+        return cls(login=f"api:{name}", full_name=name, kind="client")
+
+    @property
+    def is_person(self) -> bool:
+        """Whether a named official acts (only people decide)."""
+        return self.kind == "staff"
+
+    @property
+    def roles(self) -> frozenset[str]:
+        """Every role held in any organisation."""
+        return frozenset().union(*(m.roles for m in self.memberships)) if self.memberships else frozenset()
+
+    @property
+    def organisation_ids(self) -> frozenset[int]:
+        """The organisations this person belongs to."""
+        return frozenset(self._index)
+
+    def membership(self, organisation_id: int | None) -> Membership | None:
+        """This person's membership of one organisation."""
+        return self._index.get(organisation_id) if organisation_id is not None else None
+
+    def roles_in(self, organisation_id: int | None) -> frozenset[str]:
+        """The roles held in one organisation."""
+        found = self.membership(organisation_id)
+        return found.roles if found else frozenset()
+
+    def acts_in(self, organisation_id: int | None, role: str | None) -> bool:
+        """Whether this person holds ``role`` in ``organisation_id``."""
+        return role is not None and role in self.roles_in(organisation_id)
+
+    def organisations_with(self, role: str) -> list[int]:
+        """The organisations where this person holds ``role``, in a stable order."""
+        return sorted(m.organisation_id for m in self.memberships if role in m.roles)
 
     def has_role(self, role: str | None) -> bool:
-        """Whether this person acts in the lane ``role``."""
+        """Whether this person holds ``role`` anywhere."""
         return role is not None and role in self.roles
 
 
@@ -44,3 +119,7 @@ class ApiClientInfo:
     id: int
     name: str
     scopes: frozenset[str]
+
+    def actor(self) -> Actor:
+        """The client as the actor of the use cases it calls."""
+        return Actor.client(self.name)

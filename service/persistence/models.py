@@ -68,6 +68,44 @@ class DiagramVersion(Base):
     stored_at: Mapped[datetime]
 
 
+class OrganisationRow(Base):
+    """A school or a reviewing body from the operator's registry."""
+
+    __tablename__ = "organisations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    bin: Mapped[str] = mapped_column(String(12), unique=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    name_kk: Mapped[str] = mapped_column(String(500))
+    name_ru: Mapped[str] = mapped_column(String(500))
+    address_kk: Mapped[str] = mapped_column(String(500))
+    address_ru: Mapped[str] = mapped_column(String(500))
+    phone: Mapped[str] = mapped_column(String(60))
+    email: Mapped[str] = mapped_column(String(200), default="")
+    region: Mapped[str] = mapped_column(String(200), index=True)
+    district: Mapped[str] = mapped_column(String(200))
+    working_hours: Mapped[str] = mapped_column(String(20), default="")
+    head_name: Mapped[str] = mapped_column(String(200))
+    head_position_kk: Mapped[str] = mapped_column(String(200))
+    head_position_ru: Mapped[str] = mapped_column(String(200))
+    locality_kk: Mapped[str] = mapped_column(String(200), default="")
+    locality_ru: Mapped[str] = mapped_column(String(200), default="")
+    active: Mapped[bool] = mapped_column(default=True)
+    updated_at: Mapped[datetime]
+
+
+class MembershipRow(Base):
+    """A member of staff in one organisation: the roles held there and the position on documents."""
+
+    __tablename__ = "memberships"
+
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_users.id"), primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"), primary_key=True, index=True)
+    roles: Mapped[str] = mapped_column(String(400))
+    position_kk: Mapped[str] = mapped_column(String(200), default="")
+    position_ru: Mapped[str] = mapped_column(String(200), default="")
+
+
 class ProcessInstance(Base):
     """One case: its serialized workflow state, locked optimistically by ``version``."""
 
@@ -75,6 +113,12 @@ class ProcessInstance(Base):
     __table_args__ = (UniqueConstraint("process_id", "business_key", name="uq_instance_business_key"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    #: The organisation that owns the case: the school providing the service, the body reviewing a complaint.
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), index=True)
+    #: For a complaint: the organisation whose decision, action or inaction is appealed.
+    appealed_organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), index=True)
+    #: For a complaint: the service case it is about (the administrative case forwarded with it).
+    related_instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instances.id"), index=True)
     process_id: Mapped[str] = mapped_column(String(120))
     business_key: Mapped[str] = mapped_column(String(120), index=True)
     diagram_hash: Mapped[str] = mapped_column(ForeignKey("diagram_versions.content_hash"))
@@ -91,7 +135,7 @@ class OpenTaskRow(Base):
 
     __tablename__ = "open_tasks"
     __table_args__ = (
-        Index("ix_open_tasks_lane_created", "lane", "created_at", "task_id"),
+        Index("ix_open_tasks_org_lane_created", "organisation_id", "lane", "created_at", "task_id"),
         Index("ix_open_tasks_assignee_created", "assignee", "created_at", "task_id"),
         Index("ix_open_tasks_due", "due_at"),
     )
@@ -103,6 +147,8 @@ class OpenTaskRow(Base):
     element_id: Mapped[str] = mapped_column(String(120))
     title: Mapped[str] = mapped_column(String(300))
     lane: Mapped[str | None] = mapped_column(String(120))
+    #: The organisation whose staff do this task (the case's owner, or for some lanes the appealed one).
+    organisation_id: Mapped[int | None] = mapped_column(Integer)
     due_at: Mapped[datetime | None]
     assignee: Mapped[str | None] = mapped_column(String(120))
     created_at: Mapped[datetime]
@@ -196,8 +242,8 @@ class StaffUser(Base):
     login: Mapped[str] = mapped_column(String(80), unique=True)
     full_name: Mapped[str] = mapped_column(String(200))
     password_hash: Mapped[str] = mapped_column(String(200))
-    roles: Mapped[str] = mapped_column(String(400))
     language: Mapped[str] = mapped_column(String(5), default="ru")
+    national_admin: Mapped[bool] = mapped_column(default=False)
     active: Mapped[bool] = mapped_column(default=True)
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None]

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, and_, delete, func, insert, select, update
+from sqlalchemy import Table, and_, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from service.domain.errors import ConcurrencyConflict
 from service.domain.model import EventRecord, OpenTask, OutboxItem, PendingTimer, TaskSummary
-from service.domain.staff import ApiClientInfo, StaffMember
+from service.domain.staff import Actor, ApiClientInfo, Membership
 
 from .models import (
     ApiClient,
@@ -21,6 +21,7 @@ from .models import (
     DiagramVersion,
     EventLogEntry,
     InboxMessage,
+    MembershipRow,
     OpenTaskRow,
     OutboxMessage,
     PendingTimerRow,
@@ -50,6 +51,8 @@ _StaffUser_T: Table = StaffUser.__table__  # type: ignore[assignment]
 _StaffUser_C = _StaffUser_T.c
 _ApiClient_T: Table = ApiClient.__table__  # type: ignore[assignment]
 _ApiClient_C = _ApiClient_T.c
+_Membership_T: Table = MembershipRow.__table__  # type: ignore[assignment]
+_Membership_C = _Membership_T.c
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,16 @@ class StoredInstance:
     state: str
     serializer_version: str
     version: int
+    #: The organisation that owns the case (None only for cases from before organisations existed).
+    organisation_id: int | None = None
+    #: For a complaint: the organisation whose act is appealed.
+    appealed_organisation_id: int | None = None
+    #: For a complaint: the service case it is about.
+    related_instance_id: int | None = None
+
+
+#: Which open tasks a person may see: (organisation id, the lanes they act in there).
+TaskScope = Sequence[tuple[int, frozenset[str]]]
 
 
 class Repository:
@@ -110,6 +123,9 @@ _INSTANCE_COLUMNS = (
     _ProcessInstance_C.state,
     _ProcessInstance_C.serializer_version,
     _ProcessInstance_C.version,
+    _ProcessInstance_C.organisation_id,
+    _ProcessInstance_C.appealed_organisation_id,
+    _ProcessInstance_C.related_instance_id,
 )
 
 
@@ -126,11 +142,17 @@ class InstanceRepository(Repository):
         serializer_version: str,
         status: str,
         now: datetime,
+        organisation_id: int | None = None,
+        appealed_organisation_id: int | None = None,
+        related_instance_id: int | None = None,
     ) -> int:
         """Insert a new case at version 0 (its first save makes it 1) and return its id."""
         result = self.session.execute(
             insert(_ProcessInstance_T)
             .values(
+                organisation_id=organisation_id,
+                appealed_organisation_id=appealed_organisation_id,
+                related_instance_id=related_instance_id,
                 process_id=process_id,
                 business_key=business_key,
                 diagram_hash=diagram_hash,
@@ -152,6 +174,21 @@ class InstanceRepository(Repository):
             query = query.with_for_update()
         row = self.session.execute(query).first()
         return StoredInstance(**row._mapping) if row else None
+
+    def by_key(self, business_key: str) -> list[StoredInstance]:
+        """Every case with this business key (of any process), without their state."""
+        rows = self.session.execute(
+            select(*_INSTANCE_COLUMNS).where(_ProcessInstance_C.business_key == business_key)
+            .order_by(_ProcessInstance_C.id)
+        )
+        return [StoredInstance(**{**row._mapping, "state": ""}) for row in rows]
+
+    def complaints_about(self, instance_id: int) -> list[StoredInstance]:
+        """The cases (complaints) whose related case is ``instance_id``, without their state."""
+        rows = self.session.execute(
+            select(*_INSTANCE_COLUMNS).where(_ProcessInstance_C.related_instance_id == instance_id)
+        )
+        return [StoredInstance(**{**row._mapping, "state": ""}) for row in rows]
 
     def id_for_key(self, process_id: str, business_key: str) -> int | None:
         """The case of ``process_id`` with this business key, if any."""
@@ -209,6 +246,7 @@ _TASK_COLUMNS = (
     _OpenTaskRow_C.due_at,
     _OpenTaskRow_C.assignee,
     _OpenTaskRow_C.created_at,
+    _OpenTaskRow_C.organisation_id,
 )
 
 
@@ -223,6 +261,7 @@ class TaskRepository(Repository):
         before: Sequence[OpenTask],
         after: Sequence[OpenTask],
         now: datetime,
+        organisation_of: Callable[[str | None], int | None] = lambda lane: None,
     ) -> None:
         """Bring the table from ``before`` to ``after`` for this case, touching only what changed.
 
@@ -242,6 +281,7 @@ class TaskRepository(Repository):
                 "element_id": t.element_id,
                 "title": t.title[:300],
                 "lane": t.lane,
+                "organisation_id": organisation_of(t.lane),
                 "due_at": t.due_at,
                 "assignee": None,
                 "created_at": now,
@@ -272,12 +312,19 @@ class TaskRepository(Repository):
     def _filtered(
         self,
         query: Any,
+        scope: TaskScope | None,
         lane: str | None,
         assignee: str | None,
         process_id: str | None,
         overdue_at: datetime | None,
         element_id: str | None = None,
     ) -> Any:
+        if scope is not None:  # need to know: only the lanes a person acts in, in their organisations
+            allowed = [
+                and_(_OpenTaskRow_C.organisation_id == org, _OpenTaskRow_C.lane.in_(sorted(lanes)))
+                for org, lanes in scope if lanes
+            ]
+            query = query.where(or_(*allowed) if allowed else _OpenTaskRow_C.task_id.is_(None))
         if element_id is not None:
             query = query.where(_OpenTaskRow_C.element_id == element_id)
         if lane is not None:
@@ -293,6 +340,7 @@ class TaskRepository(Repository):
     def page(
         self,
         *,
+        scope: TaskScope | None = None,
         lane: str | None = None,
         assignee: str | None = None,
         process_id: str | None = None,
@@ -302,13 +350,14 @@ class TaskRepository(Repository):
         offset: int = 0,
     ) -> list[TaskSummary]:
         """Open tasks, oldest first, filtered by role, assignee, process, stage or overdue."""
-        query = self._filtered(select(*_TASK_COLUMNS), lane, assignee, process_id, overdue_at, element_id)
+        query = self._filtered(select(*_TASK_COLUMNS), scope, lane, assignee, process_id, overdue_at, element_id)
         query = query.order_by(_OpenTaskRow_C.created_at, _OpenTaskRow_C.task_id).limit(limit).offset(offset)
         return [TaskSummary(**row._mapping) for row in self.session.execute(query)]
 
     def count(
         self,
         *,
+        scope: TaskScope | None = None,
         lane: str | None = None,
         assignee: str | None = None,
         process_id: str | None = None,
@@ -317,7 +366,8 @@ class TaskRepository(Repository):
         cap: int | None = None,
     ) -> int:
         """How many open tasks match the same filters as :meth:`page` (at most ``cap``, if given)."""
-        matching = self._filtered(select(_OpenTaskRow_C.task_id), lane, assignee, process_id, overdue_at, element_id)
+        matching = self._filtered(select(_OpenTaskRow_C.task_id), scope, lane, assignee, process_id, overdue_at,
+                                  element_id)
         if cap is not None:
             matching = matching.limit(cap)
         query = select(func.count()).select_from(matching.subquery())
@@ -686,15 +736,11 @@ class EventLogRepository(Repository):
 class StaffRepository(Repository):
     """Staff accounts: looked up by login, never listed with their password hashes."""
 
-    def by_login(self, login: str) -> tuple[StaffMember, str, int, datetime | None, bool] | None:
-        """(member, password hash, failed sign-ins, locked until, active) for a login."""
+    def by_login(self, login: str) -> tuple[Actor, str, int, datetime | None, bool] | None:
+        """(person, password hash, failed sign-ins, locked until, active) for a login."""
         row = self.session.execute(
             select(
                 _StaffUser_C.id,
-                _StaffUser_C.login,
-                _StaffUser_C.full_name,
-                _StaffUser_C.roles,
-                _StaffUser_C.language,
                 _StaffUser_C.password_hash,
                 _StaffUser_C.failed_logins,
                 _StaffUser_C.locked_until,
@@ -703,36 +749,52 @@ class StaffRepository(Repository):
         ).first()
         if row is None:
             return None
-        member = StaffMember(
-            row.id, row.login, row.full_name, frozenset(filter(None, row.roles.split(","))), row.language
-        )
+        member = self._actor(row.id, active_only=False)
+        assert member is not None
         return member, row.password_hash, row.failed_logins, row.locked_until, row.active
 
-    def get(self, member_id: int) -> StaffMember | None:
-        """An active member of staff by id (for the signed-in session)."""
-        row = self.session.execute(
-            select(
-                _StaffUser_C.id, _StaffUser_C.login, _StaffUser_C.full_name, _StaffUser_C.roles, _StaffUser_C.language
-            ).where(_StaffUser_C.id == member_id, _StaffUser_C.active.is_(True))
-        ).first()
+    def get(self, member_id: int) -> Actor | None:
+        """An active member of staff by id, with their memberships (for the signed-in session)."""
+        return self._actor(member_id, active_only=True)
+
+    def _actor(self, member_id: int, active_only: bool) -> Actor | None:
+        query = select(
+            _StaffUser_C.id, _StaffUser_C.login, _StaffUser_C.full_name, _StaffUser_C.language,
+            _StaffUser_C.national_admin,
+        ).where(_StaffUser_C.id == member_id)
+        if active_only:
+            query = query.where(_StaffUser_C.active.is_(True))
+        row = self.session.execute(query).first()
         if row is None:
             return None
-        return StaffMember(
-            row.id, row.login, row.full_name, frozenset(filter(None, row.roles.split(","))), row.language
+        memberships = self.session.execute(
+            select(_Membership_C.organisation_id, _Membership_C.roles, _Membership_C.position_kk,
+                   _Membership_C.position_ru)
+            .where(_Membership_C.staff_id == member_id).order_by(_Membership_C.organisation_id)
+        )
+        return Actor(
+            login=row.login, full_name=row.full_name, id=row.id, language=row.language,
+            national_admin=bool(row.national_admin),
+            memberships=tuple(
+                Membership(m.organisation_id, frozenset(filter(None, m.roles.split(","))), m.position_kk,
+                           m.position_ru)
+                for m in memberships
+            ),
         )
 
     def add(
-        self, *, login: str, full_name: str, password_hash: str, roles: Iterable[str], language: str, now: datetime
+        self, *, login: str, full_name: str, password_hash: str, language: str, now: datetime,
+        national_admin: bool = False,
     ) -> int:
-        """Create an account and return its id."""
+        """Create an account (without memberships) and return its id."""
         result = self.session.execute(
             insert(_StaffUser_T)
             .values(
                 login=login,
                 full_name=full_name,
                 password_hash=password_hash,
-                roles=",".join(sorted(roles)),
                 language=language,
+                national_admin=national_admin,
                 active=True,
                 failed_logins=0,
                 locked_until=None,

@@ -10,6 +10,7 @@ from service.domain.errors import ConcurrencyConflict
 
 from .database import Database
 from .document_repository import DocumentRepository
+from .organisation_repository import MembershipRepository, OrganisationRepository
 from .repositories import (
     ApiClientRepository,
     AttachmentRepository,
@@ -49,6 +50,8 @@ class UnitOfWork:
         self.staff = StaffRepository(self.session, skip)
         self.api_clients = ApiClientRepository(self.session, skip)
         self.attachments = AttachmentRepository(self.session, skip)
+        self.organisations = OrganisationRepository(self.session, skip)
+        self.memberships = MembershipRepository(self.session, skip)
         try:
             # Start the transaction now, so on SQLite a writer waits for the lock up front.
             self.session.connection()

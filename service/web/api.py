@@ -28,10 +28,11 @@ from sqlalchemy.exc import IntegrityError
 
 from service.application.cases import deliver_message
 from service.application.forms import Form, format_path, validate_submission
+from service.application.intake import start_owners
 from service.application.queries import case_view, find_case
 from service.application.staff import Unauthorised, authenticate_client
 from service.domain.errors import ConcurrencyConflict, DuplicateCase, FormInvalid
-from service.domain.staff import API_SCOPES, ApiClientInfo
+from service.domain.staff import API_SCOPES, Actor, ApiClientInfo
 from service.domain.time import format_instant
 from service.persistence.uow import UnitOfWork
 
@@ -194,8 +195,6 @@ def _body_hash(body: Mapping[str, Any]) -> str:
     return _digest(json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":")))
 
 
-def _actor(client: ApiClientInfo) -> str:
-    return f"api:{client.name}"
 
 
 # --- answers ----------------------------------------------------------------------------------------
@@ -212,9 +211,7 @@ def _stages(history: list[Any]) -> list[dict[str, Any]]:
 def _created(instance_id: int, status: int) -> Response:
     """The case a request started (201) or a retry found (200)."""
     with services().uow(write=False) as uow:
-        view = case_view(uow, instance_id)
-    if view is None:
-        _fail(404, "no_case")
+        view = case_view(uow, services().runtime, actor=Actor.system("api"), instance_id=instance_id)
     stages = _stages(view.history)
     return json_response({
         "case_number": view.business_key, "instance_id": view.instance_id, "status": view.status,
@@ -237,8 +234,10 @@ def _start(*, client: ApiClientInfo, process_id: str, message: str, number: str,
         return found
     try:
         with svc.uow() as uow:
-            receipt = deliver_message(uow, svc.runtime, name=message, business_key=number, payload=payload,
-                                      now=svc.now(), actor=_actor(client), idempotency_key=inbox_key)
+            body = dict(payload)
+            owners = start_owners(uow, form=f"{process_id}/{message}", payload=body, registered_at=None)
+            receipt = deliver_message(uow, svc.runtime, actor=client.actor(), name=message, business_key=number,
+                                      payload=body, owners=owners, now=svc.now(), idempotency_key=inbox_key)
     # A request racing this one got there first. (On PostgreSQL the inbox's unique key surfaces from
     # deliver_message as a bare IntegrityError: the insert waits for the other transaction, then fails.)
     except (DuplicateCase, ConcurrencyConflict, IntegrityError):
@@ -256,7 +255,8 @@ def _start(*, client: ApiClientInfo, process_id: str, message: str, number: str,
 def _earlier(process_id: str, number: str, inbox_key: str | None, taken: str) -> Response | None:
     """If the case exists already: 200 with it for a retry of the request that started it, else 409."""
     with services().uow(write=False) as uow:
-        instance_id = find_case(uow, process_id, number)
+        instance_id = find_case(uow, services().runtime, actor=Actor.system("api"), process_id=process_id,
+                                business_key=number)
         retry = instance_id is not None and inbox_key is not None and uow.inbox.seen(inbox_key)
     if instance_id is None:
         return None
@@ -329,7 +329,7 @@ def sms_reply() -> Response:
     with svc.uow(write=False) as uow:
         if inbox_key is not None and uow.inbox.seen(inbox_key):
             return json_response({"offer_number": offer, "outcome": "duplicate"}, 200)
-        if find_case(uow, "proactive_offer", offer) is None:
+        if find_case(uow, svc.runtime, actor=client.actor(), process_id="proactive_offer", business_key=offer) is None:
             _fail(404, "no_offer")
         if uow.awaited.instance_waiting("proactive_reply", offer) is None:
             # A racing copy of this very reply may have closed the offer a moment ago.
@@ -341,8 +341,8 @@ def sms_reply() -> Response:
         payload["note"] = body["text"]
     try:
         with svc.uow() as uow:
-            receipt = deliver_message(uow, svc.runtime, name="proactive_reply", business_key=offer,
-                                      payload=payload, now=svc.now(), actor=_actor(client), idempotency_key=inbox_key)
+            receipt = deliver_message(uow, svc.runtime, actor=client.actor(), name="proactive_reply",
+                                      business_key=offer, payload=payload, now=svc.now(), idempotency_key=inbox_key)
     except (ConcurrencyConflict, IntegrityError):  # the same reply, racing: one of them was received
         with svc.uow(write=False) as uow:
             if inbox_key is None or not uow.inbox.seen(inbox_key):
@@ -360,15 +360,15 @@ def _plausible(case_number: str) -> bool:
 @blueprint.get("/cases/<path:case_number>")
 def get_case(case_number: str) -> Response:
     """§8: where a case stands — status, stage, the stages with their times, the documents issued."""
-    _client("cases:read")
+    reader = _client("cases:read").actor()
+    runtime = services().runtime
     with services().uow(write=False) as uow:
         for process_id in LOOKUP_ORDER:
-            instance_id = find_case(uow, process_id, case_number) if _plausible(case_number) else None
+            instance_id = find_case(uow, runtime, actor=reader, process_id=process_id,
+                                    business_key=case_number) if _plausible(case_number) else None
             if instance_id is None:
                 continue
-            view = case_view(uow, instance_id)
-            if view is None:
-                continue
+            view = case_view(uow, runtime, actor=reader, instance_id=instance_id)
             documents = uow.documents.for_instance(instance_id)
             stages = _stages(view.history)
             current = stages[-1] if stages else {}

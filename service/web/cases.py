@@ -4,18 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from markupsafe import Markup
 
-from service.application.attachments import RESTRICTED_KINDS, open_attachment
-from service.application.cases import record_court_appeal
-from service.application.documents import document_pdf
+from service.application.access import readable_case
+from service.application.attachments import RESTRICTED_KINDS, case_attachments, open_attachment
+from service.application.cases import may_record_court_appeal, record_court_appeal
+from service.application.documents import document_pdf, readable_document
 from service.application.queries import case_progress, case_view
 from service.domain.errors import InvalidInput
 from service.engine.svg import STYLE as DIAGRAM_STYLE
 from service.engine.svg import render_svg
 
-from .context import language, require_role, services, signed_in, staff
+from .context import actor, language, services, signed_in
 from .i18n import translate
 
 blueprint = Blueprint("cases", __name__)
@@ -30,48 +31,33 @@ def case_page(instance_id: int) -> Any:
     """Where the case stands: the diagram marked, open tasks with deadlines, documents, history."""
     svc = services()
     now = svc.now()
+    member = actor()
     with svc.uow(write=False) as uow:
-        view = case_view(uow, instance_id)
-        if view is None:
-            abort(404)
-        progress = case_progress(uow, svc.runtime, instance_id, now)
+        case = readable_case(uow, svc.runtime, member, instance_id)
+        view = case_view(uow, svc.runtime, actor=member, instance_id=instance_id)
+        progress = case_progress(uow, svc.runtime, actor=member, instance_id=instance_id, now=now)
         documents = uow.documents.for_instance(instance_id)
-        attachments = uow.attachments.for_key(view.business_key)
+        attachments = case_attachments(uow, svc.runtime, actor=member, case=case)
+        organisation = uow.organisations.get(case.organisation_id) if case.organisation_id else None
     svg = Markup(render_svg(progress.source, progress.marks, standalone=False))  # noqa: S704 - escaped parts
     monitoring = [o for o in reversed(view.outbox) if o.channel == "monitoring"]
     return render_template("case.html", view=view, svg=svg, data=progress.data, documents=documents,
                            monitoring=monitoring, now=now, marks=progress.marks,
                            element_names=progress.element_names,
-                           attachments=attachments, restricted=RESTRICTED_KINDS,
-                           may_record_appeal=_may_record_appeal())
-
-
-#: Who may record that a decision went to court (§10).
-COURT_APPEAL_ROLES = ("head", "reviewing_official", "complaint_registrar")
-
-
-def _may_record_appeal() -> bool:
-    member = staff()
-    return member is not None and bool(member.roles.intersection(COURT_APPEAL_ROLES))
+                           attachments=attachments, restricted=RESTRICTED_KINDS, organisation=organisation,
+                           may_record_appeal=may_record_court_appeal(member, case))
 
 
 @blueprint.post("/cases/<int:instance_id>/court-appeal")
 @signed_in
 def court_appeal(instance_id: int) -> Any:
     """§10: record that the applicant or complainant went to court over this case."""
-    require_role(*COURT_APPEAL_ROLES)
-    member = staff()
-    assert member is not None
     svc = services()
-    with svc.uow(write=False) as uow:
-        view = case_view(uow, instance_id)
-    if view is None:
-        abort(404)
     try:
         with svc.uow() as uow:
-            record_court_appeal(uow, process_id=view.process_id, business_key=view.business_key,
+            record_court_appeal(uow, svc.runtime, actor=actor(), instance_id=instance_id,
                                 court=request.form.get("court", ""), filed_on=request.form.get("filed_on", ""),
-                                note=request.form.get("note", ""), actor=member.login, now=svc.now())
+                                note=request.form.get("note", ""), now=svc.now())
     except InvalidInput as exc:
         flash(str(exc), "error")
     else:
@@ -92,10 +78,9 @@ def diagram_css() -> Any:
 @signed_in
 def attachment_download(attachment_id: int) -> Any:
     """A scanned document; downloads of medical (restricted-access) ones are written to the event log."""
-    member = staff()
-    assert member is not None
     with services().uow() as uow:
-        info, content = open_attachment(uow, attachment_id, actor=member.login, now=services().now())
+        info, content = open_attachment(uow, services().runtime, actor=actor(), attachment_id=attachment_id,
+                                        now=services().now())
     safe_name = "".join(c if c.isalnum() or c in "._-" else "_" for c in info.filename) or "attachment"
     return Response(content, mimetype=info.content_type,
                     headers={"Content-Disposition": f'attachment; filename="{safe_name}"',
@@ -107,9 +92,7 @@ def attachment_download(attachment_id: int) -> Any:
 def document_html(document_id: int) -> Any:
     """An issued document as its printable HTML."""
     with services().uow(write=False) as uow:
-        stored = uow.documents.get(document_id)
-    if stored is None:
-        abort(404)
+        stored = readable_document(uow, services().runtime, actor=actor(), document_id=document_id)
     response = Response(stored.html, mimetype="text/html")
     response.headers["Content-Security-Policy"] = _DOCUMENT_CSP
     return response
@@ -120,6 +103,6 @@ def document_html(document_id: int) -> Any:
 def document_download(document_id: int) -> Any:
     """An issued document as PDF (laid out on the first download, then kept)."""
     with services().uow() as uow:
-        filename, pdf = document_pdf(uow, document_id)
+        filename, pdf = document_pdf(uow, services().runtime, actor=actor(), document_id=document_id)
     return Response(pdf, mimetype="application/pdf",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})

@@ -9,7 +9,8 @@ from typing import Any, TypeVar
 from flask import Flask, abort, current_app, g, redirect, request, session, url_for
 
 from service import bootstrap
-from service.domain.staff import ROLES, StaffMember
+from service.domain.organisations import KIND_NAMES
+from service.domain.staff import ROLE_NAMES, Actor
 
 from .i18n import (
     CATALOGUE,
@@ -33,9 +34,17 @@ def services() -> bootstrap.Services:
     return current_app.extensions["homeschool"]  # type: ignore[no-any-return]
 
 
-def staff() -> StaffMember | None:
+def staff() -> Actor | None:
     """The signed-in member of staff, if any."""
     return g.get("staff")
+
+
+def actor() -> Actor:
+    """The signed-in member of staff, for a view that is only reached signed in."""
+    member = g.get("staff")
+    if member is None:
+        abort(401)
+    return member  # type: ignore[no-any-return]
 
 
 def language() -> str:
@@ -87,7 +96,8 @@ def install_context(app: Flask) -> None:
             "lang": lang,
             "languages": LANGUAGE_NAMES,
             "me": staff(),
-            "role_name": lambda role: pick(ROLES.get(role), lang, role or "—"),
+            "role_name": lambda role: pick(ROLE_NAMES.get(role), lang, role or "—"),
+            "kind_name": lambda kind: pick(KIND_NAMES.get(kind), lang, kind or "—"),
             "when": lambda value: local_datetime(value, lang),
             "day": lambda value: local_date(value, lang),
             "pick": lambda labels, fallback="": pick(labels, lang, fallback),

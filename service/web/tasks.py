@@ -6,22 +6,18 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
-from service.application.cases import claim_task, complete_task, release_task
+from service.application.access import task_scope
+from service.application.cases import claim_task, complete_task, open_task, release_task
 from service.application.forms import coerce_submission, load_form
 from service.application.queries import list_tasks, task_context
-from service.domain.errors import ConcurrencyConflict, FormInvalid, NotPermitted, TaskNotReady
-from service.domain.staff import ROLES
+from service.domain.errors import ConcurrencyConflict, FormInvalid, NotPermitted
 
-from .context import language, services, signed_in, staff
+from .context import actor, language, services, signed_in
 from .i18n import translate
 from .widgets import build_widgets, error_labels
 
 blueprint = Blueprint("tasks", __name__)
 PER_PAGE = 25
-
-
-def _ordered_roles(roles: frozenset[str]) -> list[str]:
-    return [role for role in ROLES if role in roles]
 
 
 @blueprint.get("/")
@@ -34,14 +30,13 @@ def home() -> Any:
 @blueprint.get("/tasks")
 @signed_in
 def task_list() -> Any:
-    """Open tasks of my role (or mine), with due dates and working days left; overdue first in red."""
-    member = staff()
-    assert member is not None
-    roles = _ordered_roles(member.roles)
+    """Open tasks of all my roles in my organisations (or one role, or mine), with due dates and days left."""
+    member = actor()
+    roles = sorted(frozenset().union(*(lanes for _, lanes in task_scope(services().runtime, member) or ())))
     scope = request.args.get("scope", "role")
-    role = request.args.get("role") or (roles[0] if roles else None)
-    if role not in member.roles:
-        role = roles[0] if roles else None
+    role = request.args.get("role") or None
+    if role not in roles:
+        role = None
     process = request.args.get("process") or None
     stage = request.args.get("stage") or None
     overdue = request.args.get("overdue") == "1"
@@ -49,7 +44,7 @@ def task_list() -> Any:
     now = services().now()
     with services().uow(write=False) as uow:
         result = list_tasks(
-            uow, role=role if scope != "mine" else None, assignee=member.login if scope == "mine" else None,
+            uow, services().runtime, actor=member, role=role, mine=scope == "mine",
             process_id=process, stage=stage, overdue_at=now if overdue else None, page=page, per_page=PER_PAGE,
         )
     calendar = services().calendar
@@ -74,11 +69,9 @@ def task_list() -> Any:
 @signed_in
 def claim(task_id: str) -> Any:
     """Take a task of my role."""
-    member = staff()
-    assert member is not None
     try:
         with services().uow() as uow:
-            claim_task(uow, task_id=task_id, user=member.login, user_roles=member.roles, now=services().now())
+            claim_task(uow, actor=actor(), task_id=task_id, now=services().now())
     except ConcurrencyConflict:
         flash(translate("conflict", language()), "error")
     return redirect(request.form.get("next") or url_for("tasks.task_list"))
@@ -88,10 +81,8 @@ def claim(task_id: str) -> Any:
 @signed_in
 def release(task_id: str) -> Any:
     """Give a task back to the role."""
-    member = staff()
-    assert member is not None
     with services().uow() as uow:
-        release_task(uow, task_id=task_id, user=member.login, now=services().now())
+        release_task(uow, actor=actor(), task_id=task_id, now=services().now())
     return redirect(request.form.get("next") or url_for("tasks.task_list"))
 
 
@@ -99,27 +90,21 @@ def release(task_id: str) -> Any:
 @signed_in
 def task_page(task_id: str) -> Any:
     """The task's form (validated on the server, values kept on error), the case summary and history."""
-    member = staff()
-    assert member is not None
+    member = actor()
     svc = services()
     values: dict[str, Any] = {}
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
         # Try the completion first: the page around the form is only needed again if it fails.
         with svc.uow(write=False) as uow:
-            task = uow.tasks.get(task_id)
-        if task is None:
-            raise TaskNotReady("this task is no longer open")
-        if not member.has_role(task.lane):
-            abort(403)
+            task = open_task(uow, member, task_id)
         form = load_form(svc.settings.forms_dir, task.process_id, task.element_id)
         values = coerce_submission(form, request.form.to_dict(flat=False))
         values.pop("csrf_token", None)
         values.pop("version", None)
         try:
             with svc.uow() as uow:
-                complete_task(uow, svc.runtime, task_id=task_id, data=values, actor=member.login,
-                              actor_roles=member.roles, now=svc.now(),
+                complete_task(uow, svc.runtime, actor=member, task_id=task_id, data=values, now=svc.now(),
                               expected_version=request.form.get("version", type=int))
         except FormInvalid as exc:
             errors = {path: [m.text(language()) for m in messages] for path, messages in exc.fields.items()}
@@ -129,10 +114,8 @@ def task_page(task_id: str) -> Any:
             flash(translate("saved", language()), "ok")
             return redirect(url_for("cases.case_page", instance_id=task.instance_id))
     with svc.uow(write=False) as uow:
-        context = task_context(uow, svc.runtime, task_id)
+        context = task_context(uow, svc.runtime, actor=member, task_id=task_id)
         documents = uow.documents.for_instance(context.task.instance_id)
-    if not member.has_role(context.task.lane):
-        abort(403)
     form = load_form(svc.settings.forms_dir, context.task.process_id, context.task.element_id)
     widgets = build_widgets(form.schema, values, errors, language())
     status = 422 if errors else 200

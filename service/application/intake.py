@@ -1,0 +1,156 @@
+"""Registering what arrives: an application or a complaint at the office, or from a system over the API.
+
+Here a new case gets its number and its organisations: the school that provides the service
+(§3), or for a complaint the body it is addressed to and the organisation appealed against (§9).
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from service.domain.errors import FormInvalid, InvalidInput, NotPermitted
+from service.domain.organisations import COMPLAINT_ADDRESSEE, KIND_NAMES, Organisation
+from service.domain.staff import Actor
+from service.domain.time import format_instant
+from service.persistence.uow import UnitOfWork
+
+from ._running import CaseOwners
+from .attachments import attach
+from .cases import MessageReceipt, deliver_message
+from .forms import FieldMessage
+from .organisations import organisation_by_bin
+from .runtime import Runtime
+
+
+@dataclass(frozen=True)
+class OfficeIntake:
+    """What the office registers: which start message, who may, what the office fills in itself."""
+
+    process_id: str
+    message: str
+    role: str
+    office_fields: tuple[str, ...]
+    prefix: str
+
+
+INTAKES: dict[str, OfficeIntake] = {
+    "application": OfficeIntake("service_delivery", "service_requested", "office_clerk",
+                                ("channel", "received_at", "application_number", "consent", "attachments",
+                                 "provider_bin"), "APP"),
+    "complaint": OfficeIntake("complaint_review", "complaint_filed", "complaint_registrar",
+                              ("registered_at", "complaint_number"), "COMP"),
+}
+
+#: The scans an office clerk may attach to an application, by document kind.
+UPLOAD_KINDS = ("application", "vkk_conclusion")
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A scanned file handed in at the office."""
+
+    kind: str
+    filename: str
+    content: bytes
+
+
+class UploadRefused(InvalidInput):
+    """A file that is not a PDF/JPEG/PNG or is too large; ``field`` names the input it came from."""
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        super().__init__(message)
+
+
+def _refuse(form: str, field: str, code: str, **params: Any) -> FormInvalid:
+    return FormInvalid(form, {field: [FieldMessage(code, params)]})
+
+
+def _organisation(uow: UnitOfWork, form: str, field: str, value: object, schools_only: bool) -> Organisation:
+    found = organisation_by_bin(uow, value, providers_only=schools_only) if isinstance(value, str) else None
+    if found is None:
+        raise _refuse(form, field, "unknown_provider" if schools_only else "unknown_organisation", value=value)
+    return found
+
+
+def start_owners(uow: UnitOfWork, *, form: str, payload: dict[str, Any],
+                 registered_at: Organisation | None) -> CaseOwners:
+    """The organisations a case started by ``payload`` belongs to; the payload is completed with their BINs.
+
+    An application or an offer belongs to the school in ``provider_bin`` (the registering school
+    at the office). A complaint belongs to the body in ``addressee_bin`` — the appealed school
+    itself when it is addressed to the provider — and the school in ``provider_bin`` is appealed.
+    """
+    if registered_at is not None and registered_at.provides_service:
+        payload.setdefault("provider_bin", registered_at.bin)
+    school = _organisation(uow, form, "provider_bin", payload.get("provider_bin"), schools_only=True)
+    if "addressee" not in payload:
+        return CaseOwners(school.id)
+    addressee = str(payload["addressee"])
+    if addressee == "provider":
+        body = school
+        payload["addressee_bin"] = school.bin
+    else:
+        if registered_at is not None and not registered_at.provides_service:
+            payload.setdefault("addressee_bin", registered_at.bin)
+        body = _organisation(uow, form, "addressee_bin", payload.get("addressee_bin"), schools_only=False)
+    if COMPLAINT_ADDRESSEE.get(body.kind) != addressee:
+        raise _refuse(form, "addressee", "addressee_mismatch", value=body.bin, kind=KIND_NAMES.get(body.kind, {}))
+    if registered_at is not None and registered_at.id not in (body.id, school.id):
+        raise _refuse(form, "addressee_bin", "not_registered_here", value=body.bin)
+    related = None
+    service_case = (payload.get("appealed") or {}).get("service_case")
+    if isinstance(service_case, str) and service_case.strip():
+        for case in uow.instances.by_key(service_case.strip()):
+            if case.process_id == "service_delivery" and case.organisation_id == school.id:
+                related = case.id
+    return CaseOwners(body.id, appealed_organisation_id=school.id, related_instance_id=related)
+
+
+def new_case_number(prefix: str, now: datetime) -> str:
+    """A number for a case the office registers, e.g. ``APP-20260320-4F2A1C``."""
+    return f"{prefix}-{now:%Y%m%d}-{secrets.token_hex(3).upper()}"
+
+
+def register_at_office(
+    uow: UnitOfWork, runtime: Runtime, *, actor: Actor, kind: str, organisation_id: int, values: Mapping[str, Any],
+    uploads: Sequence[Upload] = (), max_upload_bytes: int, now: datetime,
+) -> MessageReceipt:
+    """Register what a person handed in at the office of ``organisation_id``: number it, store scans, start it."""
+    intake = INTAKES.get(kind)
+    if intake is None:
+        raise InvalidInput(f"nothing called '{kind}' is registered at the office")
+    if not actor.acts_in(organisation_id, intake.role):
+        raise NotPermitted(f"registering a {kind} is for the role '{intake.role}' of that organisation")
+    office = uow.organisations.get(organisation_id)
+    assert office is not None  # a membership always points at an organisation
+    number = new_case_number(intake.prefix, now)
+    payload = dict(values)
+    if kind == "application":
+        payload.update(application_number=number, channel="office", received_at=format_instant(now))
+    else:
+        payload.update(complaint_number=number, registered_at=format_instant(now))
+    owners = start_owners(uow, form=f"{intake.process_id}/{intake.message}", payload=payload, registered_at=office)
+    if kind == "application":
+        payload["attachments"] = _store_uploads(uow, actor, number, uploads, max_upload_bytes, now)
+    return deliver_message(uow, runtime, actor=actor, name=intake.message, business_key=number, payload=payload,
+                           owners=owners, now=now)
+
+
+def _store_uploads(uow: UnitOfWork, actor: Actor, number: str, uploads: Sequence[Upload], max_bytes: int,
+                   now: datetime) -> list[dict[str, object]]:
+    """Check and store the scans handed in (same transaction as the case)."""
+    stored = []
+    for upload in uploads:
+        if upload.kind not in UPLOAD_KINDS:
+            raise UploadRefused(f"upload.{upload.kind}", f"'{upload.kind}' is not a kind of scan the office takes")
+        try:
+            stored.append(attach(uow, actor=actor, business_key=number, kind=upload.kind, filename=upload.filename,
+                                 content=upload.content, now=now, max_bytes=max_bytes))
+        except InvalidInput as exc:
+            raise UploadRefused(f"upload.{upload.kind}", str(exc)) from exc
+    return stored
