@@ -54,6 +54,7 @@ def sign_in(uow: UnitOfWork, *, login: str, password: str, now: datetime) -> Act
         _verify(_DUMMY_HASH, password)
         raise SignInFailed("wrong login or password")
     member, password_hash, failures, locked_until, active = found
+    assert member.id is not None
     if locked_until is not None and locked_until > now:
         raise AccountLocked(locked_until)
     if not active or not _verify(password_hash, password):

@@ -279,4 +279,5 @@ class AttachmentRow(Base):
     uploaded_by: Mapped[str] = mapped_column(String(120))
     uploaded_at: Mapped[datetime]
 
-from . import document_models  # noqa: E402, F401  (registers the documents table on Base.metadata)
+# Register the documents and sessions tables on Base.metadata (they import Base from here).
+from . import document_models, session_models  # noqa: E402, F401

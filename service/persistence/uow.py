@@ -24,6 +24,7 @@ from .repositories import (
     TaskRepository,
     TimerRepository,
 )
+from .session_repository import SessionRepository
 
 
 class UnitOfWork:
@@ -52,6 +53,7 @@ class UnitOfWork:
         self.attachments = AttachmentRepository(self.session, skip)
         self.organisations = OrganisationRepository(self.session, skip)
         self.memberships = MembershipRepository(self.session, skip)
+        self.sessions = SessionRepository(self.session, skip)
         try:
             # Start the transaction now, so on SQLite a writer waits for the lock up front.
             self.session.connection()

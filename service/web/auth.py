@@ -7,6 +7,7 @@ from urllib.parse import urlparse
 
 from flask import Blueprint, redirect, render_template, request, session, url_for
 
+from service.application.sessions import end_session, open_session
 from service.application.staff import AccountLocked, SignInFailed, sign_in
 
 from .context import language, services, staff
@@ -36,9 +37,13 @@ def login() -> Any:
         except SignInFailed:
             error = translate("wrong_login", language())
         else:
+            assert member.id is not None
+            with services().uow() as uow:
+                token = open_session(uow, member.id, services().now())
             lang = session.get("lang")
             session.clear()
             session["staff_id"] = member.id
+            session["sid"] = token
             if lang:
                 session["lang"] = lang
             return redirect(_safe_next(request.args.get("next")))
@@ -48,7 +53,9 @@ def login() -> Any:
 
 @blueprint.post("/logout")
 def logout() -> Any:
-    """Sign out (a POST, so no page can sign someone out by linking here)."""
+    """Sign out (a POST, so no page can sign someone out by linking here); the session ends on the server."""
+    with services().uow() as uow:
+        end_session(uow, session.get("sid"))
     lang = session.get("lang")
     session.clear()
     if lang:
@@ -63,7 +70,7 @@ def choose_language() -> Any:
     if chosen in LANGUAGES:
         session["lang"] = chosen
         member = staff()
-        if member is not None:
+        if member is not None and member.id is not None:
             with services().uow() as uow:
                 uow.staff.set_language(member.id, chosen)
                 uow.commit()

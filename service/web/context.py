@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 from flask import Flask, abort, current_app, g, redirect, request, session, url_for
 
 from service import bootstrap
+from service.application.sessions import resume_session
 from service.domain.organisations import KIND_NAMES
 from service.domain.staff import ROLE_NAMES, Actor
 
@@ -83,10 +84,15 @@ def install_context(app: Flask) -> None:
         g.staff = None
         member_id = session.get("staff_id")
         if isinstance(member_id, int):
-            with services().uow(write=False) as uow:
-                g.staff = uow.staff.get(member_id)
+            svc = services()  # the session must still be open on the server
+            if resume_session(lambda: svc.uow(write=False), svc.write_uow, session.get("sid"), svc.now()) == member_id:
+                with svc.uow(write=False) as uow:
+                    g.staff = uow.staff.get(member_id)
             if g.staff is None:
+                lang = session.get("lang")
                 session.clear()
+                if lang:
+                    session["lang"] = lang
 
     @app.context_processor
     def helpers() -> dict[str, Any]:

@@ -1,0 +1,382 @@
+"""Need to know: who may see and do what, through the application services and over HTTP.
+
+Each check in ``service/application/access.py`` (and the use cases that call it) has a test here
+that fails when the check is removed: the wrong organisation is answered "not found", the wrong
+role "not permitted", and nothing of the refused attempt is saved.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+
+from service.application.attachments import attach, case_attachments, open_attachment
+from service.application.cases import claim_task, complete_task, deliver_message, record_court_appeal, release_task
+from service.application.demo import ensure_demo_accounts
+from service.application.documents import document_pdf, readable_document
+from service.application.intake import start_owners
+from service.application.organisations import import_registry
+from service.application.people import create_staff, deactivate_staff, set_roles
+from service.application.process_access import known_roles
+from service.application.queries import case_progress, case_view, list_tasks, task_context
+from service.bootstrap import Services
+from service.domain.errors import NotFound, NotPermitted
+from service.domain.identity import make_iin
+from service.domain.staff import Actor
+from service.web import create_app
+
+from .support import DEPARTMENT, SCHOOL_25, SCHOOL_112, SYSTEM, at, owners, person, registry, shipped_services
+
+NOW = at("2026-03-20T11:00+05:00")
+CHILD_IIN = make_iin(date(2015, 4, 2), "male", 1)
+PARENT_IIN = make_iin(date(1985, 6, 15), "female", 7)
+PDF = b"%PDF-1.4\n% a scan\n"
+
+
+def application(number: str, bin_: str) -> dict[str, Any]:
+    """A complete office application to the school with ``bin_``."""
+    return {
+        "application_number": number, "channel": "office", "received_at": NOW.isoformat(), "provider_bin": bin_,
+        "applicant": {"full_name": "Ахметова Айгүл", "iin": PARENT_IIN, "relation": "parent"},
+        "child": {"full_name": "Ахметов Нұрлан", "iin": CHILD_IIN, "birth_date": "2015-04-02"},
+        "vkk_conclusion": {"number": "ВКК-17", "issued_on": "2026-03-01", "valid_until": "2027-03-01",
+                           "recommends_home_schooling": True},
+        "documents": ["application", "vkk_conclusion", "identity_document"],
+    }
+
+
+def submit(product: Services, number: str, bin_: str) -> int:
+    """Register an application at a school, with its VKK scan; returns the case id."""
+    with product.uow() as uow:
+        attach(uow, actor=SYSTEM, business_key=number, kind="vkk_conclusion", filename="vkk.pdf", content=PDF,
+               now=NOW, max_bytes=10_000)
+        receipt = deliver_message(uow, product.runtime, actor=SYSTEM, name="service_requested", business_key=number,
+                                  payload=application(number, bin_), owners=owners(product, bin_), now=NOW)
+    assert receipt.instance_id is not None
+    return receipt.instance_id
+
+
+def complaint_to_department(product: Services, about: str) -> int:
+    """A complaint addressed to the district education department about school № 25's case ``about``."""
+    payload: dict[str, Any] = {
+        "complaint_number": "COMP-1", "channel": "paper", "addressee": "local_executive_body",
+        "registered_at": NOW.isoformat(), "provider_bin": SCHOOL_25, "addressee_bin": DEPARTMENT,
+        "complainant": {"full_name": "Ахметова Айгүл Серікқызы", "iin": PARENT_IIN, "address": "Алматы"},
+        "appealed": {"subject": "decision", "description": "Бас тарту", "service_case": about},
+        "against_provider": False, "text": "Шешімді қайта қарауды сұраймын.",
+    }
+    with product.uow() as uow:
+        case_owners = start_owners(uow, form="complaint_review/complaint_filed", payload=payload, registered_at=None)
+        receipt = deliver_message(uow, product.runtime, actor=SYSTEM, name="complaint_filed", business_key="COMP-1",
+                                  payload=payload, owners=case_owners, now=NOW)
+    assert receipt.instance_id is not None
+    return receipt.instance_id
+
+
+@pytest.fixture
+def product(tmp_path: Path, database_url: str) -> Iterator[Services]:
+    services = shipped_services(tmp_path, database_url)
+    yield services
+    services.database.dispose()
+
+
+@pytest.fixture
+def cases(product: Services) -> dict[str, int]:
+    return {"25": submit(product, "APP-25", SCHOOL_25), "112": submit(product, "APP-112", SCHOOL_112)}
+
+
+def head_task(product: Services, case: int) -> str:
+    with product.uow(write=False) as uow:
+        [task] = case_view(uow, product.runtime, actor=SYSTEM, instance_id=case).open_tasks
+    assert task.lane == "head"
+    return task.task_id
+
+
+# --- the task list ------------------------------------------------------------------------------
+
+
+def test_the_task_list_shows_my_roles_in_my_organisation_only(product: Services, cases: dict[str, int]) -> None:
+    with product.uow(write=False) as uow:
+        def keys(actor: Actor) -> list[str]:
+            return [t.business_key for t in list_tasks(uow, product.runtime, actor=actor).items]
+
+        assert keys(person(product, "head", bin_=SCHOOL_25)) == ["APP-25"]
+        assert keys(person(product, "head", bin_=SCHOOL_112)) == ["APP-112"]
+        assert keys(person(product, "specialist", bin_=SCHOOL_25)) == []  # not the specialist's turn yet
+        assert keys(person(product, "head", bin_=DEPARTMENT)) == []
+
+
+# --- tasks: complete, claim, release ------------------------------------------------------------
+
+GRADE = {"grade": 4, "language": "kk"}
+
+
+@pytest.mark.parametrize("who, refused", [("head@112", NotFound), ("specialist@25", NotPermitted)])
+def test_completing_another_schools_or_another_roles_task_is_refused(
+    product: Services, cases: dict[str, int], who: str, refused: type[Exception],
+) -> None:
+    role, school = who.split("@")
+    actor = person(product, role, bin_=SCHOOL_25 if school == "25" else SCHOOL_112)
+    task = head_task(product, cases["25"])
+    with product.uow() as uow, pytest.raises(refused):
+        complete_task(uow, product.runtime, actor=actor, task_id=task, data=GRADE, now=NOW)
+    assert head_task(product, cases["25"]) == task  # nothing was saved
+    with product.uow() as uow:
+        complete_task(uow, product.runtime, actor=person(product, "head"), task_id=task, data=GRADE, now=NOW)
+
+
+@pytest.mark.parametrize("who, refused", [("head@112", NotFound), ("specialist@25", NotPermitted)])
+def test_claiming_another_schools_or_another_roles_task_is_refused(
+    product: Services, cases: dict[str, int], who: str, refused: type[Exception],
+) -> None:
+    role, school = who.split("@")
+    actor = person(product, role, bin_=SCHOOL_25 if school == "25" else SCHOOL_112)
+    task = head_task(product, cases["25"])
+    with product.uow() as uow, pytest.raises(refused):
+        claim_task(uow, actor=actor, task_id=task, now=NOW)
+    with product.uow(write=False) as uow:
+        assert uow.tasks.get(task).assignee is None
+
+
+def test_releasing_is_refused_outside_ones_organisation(product: Services, cases: dict[str, int]) -> None:
+    task = head_task(product, cases["25"])
+    head = person(product, "head", login="head-25")
+    with product.uow() as uow:
+        claim_task(uow, actor=head, task_id=task, now=NOW)
+    impostor = person(product, "head", bin_=SCHOOL_112, login="head-25")  # same login, other school
+    with product.uow() as uow, pytest.raises(NotFound):
+        release_task(uow, actor=impostor, task_id=task, now=NOW)
+    with product.uow(write=False) as uow:
+        assert uow.tasks.get(task).assignee == "head-25"
+
+
+def test_a_claimed_task_is_completed_only_by_who_claimed_it(product: Services, cases: dict[str, int]) -> None:
+    task = head_task(product, cases["25"])
+    with product.uow() as uow:
+        claim_task(uow, actor=person(product, "head", login="first"), task_id=task, now=NOW)
+    with product.uow() as uow, pytest.raises(NotPermitted):
+        complete_task(uow, product.runtime, actor=person(product, "head", login="second"), task_id=task, data=GRADE,
+                      now=NOW)
+
+
+# --- reading cases, documents and scans -----------------------------------------------------------
+
+
+def test_another_schools_case_is_not_found_by_every_read(product: Services, cases: dict[str, int]) -> None:
+    stranger = person(product, "head", "office_clerk", "specialist", bin_=SCHOOL_112)
+    case, task = cases["25"], head_task(product, cases["25"])
+    with product.uow(write=False) as uow:
+        document = uow.documents.for_instance(case)[0].id
+        for read in (
+            lambda: case_view(uow, product.runtime, actor=stranger, instance_id=case),
+            lambda: case_progress(uow, product.runtime, actor=stranger, instance_id=case, now=NOW),
+            lambda: task_context(uow, product.runtime, actor=stranger, task_id=task),
+            lambda: readable_document(uow, product.runtime, actor=stranger, document_id=document),
+        ):
+            with pytest.raises(NotFound):
+                read()
+        own = person(product, "head", bin_=SCHOOL_25)
+        assert case_view(uow, product.runtime, actor=own, instance_id=case).business_key == "APP-25"
+    with product.uow() as uow, pytest.raises(NotFound):
+        document_pdf(uow, product.runtime, actor=stranger, document_id=document)
+
+
+def test_roles_of_other_processes_do_not_open_a_service_case(product: Services, cases: dict[str, int]) -> None:
+    """A complaint registrar or an administrator of the school has no task in the service: no access."""
+    for role in ("complaint_registrar", "administrator", "analyst"):
+        with product.uow(write=False) as uow, pytest.raises(NotFound):
+            case_view(uow, product.runtime, actor=person(product, role), instance_id=cases["25"])
+
+
+def test_medical_scan_only_for_roles_that_need_it_and_every_read_is_logged(
+    product: Services, cases: dict[str, int],
+) -> None:
+    head = person(product, "head", login="head-25")
+    with product.uow(write=False) as uow:
+        case = uow.instances.get(cases["25"])
+        [scan] = case_attachments(uow, product.runtime, actor=head, case=case)
+    with product.uow() as uow:
+        info, content = open_attachment(uow, product.runtime, actor=head, attachment_id=scan.id, now=NOW)
+    assert content == PDF
+    with product.uow(write=False) as uow:
+        logged = [e for e in uow.events.for_instance(cases["25"]) if e.action == "restricted_document_downloaded"]
+    assert [(e.actor, e.details["why"]) for e in logged] == [("head-25", "role: head")]
+    stranger = person(product, "head", bin_=SCHOOL_112)
+    with product.uow() as uow, pytest.raises(NotFound):
+        open_attachment(uow, product.runtime, actor=stranger, attachment_id=scan.id, now=NOW)
+
+
+def test_a_reviewing_body_reads_the_case_forwarded_with_a_complaint_but_not_the_medical_data(
+    product: Services, cases: dict[str, int],
+) -> None:
+    reviewer = person(product, "reviewing_official", bin_=DEPARTMENT)
+    with product.uow(write=False) as uow, pytest.raises(NotFound):
+        case_view(uow, product.runtime, actor=reviewer, instance_id=cases["25"])  # no complaint yet
+    complaint_to_department(product, about="APP-25")
+    with product.uow(write=False) as uow:
+        assert case_view(uow, product.runtime, actor=reviewer, instance_id=cases["25"]).business_key == "APP-25"
+        progress = case_progress(uow, product.runtime, actor=reviewer, instance_id=cases["25"], now=NOW)
+        assert progress.data["request"]["vkk_conclusion"] == "—"
+        assert progress.data["request"]["child"]["full_name"] == "Ахметов Нұрлан"
+        case = uow.instances.get(cases["25"])
+        assert case_attachments(uow, product.runtime, actor=reviewer, case=case) == []
+        [scan] = uow.attachments.for_key("APP-25")
+        with pytest.raises(NotFound):
+            case_view(uow, product.runtime, actor=reviewer, instance_id=cases["112"])  # nothing else of schools
+    with product.uow() as uow, pytest.raises(NotFound):
+        open_attachment(uow, product.runtime, actor=reviewer, attachment_id=scan.id, now=NOW)
+    head = person(product, "head")
+    with product.uow(write=False) as uow:
+        data = case_progress(uow, product.runtime, actor=head, instance_id=cases["25"], now=NOW).data
+    assert data["request"]["vkk_conclusion"]["number"] == "ВКК-17"
+
+
+def test_the_complaint_is_reviewed_by_the_body_it_is_addressed_to(product: Services, cases: dict[str, int]) -> None:
+    complaint = complaint_to_department(product, about="APP-25")
+    with product.uow(write=False) as uow:
+        def keys(actor: Actor) -> list[str]:
+            return [t.business_key for t in list_tasks(uow, product.runtime, actor=actor).items]
+
+        assert keys(person(product, "reviewing_official", bin_=DEPARTMENT)) == ["COMP-1"]
+        assert keys(person(product, "reviewing_official", bin_=SCHOOL_25)) == []
+        with pytest.raises(NotFound):  # the school does not read the department's complaint
+            case_view(uow, product.runtime, actor=person(product, "head", "reviewing_official"), instance_id=complaint)
+
+
+# --- §10 court appeals ----------------------------------------------------------------------------
+
+
+def test_court_appeals_are_recorded_by_the_owning_organisations_officials(product: Services,
+                                                                          cases: dict[str, int]) -> None:
+    args = {"instance_id": cases["25"], "court": "Алматы қаласының мамандандырылған ауданаралық әкімшілік соты",
+            "filed_on": "2026-03-19", "now": NOW}
+    with product.uow() as uow, pytest.raises(NotPermitted):
+        record_court_appeal(uow, product.runtime, actor=person(product, "specialist"), **args)
+    with product.uow() as uow, pytest.raises(NotFound):
+        record_court_appeal(uow, product.runtime, actor=person(product, "head", bin_=SCHOOL_112), **args)
+    with product.uow() as uow:
+        record_court_appeal(uow, product.runtime, actor=person(product, "head"), **args)
+    with product.uow(write=False) as uow:
+        assert [e.action for e in uow.events.for_instance(cases["25"])].count("court_appeal_recorded") == 1
+
+
+# --- staff administration and the registry -----------------------------------------------------------
+
+
+def test_only_the_organisations_administrator_manages_its_staff(product: Services) -> None:
+    ids = registry(product)
+    roles = known_roles(product.engine.library.diagrams())
+    new = {"login": "new-clerk", "full_name": "Жаңа Қызметкер", "password": "a-long-password-2026",
+           "roles": ["office_clerk"], "known_roles": roles, "now": NOW}
+    for outsider in (person(product, "head"), person(product, "administrator", bin_=SCHOOL_112)):
+        with product.uow() as uow, pytest.raises(NotPermitted):
+            create_staff(uow, actor=outsider, organisation_id=ids[SCHOOL_25], **new)
+    admin = person(product, "administrator")
+    with product.uow() as uow:
+        staff_id = create_staff(uow, actor=admin, organisation_id=ids[SCHOOL_25], **new)
+    with product.uow() as uow, pytest.raises(NotPermitted):
+        set_roles(uow, actor=person(product, "administrator", bin_=SCHOOL_112), organisation_id=ids[SCHOOL_25],
+                  staff_id=staff_id, roles=["head"], known_roles=roles, now=NOW)
+    with product.uow() as uow, pytest.raises(NotPermitted):
+        deactivate_staff(uow, actor=person(product, "head"), organisation_id=ids[SCHOOL_25], staff_id=staff_id,
+                         now=NOW)
+    with product.uow(write=False) as uow:
+        member = uow.staff.get(staff_id)
+    assert member is not None and member.roles_in(ids[SCHOOL_25]) == {"office_clerk"}
+
+
+def test_only_a_national_administrator_imports_the_registry(product: Services) -> None:
+    content = Path(__file__).parent.parent.joinpath("config", "demo-organisations.csv").read_bytes()
+    with product.uow() as uow, pytest.raises(NotPermitted):
+        import_registry(uow, actor=person(product, "administrator", "analyst"), content=content, now=NOW)
+    national = Actor(login="nat", full_name="Nat", national_admin=True)
+    with product.uow() as uow:
+        report = import_registry(uow, actor=national, content=content, now=NOW)
+    assert (report.added, report.updated) == (0, 0)
+
+
+# --- over HTTP ----------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def web(product: Services) -> FlaskClient:
+    with product.uow() as uow:
+        ensure_demo_accounts(uow, NOW)
+    app = create_app(product.settings, product, WTF_CSRF_ENABLED=False, TESTING=True)
+    client = app.test_client()
+    client.environ_base["wsgi.url_scheme"] = "https"
+    return client
+
+
+def sign_in(client: FlaskClient, login: str) -> None:
+    response = client.post("/login", data={"login": login, "password": f"{login}-demo-2026"})
+    assert response.status_code == 302, response.data
+
+
+def test_over_http_another_schools_case_document_scan_and_task_answer_404(
+    product: Services, cases: dict[str, int], web: FlaskClient,
+) -> None:
+    with product.uow(write=False) as uow:
+        document = uow.documents.for_instance(cases["25"])[0].id
+        [scan] = uow.attachments.for_key("APP-25")
+    task = head_task(product, cases["25"])
+    pages = [f"/cases/{cases['25']}", f"/documents/{document}", f"/documents/{document}.pdf",
+             f"/attachments/{scan.id}", f"/tasks/{task}"]
+    sign_in(web, "head112")
+    assert [web.get(page).status_code for page in pages] == [404] * len(pages)
+    assert web.post(f"/tasks/{task}", data={"grade": "4", "language": "kk"}).status_code == 404
+    assert web.post(f"/tasks/{task}/claim", data={}).status_code == 404
+    assert b"APP-25" not in web.get("/tasks").data
+    web.post("/logout")
+    sign_in(web, "head")
+    assert [web.get(page).status_code for page in pages] == [200] * len(pages)
+
+
+def test_over_http_another_roles_task_answers_403(product: Services, cases: dict[str, int], web: FlaskClient) -> None:
+    task = head_task(product, cases["25"])
+    sign_in(web, "specialist")
+    assert web.get(f"/tasks/{task}").status_code == 403
+    assert web.post(f"/tasks/{task}", data={"grade": "4", "language": "kk"}).status_code == 403
+    assert head_task(product, cases["25"]) == task
+
+
+def test_over_http_the_clerk_registers_for_her_own_school_only(product: Services, web: FlaskClient) -> None:
+    ids = registry(product)
+    sign_in(web, "clerk")
+    assert web.get(f"/intake/application?organisation={ids[SCHOOL_112]}").status_code == 403
+    assert web.get("/intake/application").status_code == 200
+    web.post("/logout")
+    sign_in(web, "specialist")
+    assert web.get("/intake/application").status_code == 403
+
+
+# --- sessions end on the server -------------------------------------------------------------------------
+
+
+def test_a_cookie_replayed_after_sign_out_is_signed_out(web: FlaskClient) -> None:
+    sign_in(web, "clerk")
+    copied = web.get_cookie("homeschool_session")
+    assert copied is not None and web.get("/tasks").status_code == 200
+    web.post("/logout")
+    web.set_cookie("homeschool_session", copied.value, domain=copied.domain)
+    response = web.get("/tasks")
+    assert response.status_code == 302 and "/login" in response.location
+
+
+def test_deactivation_ends_that_persons_sessions_at_once(product: Services, web: FlaskClient) -> None:
+    sign_in(web, "clerk")
+    assert web.get("/tasks").status_code == 200
+    ids = registry(product)
+    with product.uow() as uow:
+        clerk = uow.staff.by_login("clerk")
+        assert clerk is not None and clerk[0].id is not None
+        deactivate_staff(uow, actor=person(product, "administrator"), organisation_id=ids[SCHOOL_25],
+                         staff_id=clerk[0].id, now=NOW)
+    response = web.get("/tasks")
+    assert response.status_code == 302 and "/login" in response.location
+    assert web.post("/login", data={"login": "clerk", "password": "clerk-demo-2026"}).status_code == 401
