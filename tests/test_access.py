@@ -380,3 +380,62 @@ def test_deactivation_ends_that_persons_sessions_at_once(product: Services, web:
     response = web.get("/tasks")
     assert response.status_code == 302 and "/login" in response.location
     assert web.post("/login", data={"login": "clerk", "password": "clerk-demo-2026"}).status_code == 401
+
+
+# --- sign-in: one answer, and a limit parallel guesses cannot pass --------------------------------------
+
+
+def test_parallel_wrong_passwords_check_at_most_five(product: Services, web: FlaskClient, monkeypatch) -> None:
+    import threading
+
+    from service.application import staff as staff_module
+    from service.application.staff import SignInFailed, sign_in
+    from service.domain.errors import ConcurrencyConflict
+
+    real_verify, checked = staff_module._verify, []
+    dummy = staff_module._DUMMY_HASH
+
+    def counting(password_hash: str, password: str) -> bool:
+        if password_hash != dummy:
+            checked.append(password)
+        return real_verify(password_hash, password)
+
+    monkeypatch.setattr(staff_module, "_verify", counting)
+    barrier, outcomes = threading.Barrier(24), []
+
+    def guess(n: int) -> None:
+        barrier.wait()
+        try:
+            with product.uow() as uow:
+                sign_in(uow, login="head", password=f"guess-{n}-wrong", now=NOW)
+        except (SignInFailed, ConcurrencyConflict) as exc:
+            outcomes.append(type(exc).__name__)
+
+    threads = [threading.Thread(target=guess, args=(n,)) for n in range(24)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(outcomes) == 24 and 1 <= len(checked) <= 5, (checked, outcomes)
+    with product.uow() as uow, pytest.raises(SignInFailed):  # locked now, even with the right password
+        sign_in(uow, login="head", password="head-demo-2026", now=NOW)
+    assert len(checked) <= 5
+
+
+def test_the_same_answer_for_an_unknown_login_a_wrong_password_and_a_locked_account(web: FlaskClient) -> None:
+    answers = set()
+    for _ in range(6):
+        response = web.post("/login", data={"login": "head", "password": "wrong-password-2026"})
+        answers.add((response.status_code, response.data.count(b"field-error"), _error(response.data)))
+    unknown = web.post("/login", data={"login": "nobody-here", "password": "wrong-password-2026"})
+    answers.add((unknown.status_code, unknown.data.count(b"field-error"), _error(unknown.data)))
+    locked = web.post("/login", data={"login": "head", "password": "head-demo-2026"})
+    answers.add((locked.status_code, locked.data.count(b"field-error"), _error(locked.data)))
+    assert len(answers) == 1 and next(iter(answers))[0] == 401
+
+
+def _error(html: bytes) -> str:
+    import re
+
+    found = re.search(rb'role="alert"[^>]*>(.*?)<', html, re.S)
+    return found.group(1).decode().strip() if found else ""

@@ -28,14 +28,6 @@ class SignInFailed(DomainError):
     """Wrong login or password (deliberately not saying which)."""
 
 
-class AccountLocked(DomainError):
-    """Too many failed sign-ins; the account opens again at ``until``."""
-
-    def __init__(self, until: datetime) -> None:
-        self.until = until
-        super().__init__(f"too many failed sign-ins; try again after {until:%H:%M}")
-
-
 class Unauthorised(DomainError):
     """An API call without a valid token, or outside the client's scopes."""
 
@@ -48,22 +40,26 @@ def hash_password(password: str) -> str:
 
 
 def sign_in(uow: UnitOfWork, *, login: str, password: str, now: datetime) -> Actor:
-    """The member of staff with this login and password; failures count towards a lockout."""
+    """The member of staff with this login and password; failures count towards a lockout.
+
+    An attempt is reserved atomically before the password is checked, so parallel guesses can
+    never check more than :data:`MAX_FAILED_SIGN_INS` passwords before the account locks.
+    Unknown logins, wrong passwords and locked accounts raise the same SignInFailed.
+    """
     found = uow.staff.by_login(login.strip().lower())
     if found is None:
         _verify(_DUMMY_HASH, password)
         raise SignInFailed("wrong login or password")
-    member, password_hash, failures, locked_until, active = found
+    member, password_hash, _, _, active = found
     assert member.id is not None
-    if locked_until is not None and locked_until > now:
-        raise AccountLocked(locked_until)
+    reserved = uow.staff.reserve_attempt(member.id, MAX_FAILED_SIGN_INS, now)
+    uow.commit()
+    if not reserved:
+        _verify(_DUMMY_HASH, password)  # the same time as a real check
+        raise SignInFailed("wrong login or password, or too many attempts")
     if not active or not _verify(password_hash, password):
-        failures += 1
-        lock = now + LOCKOUT if failures >= MAX_FAILED_SIGN_INS else None
-        uow.staff.record_failure(member.id, 0 if lock else failures, lock)
+        uow.staff.lock_if_exhausted(member.id, MAX_FAILED_SIGN_INS, now + LOCKOUT)
         uow.commit()
-        if lock:
-            raise AccountLocked(lock)
         raise SignInFailed("wrong login or password")
     rehash = _hasher.hash(password) if _hasher.check_needs_rehash(password_hash) else None
     uow.staff.record_success(member.id, rehash)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, and_, delete, func, insert, or_, select, update
+from sqlalchemy import Table, and_, case, delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from service.domain.errors import ConcurrencyConflict
@@ -804,12 +804,30 @@ class StaffRepository(Repository):
         )
         return int(result.scalar_one())
 
-    def record_failure(self, member_id: int, failures: int, locked_until: datetime | None) -> None:
-        """Count a failed sign-in (and lock the account when there were too many)."""
-        self.session.execute(
+    def reserve_attempt(self, member_id: int, limit: int, now: datetime) -> bool:
+        """Count one sign-in attempt before its password is checked; False when the account is locked.
+
+        One UPDATE, so parallel attempts cannot pass the limit: an expired lock starts the count anew.
+        """
+        expired = and_(_StaffUser_C.locked_until.is_not(None), _StaffUser_C.locked_until <= now)
+        result = self.session.execute(
             update(_StaffUser_T)
             .where(_StaffUser_C.id == member_id)
-            .values(failed_logins=failures, locked_until=locked_until)
+            .where(or_(and_(_StaffUser_C.failed_logins < limit, _StaffUser_C.locked_until.is_(None)), expired))
+            .values(
+                failed_logins=case((expired, 1), else_=_StaffUser_C.failed_logins + 1),
+                locked_until=case((expired, None), else_=_StaffUser_C.locked_until),
+            )
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    def lock_if_exhausted(self, member_id: int, limit: int, until: datetime) -> None:
+        """After a failed attempt: lock the account once ``limit`` attempts have failed."""
+        self.session.execute(
+            update(_StaffUser_T)
+            .where(_StaffUser_C.id == member_id, _StaffUser_C.failed_logins >= limit,
+                   _StaffUser_C.locked_until.is_(None))
+            .values(locked_until=until)
         )
 
     def record_success(self, member_id: int, password_hash: str | None = None) -> None:

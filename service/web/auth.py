@@ -8,10 +8,10 @@ from urllib.parse import urlparse
 from flask import Blueprint, redirect, render_template, request, session, url_for
 
 from service.application.sessions import end_session, open_session
-from service.application.staff import AccountLocked, SignInFailed, sign_in
+from service.application.staff import SignInFailed, sign_in
 
 from .context import language, services, staff
-from .i18n import LANGUAGES, local_datetime, translate
+from .i18n import LANGUAGES, translate
 
 blueprint = Blueprint("auth", __name__)
 
@@ -32,9 +32,7 @@ def login() -> Any:
             with services().uow() as uow:
                 member = sign_in(uow, login=request.form.get("login", ""), password=request.form.get("password", ""),
                                  now=services().now())
-        except AccountLocked as exc:
-            error = f"{translate('locked', language())} {local_datetime(exc.until, language())}"
-        except SignInFailed:
+        except SignInFailed:  # the same answer for an unknown login, a wrong password and a locked account
             error = translate("wrong_login", language())
         else:
             assert member.id is not None
