@@ -439,3 +439,22 @@ def _error(html: bytes) -> str:
 
     found = re.search(rb'role="alert"[^>]*>(.*?)<', html, re.S)
     return found.group(1).decode().strip() if found else ""
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/x", "/\\evil.example", "javascript:x"])
+def test_claim_release_and_language_forms_go_back_only_to_our_own_pages(
+    product: Services, cases: dict[str, int], web: FlaskClient, target: str,
+) -> None:
+    task = head_task(product, cases["25"])
+    sign_in(web, "head")
+    for path in (f"/tasks/{task}/claim", f"/tasks/{task}/release", "/language"):
+        response = web.post(path, data={"next": target, "lang": "kk"})
+        assert response.status_code == 302 and response.location.endswith("/tasks"), (path, response.location)
+    assert web.post(f"/tasks/{task}/claim", data={"next": "/cases/1"}).location.endswith("/cases/1")
+
+
+def test_pages_with_personal_data_are_not_stored_by_browsers(product: Services, cases: dict[str, int],
+                                                             web: FlaskClient) -> None:
+    sign_in(web, "head")
+    for path in ("/tasks", f"/cases/{cases['25']}", f"/tasks/{head_task(product, cases['25'])}"):
+        assert web.get(path).headers["Cache-Control"] == "no-store"

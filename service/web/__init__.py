@@ -68,6 +68,8 @@ def create_app(settings: Settings | None = None, services: bootstrap.Services | 
     @app.after_request
     def security_headers(response: Any) -> Any:
         response.headers.setdefault("Content-Security-Policy", _CSP)
+        # Pages and API answers carry personal and medical data: never kept by browsers or proxies.
+        response.headers.setdefault("Cache-Control", "no-store")
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["X-Frame-Options"] = "DENY"
         response.headers["Referrer-Policy"] = "same-origin"

@@ -3,24 +3,16 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urlparse
 
 from flask import Blueprint, redirect, render_template, request, session, url_for
 
 from service.application.sessions import end_session, open_session
 from service.application.staff import SignInFailed, sign_in
 
-from .context import language, services, staff
+from .context import language, safe_next, services, staff
 from .i18n import LANGUAGES, translate
 
 blueprint = Blueprint("auth", __name__)
-
-
-def _safe_next(target: str | None) -> str:
-    """Only same-site paths are followed after sign-in (no open redirects)."""
-    if target and target.startswith("/") and not target.startswith("//") and not urlparse(target).netloc:
-        return target
-    return url_for("tasks.task_list")
 
 
 @blueprint.route("/login", methods=["GET", "POST"])
@@ -44,7 +36,7 @@ def login() -> Any:
             session["sid"] = token
             if lang:
                 session["lang"] = lang
-            return redirect(_safe_next(request.args.get("next")))
+            return redirect(safe_next(request.args.get("next")))
     status = 401 if error else 200
     return render_template("login.html", error=error, login=request.form.get("login", "")), status
 
@@ -72,4 +64,4 @@ def choose_language() -> Any:
             with services().uow() as uow:
                 uow.staff.set_language(member.id, chosen)
                 uow.commit()
-    return redirect(_safe_next(request.form.get("next")))
+    return redirect(safe_next(request.form.get("next")))

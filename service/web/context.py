@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
+from urllib.parse import urlparse
 
 from flask import Flask, abort, current_app, g, redirect, request, session, url_for
 
@@ -74,6 +75,14 @@ def require_role(*roles: str) -> None:
     member = staff()
     if member is None or not member.roles.intersection(roles):
         abort(403)
+
+
+def safe_next(target: str | None) -> str:
+    """Where to go after a form: only a path of this site (no open redirects), else the task list."""
+    if (target and target.startswith("/") and not target.startswith("//") and "\\" not in target
+            and not urlparse(target).netloc and not urlparse(target).scheme):
+        return target
+    return url_for("tasks.task_list")
 
 
 def install_context(app: Flask) -> None:

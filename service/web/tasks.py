@@ -12,7 +12,7 @@ from service.application.forms import coerce_submission, load_form
 from service.application.queries import list_tasks, task_context
 from service.domain.errors import ConcurrencyConflict, FormInvalid, NotPermitted
 
-from .context import actor, language, services, signed_in
+from .context import actor, language, safe_next, services, signed_in
 from .i18n import translate
 from .widgets import build_widgets, error_labels
 
@@ -74,7 +74,7 @@ def claim(task_id: str) -> Any:
             claim_task(uow, actor=actor(), task_id=task_id, now=services().now())
     except ConcurrencyConflict:
         flash(translate("conflict", language()), "error")
-    return redirect(request.form.get("next") or url_for("tasks.task_list"))
+    return redirect(safe_next(request.form.get("next")))
 
 
 @blueprint.post("/tasks/<task_id>/release")
@@ -83,7 +83,7 @@ def release(task_id: str) -> Any:
     """Give a task back to the role."""
     with services().uow() as uow:
         release_task(uow, actor=actor(), task_id=task_id, now=services().now())
-    return redirect(request.form.get("next") or url_for("tasks.task_list"))
+    return redirect(safe_next(request.form.get("next")))
 
 
 @blueprint.route("/tasks/<task_id>", methods=["GET", "POST"])
