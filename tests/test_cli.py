@@ -17,8 +17,10 @@ from service.application.queries import case_view, list_tasks
 from service.bootstrap import Services
 from service.cli import main
 from service.persistence import migrate
+from service.persistence.database import Database
+from service.persistence.uow import UnitOfWork
 
-from .support import DIAGRAMS, at
+from .support import DIAGRAMS, GYMNASIUM_3, REGISTRY, SCHOOL_25, SCHOOL_112, SYSTEM, at, owners, person
 
 RECEIVED = at("2026-03-20T17:00+05:00")  # Friday before Nauryz
 DEADLINE_TEXT = "2026-03-27T18:30:00+05:00"  # 2 working days: 26 and 27 March
@@ -232,22 +234,22 @@ def _head_task_with_timer(services: Services) -> int:
     """A case whose head review has its boundary timer due 2026-03-27T18:30+05:00."""
     with services.uow() as uow:
         ref = start_case(uow, services.runtime, process_id="intake_demo", business_key="CLI-1",
-                         data={"received_at": RECEIVED.isoformat()}, actor="clerk", now=RECEIVED)
+                         data={"received_at": RECEIVED.isoformat()}, actor=SYSTEM, owners=owners(services),
+                         now=RECEIVED)
     with services.uow(write=False) as uow:
-        clerk = list_tasks(uow, role="office_clerk").items[0]
+        task = list_tasks(uow, services.runtime, actor=SYSTEM, role="office_clerk").items[0]
     with services.uow() as uow:
-        complete_task(uow, services.runtime, task_id=clerk.task_id, data={"package_complete": True},
-                      actor="clerk", now=RECEIVED)
+        complete_task(uow, services.runtime, task_id=task.task_id, data={"package_complete": True},
+                      actor=person(services, "office_clerk", login="clerk"), now=RECEIVED)
     with services.uow(write=False) as uow:
-        view = case_view(uow, ref.instance_id)
-    assert view is not None
+        view = case_view(uow, services.runtime, actor=SYSTEM, instance_id=ref.instance_id)
     assert [(t.element_id, t.due_at) for t in view.timers] == [("review_deadline", at("2026-03-27T18:30+05:00"))]
     return ref.instance_id
 
 
 def _head_tasks(services: Services) -> int:
     with services.uow(write=False) as uow:
-        return list_tasks(uow, role="head").total
+        return list_tasks(uow, services.runtime, actor=SYSTEM, role="head").total
 
 
 def test_timers_fire_only_after_the_deadline(cli_env: dict[str, str], services: Services) -> None:
@@ -268,8 +270,7 @@ def test_timers_fire_only_after_the_deadline(cli_env: dict[str, str], services: 
     assert late.stderr == ""
     assert _head_tasks(services) == 0
     with services.uow(write=False) as uow:
-        view = case_view(uow, case)
-    assert view is not None
+        view = case_view(uow, services.runtime, actor=SYSTEM, instance_id=case)
     assert view.status == "completed" and view.timers == []
     fired = [e for e in view.history if e.action == "timer_fired"]
     assert [(e.element_id, e.actor) for e in fired] == [("review_deadline", "system:timer")]
@@ -283,3 +284,115 @@ def test_timers_fire_accepts_the_instant_in_another_offset(cli_env: dict[str, st
     result = run(cli_env, "timers", "fire", "--now", "2026-03-27T13:31+00:00")  # 18:31 in Almaty
     assert result.stdout == "fired timers of 1 case(s) as of 2026-03-27T18:31:00+05:00\n"
     assert _head_tasks(services) == 0
+
+
+# --- organisations and staff ----------------------------------------------------------------
+
+#: The header of a registry file with only the required columns.
+REGISTRY_HEADER = "bin,kind,name_kk,name_ru,address_kk,address_ru,phone,region,head_name\n"
+
+
+def _registry_row(bin_: str, kind: str = "school", name: str = "Мектеп") -> str:
+    return f"{bin_},{kind},{name},{name},Мекенжай,Адрес,+7 727 000 00 00,Алматы қ.,Иванов Иван\n"
+
+
+def _organisation_count(database_url: str) -> int:
+    database = Database(database_url)
+    try:
+        with UnitOfWork(database, write=False) as uow:
+            return uow.organisations.count()
+    finally:
+        database.dispose()
+
+
+def test_organisations_import_adds_the_registry_and_a_second_run_changes_nothing(cli_env: dict[str, str]) -> None:
+    first = run(cli_env, "organisations", "import", str(REGISTRY))
+    assert first.exit_code == 0, first.stderr
+    assert first.stdout == f"{REGISTRY}: 6 added, 0 updated, 0 unchanged\n"
+    assert _organisation_count(cli_env["DATABASE_URL"]) == 6
+
+    second = run(cli_env, "organisations", "import", str(REGISTRY))
+    assert second.exit_code == 0, second.stderr
+    assert second.stdout == f"{REGISTRY}: 0 added, 0 updated, 6 unchanged\n"
+    assert _organisation_count(cli_env["DATABASE_URL"]) == 6
+
+    listed = run(cli_env, "organisations", "list", "--search", SCHOOL_25)
+    assert listed.exit_code == 0, listed.stderr
+    [line] = listed.stdout.splitlines()
+    assert line.startswith(f"{SCHOOL_25}  school") and "№ 25" in line
+
+
+def test_organisations_import_of_a_bad_file_names_every_bad_row_and_imports_nothing(
+    cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    bad = tmp_path / "registry.csv"
+    bad.write_text(
+        REGISTRY_HEADER
+        + _registry_row(SCHOOL_25)  # line 2: good, yet not imported either
+        + _registry_row("050140003126")  # line 3: wrong check digit
+        + _registry_row(SCHOOL_112, kind="castle")  # line 4: unknown kind
+        + _registry_row(GYMNASIUM_3, name=""),  # line 5: no name
+        encoding="utf-8",
+    )
+    result = run(cli_env, "organisations", "import", str(bad))
+    assert result.exit_code == 2, (result.stdout, result.stderr)
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert lines[-1] == f"homeschool: error: nothing was imported: 4 problem(s) in {bad}"
+    problems = lines[:-1]
+    assert len(problems) == 4, problems
+    assert problems[0].startswith(f"{bad}: line 3, column 'bin': has a wrong check digit")
+    assert problems[1].startswith(f"{bad}: line 4, column 'kind': 'castle' is not one of")
+    assert sorted(problems[2:]) == [f"{bad}: line 5, column 'name_kk': is empty",
+                                    f"{bad}: line 5, column 'name_ru': is empty"]
+    assert _organisation_count(cli_env["DATABASE_URL"]) == 0
+
+
+def test_organisations_import_of_a_missing_file_is_an_input_error(cli_env: dict[str, str], tmp_path: Path) -> None:
+    line = assert_input_error(run(cli_env, "organisations", "import", str(tmp_path / "nowhere.csv")))
+    assert "cannot read" in line and "nowhere.csv" in line
+
+
+def _staff_add(env: dict[str, str], *extra: str) -> Result:
+    return run(env, "staff", "add", "--login", "aigerim", "--name", "Серікова Айгерім", "--password",
+               "aigerim-secret-1", *extra)
+
+
+def test_staff_add_creates_a_member_of_the_organisation_with_its_roles(cli_env: dict[str, str]) -> None:
+    assert run(cli_env, "organisations", "import", str(REGISTRY)).exit_code == 0
+    result = _staff_add(cli_env, "--organisation", SCHOOL_112, "--role", "office_clerk", "--role", "head",
+                        "--position-ru", "Заместитель директора")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.startswith("created aigerim at ") and "№ 112" in result.stdout
+
+    database = Database(cli_env["DATABASE_URL"])
+    try:
+        with UnitOfWork(database, write=False) as uow:
+            found = uow.staff.by_login("aigerim")
+            school = uow.organisations.by_bin(SCHOOL_112)
+    finally:
+        database.dispose()
+    assert found is not None and school is not None
+    member, _hash, _failures, _locked, active = found
+    assert active and member.full_name == "Серікова Айгерім" and not member.national_admin
+    assert member.organisation_ids == {school.id}
+    assert member.roles_in(school.id) == {"office_clerk", "head"}
+    assert member.membership(school.id).position_ru == "Заместитель директора"
+
+
+def test_staff_add_refuses_an_unknown_organisation(cli_env: dict[str, str]) -> None:
+    assert run(cli_env, "organisations", "import", str(REGISTRY)).exit_code == 0
+    line = assert_input_error(_staff_add(cli_env, "--organisation", "999999999999", "--role", "office_clerk"))
+    assert "no active organisation with BIN 999999999999" in line
+    database = Database(cli_env["DATABASE_URL"])
+    try:
+        with UnitOfWork(database, write=False) as uow:
+            assert uow.staff.by_login("aigerim") is None
+    finally:
+        database.dispose()
+
+
+def test_staff_add_refuses_a_role_no_diagram_has(cli_env: dict[str, str]) -> None:
+    assert run(cli_env, "organisations", "import", str(REGISTRY)).exit_code == 0
+    line = assert_input_error(_staff_add(cli_env, "--organisation", SCHOOL_25, "--role", "wizard"))
+    assert "unknown role(s): wizard" in line

@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import shutil
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,16 +15,20 @@ from sqlalchemy import inspect
 
 from service.application import documents as documents_module
 from service.application.documents import document_pdf, issue_document
+from service.application.organisations import parse_registry
+from service.application.runtime import Signatory
+from service.bootstrap import Services
 from service.config import Settings
 from service.documents import ProviderFileError, ProviderInfo, document_title, render_html, render_pdf
 from service.domain.documents import DOCUMENT_KINDS
 from service.domain.errors import NotFound
+from service.domain.organisations import Organisation
 from service.domain.package import GROUND_TEXTS, describe_problem
 from service.persistence.database import Database
 from service.persistence.document_repository import DocumentRepository
 from service.persistence.uow import UnitOfWork
 
-from .support import PROJECT, at
+from .support import PROJECT, REGISTRY, SCHOOL_25, SCHOOL_112, SYSTEM, at, person
 
 NOW = at("2026-03-23T10:15+05:00")
 CASE = "APP-2026-000123"
@@ -83,7 +86,9 @@ ISSUED = {"kk": "2026 жылғы 23 наурыз, 10:15", "ru": "23 марта 2
 
 @pytest.fixture(scope="module")
 def provider() -> ProviderInfo:
-    return ProviderInfo.load(PROJECT / "config" / "provider.toml")
+    """The letterhead of school № 25 as the demo registry describes it."""
+    [row] = [row for row in parse_registry(REGISTRY.read_bytes()) if row["bin"] == SCHOOL_25]
+    return ProviderInfo.from_organisation(Organisation(id=1, **row))
 
 
 def _render(kind: str, language: str, provider: ProviderInfo, **changes: Any) -> str:
@@ -265,28 +270,35 @@ def test_pdf_never_fetches_anything(provider: ProviderInfo, tmp_path: Path) -> N
 
 
 @pytest.fixture
-def database(database_url: str) -> Iterator[Database]:
-    db = Database(database_url)
-    yield db
-    db.dispose()
+def database(product: Services) -> Database:
+    """The test database with the demo registry imported (the ``product`` fixture disposes of it)."""
+    return product.database
 
 
-def _case(database: Database) -> int:
+def _organisation(database: Database, bin_: str = SCHOOL_25) -> Organisation:
+    with UnitOfWork(database, write=False) as uow:
+        found = uow.organisations.by_bin(bin_)
+    assert found is not None
+    return found
+
+
+def _case(database: Database, organisation: Organisation | None = None) -> int:
+    owner = organisation or _organisation(database)
     with UnitOfWork(database) as uow:
         uow.diagrams.ensure("d" * 64, "service_delivery", "service_delivery.bpmn", b"<bpmn/>", NOW)
         case = uow.instances.add(process_id="service_delivery", business_key=CASE, diagram_hash="d" * 64,
-                                 state="{}", serializer_version="1.5", status="running", now=NOW)
+                                 state="{}", serializer_version="1.5", status="running", now=NOW,
+                                 organisation_id=owner.id)
         uow.commit()
     return case
 
 
-def test_issued_documents_are_stored_in_both_languages_and_read_back(
-    database: Database, provider: ProviderInfo
-) -> None:
-    case = _case(database)
+def test_issued_documents_are_stored_in_both_languages_and_read_back(database: Database) -> None:
+    school = _organisation(database)
+    case = _case(database, school)
     with UnitOfWork(database) as uow:
         ids = issue_document(uow, instance_id=case, business_key=CASE, kind="refusal",
-                             payload=PAYLOADS["refusal"], provider=provider, now=NOW)
+                             payload=PAYLOADS["refusal"], letterhead=school, signatory=None, now=NOW)
         uow.commit()
     assert len(ids) == 2
     with UnitOfWork(database, write=False) as uow:
@@ -301,31 +313,68 @@ def test_issued_documents_are_stored_in_both_languages_and_read_back(
     for info, document in zip(listed, stored, strict=True):
         assert document is not None and document.pdf is None
         assert document.html == render_html("refusal", info.language, {
-            **PAYLOADS["refusal"], "case_number": CASE, "issued_at": NOW, "provider": provider})
+            **PAYLOADS["refusal"], "case_number": CASE, "issued_at": NOW,
+            "provider": ProviderInfo.from_organisation(school)})
         assert info.content_hash == document.content_hash == hashlib.sha256(document.html.encode()).hexdigest()
     with UnitOfWork(database, write=False) as uow:
         assert DocumentRepository(uow.session, False).get(10_000) is None
         assert DocumentRepository(uow.session, False).for_instance(case + 1) == []
 
 
-def test_issuing_belongs_to_the_callers_transaction(database: Database, provider: ProviderInfo) -> None:
+@pytest.mark.parametrize("language", ["kk", "ru"])
+def test_a_document_carries_the_issuing_schools_letterhead_and_the_official_who_acted(
+    database: Database, language: str
+) -> None:
+    school, other = _organisation(database, SCHOOL_112), _organisation(database, SCHOOL_25)
+    case = _case(database, school)
+    signatory = Signatory("Омарова Сәуле Маратқызы", "Директордың орынбасары", "Заместитель директора")
+    with UnitOfWork(database) as uow:
+        ids = issue_document(uow, instance_id=case, business_key=CASE, kind="refusal",
+                             payload=PAYLOADS["refusal"], letterhead=school, signatory=signatory, now=NOW)
+        uow.commit()
+    with UnitOfWork(database, write=False) as uow:
+        documents = {d.language: d for d in (uow.documents.get(i) for i in ids) if d is not None}
+    html = documents[language].html
+    assert str(escape(school.name(language))) in html and school.bin in html and school.phone in html
+    assert str(escape(other.name(language))) not in html and other.bin not in html
+    assert signatory.full_name in html
+    assert (signatory.position_kk if language == "kk" else signatory.position_ru) in html
+    assert school.head_name not in html  # the official who acted signs, not the head by default
+
+
+def test_without_a_signatory_the_head_of_the_issuing_school_signs(database: Database) -> None:
+    school = _organisation(database, SCHOOL_112)
+    case = _case(database, school)
+    with UnitOfWork(database) as uow:
+        [kk, ru] = issue_document(uow, instance_id=case, business_key=CASE, kind="refusal",
+                                  payload=PAYLOADS["refusal"], letterhead=school, signatory=None, now=NOW)
+        uow.commit()
+    with UnitOfWork(database, write=False) as uow:
+        for document_id in (kk, ru):
+            document = uow.documents.get(document_id)
+            assert document is not None and school.head_name in document.html
+
+
+def test_issuing_belongs_to_the_callers_transaction(database: Database) -> None:
     case = _case(database)
     with UnitOfWork(database) as uow:
         issue_document(uow, instance_id=case, business_key=CASE, kind="receipt", payload=PAYLOADS["receipt"],
-                       provider=provider, now=NOW)
+                       letterhead=_organisation(database), signatory=None, now=NOW)
         # not committed: the case's use case failed after issuing
     with UnitOfWork(database, write=False) as uow:
         assert DocumentRepository(uow.session, False).for_instance(case) == []
 
 
-def test_pdf_is_rendered_once_then_reused(database: Database, provider: ProviderInfo, monkeypatch) -> None:
+def test_pdf_is_rendered_once_then_reused(product: Services, database: Database, monkeypatch) -> None:
     case = _case(database)
     with UnitOfWork(database) as uow:
         kk, ru = issue_document(uow, instance_id=case, business_key=CASE, kind="admission_order",
-                                payload=PAYLOADS["admission_order"], provider=provider, now=NOW)
+                                payload=PAYLOADS["admission_order"], letterhead=_organisation(database),
+                                signatory=None, now=NOW)
         uow.commit()
+    head = person(product, "head")
     with UnitOfWork(database) as uow:
-        filename, first = document_pdf(uow, kk)
+        filename, first = document_pdf(uow, product.runtime, actor=head, document_id=kk)
     assert filename == f"{CASE}_admission_order_kk.pdf"
     assert first.startswith(b"%PDF-")
 
@@ -334,24 +383,40 @@ def test_pdf_is_rendered_once_then_reused(database: Database, provider: Provider
 
     monkeypatch.setattr(documents_module, "render_pdf", no_second_rendering)
     with UnitOfWork(database) as uow:
-        assert document_pdf(uow, kk) == (filename, first)
+        assert document_pdf(uow, product.runtime, actor=SYSTEM, document_id=kk) == (filename, first)
         listed = {d.id: d.has_pdf for d in DocumentRepository(uow.session, False).for_instance(case)}
     assert listed == {kk: True, ru: False}
     with UnitOfWork(database) as uow, pytest.raises(NotFound, match="no document 999"):
-        document_pdf(uow, 999)
+        document_pdf(uow, product.runtime, actor=SYSTEM, document_id=999)
 
 
-def test_the_first_stored_pdf_wins(database: Database, provider: ProviderInfo) -> None:
+def test_a_document_of_another_schools_case_is_not_found(product: Services, database: Database) -> None:
+    case = _case(database)  # school № 25's
+    with UnitOfWork(database) as uow:
+        [kk, _] = issue_document(uow, instance_id=case, business_key=CASE, kind="receipt",
+                                 payload=PAYLOADS["receipt"], letterhead=_organisation(database), signatory=None,
+                                 now=NOW)
+        uow.commit()
+    stranger = person(product, "head", "office_clerk", bin_=SCHOOL_112)
+    with UnitOfWork(database) as uow, pytest.raises(NotFound, match=f"no document {kk}"):
+        document_pdf(uow, product.runtime, actor=stranger, document_id=kk)
+    with UnitOfWork(database, write=False) as uow:
+        assert DocumentRepository(uow.session, False).get(kk).pdf is None  # nothing rendered for them
+
+
+def test_the_first_stored_pdf_wins(product: Services, database: Database) -> None:
     case = _case(database)
     with UnitOfWork(database) as uow:
         [kk, _] = issue_document(uow, instance_id=case, business_key="APP/2026 №7", kind="receipt",
-                                 payload=PAYLOADS["receipt"], provider=provider, now=NOW)
+                                 payload=PAYLOADS["receipt"], letterhead=_organisation(database), signatory=None,
+                                 now=NOW)
         repository = DocumentRepository(uow.session, False)
         assert repository.set_pdf(kk, b"%PDF-first") is True
         assert repository.set_pdf(kk, b"%PDF-second") is False
         uow.commit()
     with UnitOfWork(database) as uow:
-        assert document_pdf(uow, kk) == ("APP_2026_7_receipt_kk.pdf", b"%PDF-first")
+        assert document_pdf(uow, product.runtime, actor=SYSTEM, document_id=kk) == (
+            "APP_2026_7_receipt_kk.pdf", b"%PDF-first")
 
 
 def test_documents_table_is_indexed_by_case(database: Database) -> None:
@@ -362,7 +427,8 @@ def test_documents_table_is_indexed_by_case(database: Database) -> None:
 # --- provider settings ------------------------------------------------------------------------
 
 
-def test_the_sample_provider_file_loads(provider: ProviderInfo) -> None:
+def test_the_sample_provider_file_loads() -> None:
+    provider = ProviderInfo.load(PROJECT / "config" / "provider.toml")
     assert provider.name("kk").startswith("Алматы қаласы") and "Общеобразовательная школа" in provider.name("ru")
     assert provider.bin == "050140003125" and provider.head_name and provider.phone
     assert provider.address("kk") != provider.address("ru")

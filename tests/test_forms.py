@@ -32,7 +32,7 @@ from service.application.forms import (
 from service.domain.errors import DomainError, NotFound
 from service.domain.package import PackageRules
 
-from .support import PROJECT
+from .support import AKIMAT, PROJECT, SCHOOL_25
 
 FORMS = PROJECT / "forms"
 LANGUAGES = {"kk", "ru", "en"}
@@ -59,6 +59,7 @@ EXPECTED_FIELDS = {
         "consent.consent",
         "consent.phone",
         "consent.note",
+        "provider_bin",
     ],
     ("service_delivery", "check_portal_request"): ["decision", "extra_reasons"],
     ("service_delivery", "attend_overdue_request"): ["note"],
@@ -84,6 +85,7 @@ EXPECTED_FIELDS = {
         "vkk_conclusion.issued_on",
         "vkk_conclusion.valid_until",
         "vkk_conclusion.recommends_home_schooling",
+        "provider_bin",
     ],
     ("proactive_offer", "follow_up_silence"): ["consent", "note"],
     ("complaint_review", "complaint_filed"): [
@@ -101,6 +103,8 @@ EXPECTED_FIELDS = {
         "appealed.service_case",
         "against_provider",
         "text",
+        "provider_bin",
+        "addressee_bin",
     ],
     ("complaint_review", "provider_considers_complaint"): ["decision", "act_reference", "act_summary"],
     ("complaint_review", "attend_forwarding_overdue"): ["note"],
@@ -135,6 +139,7 @@ VALID: dict[tuple[str, str], dict[str, Any]] = {
         "attachments": [
             {"kind": "vkk_conclusion", "filename": "vkk.pdf", "content_type": "application/pdf", "size": 123456}
         ],
+        "provider_bin": SCHOOL_25,
     },
     ("service_delivery", "check_portal_request"): {
         "decision": "refuse",
@@ -155,6 +160,7 @@ VALID: dict[tuple[str, str], dict[str, Any]] = {
         "child": {"full_name": "Ахметова Айгерим", "iin": "150402601230", "birth_date": "2015-04-02"},
         "applicant": {"full_name": "Ахметов Нурлан", "iin": "850714304566", "phone": "+77011234567"},
         "vkk_conclusion": VKK,
+        "provider_bin": SCHOOL_25,
     },
     ("proactive_offer", "follow_up_silence"): {"consent": False, "note": "Звонок 21.03.2026: не ответил."},
     ("complaint_review", "complaint_filed"): {
@@ -176,6 +182,8 @@ VALID: dict[tuple[str, str], dict[str, Any]] = {
         },
         "against_provider": True,
         "text": "Прошу отменить отказ.",
+        "provider_bin": SCHOOL_25,
+        "addressee_bin": AKIMAT,
     },
     ("complaint_review", "provider_considers_complaint"): {
         "decision": "favourable_act",
@@ -468,6 +476,17 @@ def test_an_instant_without_its_offset_and_a_wrong_phone() -> None:
         "service_delivery", "service_requested", {"received_at": "2026-03-20T17:00", "applicant": applicant}
     )
     assert found == {"applicant.phone": ["format_phone"], "received_at": ["format_date_time"]}
+
+
+@pytest.mark.parametrize(("process_id", "task_id", "fields"), [
+    ("service_delivery", "service_requested", ["provider_bin"]),
+    ("proactive_offer", "vkk_conclusion_registered", ["provider_bin"]),
+    ("complaint_review", "complaint_filed", ["addressee_bin", "provider_bin"]),
+])
+def test_an_organisation_is_named_by_a_bin_of_12_digits(process_id: str, task_id: str, fields: list[str]) -> None:
+    for wrong in ("05014000312", "0501400031250", "05014000312x"):
+        found = errors_of(process_id, task_id, dict.fromkeys(fields, wrong))
+        assert found == {field: ["pattern"] for field in fields}, wrong
 
 
 def test_a_conclusion_valid_until_before_it_was_issued() -> None:

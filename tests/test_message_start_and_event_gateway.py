@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import pytest
+
 from service.application.cases import deliver_message
 from service.application.queries import case_view
 from service.application.timers import fire_due_timers
 from service.bootstrap import Services
+from service.domain.errors import InvalidInput
 
-from .support import at
+from .support import SYSTEM, at, owners
 
 SENT = at("2026-03-20T17:00+05:00")
 
 
 def _offer(services: Services) -> int:
     with services.uow() as uow:
-        receipt = deliver_message(uow, services.runtime, name="conclusion_registered", business_key="IIN-1",
-                                  payload={"phone": "+77010000000"}, now=SENT)
+        receipt = deliver_message(uow, services.runtime, actor=SYSTEM, name="conclusion_registered",
+                                  business_key="IIN-1", payload={"phone": "+77010000000"}, now=SENT,
+                                  owners=owners(services))
     assert receipt.outcome == "started"
     assert receipt.instance_id is not None
     return receipt.instance_id
@@ -24,7 +28,7 @@ def _offer(services: Services) -> int:
 def test_message_starts_a_case_that_sends_an_sms_and_waits_for_either(services: Services) -> None:
     case = _offer(services)
     with services.uow(write=False) as uow:
-        view = case_view(uow, case)
+        view = case_view(uow, services.runtime, actor=SYSTEM, instance_id=case)
         assert uow.awaited.instance_waiting("offer_reply", "IIN-1") == case
     assert [(o.channel, o.payload) for o in view.outbox if o.channel == "sms"] == [
         ("sms", {"phone": "+77010000000", "expires_at": "2026-03-21T17:00:00+05:00"})
@@ -37,11 +41,11 @@ def test_message_starts_a_case_that_sends_an_sms_and_waits_for_either(services: 
 def test_reply_within_24_hours_closes_the_wait_and_cancels_the_timer(services: Services) -> None:
     case = _offer(services)
     with services.uow() as uow:
-        receipt = deliver_message(uow, services.runtime, name="offer_reply", business_key="IIN-1",
+        receipt = deliver_message(uow, services.runtime, actor=SYSTEM, name="offer_reply", business_key="IIN-1",
                                   payload={"consent": True}, now=at("2026-03-21T09:00+05:00"))
     assert (receipt.outcome, receipt.instance_id) == ("delivered", case)
     with services.uow(write=False) as uow:
-        view = case_view(uow, case)
+        view = case_view(uow, services.runtime, actor=SYSTEM, instance_id=case)
     assert view.status == "completed" and view.timers == []
     assert fire_due_timers(services.write_uow, services.runtime, now=at("2026-03-22T00:00+05:00")).fired == []
 
@@ -51,11 +55,19 @@ def test_silence_for_24_clock_hours_closes_the_offer(services: Services) -> None
     assert fire_due_timers(services.write_uow, services.runtime, now=at("2026-03-21T16:59+05:00")).fired == []
     assert fire_due_timers(services.write_uow, services.runtime, now=at("2026-03-21T17:01+05:00")).fired == [case]
     with services.uow(write=False) as uow:
-        view = case_view(uow, case)
+        view = case_view(uow, services.runtime, actor=SYSTEM, instance_id=case)
         assert uow.awaited.instance_waiting("offer_reply", "IIN-1") is None
     assert view.status == "completed"
     assert any(e.action == "step" and e.element_id == "offer_expired" and e.paragraph == "§7-1" for e in view.history)
     with services.uow() as uow:  # a late reply is kept, not lost, and not applied to the closed offer
-        late = deliver_message(uow, services.runtime, name="offer_reply", business_key="IIN-1",
+        late = deliver_message(uow, services.runtime, actor=SYSTEM, name="offer_reply", business_key="IIN-1",
                                payload={"consent": True}, now=at("2026-03-21T18:00+05:00"))
     assert late.outcome == "kept"
+
+
+def test_a_message_that_would_start_a_case_without_its_organisation_is_refused(services: Services) -> None:
+    with services.uow() as uow, pytest.raises(InvalidInput, match="name the organisation"):
+        deliver_message(uow, services.runtime, actor=SYSTEM, name="conclusion_registered", business_key="IIN-1",
+                        payload={"phone": "+77010000000"}, now=SENT)
+    with services.uow(write=False) as uow:
+        assert uow.instances.count() == 0 and uow.inbox.count_pending() == 0

@@ -19,7 +19,7 @@ from service.domain.model import EventRecord
 from service.engine.library import DiagramLibrary, parse_diagram
 from service.persistence.models import Base
 
-from .support import DIAGRAMS, at, build_test_services
+from .support import DIAGRAMS, SYSTEM, at, build_test_services, owners, person
 
 NOW = at("2026-03-20T11:00+05:00")
 
@@ -27,7 +27,8 @@ NOW = at("2026-03-20T11:00+05:00")
 def _start(services: Services, key: str) -> int:
     with services.uow() as uow:
         return start_case(uow, services.runtime, process_id="intake_demo", business_key=key,
-                          data={"received_at": NOW.isoformat()}, actor="clerk", now=NOW).instance_id
+                          data={"received_at": NOW.isoformat()}, actor=SYSTEM, owners=owners(services),
+                          now=NOW).instance_id
 
 
 def test_state_is_stored_without_the_spec_and_with_its_serializer_version(services: Services) -> None:
@@ -50,17 +51,18 @@ def test_a_case_resumes_on_its_own_version_after_the_diagram_changed(settings: S
     library = DiagramLibrary()
     library.add(parse_diagram(changed, "intake_demo.bpmn"))
     second = build_test_services(settings, library)
+    clerk = person(second, "office_clerk")
     try:
         with second.uow() as uow:
             stored = uow.instances.get(case)
             assert not second.engine.library.has_version(stored.diagram_hash)
         with second.uow(write=False) as uow:
-            task = list_tasks(uow, role="office_clerk").items[0]
+            task = list_tasks(uow, second.runtime, actor=SYSTEM, role="office_clerk").items[0]
         with second.uow() as uow:
-            complete_task(uow, second.runtime, task_id=task.task_id, actor="clerk", now=NOW,
+            complete_task(uow, second.runtime, task_id=task.task_id, actor=clerk, now=NOW,
                           data={"package_complete": True})
         with second.uow(write=False) as uow:
-            [review] = list_tasks(uow, role="head").items
+            [review] = list_tasks(uow, second.runtime, actor=SYSTEM, role="head").items
         assert review.title == "Review by the head"  # the old version's wording, parsed from the database
         new_case = _start(second, "APP-2")
         with second.uow(write=False) as uow:
@@ -100,6 +102,7 @@ def test_naive_instants_are_refused_by_storage(services: Services) -> None:
 def test_task_list_and_timer_sweep_never_deserialize_a_workflow(services: Services, monkeypatch) -> None:
     for n in range(5):
         _start(services, f"APP-{n}")
+    clerk = person(services, "office_clerk")
 
     def forbidden(*args, **kwargs):
         raise AssertionError("a read path deserialized a workflow")
@@ -107,7 +110,7 @@ def test_task_list_and_timer_sweep_never_deserialize_a_workflow(services: Servic
     monkeypatch.setattr(services.engine, "resume", forbidden)
     monkeypatch.setattr(services.engine.serializer, "restore", forbidden)
     with services.uow(write=False) as uow:
-        assert list_tasks(uow, role="office_clerk", per_page=2).total == 5
+        assert list_tasks(uow, services.runtime, actor=clerk, per_page=2).total == 5
     assert fire_due_timers(services.write_uow, services.runtime, now=at("2026-12-31T00:00+05:00")).fired == []
 
 
@@ -117,15 +120,15 @@ def test_hot_queries_use_their_indexes(services: Services) -> None:
         for table in ("open_tasks", "pending_timers")
         for ix in inspect(services.database.write_engine).get_indexes(table)
     }
-    assert ("open_tasks", ("lane", "created_at", "task_id")) in indexes
+    assert ("open_tasks", ("organisation_id", "lane", "created_at", "task_id")) in indexes
     assert ("pending_timers", ("fire_at",)) in indexes
     if services.database.dialect != "sqlite":
         return  # PostgreSQL's planner picks sequential scans on tiny tables; the indexes exist
     with services.uow(write=False) as uow:
         plan = " ".join(str(r) for r in uow.session.execute(text(
-            "EXPLAIN QUERY PLAN SELECT task_id, title FROM open_tasks WHERE lane = 'head' "
+            "EXPLAIN QUERY PLAN SELECT task_id, title FROM open_tasks WHERE organisation_id = 1 AND lane = 'head' "
             "ORDER BY created_at, task_id LIMIT 50")))
-        assert "ix_open_tasks_lane_created" in plan and "TEMP B-TREE" not in plan
+        assert "ix_open_tasks_org_lane_created" in plan and "TEMP B-TREE" not in plan
         plan = " ".join(str(r) for r in uow.session.execute(text(
             "EXPLAIN QUERY PLAN SELECT instance_id FROM pending_timers WHERE fire_at <= '2026-01-01' "
             "ORDER BY fire_at LIMIT 50")))

@@ -15,7 +15,7 @@ from service.domain.errors import DiagramError, ScriptError
 from service.engine.library import DiagramLibrary, DiagramSetError, parse_diagram
 from service.engine.runtime import ProcessEngine
 
-from .support import HOSTILE, at
+from .support import HOSTILE, SYSTEM, at, owners
 
 NOW = at("2026-03-20T11:00+05:00")
 TEMPLATE = (HOSTILE / "hostile_script.bpmn.template").read_text(encoding="utf-8")
@@ -83,9 +83,10 @@ def test_failed_start_stores_nothing(settings: Settings) -> None:
     library.add(parse_diagram(_diagram("data = open('/etc/passwd').read()"), "hostile.bpmn"))
     services: Services = build_services(settings, library=library)
     try:
+        school = owners(services)  # loads the registry: before the unit of work below opens
         with services.uow() as uow, pytest.raises(ScriptError):
             start_case(uow, services.runtime, process_id="hostile_script", business_key="EVIL-1",
-                       data={}, actor="analyst", now=NOW)
+                       data={}, actor=SYSTEM, owners=school, now=NOW)
         with services.uow(write=False) as uow:
             assert uow.instances.count() == 0
             assert uow.tasks.count() == 0

@@ -28,9 +28,25 @@ def _config(database: Database) -> Config:
 def upgrade(database: Database, revision: str = "head") -> None:
     """Bring the schema to ``revision`` (the newest by default); safe to run again."""
     config = _config(database)
-    with database.write_engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, revision)
+    with database.write_engine.connect() as connection:
+        sqlite = database.dialect == "sqlite"
+        raw = connection.connection.dbapi_connection
+        if sqlite and raw is not None:
+            # SQLite changes a table by copying it, dropping the old one and renaming the copy; with
+            # foreign keys enforced, dropping a table other rows refer to fails. The switch works only
+            # outside a transaction, so it is thrown here, and every reference is checked before commit.
+            raw.execute("PRAGMA foreign_keys=OFF")
+        try:
+            with connection.begin():
+                config.attributes["connection"] = connection
+                command.upgrade(config, revision)
+                if sqlite:
+                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                    if broken:
+                        raise RuntimeError(f"the migration left rows referring to nothing: {broken[:5]}")
+        finally:
+            if sqlite and raw is not None:
+                raw.execute("PRAGMA foreign_keys=ON")
 
 
 def head_revision() -> str:
