@@ -163,8 +163,8 @@ def test_every_stage_change_is_reported_to_monitoring(services: Services) -> Non
     _complete(services, "office_clerk", {"package_complete": True})
     _complete(services, "head", {})
     with services.uow() as uow:
-        deliver_message(uow, services.runtime, actor=SYSTEM, name="confirmation", business_key="APP-1", payload={"by": "x"},
-                        now=RECEIVED)
+        deliver_message(uow, services.runtime, actor=SYSTEM, name="confirmation", business_key="APP-1",
+                        payload={"by": "x"}, now=RECEIVED)
     with services.uow(write=False) as uow:
         view = case_view(uow, services.runtime, actor=SYSTEM, instance_id=case)
     entries = [o.payload for o in reversed(view.outbox) if o.channel == "monitoring"]
