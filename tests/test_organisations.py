@@ -422,3 +422,21 @@ def test_a_new_database_gets_no_organisation_from_the_provider_file(
                 assert uow.organisations.count() == 0
         finally:
             database.dispose()
+
+
+def test_an_installation_with_data_is_not_upgraded_without_its_school(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without the settings file the accounts would lose their roles and the cases their owner: refused, untouched."""
+    from service.domain.errors import DomainError
+
+    monkeypatch.setenv("HOMESCHOOL_PROVIDER_FILE", str(tmp_path / "missing.toml"))
+    with _database_at(OLD_REVISION, tmp_path) as url:
+        _single_school_install(url)
+        with pytest.raises(DomainError, match="HOMESCHOOL_PROVIDER_FILE"):
+            _upgrade(url)
+        database = Database(url)
+        try:
+            assert migrate.current_revision(database) == OLD_REVISION
+        finally:
+            database.dispose()

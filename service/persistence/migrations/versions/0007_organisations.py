@@ -3,7 +3,8 @@
 An installation that ran with one school (``config/provider.toml``) keeps working: that school
 becomes the first organisation, every existing account becomes a member of it with the roles it
 had, and every existing case and open task belongs to it. A new, empty database gets no
-organisation here: the operator imports the registry (``homeschool organisations import``).
+organisation here: the operator imports the registry (``homeschool organisations import``). A
+database with staff or cases whose settings file cannot be read is refused, untouched.
 
 Revision ID: 0007_organisations
 Revises: 0006_staff_sessions
@@ -20,6 +21,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from alembic import op
 
+from service.domain.errors import DomainError
 from service.persistence.models import UtcDateTime
 
 revision = "0007_organisations"
@@ -89,7 +91,13 @@ def _migrate_single_school() -> None:
         return
     provider = _provider_section()
     if provider is None:
-        return
+        # Upgrading without it would leave every account without a membership and every case without
+        # an owner: refuse, and say how to go on. Nothing of this upgrade is kept (one transaction).
+        raise DomainError(
+            "this database has staff or cases but the single-school settings file could not be read "
+            f"({os.environ.get('HOMESCHOOL_PROVIDER_FILE', 'config/provider.toml')}): set HOMESCHOOL_PROVIDER_FILE "
+            "to the school's provider.toml and run 'homeschool db upgrade' again"
+        )
     now = datetime.now(UTC)
     bind.execute(sa.text(
         "INSERT INTO organisations (bin, kind, name_kk, name_ru, address_kk, address_ru, phone, email, region, "
