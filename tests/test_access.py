@@ -458,3 +458,59 @@ def test_pages_with_personal_data_are_not_stored_by_browsers(product: Services, 
     sign_in(web, "head")
     for path in ("/tasks", f"/cases/{cases['25']}", f"/tasks/{head_task(product, cases['25'])}"):
         assert web.get(path).headers["Cache-Control"] == "no-store"
+
+
+# --- administration in the web app ----------------------------------------------------------------------
+
+
+def test_the_administrator_adds_grants_withdraws_and_deactivates_in_the_web_app(
+    product: Services, web: FlaskClient,
+) -> None:
+    ids = registry(product)
+    sign_in(web, "admin25")
+    page = web.get("/admin/staff")
+    assert page.status_code == 200 and "Сәрсенова Әсел Нұрланқызы".encode() in page.data
+    assert b"clerk112" not in page.data  # another school's staff are not listed
+    added = web.post("/admin/staff", data={"login": "newclerk", "full_name": "Жаңа Қызметкер",
+                                           "password": "new-clerk-pass-2026", "roles": ["office_clerk"]})
+    assert added.status_code == 302
+    with product.uow(write=False) as uow:
+        found = uow.staff.by_login("newclerk")
+    assert found is not None and found[0].roles_in(ids[SCHOOL_25]) == {"office_clerk"}
+    staff_id = found[0].id
+    web.post(f"/admin/staff/{staff_id}/roles", data={"roles": ["office_clerk", "complaint_registrar"],
+                                                     "position_ru": "Секретарь"})
+    with product.uow(write=False) as uow:
+        member = uow.staff.get(staff_id)
+    assert member is not None and member.roles_in(ids[SCHOOL_25]) == {"office_clerk", "complaint_registrar"}
+    assert member.memberships[0].position_ru == "Секретарь"
+    web.post(f"/admin/staff/{staff_id}/deactivate")
+    with product.uow(write=False) as uow:
+        assert uow.staff.get(staff_id) is None  # inactive accounts do not load
+    # Another school's administrator page and members are refused.
+    assert web.get(f"/admin/staff?organisation={ids[SCHOOL_112]}").status_code == 403
+    with product.uow(write=False) as uow:
+        other = uow.staff.by_login("clerk112")
+    assert other is not None
+    assert web.post(f"/admin/staff/{other[0].id}/deactivate?organisation={ids[SCHOOL_112]}").status_code == 403
+    assert web.post(f"/admin/staff/{other[0].id}/deactivate").status_code == 404  # not a member here
+    with product.uow(write=False) as uow:
+        assert uow.staff.get(other[0].id) is not None
+
+
+def test_staff_pages_are_for_administrators_and_the_registry_for_national_administrators(
+    product: Services, web: FlaskClient,
+) -> None:
+    sign_in(web, "head")
+    assert web.get("/admin/staff").status_code == 403
+    assert web.get("/admin/organisations").status_code == 403
+    web.post("/logout")
+    sign_in(web, "analyst")
+    page = web.get("/admin/organisations?search=Кокшетау")
+    assert page.status_code == 200 and b"030840001150" in page.data and b"050140004113" not in page.data
+    bad = b"bin,kind\n123,school\n"
+    refused = web.post("/admin/organisations", data={"registry": (__import__("io").BytesIO(bad), "r.csv")},
+                       content_type="multipart/form-data")
+    assert refused.status_code == 422 and "line 1".encode() in refused.data
+    with product.uow(write=False) as uow:
+        assert uow.organisations.count() == 6
