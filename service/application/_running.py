@@ -7,9 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
-
-from service.domain.errors import DuplicateCase, InvalidInput, NotFound
+from service.domain.errors import InvalidInput, NotFound
 from service.domain.model import EventRecord, OutgoingMessage, Snapshot
 from service.domain.organisations import Organisation
 from service.domain.outbox import document_kind
@@ -19,7 +17,7 @@ from service.engine.runtime import ProcessRun
 from service.persistence.repositories import StoredInstance
 from service.persistence.uow import UnitOfWork
 
-from .process_access import ProcessAccess
+from .process_access import ProcessAccess, process_lanes
 from .runtime import Runtime, Signatory
 
 #: Kept messages delivered into one case in one transaction, at most (guards against loops).
@@ -119,15 +117,12 @@ def open_case(
     diagram = runtime.engine.library.current(process_id)
     store_diagram(uow, diagram, now)
     run = runtime.engine.start(process_id, data, now)
-    try:
-        instance_id = uow.instances.add(
-            process_id=process_id, business_key=business_key, diagram_hash=diagram.content_hash,
-            state="{}", serializer_version=run.serializer_version, status="running", now=now,
-            organisation_id=owners.organisation_id, appealed_organisation_id=owners.appealed_organisation_id,
-            related_instance_id=owners.related_instance_id,
-        )
-    except IntegrityError:
-        raise DuplicateCase(f"a case of '{process_id}' with key '{business_key}' already exists") from None
+    instance_id = uow.instances.add(
+        process_id=process_id, business_key=business_key, diagram_hash=diagram.content_hash,
+        state="{}", serializer_version=run.serializer_version, status="running", now=now,
+        organisation_id=owners.organisation_id, appealed_organisation_id=owners.appealed_organisation_id,
+        related_instance_id=owners.related_instance_id,
+    )
     stored = StoredInstance(instance_id, process_id, business_key, diagram.content_hash, "running", "{}",
                             run.serializer_version, 0, owners.organisation_id, owners.appealed_organisation_id,
                             owners.related_instance_id)
@@ -148,9 +143,13 @@ def check_business_key(business_key: str) -> str:
 
 
 def save_run(uow: UnitOfWork, runtime: Runtime, run: ProcessRun, stored: StoredInstance, *, actor: Actor,
-             now: datetime, events: list[EventRecord]) -> CaseRef:
-    """Write state, projections, outbox, documents and event log of one use case, all in its transaction."""
+             now: datetime, events: list[EventRecord], acting_role: str | None = None) -> CaseRef:
+    """Write state, projections, outbox, documents and event log of one use case, all in its transaction.
+
+    ``acting_role`` is the lane of the task the actor completed: documents it issues are signed in that role.
+    """
     snapshot = run.snapshot()
+    acting_roles = frozenset({acting_role}) if acting_role else process_lanes(run.diagram)
     rules = runtime.access.get(stored.process_id) or ProcessAccess(stored.process_id)
     status = "completed" if snapshot.completed else "running"
     version = uow.instances.save(
@@ -180,7 +179,7 @@ def save_run(uow: UnitOfWork, runtime: Runtime, run: ProcessRun, stored: StoredI
     queued: list[dict[str, Any]] = []
     for seq, message in enumerate(outgoing):
         records += _dispatch(uow, runtime, stored, message, f"{stored.process_id}/{stored.id}/v{version}/{seq}",
-                             actor, now, queued, rules)
+                             actor, now, queued, rules, acting_roles)
     uow.outbox.add_many(queued, now)
     if snapshot.completed and stored.status != "completed":
         records.append(EventRecord(at=now, actor=actor.login, action="case_completed", instance_id=stored.id,
@@ -207,7 +206,7 @@ def _stage_change(run: ProcessRun, snapshot: Snapshot, before: frozenset[str]) -
 
 def _dispatch(uow: UnitOfWork, runtime: Runtime, stored: StoredInstance, message: OutgoingMessage,
               key: str, actor: Actor, now: datetime, queued: list[dict[str, Any]],
-              rules: ProcessAccess) -> list[EventRecord]:
+              rules: ProcessAccess, acting_roles: frozenset[str]) -> list[EventRecord]:
     """Send one outgoing message where its name says: outbox (``queued``), document, or another case."""
     case, business_key = stored.id, stored.business_key
     if message.channel:
@@ -217,12 +216,12 @@ def _dispatch(uow: UnitOfWork, runtime: Runtime, stored: StoredInstance, message
                             business_key=business_key, details={"message": message.name, "channel": message.channel})]
     kind = document_kind(message.name)
     if kind is not None:
-        return _issue(uow, runtime, stored, kind, message.payload, actor, now, rules)
+        return _issue(uow, runtime, stored, kind, message.payload, actor, now, rules, acting_roles)
     return _send_to_other_case(uow, runtime, stored, message, key, actor, now)
 
 
 def _issue(uow: UnitOfWork, runtime: Runtime, stored: StoredInstance, kind: str, payload: Mapping[str, Any],
-           actor: Actor, now: datetime, rules: ProcessAccess) -> list[EventRecord]:
+           actor: Actor, now: datetime, rules: ProcessAccess, acting_roles: frozenset[str]) -> list[EventRecord]:
     """Issue a document on the letterhead of the organisation that issues it, signed by who acted."""
     if runtime.issue_document is None:
         raise InvalidInput(f"the diagram issues a '{kind}' document but no document service is configured")
@@ -230,7 +229,7 @@ def _issue(uow: UnitOfWork, runtime: Runtime, stored: StoredInstance, kind: str,
     letterhead = uow.organisations.get(issuer_id) if issuer_id is not None else None
     if letterhead is None:
         raise InvalidInput(f"case {stored.business_key} belongs to no organisation: its '{kind}' cannot be issued")
-    signatory = signatory_for(actor, letterhead)
+    signatory = signatory_for(actor, letterhead, acting_roles)
     try:
         ids = runtime.issue_document(uow, instance_id=stored.id, business_key=stored.business_key, kind=kind,
                                      payload=payload, letterhead=letterhead, signatory=signatory, now=now)
@@ -243,8 +242,13 @@ def _issue(uow: UnitOfWork, runtime: Runtime, stored: StoredInstance, kind: str,
                         business_key=stored.business_key, details=details)]
 
 
-def signatory_for(actor: Actor, organisation: Organisation) -> Signatory | None:
-    """The acting official as printed on a document of ``organisation``; None if no member of it acted."""
+def signatory_for(actor: Actor, organisation: Organisation,
+                  acting_roles: frozenset[str] = frozenset()) -> Signatory | None:
+    """The acting official as printed on a document of ``organisation``; None if no member of it acted.
+
+    Someone holding several roles signs in the one they acted in (``acting_roles``: the completed
+    task's lane, else the lanes of the case's process), not in whichever of their roles sorts first.
+    """
     membership = actor.membership(organisation.id) if actor.is_person else None
     if membership is None:
         return None
@@ -253,7 +257,8 @@ def signatory_for(actor: Actor, organisation: Organisation) -> Signatory | None:
                          membership.position_ru or membership.position_kk)
     if "head" in membership.roles:
         return Signatory(actor.full_name, organisation.head_position_kk, organisation.head_position_ru)
-    role = next((r for r in sorted(membership.roles) if r in ROLE_NAMES), None)
+    role = next((r for r in sorted(membership.roles & acting_roles) if r in ROLE_NAMES), None) or next(
+        (r for r in sorted(membership.roles) if r in ROLE_NAMES), None)
     names = ROLE_NAMES.get(role or "", {})
     return Signatory(actor.full_name, names.get("kk", ""), names.get("ru", ""))
 

@@ -7,9 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Literal
 
-from sqlalchemy.exc import IntegrityError
-
-from service.domain.errors import ConcurrencyConflict, InvalidInput, NotPermitted, TaskNotReady
+from service.domain.errors import ConcurrencyConflict, DuplicateMessage, InvalidInput, NotPermitted, TaskNotReady
 from service.domain.model import EventRecord, TaskSummary
 from service.domain.staff import Actor
 from service.persistence.repositories import StoredInstance
@@ -65,7 +63,7 @@ def complete_task(
         details={"task": step.name, "fields": sorted(data)},
     )]
     events += drain_inbox(uow, run, stored.id, stored.business_key, actor.login, now)
-    ref = save_run(uow, runtime, run, stored, actor=actor, now=now, events=events)
+    ref = save_run(uow, runtime, run, stored, actor=actor, now=now, events=events, acting_role=task.lane)
     uow.commit()
     return ref
 
@@ -97,7 +95,7 @@ def deliver_message(
         return MessageReceipt("duplicate", None)
     try:
         inbox_id = uow.inbox.add(name, business_key, dict(payload), idempotency_key, now)
-    except IntegrityError:  # the same key raced in from a parallel request: that one wins
+    except DuplicateMessage:  # the same key raced in from a parallel request: that one wins
         return MessageReceipt("duplicate", None)
     received = EventRecord(at=now, actor=actor.login, action="message_received", business_key=business_key,
                            details={"message": name})

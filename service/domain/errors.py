@@ -80,6 +80,10 @@ class DuplicateCase(DomainError):
     """A case with this business key already exists for the process."""
 
 
+class DuplicateMessage(DomainError):
+    """A message with this idempotency key was received already (perhaps by a racing request)."""
+
+
 class FormInvalid(InvalidInput):
     """Submitted values failed the form's rules; ``fields`` maps each field path to its messages.
 

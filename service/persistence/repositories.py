@@ -8,9 +8,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Table, and_, case, delete, func, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from service.domain.errors import ConcurrencyConflict
+from service.domain.errors import ConcurrencyConflict, DuplicateCase, DuplicateMessage
 from service.domain.model import EventRecord, OpenTask, OutboxItem, PendingTimer, TaskSummary
 from service.domain.staff import Actor, ApiClientInfo, Membership
 
@@ -146,8 +147,11 @@ class InstanceRepository(Repository):
         appealed_organisation_id: int | None = None,
         related_instance_id: int | None = None,
     ) -> int:
-        """Insert a new case at version 0 (its first save makes it 1) and return its id."""
-        result = self.session.execute(
+        """Insert a new case at version 0 (its first save makes it 1) and return its id.
+
+        Raises DuplicateCase when the process already has a case with this business key.
+        """
+        statement = (
             insert(_ProcessInstance_T)
             .values(
                 organisation_id=organisation_id,
@@ -165,6 +169,10 @@ class InstanceRepository(Repository):
             )
             .returning(_ProcessInstance_C.id)
         )
+        try:
+            result = self.session.execute(statement)
+        except IntegrityError:
+            raise DuplicateCase(f"a case of '{process_id}' with key '{business_key}' already exists") from None
         return int(result.scalar_one())
 
     def get(self, instance_id: int, lock: bool = False) -> StoredInstance | None:
@@ -500,8 +508,8 @@ class InboxRepository(Repository):
     def add(
         self, name: str, business_key: str, payload: dict[str, Any], idempotency_key: str | None, now: datetime
     ) -> int:
-        """Keep a message until a case waits for it."""
-        result = self.session.execute(
+        """Keep a message until a case waits for it; DuplicateMessage if its idempotency key was seen."""
+        statement = (
             insert(_InboxMessage_T)
             .values(
                 message_name=name,
@@ -514,6 +522,10 @@ class InboxRepository(Repository):
             )
             .returning(_InboxMessage_C.id)
         )
+        try:
+            result = self.session.execute(statement)
+        except IntegrityError:  # the same key raced in from a parallel request: that one wins
+            raise DuplicateMessage(f"message '{name}' with key '{idempotency_key}' was received already") from None
         return int(result.scalar_one())
 
     def seen(self, idempotency_key: str) -> bool:

@@ -24,14 +24,13 @@ from collections.abc import Iterator, Mapping
 from typing import Any, NoReturn
 
 from flask import Blueprint, Response, request
-from sqlalchemy.exc import IntegrityError
 
 from service.application.cases import deliver_message
 from service.application.forms import Form, format_path, validate_submission
 from service.application.intake import start_owners
 from service.application.queries import case_view, find_case
 from service.application.staff import Unauthorised, authenticate_client
-from service.domain.errors import ConcurrencyConflict, DuplicateCase, FormInvalid
+from service.domain.errors import ConcurrencyConflict, DuplicateCase, DuplicateMessage, FormInvalid
 from service.domain.staff import API_SCOPES, Actor, ApiClientInfo
 from service.domain.time import format_instant
 from service.persistence.uow import UnitOfWork
@@ -239,8 +238,8 @@ def _start(*, client: ApiClientInfo, process_id: str, message: str, number: str,
             receipt = deliver_message(uow, svc.runtime, actor=client.actor(), name=message, business_key=number,
                                       payload=body, owners=owners, now=svc.now(), idempotency_key=inbox_key)
     # A request racing this one got there first. (On PostgreSQL the inbox's unique key surfaces from
-    # deliver_message as a bare IntegrityError: the insert waits for the other transaction, then fails.)
-    except (DuplicateCase, ConcurrencyConflict, IntegrityError):
+    # deliver_message as DuplicateMessage: the insert waits for the other transaction, then fails.)
+    except (DuplicateCase, DuplicateMessage, ConcurrencyConflict):
         found = _earlier(process_id, number, inbox_key, taken)
         if found is None:
             raise
@@ -343,7 +342,7 @@ def sms_reply() -> Response:
         with svc.uow() as uow:
             receipt = deliver_message(uow, svc.runtime, actor=client.actor(), name="proactive_reply",
                                       business_key=offer, payload=payload, now=svc.now(), idempotency_key=inbox_key)
-    except (ConcurrencyConflict, IntegrityError):  # the same reply, racing: one of them was received
+    except (ConcurrencyConflict, DuplicateMessage):  # the same reply, racing: one of them was received
         with svc.uow(write=False) as uow:
             if inbox_key is None or not uow.inbox.seen(inbox_key):
                 raise
