@@ -24,7 +24,7 @@ from service.domain.staff import API_SCOPES
 from service.web import create_app
 from service.web.openapi import build_document
 
-from .support import PROJECT
+from .support import AKIMAT, PROJECT, QUALITY, SCHOOL_25, SCHOOL_112, SYSTEM, registry
 
 TODAY = date.today()
 CHILD_BORN = TODAY.replace(year=TODAY.year - 10, day=1)
@@ -74,6 +74,7 @@ def application(**changes: Any) -> dict[str, Any]:
         "documents": ["application", "vkk_conclusion"],
         "attachments": [{"kind": "vkk_conclusion", "filename": "vkk.pdf", "content_type": "application/pdf",
                          "size": 123456}],
+        "provider_bin": SCHOOL_25,
     }
     body.update(changes)
     return body
@@ -87,6 +88,7 @@ def conclusion(offer: str = "OFFER-1", **changes: Any) -> dict[str, Any]:
         "vkk_conclusion": {"number": "ВКК-18", "issued_on": (TODAY - timedelta(days=3)).isoformat(),
                            "valid_until": (TODAY + timedelta(days=300)).isoformat(),
                            "recommends_home_schooling": True},
+        "provider_bin": SCHOOL_25,
     }
     body.update(changes)
     return body
@@ -94,7 +96,7 @@ def conclusion(offer: str = "OFFER-1", **changes: Any) -> dict[str, Any]:
 
 def complaint(**changes: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
-        "addressee": "local_executive_body",
+        "addressee": "local_executive_body", "provider_bin": SCHOOL_25, "addressee_bin": AKIMAT,
         "complainant": {"full_name": "Ахметова Айгүл", "iin": PARENT_IIN, "email": "aigul@example.kz",
                         "phone": PHONE},
         "appealed": {"subject": "decision", "description": "Өтінішті қараудан бас тарту"},
@@ -131,7 +133,7 @@ def test_portal_application_starts_a_case_and_the_case_shows_its_stage(
     assert created["case_number"].startswith("APP-") and created["status"] == "running"
     assert created["stage"] == "check_portal_request"  # §5: the office checks a portal request
     with product.uow(write=False) as uow:
-        request = case_data(uow, product.runtime, created["instance_id"])["request"]
+        request = case_data(uow, product.runtime, actor=SYSTEM, instance_id=created["instance_id"])["request"]
     assert request["channel"] == "portal" and request["application_number"] == created["case_number"]
     assert request["received_at"].endswith("+05:00") and request["child"]["iin"] == CHILD_IIN
 
@@ -254,6 +256,40 @@ def test_oversize_bodies_are_refused_as_json(product: Services, tokens: dict[str
     assert case_count(product) == 0
 
 
+def test_cases_belong_to_the_organisations_the_bins_name_and_unknown_bins_are_refused(
+        api: FlaskClient, product: Services, tokens: dict[str, str]) -> None:
+    ids = registry(product)
+    response = api.post("/api/v1/applications", json=application(provider_bin=SCHOOL_112),
+                        headers=auth(tokens["portal"], "bin-1"))
+    assert response.status_code == 201, response.get_data(as_text=True)
+    filed = api.post("/api/v1/complaints", json=complaint(), headers=auth(tokens["complaints"], "bin-2"))
+    assert filed.status_code == 201, filed.get_data(as_text=True)
+    with product.uow(write=False) as uow:
+        service_case = uow.instances.get(response.get_json()["instance_id"])
+        complaint_case = uow.instances.get(filed.get_json()["instance_id"])
+    assert service_case is not None and service_case.organisation_id == ids[SCHOOL_112]
+    assert complaint_case is not None
+    assert (complaint_case.organisation_id, complaint_case.appealed_organisation_id) == (ids[AKIMAT], ids[SCHOOL_25])
+
+    unknown = "990140000001"
+    for path, body, scope, field in (
+            ("/api/v1/applications", application(provider_bin=unknown), "portal", "provider_bin"),
+            ("/api/v1/applications", application(provider_bin=AKIMAT), "portal", "provider_bin"),  # not a school
+            ("/api/v1/proactive/conclusions", conclusion(provider_bin=unknown), "is", "provider_bin"),
+            ("/api/v1/complaints", complaint(provider_bin=unknown), "complaints", "provider_bin"),
+            ("/api/v1/complaints", complaint(addressee_bin=unknown), "complaints", "addressee_bin"),
+            ("/api/v1/complaints", complaint(addressee_bin=QUALITY), "complaints", "addressee")):  # another kind
+        error = error_of(api.post(path, json=body, headers=auth(tokens[scope], f"unknown-{path}-{field}")),
+                         422, "validation_failed")
+        assert list(error["fields"]) == [field], (path, error)
+    missing = application()
+    del missing["provider_bin"]
+    error = error_of(api.post("/api/v1/applications", json=missing, headers=auth(tokens["portal"], "bin-3")),
+                     422, "validation_failed")
+    assert list(error["fields"]) == ["provider_bin"]
+    assert case_count(product) == 2
+
+
 # --- authentication and routing ---------------------------------------------------------------------------
 
 
@@ -337,9 +373,10 @@ def test_a_conclusion_starts_an_offer_and_the_sms_consent_starts_the_service(
     assert case["stage"] == "check_portal_request"  # a proactive request is checked like a portal one
     with product.uow(write=False) as uow:
         assert uow.instances.count() == 2
-        service_case = find_case(uow, "service_delivery", "OFFER-1")
+        service_case = find_case(uow, product.runtime, actor=SYSTEM, process_id="service_delivery",
+                                 business_key="OFFER-1")
         assert service_case is not None
-        data = case_data(uow, product.runtime, service_case)
+        data = case_data(uow, product.runtime, actor=SYSTEM, instance_id=service_case)
     assert data["request"]["channel"] == "proactive"
     assert data["request"]["consent"] == {"consent": True, "phone": PHONE, "note": "Да, согласна"}
 
@@ -361,7 +398,7 @@ def test_an_electronic_complaint_is_registered_now_and_acknowledged(
     assert without_key.status_code == 201 and without_key.get_json()["case_number"] != created["case_number"]
 
     with product.uow(write=False) as uow:
-        filed_data = case_data(uow, product.runtime, created["instance_id"])["complaint"]
+        filed_data = case_data(uow, product.runtime, actor=SYSTEM, instance_id=created["instance_id"])["complaint"]
     assert filed_data["channel"] == "electronic" and filed_data["registered_at"].endswith("+05:00")
     case = api.get(f"/api/v1/cases/{created['case_number']}", headers=auth(tokens["all"])).get_json()
     assert case["process"] == "complaint_review" and case["stage"] == created["stage"]
@@ -413,6 +450,19 @@ def _iin_or_empty(born: date, sex: str, serial: int) -> str:
         return ""
 
 
+#: The operations whose bodies name the organisations a new case belongs to.
+_STARTING = ("POST /api/v1/applications", "POST /api/v1/proactive/conclusions", "POST /api/v1/complaints")
+#: A registered body of each kind a complaint can be addressed to (the demo registry has these).
+_ADDRESSEES = {"local_executive_body": AKIMAT, "quality_authority": QUALITY}
+
+
+def _name_registered_organisations(body: dict[str, Any]) -> None:
+    """Make a generated body name organisations in the registry (random BINs name none, and are refused)."""
+    body["provider_bin"] = SCHOOL_25
+    if body.get("addressee") in _ADDRESSEES:
+        body["addressee_bin"] = _ADDRESSEES[body["addressee"]]
+
+
 @pytest.fixture
 def live_server(product: Services) -> Iterator[str]:
     server = make_server("127.0.0.1", 0, create_app(product.settings, product), threaded=True)  # as deployed
@@ -445,10 +495,12 @@ def test_generated_requests_never_cause_a_server_error(live_server: str, tokens:
         "POST /api/v1/proactive/conclusions", "POST /api/v1/complaints"}
 
     for operation in operations:
-        @given(case=operation.as_strategy())
+        @given(case=operation.as_strategy(), registered=st.sampled_from([True, False]))
         @settings(max_examples=30, deadline=timedelta(seconds=5), database=None, derandomize=True,
                   phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
-        def run(case: Any) -> None:
+        def run(case: Any, registered: bool) -> None:
+            if registered and isinstance(case.body, dict) and case.operation.label in _STARTING:
+                _name_registered_organisations(case.body)
             response = case.call_and_validate(base_url=live_server, headers=headers, checks=[not_a_server_error],
                                               timeout=10)
             statuses[(case.operation.label, response.status_code)] += 1

@@ -14,26 +14,25 @@ from flask.testing import FlaskClient
 from sqlalchemy import text
 
 from service.application.cases import deliver_message
+from service.application.demo import DEMO_ACCOUNTS, ensure_demo_accounts
 from service.application.queries import case_view
-from service.application.staff import ensure_demo_staff
 from service.bootstrap import Services
 from service.domain.identity import make_iin
 from service.web import create_app
 
-from .support import at, shipped_services
+from .support import DEPARTMENT, SCHOOL_25, SYSTEM, at, owners, shipped_services
 
 CHILD_IIN = make_iin(date(2015, 4, 2), "male", 1)
 PARENT_IIN = make_iin(date(1985, 6, 15), "female", 7)
-PASSWORDS = {"clerk": "clerk-demo-2026", "head": "head-demo-2026", "specialist": "specialist-demo-2026",
-             "analyst": "analyst-demo-2026", "reviewer": "reviewer-demo-2026"}
+PASSWORDS = {account.login: account.password for account in DEMO_ACCOUNTS}
 
 
 @pytest.fixture
 def product(tmp_path: Path, database_url: str) -> Iterator[Services]:
-    """The product as shipped, on the test database, with the demo staff."""
+    """The product as shipped, on the test database, with the demo registry and the demo accounts."""
     services = shipped_services(tmp_path, database_url)
     with services.uow() as uow:
-        ensure_demo_staff(uow, services.now())
+        ensure_demo_accounts(uow, services.now())
     yield services
     services.database.dispose()
 
@@ -64,14 +63,17 @@ def _application(number: str = "APP-1", channel: str = "office") -> dict[str, An
         "vkk_conclusion": {"number": "ВКК-17", "issued_on": "2026-03-01", "valid_until": "2027-03-01",
                            "recommends_home_schooling": True},
         "documents": ["application", "vkk_conclusion"] + (["identity_document"] if channel == "office" else []),
+        "provider_bin": SCHOOL_25,
     }
 
 
 def _submit(product: Services, **kw: Any) -> int:
+    """An application to school № 25 (where the demo clerk, head and specialist work)."""
+    belongs_to = owners(product, SCHOOL_25)
     with product.uow() as uow:
-        receipt = deliver_message(uow, product.runtime, name="service_requested",
+        receipt = deliver_message(uow, product.runtime, actor=SYSTEM, name="service_requested",
                                   business_key=kw.get("number", "APP-1"), payload=_application(**kw),
-                                  now=at("2026-03-20T17:00+05:00"))
+                                  owners=belongs_to, now=at("2026-03-20T17:00+05:00"))
     assert receipt.instance_id is not None
     return receipt.instance_id
 
@@ -95,12 +97,15 @@ def test_signed_out_people_are_sent_to_sign_in(web: FlaskClient) -> None:
 
 
 def test_wrong_password_then_lockout_after_five_failures(web: FlaskClient) -> None:
-    for _ in range(4):
-        assert web.post("/login", data={"login": "clerk", "password": "nope-nope-nope"}).status_code == 401
-    locked = web.post("/login", data={"login": "clerk", "password": "nope-nope-nope"})
-    assert locked.status_code == 401 and "Слишком много неудачных попыток".encode() in locked.data
-    # even the right password is refused while the account is locked
-    assert web.post("/login", data={"login": "clerk", "password": PASSWORDS["clerk"]}).status_code == 401
+    for _ in range(5):
+        wrong = web.post("/login", data={"login": "clerk", "password": "nope-nope-nope"})
+        assert wrong.status_code == 401 and "Неверный логин или пароль".encode() in wrong.data
+    # even the right password is refused while the account is locked (with the same answer as a wrong one)
+    locked = web.post("/login", data={"login": "clerk", "password": PASSWORDS["clerk"]})
+    assert locked.status_code == 401 and "слишком много попыток".encode() in locked.data
+    assert web.get("/tasks").status_code == 302  # still signed out
+    # another account is not locked by the clerk's failures
+    assert web.post("/login", data={"login": "head", "password": PASSWORDS["head"]}).status_code == 302
 
 
 def test_session_cookie_is_secure_http_only_and_headers_are_set(web: FlaskClient) -> None:
@@ -273,15 +278,22 @@ def test_scans_are_checked_by_content_and_medical_downloads_are_logged(product: 
 
 
 def test_a_complaint_goes_from_the_office_through_the_provider_to_the_reviewer(product: Services) -> None:
+    """Gymnasium № 3's clerk registers a complaint about the gymnasium addressed to Kokshetau's education department."""
     clerk, head, reviewer = _client(product), _client(product), _client(product)
-    sign_in(clerk, "clerk")
-    registered = clerk.post("/intake/complaint", data={
+    sign_in(clerk, "clerk3")
+    complaint = {
         "channel": "electronic", "addressee": "local_executive_body", "complainant.full_name": "Ахметова Айгүл",
         "complainant.email": "aigul@example.kz", "appealed.subject": "decision",
         "appealed.description": "Отказ в приеме документов", "against_provider": "true", "text": "Прошу пересмотреть.",
-    })
-    assert registered.status_code == 302
-    sign_in(head, "head")
+    }
+    unaddressed = clerk.post("/intake/complaint", data=complaint)
+    assert unaddressed.status_code == 422 and 'id="f-addressee-bin-error"' in unaddressed.data.decode()
+    registered = clerk.post("/intake/complaint", data=dict(complaint, addressee_bin=DEPARTMENT))
+    assert registered.status_code == 302, registered.data.decode()[:2000]
+    sign_in(head, "head")  # another school's head is not told of it
+    assert _task_ids(head.get("/tasks?role=appealed_official").data) == []
+    head.post("/logout")
+    sign_in(head, "head3")
     [provider_task] = _task_ids(head.get("/tasks?role=appealed_official").data)
     assert head.get(f"/tasks/{provider_task}").status_code == 200
     assert head.post(f"/tasks/{provider_task}", data={"decision": "forward"}).status_code == 302
@@ -310,5 +322,6 @@ def test_a_court_appeal_is_recorded_from_the_case_page(product: Services, web: F
     assert "cannot be filed in the future" in web.get(f"/cases/{case}").data.decode()
     web.post(f"/cases/{case}/court-appeal", data={"court": "СМАС г. Алматы", "filed_on": "2026-04-10"})
     with product.uow(write=False) as uow:
-        [appeal] = [e for e in case_view(uow, case).history if e.action == "court_appeal_recorded"]
+        [appeal] = [e for e in case_view(uow, product.runtime, actor=SYSTEM, instance_id=case).history
+                    if e.action == "court_appeal_recorded"]
     assert (appeal.actor, appeal.paragraph, appeal.details["court"]) == ("head", "§10", "СМАС г. Алматы")

@@ -1,9 +1,10 @@
 """Fixtures for the browser journeys: the real app served over HTTP, and Debian's chromium.
 
 - ``live_server``: ``service.web.create_app`` on the test database (``database_url``: a SQLite
-  file, or a PostgreSQL schema), with the shipped service-delivery processes and the demo staff,
-  served by werkzeug in a thread on 127.0.0.1 and a free port; stopped after the test. CSRF checks
-  and the Secure session cookie stay as shipped (chromium keeps Secure cookies for 127.0.0.1).
+  file, or a PostgreSQL schema), with the shipped processes, the demo registry of organisations
+  and the demo accounts (``service.application.demo``), served by werkzeug in a thread on
+  127.0.0.1 and a free port; stopped after the test. CSRF checks and the Secure session cookie
+  stay as shipped (chromium keeps Secure cookies for 127.0.0.1).
 - ``chromium``: one headless chromium for the session (``/usr/bin/chromium``, never downloaded).
   Missing browser: a failure when ``CI`` is set (CI installs it), else a loud skip.
 - ``page``: a fresh browser context per test (own cookies); on failure every open tab is saved
@@ -22,13 +23,12 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from service.application.staff import ensure_demo_staff
+from service.application.demo import ensure_demo_accounts
 from service.bootstrap import Services, build_services
 from service.config import Settings
-from service.engine.library import DiagramLibrary
 from service.web import create_app
 
-from ..support import PROJECT
+from ..support import PROJECT, registry
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -60,12 +60,10 @@ def live_server(tmp_path: Path, database_url: str) -> Iterator[LiveServer]:
         "HOMESCHOOL_INSTANCE_DIR": str(tmp_path / "instance"),
         "HOMESCHOOL_CALENDAR_OVERRIDES": str(tmp_path / "none.toml"),
     }, base=PROJECT)
-    library = DiagramLibrary()
-    processes = PROJECT / "processes"
-    library.load_files([processes / "service_delivery.bpmn", processes / "proactive_offer.bpmn"], base=PROJECT)
-    services = build_services(settings, library=library)
+    services = build_services(settings)  # every shipped process: their access declarations come with them
+    registry(services)
     with services.uow() as uow:
-        ensure_demo_staff(uow, services.now())
+        ensure_demo_accounts(uow, services.now())
     app = create_app(settings, services)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)

@@ -13,14 +13,16 @@ import pytest
 from playwright.sync_api import Browser, Locator, Page, expect
 
 from service.application.cases import deliver_message
+from service.application.demo import DEMO_ACCOUNTS
 from service.domain.identity import make_iin
 from service.domain.time import format_instant
 
+from ..support import SCHOOL_25, SYSTEM, owners
 from .conftest import LiveServer
 
 pytestmark = pytest.mark.browser
 
-PASSWORDS = {"clerk": "clerk-demo-2026", "head": "head-demo-2026", "specialist": "specialist-demo-2026"}
+PASSWORDS = {account.login: account.password for account in DEMO_ACCOUNTS}
 CHILD_BIRTH = date(2015, 4, 2)
 CHILD_IIN = make_iin(CHILD_BIRTH, "male", 1)
 PARENT_IIN = make_iin(date(1985, 6, 15), "female", 7)
@@ -118,8 +120,9 @@ def complete(page: Page) -> None:
 
 
 def submit_office_case(live_server: LiveServer, number: str) -> int:
-    """A complete office application delivered straight to the process (set-up, not a journey)."""
+    """A complete office application to school № 25 delivered straight to the process (set-up, not a journey)."""
     services = live_server.services
+    belongs_to = owners(services, SCHOOL_25)
     now = services.now()
     issued_on, valid_until = _vkk_dates(now.date())
     request = {
@@ -128,11 +131,11 @@ def submit_office_case(live_server: LiveServer, number: str) -> int:
         "child": {"full_name": "Ахметов Нұрлан", "iin": CHILD_IIN, "birth_date": CHILD_BIRTH.isoformat()},
         "vkk_conclusion": {"number": "ВКК-17", "issued_on": issued_on.isoformat(),
                            "valid_until": valid_until.isoformat(), "recommends_home_schooling": True},
-        "documents": ["application", "vkk_conclusion", "identity_document"],
+        "documents": ["application", "vkk_conclusion", "identity_document"], "provider_bin": SCHOOL_25,
     }
     with services.uow() as uow:
-        receipt = deliver_message(uow, services.runtime, name="service_requested", business_key=number,
-                                  payload=request, now=now, actor="clerk")
+        receipt = deliver_message(uow, services.runtime, actor=SYSTEM, name="service_requested", business_key=number,
+                                  payload=request, owners=belongs_to, now=now)
     assert receipt.instance_id is not None
     return receipt.instance_id
 
@@ -284,3 +287,15 @@ def test_a_task_completed_in_one_tab_is_not_completed_again_from_another(
     second.goto(f"/cases/{case_id}")
     history = second.get_by_role("table").filter(has=second.get_by_role("columnheader", name="Когда"))
     expect(history.get_by_role("row").filter(has_text="Задача выполнена")).to_have_count(1)
+
+
+def test_another_schools_staff_neither_see_the_task_nor_open_the_case(page: Page, live_server: LiveServer) -> None:
+    case_id = submit_office_case(live_server, "APP-SCHOOL-25")
+    sign_in(page, "head112")
+    expect(page.get_by_role("link", name="APP-SCHOOL-25", exact=True)).to_have_count(0)
+    response = page.goto(f"/cases/{case_id}")
+    assert response is not None and response.status == 404
+    sign_out(page)
+
+    sign_in(page, "head")  # school № 25's head has it
+    expect(page.get_by_role("link", name="APP-SCHOOL-25", exact=True)).to_be_visible()
