@@ -2,35 +2,37 @@
 
 Clients authenticate with ``Authorization: Bearer <token>`` and act within their scopes
 (:data:`service.domain.staff.API_SCOPES`). Routes parse the request, call one use case and answer
-JSON; errors are JSON too (see :mod:`service.web.errors`).
-
-Idempotency builds on the inbox, which keeps each message's idempotency key (unique), and
-needs nothing new in the database:
-
-- the number of a case the service numbers itself (an application, a complaint) is derived from
-  the client and its ``Idempotency-Key``, so a retry finds the case it started;
-- the inbox key is derived from the client, the key *and a hash of the body*, so a retry with the
-  same body is recognised (``seen``) and a different body under a used key is not: the case exists
-  but its message was another one → 409.
+JSON; errors are JSON too (see :mod:`service.web.errors`). Numbering, idempotency and whether an
+offer still waits for a reply are decided in :mod:`service.application.submissions`.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
-import secrets
 from collections.abc import Iterator, Mapping
 from typing import Any, NoReturn
 
 from flask import Blueprint, Response, request
 
-from service.application.cases import deliver_message
 from service.application.forms import Form, format_path, validate_submission
-from service.application.intake import start_owners
 from service.application.queries import case_view, find_case
 from service.application.staff import Unauthorised, authenticate_client
-from service.domain.errors import ConcurrencyConflict, DuplicateCase, DuplicateMessage, FormInvalid
+from service.application.submissions import (
+    KeyReused,
+    NoOffer,
+    NotDeployed,
+    Numbering,
+    NumberTaken,
+    OfferClosed,
+    Started,
+    given_number,
+    numbered,
+    received_now,
+    reply_to_offer,
+    start_submitted,
+)
+from service.domain.errors import FormInvalid
 from service.domain.staff import API_SCOPES, Actor, ApiClientInfo
 from service.domain.time import format_instant
 from service.persistence.uow import UnitOfWork
@@ -186,14 +188,6 @@ def _strip(body: dict[str, Any], name: str) -> None:
         body[name] = body[name].strip()
 
 
-def _digest(*parts: object) -> str:
-    return hashlib.sha256("\x00".join(str(part) for part in parts).encode("utf-8")).hexdigest()
-
-
-def _body_hash(body: Mapping[str, Any]) -> str:
-    return _digest(json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":")))
-
-
 
 
 # --- answers ----------------------------------------------------------------------------------------
@@ -207,61 +201,31 @@ def _stages(history: list[Any]) -> list[dict[str, Any]]:
     ]
 
 
-def _created(instance_id: int, status: int) -> Response:
+def _created(started: Started) -> Response:
     """The case a request started (201) or a retry found (200)."""
     with services().uow(write=False) as uow:
-        view = case_view(uow, services().runtime, actor=Actor.system("api"), instance_id=instance_id)
+        view = case_view(uow, services().runtime, actor=Actor.system("api"), instance_id=started.instance_id)
     stages = _stages(view.history)
     return json_response({
         "case_number": view.business_key, "instance_id": view.instance_id, "status": view.status,
         "stage": stages[-1]["stage"] if stages else None,
-    }, status)
+    }, 201 if started.created else 200)
 
 
-def _start(*, client: ApiClientInfo, process_id: str, message: str, number: str, payload: Mapping[str, Any],
-           inbox_key: str | None, numbered_by_key: bool) -> Response:
-    """Start a case with its start message; a retry of the same request answers the case it started.
-
-    ``numbered_by_key``: the number was derived from the Idempotency-Key (else the client gave it).
-    """
+def _start(client: ApiClientInfo, process_id: str, message: str, numbering: Numbering,
+           payload: Mapping[str, Any]) -> Response:
+    """Start a case (the application layer numbers it and makes a retry find the same case)."""
     svc = services()
-    if svc.engine.library.process_starting_with(message) is None:
-        _fail(503, "not_deployed")
-    taken = "key_reused" if numbered_by_key else "number_taken"
-    found = _earlier(process_id, number, inbox_key, taken)
-    if found is not None:
-        return found
     try:
-        with svc.uow() as uow:
-            body = dict(payload)
-            owners = start_owners(uow, form=f"{process_id}/{message}", payload=body, registered_at=None)
-            receipt = deliver_message(uow, svc.runtime, actor=client.actor(), name=message, business_key=number,
-                                      payload=body, owners=owners, now=svc.now(), idempotency_key=inbox_key)
-    # A request racing this one got there first. (On PostgreSQL the inbox's unique key surfaces from
-    # deliver_message as DuplicateMessage: the insert waits for the other transaction, then fails.)
-    except (DuplicateCase, DuplicateMessage, ConcurrencyConflict):
-        found = _earlier(process_id, number, inbox_key, taken)
-        if found is None:
-            raise
-        return found
-    if receipt.outcome == "duplicate":
-        return _earlier(process_id, number, inbox_key, taken) or _fail(409, "key_reused")
-    if receipt.instance_id is None:
+        started = start_submitted(svc.write_uow, svc.runtime, actor=client.actor(), process_id=process_id,
+                                  message=message, numbering=numbering, payload=payload, now=svc.now())
+    except NotDeployed:
         _fail(503, "not_deployed")
-    return _created(receipt.instance_id, 201)
-
-
-def _earlier(process_id: str, number: str, inbox_key: str | None, taken: str) -> Response | None:
-    """If the case exists already: 200 with it for a retry of the request that started it, else 409."""
-    with services().uow(write=False) as uow:
-        instance_id = find_case(uow, services().runtime, actor=Actor.system("api"), process_id=process_id,
-                                business_key=number)
-        retry = instance_id is not None and inbox_key is not None and uow.inbox.seen(inbox_key)
-    if instance_id is None:
-        return None
-    if not retry:
-        _fail(409, taken)
-    return _created(instance_id, 200)
+    except KeyReused:
+        _fail(409, "key_reused")
+    except NumberTaken:
+        _fail(409, "number_taken")
+    return _created(started)
 
 
 # --- routes ---------------------------------------------------------------------------------------------
@@ -275,11 +239,10 @@ def submit_application() -> Response:
     body = _body()
     svc = services()
     _validate(request_form(svc.settings.forms_dir, APPLICATION), body)
-    number = "APP-" + _digest("applications", client.id, key)[:16].upper()
-    payload = {**body, "application_number": number, "channel": "portal", "received_at": format_instant(svc.now())}
-    return _start(client=client, process_id=APPLICATION.process_id, message=APPLICATION.form_id, number=number,
-                  payload=payload, inbox_key="api:" + _digest("applications", client.id, key, _body_hash(body)),
-                  numbered_by_key=True)
+    now = svc.now()
+    numbering = numbered("applications", "APP", client.id, key, body, now)
+    payload = {**body, "application_number": numbering.number, "channel": "portal", "received_at": received_now(now)}
+    return _start(client, APPLICATION.process_id, APPLICATION.form_id, numbering, payload)
 
 
 @blueprint.post("/complaints")
@@ -291,14 +254,10 @@ def file_complaint() -> Response:
     svc = services()
     now = svc.now()
     _validate(request_form(svc.settings.forms_dir, COMPLAINT), body)
-    if key:
-        number = "COMP-" + _digest("complaints", client.id, key)[:16].upper()
-        inbox_key: str | None = "api:" + _digest("complaints", client.id, key, _body_hash(body))
-    else:
-        number, inbox_key = f"COMP-{now:%Y%m%d}-{secrets.token_hex(4).upper()}", None
-    payload = {**body, "complaint_number": number, "channel": "electronic", "registered_at": format_instant(now)}
-    return _start(client=client, process_id=COMPLAINT.process_id, message=COMPLAINT.form_id, number=number,
-                  payload=payload, inbox_key=inbox_key, numbered_by_key=key is not None)
+    numbering = numbered("complaints", "COMP", client.id, key, body, now)
+    payload = {**body, "complaint_number": numbering.number, "channel": "electronic",
+               "registered_at": received_now(now)}
+    return _start(client, COMPLAINT.process_id, COMPLAINT.form_id, numbering, payload)
 
 
 @blueprint.post("/proactive/conclusions")
@@ -309,9 +268,8 @@ def register_conclusion() -> Response:
     body = _body()
     _strip(body, "offer_number")
     _validate(request_form(services().settings.forms_dir, CONCLUSION), body)
-    inbox_key = "api:" + _digest("conclusions", client.id, key, _body_hash(body)) if key else None
-    return _start(client=client, process_id=CONCLUSION.process_id, message=CONCLUSION.form_id,
-                  number=body["offer_number"], payload=body, inbox_key=inbox_key, numbered_by_key=False)
+    numbering = given_number("conclusions", body["offer_number"], client.id, key, body)
+    return _start(client, CONCLUSION.process_id, CONCLUSION.form_id, numbering, body)
 
 
 @blueprint.post("/sms/replies")
@@ -323,32 +281,16 @@ def sms_reply() -> Response:
     _strip(body, "offer_number")
     _validate(sms_reply_form(), body)
     offer = body["offer_number"]
-    inbox_key = "api:" + _digest("sms", client.id, key) if key else None
     svc = services()
-    with svc.uow(write=False) as uow:
-        if inbox_key is not None and uow.inbox.seen(inbox_key):
-            return json_response({"offer_number": offer, "outcome": "duplicate"}, 200)
-        if find_case(uow, svc.runtime, actor=client.actor(), process_id="proactive_offer", business_key=offer) is None:
-            _fail(404, "no_offer")
-        if uow.awaited.instance_waiting("proactive_reply", offer) is None:
-            # A racing copy of this very reply may have closed the offer a moment ago.
-            if inbox_key is not None and uow.inbox.seen(inbox_key):
-                return json_response({"offer_number": offer, "outcome": "duplicate"}, 200)
-            _fail(409, "offer_closed")
-    payload: dict[str, Any] = {"consent": body["consent"], "phone": body["phone"]}
-    if body.get("text"):
-        payload["note"] = body["text"]
     try:
-        with svc.uow() as uow:
-            receipt = deliver_message(uow, svc.runtime, actor=client.actor(), name="proactive_reply",
-                                      business_key=offer, payload=payload, now=svc.now(), idempotency_key=inbox_key)
-    except (ConcurrencyConflict, DuplicateMessage):  # the same reply, racing: one of them was received
-        with svc.uow(write=False) as uow:
-            if inbox_key is None or not uow.inbox.seen(inbox_key):
-                raise
-        return json_response({"offer_number": offer, "outcome": "duplicate"}, 200)
-    return json_response({"offer_number": offer, "outcome": receipt.outcome},
-                         200 if receipt.outcome == "duplicate" else 202)
+        outcome = reply_to_offer(svc.write_uow, svc.runtime, actor=client.actor(), offer=offer,
+                                 consent=body["consent"], phone=body["phone"], text=body.get("text"),
+                                 idempotency_key=key, now=svc.now())
+    except NoOffer:
+        _fail(404, "no_offer")
+    except OfferClosed:
+        _fail(409, "offer_closed")
+    return json_response({"offer_number": offer, "outcome": outcome}, 200 if outcome == "duplicate" else 202)
 
 
 def _plausible(case_number: str) -> bool:
