@@ -514,3 +514,28 @@ def test_staff_pages_are_for_administrators_and_the_registry_for_national_admini
     assert refused.status_code == 422 and b"line 1" in refused.data
     with product.uow(write=False) as uow:
         assert uow.organisations.count() == 6
+
+
+def test_a_complaint_filed_with_the_school_for_the_akimat_goes_to_the_akimat(
+    product: Services, cases: dict[str, int], web: FlaskClient,
+) -> None:
+    """§9 through the provider: the school registers it and keeps sight of it; the akimat reviews it."""
+    sign_in(web, "clerk")
+    response = web.post("/intake/complaint", data={
+        "channel": "paper", "addressee": "local_executive_body", "addressee_bin": "050140005508",
+        "complainant.full_name": "Ахметова Айгүл", "complainant.address": "Алматы, Абай даңғ., 1",
+        "appealed.subject": "decision", "appealed.description": "Отказ", "appealed.service_case": "APP-25",
+        "against_provider": "true", "text": "Прошу пересмотреть отказ.",
+    })
+    assert response.status_code == 302, response.data.decode()[:3000]
+    page = web.get(response.headers["Location"])
+    assert page.status_code == 200 and 'data-kind="complaint_acknowledgement"' in page.data.decode()
+    with product.uow(write=False) as uow:
+        ids = registry(product)
+        tasks = list_tasks(uow, product.runtime, actor=SYSTEM, process_id="complaint_review").items
+    assert [(t.lane, t.organisation_id) for t in tasks] == [("appealed_official", ids[SCHOOL_25])]
+    case_id = tasks[0].instance_id
+    with product.uow(write=False) as uow:
+        case = uow.instances.get(case_id)
+    assert case is not None and case.organisation_id == registry(product)["050140005508"]
+    assert case.appealed_organisation_id == ids[SCHOOL_25] and case.related_instance_id == cases["25"]

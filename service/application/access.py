@@ -50,7 +50,7 @@ def may_read_case(uow: UnitOfWork, runtime: Runtime, actor: Actor, case: StoredI
         return True
     rules = declaration(runtime, case.process_id)
     appealed = case.appealed_organisation_id
-    if appealed is not None and actor.roles_in(appealed) & rules.appealed_lanes:
+    if appealed is not None and actor.roles_in(appealed) & (rules.appealed_lanes | rules.appealed_readers):
         return True
     return any(
         actor.roles_in(complaint.organisation_id) & declaration(runtime, complaint.process_id).related_case_roles

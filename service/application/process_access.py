@@ -8,7 +8,8 @@ A declaration names, for one process:
   conclusion and its scan) for their tasks — nobody else sees it; ``[read] medical_fields``:
   the case variables that hold it, at any depth (default ``["vkk_conclusion"]``);
 - ``[read] related_case``: roles of the owning organisation that may read the case a complaint is
-  about (the administrative case forwarded with it);
+  about (the administrative case forwarded with it); ``[read] appealed``: roles of the appealed
+  organisation that may read the case besides the appealed lanes (e.g. its registrar);
 - ``[letterhead]``: document kinds issued on the appealed organisation's letterhead
   (``"appealed"``) rather than the owner's.
 
@@ -42,6 +43,8 @@ class ProcessAccess:
     medical_roles: frozenset[str] = frozenset()
     related_case_roles: frozenset[str] = frozenset()
     appealed_documents: frozenset[str] = frozenset()
+    #: Roles of the appealed organisation that may read the case besides its appealed lanes.
+    appealed_readers: frozenset[str] = frozenset()
     #: Case variables holding medical data, hidden from roles outside ``medical_roles``.
     medical_fields: frozenset[str] = frozenset({"vkk_conclusion"})
 
@@ -91,6 +94,7 @@ def _declaration(path: Path, process_id: str, data: dict[str, Any], lanes: froze
         appealed_lanes=frozenset(lane for lane, where in lane_table.items() if where == "appealed"),
         medical_roles=_roles(path, read, "medical"),
         related_case_roles=_roles(path, read, "related_case"),
+        appealed_readers=_roles(path, read, "appealed"),
         appealed_documents=frozenset(kind for kind, whose in letterhead.items() if whose == "appealed"),
         medical_fields=_roles(path, read, "medical_fields") if "medical_fields" in read
         else frozenset({"vkk_conclusion"}),
