@@ -17,7 +17,7 @@ from service.application.cases import complete_task, deliver_message
 from service.bootstrap import Services
 from service.domain.identity import make_iin
 
-from .common import Result, at, product_services
+from .common import SCHOOL, Result, at, owners, person, product_services, school_id
 
 CHILD = make_iin(date(2015, 4, 2), "male", 1)
 PARENT = make_iin(date(1985, 6, 15), "female", 7)
@@ -38,7 +38,7 @@ def application(number: str) -> dict[str, Any]:
         "child": {"full_name": "Ахметов Нұрлан", "iin": CHILD, "birth_date": "2015-04-02"},
         "vkk_conclusion": {"number": "ВКК-17", "issued_on": "2026-03-01", "valid_until": "2027-03-01",
                            "recommends_home_schooling": True},
-        "documents": ["application", "vkk_conclusion", "identity_document"],
+        "documents": ["application", "vkk_conclusion", "identity_document"], "provider_bin": SCHOOL,
     }
 
 
@@ -53,18 +53,20 @@ def in_memory_case(services: Services, number: str) -> None:
 
 
 def persisted_case(services: Services, number: str) -> None:
-    """The case through the application services, one transaction per step."""
+    """The case through the application services, one transaction per step, done by the school's staff."""
+    belongs_to, school = owners(services), school_id(services)
+    clerk = person(school, "office_clerk", login="clerk")
     with services.uow() as uow:
-        receipt = deliver_message(uow, services.runtime, name="service_requested", business_key=number,
-                                  payload=application(number), now=NOW, actor="clerk")
+        receipt = deliver_message(uow, services.runtime, actor=clerk, name="service_requested", business_key=number,
+                                  payload=application(number), owners=belongs_to, now=NOW)
     case = receipt.instance_id
     assert case is not None
     for role, data in STEPS:
         with services.uow(write=False) as uow:
             task = uow.tasks.for_instance(case)[0]
         with services.uow() as uow:
-            complete_task(uow, services.runtime, task_id=task.task_id, data=data, actor=role, now=NOW,
-                          actor_roles={role})
+            complete_task(uow, services.runtime, actor=person(school, role, login=role), task_id=task.task_id,
+                          data=data, now=NOW)
 
 
 def measure(services: Services, cases: int, label: str) -> Result:

@@ -24,9 +24,21 @@ from service.application.cases import deliver_message
 from service.application.timers import fire_due_timers
 from service.bootstrap import Services
 from service.domain.identity import make_iin
+from service.domain.staff import Actor
 from service.persistence.models import PendingTimerRow
 
-from .common import Result, at, ms, percentile, product_services, progress, seed_placeholder_cases, settle
+from .common import (
+    SCHOOL,
+    Result,
+    at,
+    ms,
+    owners,
+    percentile,
+    product_services,
+    progress,
+    seed_placeholder_cases,
+    settle,
+)
 
 HOW = ("Two fresh databases per server. In each, real due timers: portal applications delivered through "
        "`deliver_message` on the shipped diagram (each waits on its 2-working-day boundary timer); in the second, "
@@ -53,18 +65,20 @@ def portal_request(number: str, received: datetime) -> dict[str, Any]:
         "child": {"full_name": "Ахметов Нұрлан", "iin": CHILD, "birth_date": "2015-04-02"},
         "vkk_conclusion": {"number": "ВКК-17", "issued_on": "2026-03-01", "valid_until": "2027-03-01",
                            "recommends_home_schooling": True},
-        "documents": ["application", "vkk_conclusion"],
+        "documents": ["application", "vkk_conclusion"], "provider_bin": SCHOOL,
     }
 
 
 def start_portal_cases(services: Services, prefix: str, count: int, received: datetime) -> datetime:
     """``count`` portal cases received at ``received``; returns their (common) timer deadline."""
     started = time.perf_counter()
+    belongs_to, portal = owners(services), Actor.client("portal")
     for i in range(count):
         number = f"{prefix}-{i}"
         with services.uow() as uow:
-            receipt = deliver_message(uow, services.runtime, name="service_requested", business_key=number,
-                                      payload=portal_request(number, received), now=received, actor="portal")
+            receipt = deliver_message(uow, services.runtime, actor=portal, name="service_requested",
+                                      business_key=number, payload=portal_request(number, received),
+                                      owners=belongs_to, now=received)
         assert receipt.outcome == "started", receipt
         if (i + 1) % 250 == 0 or i + 1 == count:
             progress(f"started {i + 1:,}/{count:,} real portal cases {prefix} ({time.perf_counter() - started:.1f} s)")

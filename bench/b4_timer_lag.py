@@ -22,10 +22,11 @@ from sqlalchemy import select
 from service.application.cases import deliver_message
 from service.bootstrap import Services
 from service.domain.identity import make_iin
+from service.domain.staff import Actor
 from service.domain.time import ALMATY
 from service.persistence.models import EventLogEntry, PendingTimerRow
 
-from .common import BIN, Result, ms, product_env, product_services, progress, running, scratch, tail
+from .common import BIN, SCHOOL, Result, ms, owners, product_env, product_services, progress, running, scratch, tail
 
 HOW = ("`.venv/bin/homeschool worker` as a subprocess (default poll 0.5 s, real clock) on the bench database; "
        "after it logs that it started, proactive offers are started through `deliver_message` with `now` pinned "
@@ -46,6 +47,7 @@ def conclusion(number: str) -> dict[str, Any]:
         "applicant": {"full_name": "Ахметова Айгүл", "iin": PARENT, "phone": "+77011234567"},
         "vkk_conclusion": {"number": "ВКК-17", "issued_on": "2026-03-01", "valid_until": "2027-03-01",
                            "recommends_home_schooling": True},
+        "provider_bin": SCHOOL,
     }
 
 
@@ -53,12 +55,13 @@ def start_offers(services: Services, count: int, lead: float) -> dict[int, datet
     """Offers whose timers fall due from ``lead`` seconds ahead of the real clock; {case id: due instant}."""
     first = math.ceil(time.time() + lead)
     due: dict[int, datetime] = {}
+    belongs_to, gbd = owners(services), Actor.client("gbd")
     for i in range(count):
         instant = datetime.fromtimestamp(first + i // 2, ALMATY)
         with services.uow() as uow:
-            receipt = deliver_message(uow, services.runtime, name="vkk_conclusion_registered",
-                                      business_key=f"LAG-{i}", payload=conclusion(f"LAG-{i}"),
-                                      now=instant - timedelta(hours=24), actor="system:gbd")
+            receipt = deliver_message(uow, services.runtime, actor=gbd, name="vkk_conclusion_registered",
+                                      business_key=f"LAG-{i}", payload=conclusion(f"LAG-{i}"), owners=belongs_to,
+                                      now=instant - timedelta(hours=24))
         assert receipt.outcome == "started" and receipt.instance_id is not None, receipt
         due[receipt.instance_id] = instant
     with services.uow(write=False) as uow:

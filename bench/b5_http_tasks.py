@@ -37,11 +37,14 @@ from .common import (
     free_port,
     http_ok,
     ms,
+    owners,
     percentile,
+    person,
     product_env,
     product_services,
     progress,
     running,
+    school_id,
     scratch,
     web_sign_in,
 )
@@ -73,11 +76,12 @@ def reference_rate(url: str, cases: int) -> float:
 
 
 def seed(services: Services, count: int) -> list[str]:
-    """``count`` office cases waiting for the head; their task ids."""
+    """``count`` office cases of the school, waiting for its head; their task ids."""
+    belongs_to, clerk = owners(services), person(school_id(services), "office_clerk", login="clerk")
     for i in range(count):
         with services.uow() as uow:
-            deliver_message(uow, services.runtime, name="service_requested", business_key=f"HTTP-{i}",
-                            payload=application(f"HTTP-{i}"), now=NOW, actor="clerk")
+            deliver_message(uow, services.runtime, actor=clerk, name="service_requested", business_key=f"HTTP-{i}",
+                            payload=application(f"HTTP-{i}"), owners=belongs_to, now=NOW)
     with services.uow(write=False) as uow:
         return list(uow.session.execute(
             select(OpenTaskRow.task_id).where(OpenTaskRow.element_id == "determine_class_and_language")

@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 
 from service.application.cases import deliver_message
 from service.bootstrap import Services
+from service.domain.staff import Actor
 from service.persistence.models import EventLogEntry, OpenTaskRow
 
 from .b1_case import NOW, application
@@ -34,11 +35,14 @@ from .common import (
     create_staff_user,
     free_port,
     http_ok,
+    owners,
     peak_rss_kib,
+    person,
     product_env,
     product_services,
     progress,
     running,
+    school_id,
     scratch,
     seed_placeholder_cases,
     settle,
@@ -62,16 +66,19 @@ MIB = 1024
 
 def seed(services: Services, size: int, real: int) -> int:
     """``real`` office and ``real`` overdue portal cases, then placeholder cases up to ``size``; due timers."""
+    belongs_to, school = owners(services), school_id(services)
+    clerk, portal = person(school, "office_clerk", login="clerk"), Actor.client("portal")
     for i in range(real):
         with services.uow() as uow:
-            deliver_message(uow, services.runtime, name="service_requested", business_key=f"MEM-O-{i}",
-                            payload=application(f"MEM-O-{i}"), now=NOW, actor="clerk")
+            deliver_message(uow, services.runtime, actor=clerk, name="service_requested", business_key=f"MEM-O-{i}",
+                            payload=application(f"MEM-O-{i}"), owners=belongs_to, now=NOW)
         received = at("2026-03-02T10:00+05:00")
         with services.uow() as uow:
-            deliver_message(uow, services.runtime, name="service_requested", business_key=f"MEM-P-{i}",
-                            payload=portal_request(f"MEM-P-{i}", received), now=received, actor="portal")
+            deliver_message(uow, services.runtime, actor=portal, name="service_requested", business_key=f"MEM-P-{i}",
+                            payload=portal_request(f"MEM-P-{i}", received), owners=belongs_to, now=received)
     seed_placeholder_cases(services.settings.database_url, size - 2 * real, created_from=at("2025-01-06T09:00+05:00"),
-                           timers_from=at("2030-01-01T00:00+05:00"), label="placeholder cases")
+                           timers_from=at("2030-01-01T00:00+05:00"), label="placeholder cases",
+                           organisation_of=lambda n: school)
     settle(services.settings.database_url)
     return real
 

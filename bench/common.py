@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import csv
 import math
 import os
 import platform
@@ -22,12 +23,22 @@ from pathlib import Path
 import requests
 from sqlalchemy import Table, create_engine, func, insert, select, text
 
+from service.application.cases import CaseOwners
+from service.application.organisations import import_registry
 from service.bootstrap import Services, build_services
 from service.config import Settings
+from service.domain.organisations import with_check_digit
+from service.domain.staff import Actor, Membership
 from service.domain.time import ALMATY
 from service.persistence import migrate
 from service.persistence.database import Database
-from service.persistence.models import DiagramVersion, OpenTaskRow, PendingTimerRow, ProcessInstance
+from service.persistence.models import (
+    DiagramVersion,
+    OpenTaskRow,
+    OrganisationRow,
+    PendingTimerRow,
+    ProcessInstance,
+)
 
 PROJECT = Path(__file__).resolve().parent.parent
 
@@ -74,8 +85,8 @@ def fresh_database(url: str | None) -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def product_services(url: str | None) -> Iterator[Services]:
-    """The product as shipped (processes/, forms/, provider) on a fresh database."""
+def product_services(url: str | None, demo_registry: bool = True) -> Iterator[Services]:
+    """The product as shipped (processes/, forms/) on a fresh database holding the demo registry (if told)."""
     with fresh_database(url) as database_url, scratch("homeschool-bench-instance-") as folder:
         settings = Settings.from_env({
             "DATABASE_URL": database_url, "HOMESCHOOL_INSTANCE_DIR": folder,
@@ -83,9 +94,84 @@ def product_services(url: str | None) -> Iterator[Services]:
         }, base=PROJECT)
         services = build_services(settings)
         try:
+            if demo_registry:
+                registry(services)
             yield services
         finally:
             services.database.dispose()
+
+
+# --- organisations and the people who act ------------------------------------------------------
+
+#: The demo registry (three schools, a district education department, an akimat, the quality body).
+REGISTRY = PROJECT / "config" / "demo-organisations.csv"
+#: School № 25 of the demo registry: the benchmarks' cases belong to it and its staff act on them.
+SCHOOL = "050140003125"
+#: The service itself (messages from outside systems, bulk set-up).
+SYSTEM = Actor.system("bench")
+
+
+def registry(services: Services) -> dict[str, int]:
+    """Import the demo registry into the bench database (once per services); organisation ids by BIN."""
+    known: dict[str, int] | None = getattr(services, "bench_registry", None)
+    if known is not None:
+        return known
+    with services.uow() as uow:
+        if uow.organisations.count() == 0:
+            import_registry(uow, actor=SYSTEM, content=REGISTRY.read_bytes(), now=services.now())
+    with REGISTRY.open(encoding="utf-8", newline="") as rows:
+        bins = [row["bin"] for row in csv.DictReader(rows)]
+    with services.uow(write=False) as uow:
+        ids = {bin_: org.id for bin_, org in uow.organisations.by_bins(bins).items()}
+    services.bench_registry = ids  # type: ignore[attr-defined]
+    return ids
+
+
+def school_id(services: Services) -> int:
+    """The id of the school the benchmarks' cases belong to."""
+    return registry(services)[SCHOOL]
+
+
+def owners(services: Services) -> CaseOwners:
+    """The owners of a benchmark case: the school (call outside an open unit of work: SQLite would wait)."""
+    return CaseOwners(school_id(services))
+
+
+def person(organisation_id: int, *roles: str, login: str | None = None) -> Actor:
+    """A member of staff holding ``roles`` in one organisation (not stored: use cases take the actor as given)."""
+    name = login or "bench-" + "+".join(roles)
+    return Actor(login=name, full_name=f"Bench {name}", memberships=(Membership(organisation_id, frozenset(roles)),))
+
+
+def seed_schools(url: str, count: int, now: datetime) -> list[int]:
+    """Bulk-insert ``count`` schools with valid BINs (a country's worth: ~7,500); their ids, in order."""
+    engine = create_engine(url)
+    organisations: Table = OrganisationRow.__table__  # type: ignore[assignment]
+    bins: list[str] = []
+    serial = 0
+    while len(bins) < count:
+        serial += 1
+        found = with_check_digit(f"99{serial:09d}")
+        if found is not None:
+            bins.append(found)
+    try:
+        for start in range(0, count, SEED_BATCH):
+            with engine.begin() as connection:
+                connection.execute(insert(organisations), [
+                    {"bin": bin_, "kind": "school", "name_kk": f"№ {n} мектеп", "name_ru": f"Школа № {n}",
+                     "address_kk": f"Мекенжай {n}", "address_ru": f"Адрес {n}", "phone": "+7 700 000 00 00",
+                     "email": "", "region": f"Region {n % 20}", "district": f"District {n % 200}",
+                     "working_hours": "09:00-18:30", "head_name": f"Head {n}", "head_position_kk": "Директор",
+                     "head_position_ru": "Директор", "locality_kk": "", "locality_ru": "", "active": True,
+                     "updated_at": now}
+                    for n, bin_ in enumerate(bins[start:start + SEED_BATCH], start=start + 1)
+                ])
+        with engine.begin() as connection:
+            found_ids = dict(connection.execute(select(organisations.c.bin, organisations.c.id)
+                                                .where(organisations.c.bin.like("99%"))).all())
+    finally:
+        engine.dispose()
+    return [found_ids[bin_] for bin_ in bins]
 
 
 def machine() -> dict[str, str]:
@@ -131,13 +217,14 @@ def ms(seconds: float) -> str:
 
 def seed_placeholder_cases(
     url: str, count: int, *, created_from: datetime, tasks: bool = True, timers_from: datetime | None = None,
-    label: str = "cases",
+    label: str = "cases", organisation_of: Callable[[int], int | None] = lambda n: None,
 ) -> None:
     """Bulk-insert ``count`` stand-in cases straight into the tables (no engine, no serialization).
 
     Each is a ``process_instances`` row with a tiny placeholder state, plus (``tasks``) one open task
     in one of :data:`LANES`, plus (``timers_from``) one pending timer, one second after the previous.
-    Created instants go up one second per case from ``created_from``.
+    Created instants go up one second per case from ``created_from``. The ``n``-th case (from 0)
+    and its task belong to the organisation ``organisation_of(n)``; its lane is ``LANES[n % 4]``.
     """
     engine = create_engine(url)
     instances: Table = ProcessInstance.__table__  # type: ignore[assignment]
@@ -158,10 +245,11 @@ def seed_placeholder_cases(
             size = min(SEED_BATCH, count - done)
             ids = range(first + done, first + done + size)
             with engine.begin() as connection:
+                owner = {i: organisation_of(i - first) for i in ids}
                 connection.execute(insert(instances), [
                     {"id": i, "process_id": "service_delivery", "business_key": f"BENCH-{i}",
                      "diagram_hash": PLACEHOLDER_HASH, "status": "running", "state": "{}",
-                     "serializer_version": "bench", "version": 1,
+                     "serializer_version": "bench", "version": 1, "organisation_id": owner[i],
                      "created_at": created_from + timedelta(seconds=i - first),
                      "updated_at": created_from + timedelta(seconds=i - first)}
                     for i in ids
@@ -169,8 +257,9 @@ def seed_placeholder_cases(
                 if tasks:
                     connection.execute(insert(open_tasks), [
                         {"task_id": str(uuid.uuid4()), "instance_id": i, "process_id": "service_delivery",
-                         "business_key": f"BENCH-{i}", "element_id": LANES[i % len(LANES)][1],
-                         "title": f"Bench task {i}", "lane": LANES[i % len(LANES)][0],
+                         "business_key": f"BENCH-{i}", "element_id": LANES[(i - first) % len(LANES)][1],
+                         "title": f"Bench task {i}", "lane": LANES[(i - first) % len(LANES)][0],
+                         "organisation_id": owner[i],
                          "due_at": created_from + timedelta(days=3, seconds=i - first) if i % 2 else None,
                          "assignee": None, "created_at": created_from + timedelta(seconds=i - first)}
                         for i in ids
@@ -203,7 +292,7 @@ def settle(url: str) -> None:
     engine = create_engine(url, isolation_level="AUTOCOMMIT")
     try:
         with engine.connect() as connection:
-            for table in ("process_instances", "open_tasks", "pending_timers", "event_log"):
+            for table in ("organisations", "process_instances", "open_tasks", "pending_timers", "event_log"):
                 connection.execute(text(f"VACUUM ANALYZE {table}"))
     finally:
         engine.dispose()
@@ -331,9 +420,12 @@ def web_sign_in(session: requests.Session, base: str, login: str, password: str)
 
 
 def create_staff_user(services: Services, login: str, password: str, roles: list[str]) -> None:
-    """A staff account straight through the application service."""
-    from service.application.staff import create_staff
+    """A staff account of the benchmarks' school, straight through the application service."""
+    from service.application.people import create_staff
+    from service.application.process_access import known_roles
 
+    organisation = school_id(services)
     with services.uow() as uow:
-        create_staff(uow, login=login, full_name=f"Bench {login}", password=password, roles=roles,
+        create_staff(uow, actor=SYSTEM, organisation_id=organisation, login=login, full_name=f"Bench {login}",
+                     password=password, roles=roles, known_roles=known_roles(services.engine.library.diagrams()),
                      now=services.now())

@@ -1,8 +1,9 @@
 """Where the time goes when a benchmark misses its target: ``python -m bench.profiles [1] [2] [3] [5] [--no-postgres]``.
 
 1 — benchmark 1's persisted case: time per SQL statement and cProfile's top functions, per case.
-2 — task list: the page query and the count query timed apart at 1,000 and 100,000 open cases,
-    with each one's query plan (EXPLAIN ANALYZE on PostgreSQL, EXPLAIN QUERY PLAN on SQLite).
+2 — task list: one school's head's page query and count query timed apart at 1,000 and 100,000
+    open cases over 7,500 schools, with each one's query plan (EXPLAIN on PostgreSQL, EXPLAIN
+    QUERY PLAN on SQLite).
 3 — timer firing: one sweep of the same number of due cases with few and with 100,000 pending
     timers; time per SQL statement (summed over the sweep) and cProfile's top functions.
 5 — a task completed through the web app (Flask test client, same code as under gunicorn, no
@@ -29,14 +30,14 @@ from typing import Any
 from sqlalchemy import Engine, event, func, select, text
 
 from service.application.cases import deliver_message
+from service.application.queries import COUNT_CAP
 from service.application.timers import fire_due_timers
-from service.persistence.database import Database
 from service.persistence.models import OpenTaskRow
 from service.persistence.uow import UnitOfWork
 from service.web import create_app
 
 from .b1_case import NOW, application
-from .b2_task_list import ROLE, START
+from .b2_task_list import ROLE, SCHOOLS, head_of, plans, seed
 from .b3_timer_sweep import FAR, start_portal_cases
 from .common import (
     CSRF,
@@ -44,9 +45,11 @@ from .common import (
     at,
     create_staff_user,
     dialect_of,
-    fresh_database,
+    owners,
     percentile,
+    person,
     product_services,
+    school_id,
     seed_placeholder_cases,
     settle,
 )
@@ -144,62 +147,39 @@ def persisted(url: str, cases: int = 50) -> None:
 # --- 2: task list ---------------------------------------------------------------------------
 
 def task_list(url: str, sizes: tuple[int, ...] = (1000, 100000), repetitions: int = 300) -> None:
-    """Page and count timed apart, and their plans, per size."""
+    """Page and count timed apart, and their plans, per size (one school's head, as benchmark 2)."""
     label = dialect_of(url)
-    print(f"\n=== 2: task list, role '{ROLE}', first page of 25 ({label}) ===")
+    print(f"\n=== 2: task list of one school's head (role '{ROLE}'), first page of 25, {SCHOOLS:,} schools "
+          f"({label}) ===")
     for size in sizes:
-        with fresh_database(url) as scoped:
-            seed_placeholder_cases(scoped, size, created_from=START - timedelta(seconds=size))
-            settle(scoped)
-            database = Database(scoped)
-            try:
-                timings: dict[str, list[float]] = {"page": [], "count": [], "unit of work": []}
-                for round_ in range(repetitions + 20):
-                    began = time.perf_counter()
-                    with UnitOfWork(database, write=False) as uow:
-                        opened = time.perf_counter()
-                        uow.tasks.page(lane=ROLE, limit=25, offset=0)
-                        paged = time.perf_counter()
-                        uow.tasks.count(lane=ROLE)
-                        counted = time.perf_counter()
-                    closed = time.perf_counter()
-                    if round_ >= 20:
-                        timings["page"].append(paged - opened)
-                        timings["count"].append(counted - paged)
-                        timings["unit of work"].append((opened - began) + (closed - counted))
-                print(f"\n  {size:,} open cases ({size // 4:,} in lane '{ROLE}'):")
-                for part, values in timings.items():
-                    print(f"    {part:13} p50 {percentile(values, 50) * 1000:6.3f} ms   "
-                          f"p95 {percentile(values, 95) * 1000:6.3f} ms")
+        with product_services(url, demo_registry=False) as services:
+            school = seed(services.settings.database_url, size, services.now())
+            scope = [(school, frozenset({ROLE}))]
+            database = services.database
+            timings: dict[str, list[float]] = {"page": [], "count": [], "unit of work": []}
+            for round_ in range(repetitions + 20):
+                began = time.perf_counter()
                 with UnitOfWork(database, write=False) as uow:
-                    for part, query in _task_list_sql(uow):
-                        print(f"    plan of the {part} query:")
-                        for line in _plan(uow, query, label):
-                            print(f"      {line}")
-            finally:
-                database.dispose()
-
-
-def _task_list_sql(uow: UnitOfWork) -> list[tuple[str, str]]:
-    """The two statements list_tasks issues, as literal SQL."""
-    captured: list[str] = []
-    with statement_times([uow.session.get_bind()]) as times:  # type: ignore[list-item]
-        uow.tasks.page(lane=ROLE, limit=25, offset=0)
-        uow.tasks.count(lane=ROLE)
-    captured = list(times)
-    return [("page", captured[0]), ("count", captured[1])]
-
-
-def _plan(uow: UnitOfWork, statement: str, label: str) -> list[str]:
-    """The plan of a captured statement with the role bound in."""
-    sql = statement.replace("%(lane_1)s", f"'{ROLE}'").replace("%(param_1)s", "25").replace("%(param_2)s", "0")
-    if label == "sqlite":
-        sql = sql.replace("open_tasks.lane = ?", f"open_tasks.lane = '{ROLE}'")
-        sql = sql.replace("LIMIT ? OFFSET ?", "LIMIT 25 OFFSET 0")
-        rows = uow.session.execute(text(f"EXPLAIN QUERY PLAN {sql}")).all()
-        return [str(row[-1]) for row in rows]
-    rows = uow.session.execute(text(f"EXPLAIN (ANALYZE, BUFFERS) {sql}")).all()
-    return [row[0] for row in rows]
+                    opened = time.perf_counter()
+                    uow.tasks.page(scope=scope, limit=25, offset=0)
+                    paged = time.perf_counter()
+                    uow.tasks.count(scope=scope, cap=COUNT_CAP + 1)
+                    counted = time.perf_counter()
+                closed = time.perf_counter()
+                if round_ >= 20:
+                    timings["page"].append(paged - opened)
+                    timings["count"].append(counted - paged)
+                    timings["unit of work"].append((opened - began) + (closed - counted))
+            with UnitOfWork(database, write=False) as uow:
+                own = uow.tasks.count(scope=scope)
+            print(f"\n  {size:,} open cases ({own:,} in lane '{ROLE}' of the measured school):")
+            for part, values in timings.items():
+                print(f"    {part:13} p50 {percentile(values, 50) * 1000:6.3f} ms   "
+                      f"p95 {percentile(values, 95) * 1000:6.3f} ms")
+            for part, plan in plans(services, head_of(school)).items():
+                print(f"    plan of the {part} query:")
+                for line in plan:
+                    print(f"      {line}")
 
 
 # --- 3: timer firing ------------------------------------------------------------------------
@@ -245,10 +225,11 @@ def web_task(url: str, tasks: int = 100) -> None:
     label = dialect_of(url)
     print(f"\n=== 5: completing head tasks through the web app, {tasks} tasks ({label}) ===")
     with product_services(url) as services:
+        belongs_to, clerk = owners(services), person(school_id(services), "office_clerk", login="clerk")
         for i in range(tasks + 5):
             with services.uow() as uow:
-                deliver_message(uow, services.runtime, name="service_requested", business_key=f"WEB-{i}",
-                                payload=application(f"WEB-{i}"), now=NOW, actor="clerk")
+                deliver_message(uow, services.runtime, actor=clerk, name="service_requested", business_key=f"WEB-{i}",
+                                payload=application(f"WEB-{i}"), owners=belongs_to, now=NOW)
         create_staff_user(services, "benchhead", "bench-head-password-2026", ["head"])
         with services.uow(write=False) as uow:
             ids = list(uow.session.execute(select(OpenTaskRow.task_id).where(
