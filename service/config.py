@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
+from limits import parse_many
+
 from service.domain.outbox import OUTBOX_CHANNELS
 from service.persistence.database import driver_url
 
@@ -54,6 +56,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("HOMESCHOOL_COOKIE_SECURE", "true",
             "Send the session cookie over HTTPS only (browsers also accept it on http://127.0.0.1)"),
     Setting("HOMESCHOOL_BIND", "127.0.0.1:5000", "Address 'homeschool serve' listens on"),
+    Setting("HOMESCHOOL_SIGN_IN_RATE_LIMIT", "10 per minute",
+            "Sign-in attempts accepted from one client address (beyond: 429); e.g. '10 per minute;100 per day'"),
+    Setting("HOMESCHOOL_API_RATE_LIMIT", "600 per minute", "Calls to /api/v1 accepted per API token (beyond: 429)"),
+    Setting("HOMESCHOOL_RATE_LIMIT_STORAGE", "memory://",
+            "Where rate-limit counters live; several web processes need a shared store, e.g. redis://127.0.0.1:6379"),
     Setting("HOMESCHOOL_DEMO_USERS", "true on the embedded SQLite default, else false",
             "Create the demo staff accounts at start-up and print how to sign in"),
     Setting("HOMESCHOOL_WORKING_HOURS", "09:00-18:30",
@@ -90,6 +97,9 @@ class Settings:
     secret_key: str = ""
     cookie_secure: bool = True
     bind: str = "127.0.0.1:5000"
+    sign_in_rate_limit: str = "10 per minute"
+    api_rate_limit: str = "600 per minute"
+    rate_limit_storage: str = "memory://"
     demo_users: bool = False
     working_hours: str = "09:00-18:30"
     worker_poll_seconds: float = 0.5
@@ -131,6 +141,9 @@ class Settings:
             secret_key=env.get(_PREFIX + "SECRET_KEY", ""),
             cookie_secure=_flag(env, "COOKIE_SECURE", True),
             bind=env.get(_PREFIX + "BIND") or "127.0.0.1:5000",
+            sign_in_rate_limit=_limit(env, "SIGN_IN_RATE_LIMIT", "10 per minute"),
+            api_rate_limit=_limit(env, "API_RATE_LIMIT", "600 per minute"),
+            rate_limit_storage=env.get(_PREFIX + "RATE_LIMIT_STORAGE") or "memory://",
             demo_users=_flag(env, "DEMO_USERS", url.startswith("sqlite")),
             working_hours=env.get(_PREFIX + "WORKING_HOURS", "09:00-18:30"),
             worker_poll_seconds=_number(env, "WORKER_POLL_SECONDS", 0.5),
@@ -164,6 +177,15 @@ def _number(env: Mapping[str, str], name: str, default: float) -> float:
     if value <= 0:
         raise ValueError(f"{_PREFIX}{name} must be positive, got {raw}")
     return value
+
+
+def _limit(env: Mapping[str, str], name: str, default: str) -> str:
+    raw = (env.get(_PREFIX + name) or "").strip() or default
+    try:
+        parse_many(raw)
+    except ValueError:
+        raise ValueError(f"{_PREFIX}{name}={raw!r} is not a rate limit like '10 per minute'") from None
+    return raw
 
 
 def _flag(env: Mapping[str, str], name: str, default: bool) -> bool:

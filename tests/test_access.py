@@ -539,3 +539,41 @@ def test_a_complaint_filed_with_the_school_for_the_akimat_goes_to_the_akimat(
         case = uow.instances.get(case_id)
     assert case is not None and case.organisation_id == registry(product)["050140005508"]
     assert case.appealed_organisation_id == ids[SCHOOL_25] and case.related_instance_id == cases["25"]
+
+
+# --- rate limits ------------------------------------------------------------------------------------------
+
+
+def test_sign_in_attempts_are_limited_per_address(product: Services) -> None:
+    import dataclasses
+
+    settings = dataclasses.replace(product.settings, sign_in_rate_limit="3 per minute")
+    client = create_app(settings, product, WTF_CSRF_ENABLED=False, TESTING=True).test_client()
+    client.environ_base["wsgi.url_scheme"] = "https"
+    answers = [client.post("/login", data={"login": "nobody", "password": "x" * 12}).status_code for _ in range(5)]
+    assert answers == [401, 401, 401, 429, 429]
+    assert client.get("/login").status_code == 200  # reading the form is not an attempt
+    other = client.post("/login", data={"login": "nobody", "password": "x" * 12},
+                        environ_base={"REMOTE_ADDR": "10.0.0.9", "wsgi.url_scheme": "https"})
+    assert other.status_code == 401  # another address has its own count
+
+
+def test_api_calls_are_limited_per_token(product: Services) -> None:
+    import dataclasses
+
+    from service.application.staff import register_api_client
+
+    settings = dataclasses.replace(product.settings, api_rate_limit="2 per minute")
+    client = create_app(settings, product, TESTING=True).test_client()
+    with product.uow() as uow:
+        first = register_api_client(uow, name="portal", scopes=["cases:read"], now=NOW)
+    with product.uow() as uow:
+        second = register_api_client(uow, name="other", scopes=["cases:read"], now=NOW)
+
+    def ask(token: str) -> int:
+        return client.get("/api/v1/cases/APP-404", headers={"Authorization": f"Bearer {token}"}).status_code
+
+    assert [ask(first) for _ in range(3)] == [404, 404, 429]
+    limited = client.get("/api/v1/cases/APP-404", headers={"Authorization": f"Bearer {first}"})
+    assert limited.get_json()["error"]["code"] == "rate_limited" and limited.headers.get("Retry-After")
+    assert ask(second) == 404

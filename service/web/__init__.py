@@ -18,6 +18,7 @@ from service.config import Settings
 
 from . import admin, api, auth, cases, diagrams, errors, intake, tasks
 from .context import install_context
+from .limits import install_limits
 
 csrf = CSRFProtect()
 
@@ -64,6 +65,7 @@ def create_app(settings: Settings | None = None, services: bootstrap.Services | 
                       admin.blueprint, api.blueprint):
         app.register_blueprint(blueprint)
     csrf.exempt(api.blueprint)  # the API authenticates with bearer tokens, not cookies
+    install_limits(app, settings, api.blueprint)
 
     @app.after_request
     def security_headers(response: Any) -> Any:

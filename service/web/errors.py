@@ -30,14 +30,16 @@ from .i18n import translate
 
 log = logging.getLogger("homeschool.web")
 
-_TITLES = {403: "forbidden", 404: "not_found", 409: "conflict", 413: "too_large", 500: "server_error"}
+_TITLES = {403: "forbidden", 404: "not_found", 409: "conflict", 413: "too_large", 429: "rate_limited",
+           500: "server_error"}
 
 API_LANGUAGES = ("ru", "kk", "en")
 
 #: The stable error codes of the API by HTTP status, and their messages (kk, ru, en).
 API_CODES: dict[int, str] = {
     400: "bad_request", 401: "unauthorised", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
-    409: "conflict", 413: "payload_too_large", 422: "validation_failed", 500: "internal", 503: "unavailable",
+    409: "conflict", 413: "payload_too_large", 422: "validation_failed", 429: "rate_limited", 500: "internal",
+    503: "unavailable",
 }
 _API_MESSAGES: dict[str, dict[str, str]] = {
     "bad_request": {"kk": "Сұрау дұрыс құрылмаған.", "ru": "Запрос составлен неверно.",
@@ -56,6 +58,9 @@ _API_MESSAGES: dict[str, dict[str, str]] = {
                           "en": "The request body is too large."},
     "validation_failed": {"kk": "Деректер қате толтырылған.", "ru": "Данные заполнены неверно.",
                           "en": "The data are not valid."},
+    "rate_limited": {"kk": "Сұраулар тым көп; біраз күтіп, қайталаңыз.",
+                     "ru": "Слишком много запросов; подождите и повторите.",
+                     "en": "Too many requests; wait a little and try again."},
     "internal": {"kk": "Ішкі қате; ештеңе сақталмады.", "ru": "Внутренняя ошибка; ничего не сохранено.",
                  "en": "Internal error; nothing was saved."},
     "unavailable": {"kk": "Қызмет уақытша қолжетімсіз.", "ru": "Сервис временно недоступен.",
@@ -190,7 +195,8 @@ def install(app: Flask) -> None:
             headers = {k: v for k, v in exc.get_headers() if k.lower() != "content-type"}
             return api_error(exc.code, headers=headers)
         if exc.code in _TITLES:
-            return _page(exc.code or 500)
+            body, status = _page(exc.code or 500)
+            return body, status, {k: v for k, v in exc.get_headers() if k.lower() == "retry-after"}
         return exc
 
     @app.errorhandler(Exception)

@@ -99,6 +99,8 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
     "attachment_kind": ("Құжат түрі", "Вид документа", "Document kind"),
     "register": ("Тіркеу", "Зарегистрировать", "Register"),
     "organisation": ("Ұйым", "Организация", "Organisation"),
+    "rate_limited": ("Сұраулар тым көп: біраз күтіп, қайталаңыз", "Слишком много попыток: подождите и повторите",
+                     "Too many attempts: wait a little and try again"),
     "organisations": ("Ұйымдар", "Организации", "Organisations"),
     "staff_admin": ("Қызметкерлер", "Сотрудники", "Staff"),
     "full_name": ("Тегі, аты, әкесінің аты", "ФИО", "Full name"),
