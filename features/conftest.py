@@ -1,5 +1,5 @@
-"""Fixtures for the features: the product as shipped (processes/, forms/, config/provider.toml)
-on a fresh test database — SQLite, or PostgreSQL when DATABASE_URL names one."""
+"""Fixtures for the features: the product as shipped (processes/, forms/) on a fresh test database —
+SQLite, or PostgreSQL when DATABASE_URL names one — with the registry of organisations loaded."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from service.bootstrap import Services, build_services
 from service.config import Settings
 from tests.conftest import database_url  # noqa: F401  (the fixture, re-used as it is)
 from tests.support import PROJECT
+
+from .steps.people import load_registry
 
 pytest_plugins = [
     "features.steps.cases",
@@ -32,5 +34,6 @@ def product(tmp_path: Path, database_url: str) -> Iterator[Services]:  # noqa: F
         "HOMESCHOOL_CALENDAR_OVERRIDES": str(tmp_path / "no-overrides.toml"),
     }, base=PROJECT)
     services = build_services(settings)
+    load_registry(services)
     yield services
     services.database.dispose()

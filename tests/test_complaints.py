@@ -9,6 +9,9 @@ Nauryz 21–23 March and the days moved to 24–25 March). The registration day 
 - 15 working days (quality authority): … 10, 13, 14 April → Tuesday 14 April 18:30.
 
 (`homeschool calendar deadline --from 2026-03-19T10:00+05:00 --working-days N` agrees.)
+
+The complaint is about school № 25 and, unless a test says otherwise, addressed to the akimat of
+its district (the local executive body); the named officials of each organisation act.
 """
 
 from __future__ import annotations
@@ -25,17 +28,22 @@ from markupsafe import escape
 
 from service.application.cases import complete_task, deliver_message, record_court_appeal
 from service.application.forms import MESSAGES, load_form, validate_submission
+from service.application.intake import start_owners
+from service.application.organisations import import_registry, parse_registry
 from service.application.queries import case_view, list_tasks
 from service.application.timers import fire_due_timers
 from service.bootstrap import Services, build_services
 from service.config import Settings
 from service.documents import ProviderInfo, document_title, render_html, render_pdf
 from service.domain.documents import COMPLAINT_DOCUMENT_KINDS, DOCUMENT_KINDS
-from service.domain.errors import DomainError, FormInvalid, InvalidInput, NotFound, ScriptError
+from service.domain.errors import DomainError, FormInvalid, InvalidInput, NotFound, NotPermitted, ScriptError
 from service.domain.identity import make_iin
 from service.domain.model import EventRecord, TaskSummary
+from service.domain.organisations import Organisation
+from service.domain.staff import Actor, Membership
+from service.domain.time import ALMATY
 
-from .support import PROJECT, at
+from .support import AKIMAT, PROJECT, QUALITY, REGISTRY, SCHOOL_25, SCHOOL_112, SYSTEM, at, owners, person, registry
 
 PROCESS = "complaint_review"
 NUMBER = "COMP-2026-0007"
@@ -45,13 +53,45 @@ FORWARDING_DEADLINE = at("2026-03-27T18:30+05:00")
 REVIEW_DEADLINE = at("2026-03-31T18:30+05:00")
 FORMS = PROJECT / "forms"
 
+#: Reviewing bodies the demo registry lacks (an akim, a central state body, the State Corporation).
+REVIEWING_BODIES = Path(__file__).parent / "reviewing-bodies.csv"
+AKIM, CENTRAL_BODY, STATE_CORPORATION = "050140006615", "220640001232", "160340008804"
+#: The body each addressee of the complaint form stands for (a complaint to the provider is reviewed there).
+BODY_OF = {"provider": SCHOOL_25, "local_executive_body": AKIMAT, "akim": AKIM, "central_state_body": CENTRAL_BODY,
+           "state_corporation": STATE_CORPORATION, "quality_authority": QUALITY}
+
+#: The named officials who act: (organisation, role) → full name.
+STAFF = {
+    (SCHOOL_25, "appealed_official"): "Сәрсенбаева Гүлнұр Қайратқызы",
+    (SCHOOL_25, "reviewing_official"): "Сәрсенбаева Гүлнұр Қайратқызы",
+    (SCHOOL_25, "complaint_registrar"): "Сәрсенова Әсел Нұрланқызы",
+    (SCHOOL_112, "complaint_registrar"): "Ким Елена Викторовна",
+    (AKIMAT, "reviewing_official"): "Омарова Сәуле Бекқызы",
+    (AKIMAT, "complaint_registrar"): "Тоқтарова Алия Мұратқызы",
+    **{(body, "reviewing_official"): f"Қарастырушы {body}" for body in (AKIM, CENTRAL_BODY, STATE_CORPORATION,
+                                                                         QUALITY)},
+    **{(body, "complaint_registrar"): f"Тіркеуші {body}" for body in (AKIM, CENTRAL_BODY, STATE_CORPORATION,
+                                                                       QUALITY)},
+}
+
 
 # --- driving the product ---------------------------------------------------------------------
 
 
+def with_reviewing_bodies(services: Services) -> Services:
+    """The demo registry and the reviewing bodies it lacks, in the test database; their ids are remembered."""
+    known = dict(registry(services))
+    with services.uow() as uow:
+        import_registry(uow, actor=SYSTEM, content=REVIEWING_BODIES.read_bytes(), now=datetime.now(ALMATY))
+    with services.uow(write=False) as uow:
+        known.update({bin_: org.id for bin_, org in uow.organisations.by_bins(BODY_OF.values()).items()})
+    services.organisation_ids = known  # type: ignore[attr-defined]
+    return services
+
+
 @pytest.fixture
 def make_product(tmp_path: Path, database_url: str) -> Iterator[Callable[..., Services]]:
-    """The product as shipped (processes/, forms/, config/provider.toml) with optional settings."""
+    """The product as shipped (processes/, forms/), the registry loaded, with optional settings."""
     built: list[Services] = []
 
     def make(**env: str) -> Services:
@@ -59,7 +99,7 @@ def make_product(tmp_path: Path, database_url: str) -> Iterator[Callable[..., Se
             "DATABASE_URL": database_url, "HOMESCHOOL_INSTANCE_DIR": str(tmp_path / "instance"),
             "HOMESCHOOL_CALENDAR_OVERRIDES": str(tmp_path / "none.toml"), **env,
         }, base=PROJECT)
-        built.append(build_services(settings))
+        built.append(with_reviewing_bodies(build_services(settings)))
         return built[-1]
 
     yield make
@@ -72,8 +112,15 @@ def product(make_product: Callable[..., Services]) -> Services:
     return make_product()
 
 
+def official(product: Services, role: str, organisation: str) -> Actor:
+    """The named official of ``organisation`` (a BIN) who holds ``role`` there."""
+    org_id = product.organisation_ids[organisation]  # type: ignore[attr-defined]
+    return Actor(login=f"{role}@{organisation}", full_name=STAFF[(organisation, role)],
+                 memberships=(Membership(org_id, frozenset({role})),))
+
+
 def complaint(**changes: Any) -> dict[str, Any]:
-    """A complaint as the registrar's intake form (or the portal) submits it."""
+    """A complaint about school № 25 as the registrar's intake form (or the portal) submits it."""
     base: dict[str, Any] = {
         "complaint_number": NUMBER, "channel": "paper", "addressee": "local_executive_body",
         "registered_at": REGISTERED.isoformat(),
@@ -84,38 +131,51 @@ def complaint(**changes: Any) -> dict[str, Any]:
                      "service_case": "APP-2026-000123"},
         "against_provider": False,
         "text": "Бас тартуды жоюды сұраймын.\nДКК қорытындысы қоса берілген.",
+        "provider_bin": SCHOOL_25,
     }
     base.update(changes)
+    if base["addressee"] != "provider" and base["addressee"] in BODY_OF and "addressee_bin" not in changes:
+        base["addressee_bin"] = BODY_OF[base["addressee"]]
     return base
 
 
 def file_complaint(product: Services, filed: dict[str, Any], now: datetime = REGISTERED) -> int:
+    """The complaint is registered where it was handed in: at the school appealed against when it goes
+    through the provider (``against_provider``), else at the body it is addressed to."""
+    where = SCHOOL_25 if filed["against_provider"] else BODY_OF[filed["addressee"]]
+    registrar = official(product, "complaint_registrar", where)
+    payload = dict(filed)
     with product.uow() as uow:
-        receipt = deliver_message(uow, product.runtime, name="complaint_filed",
-                                  business_key=filed["complaint_number"], payload=filed, now=now,
-                                  actor="complaint_registrar")
+        office = uow.organisations.by_bin(where)
+        case_owners = start_owners(uow, form=f"{PROCESS}/complaint_filed", payload=payload, registered_at=office)
+        receipt = deliver_message(uow, product.runtime, actor=registrar, name="complaint_filed",
+                                  business_key=filed["complaint_number"], payload=payload, owners=case_owners,
+                                  now=now)
     assert receipt.outcome == "started", receipt
     assert receipt.instance_id is not None
     return receipt.instance_id
 
 
-def tasks_of(product: Services, role: str, case: int) -> list[TaskSummary]:
+def tasks_of(product: Services, role: str, case: int, body: str = AKIMAT) -> list[TaskSummary]:
+    """The case's tasks in the task list of the official holding ``role``: the appealed official at
+    school № 25, the others at ``body`` (the organisation the complaint is addressed to)."""
+    who = official(product, role, SCHOOL_25 if role == "appealed_official" else body)
     with product.uow(write=False) as uow:
-        return [t for t in list_tasks(uow, role=role).items if t.instance_id == case]
+        return [t for t in list_tasks(uow, product.runtime, actor=who, role=role).items if t.instance_id == case]
 
 
-def task_of(product: Services, role: str, case: int, element_id: str) -> TaskSummary:
-    found = [t for t in tasks_of(product, role, case) if t.element_id == element_id]
-    assert len(found) == 1, tasks_of(product, role, case)
+def task_of(product: Services, role: str, case: int, element_id: str, body: str = AKIMAT) -> TaskSummary:
+    found = [t for t in tasks_of(product, role, case, body) if t.element_id == element_id]
+    assert len(found) == 1, tasks_of(product, role, case, body)
     return found[0]
 
 
 def complete(product: Services, role: str, case: int, element_id: str, data: dict[str, Any],
-             now: datetime) -> None:
-    task = task_of(product, role, case, element_id)
+             now: datetime, body: str = AKIMAT) -> None:
+    task = task_of(product, role, case, element_id, body)
+    who = official(product, role, SCHOOL_25 if role == "appealed_official" else body)
     with product.uow() as uow:
-        complete_task(uow, product.runtime, task_id=task.task_id, data=data, actor=role, actor_roles={role},
-                      now=now)
+        complete_task(uow, product.runtime, actor=who, task_id=task.task_id, data=data, now=now)
 
 
 def fire(product: Services, now: datetime) -> list[int]:
@@ -145,32 +205,33 @@ def _readable(html: str) -> str:
     return " ".join(text.split())
 
 
-def outbox(product: Services, case: int, channel: str) -> list[str]:
+def name_of(product: Services, organisation: str, language: str) -> str:
+    """An organisation's name in ``language`` from the registry, as a reader sees it on a document."""
     with product.uow(write=False) as uow:
-        view = case_view(uow, case)
-    assert view is not None
-    return [o.message_name for o in reversed(view.outbox) if o.channel == channel]
+        found = uow.organisations.by_bin(organisation)
+    assert found is not None
+    return _readable(str(escape(found.name(language))))
+
+
+def view(product: Services, case: int):
+    with product.uow(write=False) as uow:
+        return case_view(uow, product.runtime, actor=SYSTEM, instance_id=case)
+
+
+def outbox(product: Services, case: int, channel: str) -> list[str]:
+    return [o.message_name for o in reversed(view(product, case).outbox) if o.channel == channel]
 
 
 def history(product: Services, case: int) -> list[EventRecord]:
-    with product.uow(write=False) as uow:
-        view = case_view(uow, case)
-    assert view is not None
-    return view.history
+    return view(product, case).history
 
 
 def status(product: Services, case: int) -> str:
-    with product.uow(write=False) as uow:
-        view = case_view(uow, case)
-    assert view is not None
-    return view.status
+    return view(product, case).status
 
 
 def version(product: Services, case: int) -> int:
-    with product.uow(write=False) as uow:
-        view = case_view(uow, case)
-    assert view is not None
-    return view.version
+    return view(product, case).version
 
 
 def steps(product: Services, case: int) -> dict[str, str | None]:
@@ -192,7 +253,7 @@ FIVE_DAYS = ["provider", "local_executive_body", "akim", "central_state_body", "
 def test_review_deadline_follows_the_addressee(product: Services, addressee: str, days: int, deadline: datetime,
                                                ru_deadline: str, kk_deadline: str) -> None:
     case = file_complaint(product, complaint(addressee=addressee))
-    review = task_of(product, "reviewing_official", case, "review_complaint")
+    review = task_of(product, "reviewing_official", case, "review_complaint", body=BODY_OF[addressee])
     assert review.due_at == deadline
     assert review.business_key == NUMBER
     assert documents(product, case) == [("complaint_acknowledgement", "kk"), ("complaint_acknowledgement", "ru")]
@@ -201,6 +262,9 @@ def test_review_deadline_follows_the_addressee(product: Services, addressee: str
     assert f"{days} рабочих дней со дня регистрации жалобы" in ru and ru_deadline in ru
     assert f"шағым тіркелген күннен бастап {days} жұмыс күні" in kk and kk_deadline in kk
     assert "19 марта 2026 года, 10:00" in ru and NUMBER in ru and "Ахметова Айгүл Серікқызы" in ru
+    # acknowledged on the letterhead of the body it is addressed to, by its registrar
+    assert name_of(product, BODY_OF[addressee], "ru") in ru and name_of(product, BODY_OF[addressee], "kk") in kk
+    assert STAFF[(BODY_OF[addressee], "complaint_registrar")] in ru
     assert steps(product, case)["set_review_period"] == "§9"
 
 
@@ -223,7 +287,7 @@ def test_a_complaint_registered_before_days_off(product: Services, registered: s
 
 @pytest.mark.parametrize("channel", ["electronic", "paper"])
 def test_a_favourable_act_within_three_days_stops_the_forwarding(product: Services, channel: str) -> None:
-    case = file_complaint(product, complaint(channel=channel, addressee="provider", against_provider=True))
+    case = file_complaint(product, complaint(channel=channel, against_provider=True))
     consider = task_of(product, "appealed_official", case, "provider_considers_complaint")
     assert consider.due_at == FORWARDING_DEADLINE
     assert tasks_of(product, "reviewing_official", case) == []
@@ -245,11 +309,11 @@ def test_a_favourable_act_within_three_days_stops_the_forwarding(product: Servic
     assert ("личный кабинет" in ru) == (channel == "electronic")
     kk = html_of(product, case, "favourable_act_notice", "kk")
     assert "қолайлы әкімшілік акт" in kk and "шағымды қарайтын органға жіберілмейді" in kk
+    # the school appealed against issues it, signed by its official who took the act
+    assert name_of(product, SCHOOL_25, "ru") in ru and name_of(product, AKIMAT, "ru") not in ru
+    assert STAFF[(SCHOOL_25, "appealed_official")] in ru
     if channel == "electronic":
-        with product.uow(write=False) as uow:
-            view = case_view(uow, case)
-        assert view is not None
-        [message] = [o for o in view.outbox if o.channel == "portal_cabinet"]
+        [message] = [o for o in view(product, case).outbox if o.channel == "portal_cabinet"]
         assert message.payload == {"complaint_number": NUMBER, "document": "favourable_act_notice"}
 
 
@@ -267,6 +331,11 @@ def test_forwarded_with_the_administrative_case_then_reviewed_and_decided(produc
     kk = html_of(product, case, "forwarding_letter", "kk")
     assert "Кімге (шағымды қарайтын орган): Жергілікті атқарушы орган" in kk
     assert "әкімшілік іспен бірге" in kk and "91-бабының 4-тармағы" in kk
+    # the school sends it on, on its own letterhead, signed by its official who forwarded it
+    assert name_of(product, SCHOOL_25, "ru") in ru and STAFF[(SCHOOL_25, "appealed_official")] in ru
+    # the akimat reviews it: the school's staff, reviewing officials of their own school's complaints,
+    # do not get the task
+    assert tasks_of(product, "reviewing_official", case, body=SCHOOL_25) == []
     # the review period still runs from registration, not from forwarding
     review = task_of(product, "reviewing_official", case, "review_complaint")
     assert review.due_at == REVIEW_DEADLINE
@@ -279,18 +348,29 @@ def test_forwarded_with_the_administrative_case_then_reviewed_and_decided(produc
     assert "Жалоба удовлетворена." in ru and "Бас тарту негізсіз: ДКК қорытындысы жарамды." in ru
     assert "обратиться в суд" in ru and "(пункт 10 Правил)" in ru
     assert "считается отклоненной" not in ru  # decided in time
+    # the akimat decides: its letterhead and its reviewing official's name, not the school's
+    assert name_of(product, AKIMAT, "ru") in ru and STAFF[(AKIMAT, "reviewing_official")] in ru
+    assert name_of(product, SCHOOL_25, "ru") not in ru and STAFF[(SCHOOL_25, "reviewing_official")] not in ru
     assert outbox(product, case, "portal_cabinet") == []  # a paper complaint gets paper answers
     assert steps(product, case)["forward_complaint"] == "§9"
 
 
-def test_a_complaint_addressed_to_the_provider_is_forwarded_to_its_head(product: Services) -> None:
+def test_a_complaint_addressed_to_the_provider_is_reviewed_there_and_not_forwarded(product: Services) -> None:
+    """The provider is itself the reviewing body: nothing is forwarded to itself, its own official reviews."""
     case = file_complaint(product, complaint(addressee="provider", against_provider=True))
-    complete(product, "appealed_official", case, "provider_considers_complaint", {"decision": "forward"},
-             now=at("2026-03-20T11:00+05:00"))
-    ru = html_of(product, case, "forwarding_letter", "ru")
-    provider = ProviderInfo.load(PROJECT / "config" / "provider.toml")
-    assert "Кому (орган, рассматривающий жалобу): Руководитель услугодателя" in ru
-    assert _readable(str(escape(provider.name_ru))) in ru
+    assert tasks_of(product, "appealed_official", case) == []
+    review = task_of(product, "reviewing_official", case, "review_complaint", body=SCHOOL_25)
+    assert review.due_at == REVIEW_DEADLINE
+    assert tasks_of(product, "reviewing_official", case, body=AKIMAT) == []
+    complete(product, "reviewing_official", case, "review_complaint",
+             {"decision": "rejected", "reasons": "Бас тарту заңды."}, now=at("2026-03-20T11:00+05:00"), body=SCHOOL_25)
+    assert documents(product, case) == [
+        ("complaint_acknowledgement", "kk"), ("complaint_acknowledgement", "ru"),
+        ("complaint_decision", "kk"), ("complaint_decision", "ru"),
+    ]  # no forwarding letter
+    ru = html_of(product, case, "complaint_decision", "ru")
+    assert name_of(product, SCHOOL_25, "ru") in ru and STAFF[(SCHOOL_25, "reviewing_official")] in ru
+    assert "forward_complaint" not in steps(product, case)
 
 
 def test_the_missed_forwarding_deadline_is_escalated(product: Services) -> None:
@@ -446,7 +526,10 @@ def test_the_decision_states_its_reasons_and_the_right_to_go_to_court(
     assert "Қазақстан Республикасының заңнамасында белгіленген тәртіппен сотқа жүгінуге құқылысыз" \
            " (Қағидалардың 10-тармағы)" in kk
     assert "считается отклоненной" not in ru and "100-бабының" not in kk
-    assert "Должностное лицо, уполномоченное на рассмотрение жалобы" in ru  # the reviewing body signs
+    # the akimat's reviewing official who decided signs, under the akimat's letterhead
+    assert f"Рассматривающее жалобу лицо {STAFF[(AKIMAT, 'reviewing_official')]}" in ru
+    assert f"Шағымды қарайтын лауазымды адам {STAFF[(AKIMAT, 'reviewing_official')]}" in kk
+    assert name_of(product, AKIMAT, "ru") in ru and name_of(product, SCHOOL_25, "ru") not in ru
     assert outbox(product, case, "portal_cabinet") == ["portal_cabinet.complaint_decision"]
     assert steps(product, case)["issue_decision"] == "§9,§10"
 
@@ -512,30 +595,43 @@ def test_a_court_appeal_is_recorded_with_paragraph_10(product: Services) -> None
              {"decision": "rejected", "reasons": "Бас тарту заңды."}, now=at("2026-03-30T10:00+05:00"))
     now = at("2026-04-13T09:00+05:00")
     court = "Алматы қаласының мамандандырылған ауданаралық әкімшілік соты"
+    registrar = official(product, "complaint_registrar", AKIMAT)  # of the body that reviewed it
     with product.uow() as uow:
-        recorded = record_court_appeal(uow, process_id=PROCESS, business_key=NUMBER, court=f"  {court} ",
-                                       filed_on="2026-04-10", actor="complaint_registrar", now=now,
-                                       note="Талап арыз көшірмесі алынды.")
+        recorded = record_court_appeal(uow, product.runtime, actor=registrar, instance_id=case, court=f"  {court} ",
+                                       filed_on="2026-04-10", now=now, note="Талап арыз көшірмесі алынды.")
     assert recorded == case
     [entry] = [e for e in history(product, case) if e.action == "court_appeal_recorded"]
-    assert entry.paragraph == "§10" and entry.business_key == NUMBER and entry.actor == "complaint_registrar"
+    assert entry.paragraph == "§10" and entry.business_key == NUMBER and entry.actor == registrar.login
     assert entry.details == {"court": court, "filed_on": "2026-04-10", "note": "Талап арыз көшірмесі алынды."}
 
 
-@pytest.mark.parametrize(("key", "court", "filed_on", "error", "message"), [
-    (NUMBER, "Сот", "2026-04-14", InvalidInput, "cannot be filed in the future"),
-    ("COMP-2026-9999", "Сот", "2026-04-10", NotFound, "no case of 'complaint_review' with key 'COMP-2026-9999'"),
-    (NUMBER, "   ", "2026-04-10", InvalidInput, "name the court"),
-    (NUMBER, "Сот", "10.04.2026", InvalidInput, "not a date like 2026-04-10"),
+#: Who tries to record a court appeal on the akimat's complaint.
+RECORDERS: dict[str, Callable[[Services], Actor]] = {
+    "akimat registrar": lambda product: official(product, "complaint_registrar", AKIMAT),
+    "school 112 registrar": lambda product: official(product, "complaint_registrar", SCHOOL_112),
+    "akimat official without the role": lambda product: person(product, "appealed_official", bin_=AKIMAT,
+                                                               login="other@akimat", full_name="Сейтқали Нұржан"),
+}
+
+
+@pytest.mark.parametrize(("who", "other_case", "court", "filed_on", "error", "message"), [
+    ("akimat registrar", False, "Сот", "2026-04-14", InvalidInput, "cannot be filed in the future"),
+    ("akimat registrar", True, "Сот", "2026-04-10", NotFound, "does not exist"),
+    ("akimat registrar", False, "   ", "2026-04-10", InvalidInput, "name the court"),
+    ("akimat registrar", False, "Сот", "10.04.2026", InvalidInput, "not a date like 2026-04-10"),
+    # need to know: another organisation's complaint is not disclosed; a colleague without the role is refused
+    ("school 112 registrar", False, "Сот", "2026-04-10", NotFound, "does not exist"),
+    ("akimat official without the role", False, "Сот", "2026-04-10", NotPermitted, "recorded by the head"),
 ])
 def test_a_court_appeal_that_cannot_be_is_refused_and_nothing_is_logged(
-    product: Services, key: str, court: str, filed_on: str, error: type[Exception], message: str
+    product: Services, who: str, other_case: bool, court: str, filed_on: str, error: type[Exception], message: str
 ) -> None:
     case = file_complaint(product, complaint())
     before = len(history(product, case))
+    actor = RECORDERS[who](product)
     with product.uow() as uow, pytest.raises(error, match=message):
-        record_court_appeal(uow, process_id=PROCESS, business_key=key, court=court, filed_on=filed_on,
-                            actor="complaint_registrar", now=at("2026-04-13T09:00+05:00"))
+        record_court_appeal(uow, product.runtime, actor=actor, instance_id=case + 1000 if other_case else case,
+                            court=court, filed_on=filed_on, now=at("2026-04-13T09:00+05:00"))
     assert len(history(product, case)) == before
 
 
@@ -546,7 +642,8 @@ EXPECTED_FIELDS = {
     "complaint_filed": [
         "complaint_number", "channel", "addressee", "registered_at", "complainant.full_name", "complainant.iin",
         "complainant.address", "complainant.email", "complainant.phone", "appealed.subject",
-        "appealed.description", "appealed.service_case", "against_provider", "text",
+        "appealed.description", "appealed.service_case", "against_provider", "text", "provider_bin",
+        "addressee_bin",
     ],
     "provider_considers_complaint": ["decision", "act_reference", "act_summary"],
     "attend_forwarding_overdue": ["note"],
@@ -688,8 +785,10 @@ def test_the_intake_form(changes: dict[str, Any], expected: dict[str, list[str]]
 
 def test_a_bad_complaint_is_refused_at_intake_and_nothing_is_stored(product: Services) -> None:
     bad = complaint(channel="paper", complainant={"full_name": "Ахметова Айгүл"})
+    case_owners = owners(product, AKIMAT, appealed=SCHOOL_25)
     with product.uow() as uow, pytest.raises(FormInvalid) as caught:
-        deliver_message(uow, product.runtime, name="complaint_filed", business_key=NUMBER, payload=bad,
+        deliver_message(uow, product.runtime, actor=official(product, "complaint_registrar", AKIMAT),
+                        name="complaint_filed", business_key=NUMBER, payload=bad, owners=case_owners,
                         now=REGISTERED)
     assert list(caught.value.fields) == ["complainant.address"]
     with product.uow(write=False) as uow:
@@ -733,7 +832,9 @@ PAYLOADS: dict[str, dict[str, Any]] = {
 
 @pytest.fixture(scope="module")
 def provider() -> ProviderInfo:
-    return ProviderInfo.load(PROJECT / "config" / "provider.toml")
+    """School № 25's letterhead as the demo registry describes it."""
+    [row] = [row for row in parse_registry(REGISTRY.read_bytes()) if row["bin"] == SCHOOL_25]
+    return ProviderInfo.from_organisation(Organisation(id=1, **row))
 
 
 def _render(kind: str, language: str, provider: ProviderInfo, **changes: Any) -> str:

@@ -9,14 +9,15 @@ from typing import Any
 
 from pytest_bdd import given, parsers, then, when
 
-from service.application.cases import deliver_message
 from service.bootstrap import Services
+from service.domain.model import TaskSummary
+from tests.support import SCHOOL_25
 
-from . import wording
-from .cases import PARENT, Case
+from . import people, wording
+from .cases import PARENT, Case, start
 from .documents import issued
 from .messages import sent
-from .tasks import complete, open_tasks
+from .tasks import complete, tasks_seen
 
 #: Whom a complaint is addressed to, as the features say it (dative) → the addressee in the data contract.
 ADDRESSEES = {
@@ -31,12 +32,19 @@ ADDRESSEES = {
 #: How the complaint was filed (§9: the extension notice follows the same form).
 CHANNELS = {"на бумажном носителе": "paper", "в электронной форме": "electronic"}
 
-#: The officials of the complaint process (the BPMN lanes), in the genitive: «у … ожидает задача».
-OFFICIALS = {
-    "должностного лица, рассматривающего жалобу": "reviewing_official",
-    "обжалуемого должностного лица": "appealed_official",
-}
-_OFFICIAL = "|".join(OFFICIALS)
+#: The officials of the complaint process (the BPMN lanes), in the genitive: «у … ожидает задача»; the
+#: organisation may be named after «должностного лица» («у должностного лица акимата, рассматривающего
+#: жалобу»), else it is the one the complaint says (the reviewing body; the school appealed against).
+_ORGANISATION = "|".join(people.ORGANISATIONS)
+_OFFICIAL = (rf"должностного лица(?: (?:{_ORGANISATION}))?, рассматривающего жалобу"
+             rf"|обжалуемого должностного лица(?: (?:{_ORGANISATION}))?")
+
+
+def official_of(case: Case, who: str) -> tuple[str, str]:
+    """The role (lane) and the organisation (BIN) of the official named like «должностного лица акимата, …»."""
+    role = "appealed_official" if who.startswith("обжалуемого") else "reviewing_official"
+    named = [bin_ for name, bin_ in people.ORGANISATIONS.items() if f"лица {name}" in who]
+    return role, named[0] if named else case.organisation_of(role)
 
 #: Documents of the complaint process, by their Russian titles and the forms sentences use.
 COMPLAINT_DOCUMENTS = (
@@ -74,7 +82,8 @@ def complaint_document(text: str) -> wording.DocumentName:
 
 def complaint_of(number: str, channel: str, addressee: str, registered: datetime, through_provider: bool,
                  application: str | None) -> dict[str, Any]:
-    """A complaint by the mother of Ахметов Нұрлан, as the registrar's intake form (or the portal) submits it."""
+    """A complaint by the mother of Ахметов Нұрлан about school № 25, as the registrar's intake form (or the
+    portal) submits it."""
     appealed: dict[str, Any] = {"subject": "decision",
                                 "description": "Мотивированный отказ в дальнейшем рассмотрении заявления"}
     if application is not None:
@@ -87,6 +96,7 @@ def complaint_of(number: str, channel: str, addressee: str, registered: datetime
         "appealed": appealed,
         "against_provider": through_provider,
         "text": "Прошу отменить отказ: заключение ВКК действительно.",
+        "provider_bin": SCHOOL_25,
     }
 
 
@@ -95,7 +105,7 @@ def complaint_of(number: str, channel: str, addressee: str, registered: datetime
 _COMPLAINT = (
     r"жалоба № (?P<number>\S+) (?P<channel>на бумажном носителе|в электронной форме)"
     r"(?: на отказ услугодателя по заявлению № (?P<application>\S+))?"
-    r", адресованная (?P<addressee>[^,]+), "
+    r", адресованная (?P<addressee>[^,(]+?)(?: \(БИН (?P<body>\d{12})\))?, "
     r"(?P<through>(?:подаётся|подана) услугодателю, чьё решение обжалуется, и )?"
     r"(?:регистрируется|зарегистрирована) (?P<at>(?:в|во) .+)"
 )
@@ -104,17 +114,25 @@ _COMPLAINT = (
 @given(parsers.re(_COMPLAINT), target_fixture="case")
 @when(parsers.re(_COMPLAINT), target_fixture="case")
 def complaint_registered(product: Services, number: str, channel: str, application: str | None, addressee: str,
-                         through: str | None, at: str) -> Case:
-    """The complaint is registered at ``at``; its periods run from then (§9)."""
+                         body: str | None, through: str | None, at: str) -> Case:
+    """The complaint is registered at ``at``; its periods run from then (§9).
+
+    It is registered where it was handed in — at the school whose decision is appealed, or at the
+    body it is addressed to (by the BIN given, else the body of that kind for school № 25) — by
+    that organisation's registrar; the organisations it belongs to are found from the BINs in it.
+    """
     if addressee not in ADDRESSEES:
         raise ValueError(f"unknown addressee «{addressee}»; known: {', '.join(ADDRESSEES)}")
     registered = wording.moment(at)
     filed = complaint_of(number, channel, addressee, registered, through is not None, application)
-    with product.uow() as uow:
-        receipt = deliver_message(uow, product.runtime, name="complaint_filed", business_key=number, payload=filed,
-                                  now=registered, actor="complaint_registrar")
-    assert receipt.outcome == "started" and receipt.instance_id is not None, receipt
-    return Case(receipt.instance_id, number)
+    kind = ADDRESSEES[addressee]
+    reviewer = SCHOOL_25 if kind == "provider" else body or people.REVIEWING_BODY[kind]
+    if kind != "provider":
+        filed["addressee_bin"] = reviewer
+    office = SCHOOL_25 if through is not None else reviewer
+    instance_id = start(product, "complaint_filed", number, filed, registered,
+                        people.actor(product, office, "complaint_registrar"), registered_at=office)
+    return Case(instance_id, number, SCHOOL_25, reviewer)
 
 
 # --- the official whose decision is appealed (APPK Art. 91 p.4) ---------------------------------
@@ -171,10 +189,16 @@ def decided(product: Services, case: Case, decision: str, at: str, reasons: str)
 # --- what waits for whom ----------------------------------------------------------------------
 
 
+def official_tasks(product: Services, case: Case, who: str) -> list[TaskSummary]:
+    """The complaint's tasks in the named official's own task list, in the role the phrase names."""
+    role, organisation = official_of(case, who)
+    return tasks_seen(product, people.actor(product, organisation, role), case, role)
+
+
 @then(parsers.re(rf"у (?P<who>{_OFFICIAL}),? ожидает задача «(?P<title>.+?)»(?: со сроком до (?P<due>.+))?"))
 def official_task_waits(product: Services, case: Case, who: str, title: str, due: str | None) -> None:
     """The official's task list shows this task for the complaint (and when it is due)."""
-    waiting = open_tasks(product, case, OFFICIALS[who])
+    waiting = official_tasks(product, case, who)
     tasks = [t for t in waiting if t.title == title]
     assert len(tasks) == 1, f"{who}: {[t.title for t in waiting]}"
     if due is not None:
@@ -184,13 +208,13 @@ def official_task_waits(product: Services, case: Case, who: str, title: str, due
 @then(parsers.re(rf"у (?P<who>{_OFFICIAL}),? нет задачи «(?P<title>.+)»"))
 def official_task_absent(product: Services, case: Case, who: str, title: str) -> None:
     """This task is not in the official's list for the complaint."""
-    assert title not in [t.title for t in open_tasks(product, case, OFFICIALS[who])]
+    assert title not in [t.title for t in official_tasks(product, case, who)]
 
 
 @then(parsers.re(rf"у (?P<who>{_OFFICIAL}),? нет задач по этой жалобе"))
 def official_has_nothing(product: Services, case: Case, who: str) -> None:
     """Nothing of the complaint is in the official's task list."""
-    assert open_tasks(product, case, OFFICIALS[who]) == []
+    assert official_tasks(product, case, who) == []
 
 
 # --- the documents of the complaint -------------------------------------------------------------

@@ -6,16 +6,17 @@ from __future__ import annotations
 from pytest_bdd import given, parsers, then, when
 
 from service.application.cases import record_court_appeal
-from service.application.queries import case_view
 from service.bootstrap import Services
 from service.domain.errors import InvalidInput
 from service.domain.model import EventRecord
 
-from . import wording
-from .cases import Case, application, submit
+from . import people, wording
+from .cases import Case, application, submit, view_of
 from .documents import issued
 
-#: Who records a court appeal, as the features say it → the role (BPMN lane) acting.
+#: Who records a court appeal, as the features say it → the role they hold in the organisation that owns
+#: the case (the body reviewing a complaint; the school for an application). The school's clerk records it
+#: in the role of registering complaints, which the clerk also holds.
 RECORDERS = {"сотрудник, регистрирующий жалобы": "complaint_registrar", "сотрудник канцелярии": "office_clerk"}
 _RECORDER = "|".join(RECORDERS)
 _APPEAL = r"обращение в суд: «(?P<court>.+)», подано (?P<filed>.+? года)"
@@ -23,21 +24,16 @@ _APPEAL = r"обращение в суд: «(?P<court>.+)», подано (?P<fi
 
 def court_appeals(product: Services, case: Case) -> list[EventRecord]:
     """The court appeals in the case's journal, oldest first."""
-    with product.uow(write=False) as uow:
-        view = case_view(uow, case.instance_id)
-    assert view is not None, f"case {case.number} does not exist"
-    return [e for e in view.history if e.action == "court_appeal_recorded"]
+    return [e for e in view_of(product, case).history if e.action == "court_appeal_recorded"]
 
 
 def record(product: Services, case: Case, who: str, at: str, court: str, filed: str) -> None:
     """``who`` records at ``at`` that the recipient went to ``court`` on the day ``filed``."""
-    with product.uow(write=False) as uow:
-        view = case_view(uow, case.instance_id)
-    assert view is not None, f"case {case.number} does not exist"
+    role = RECORDERS[who]
+    recorder = people.actor(product, case.organisation_of(role), role)
     with product.uow() as uow:
-        record_court_appeal(uow, process_id=view.process_id, business_key=case.number, court=court,
-                            filed_on=wording.calendar_day(filed).isoformat(), actor=RECORDERS[who],
-                            now=wording.moment(at))
+        record_court_appeal(uow, product.runtime, actor=recorder, instance_id=case.instance_id, court=court,
+                            filed_on=wording.calendar_day(filed).isoformat(), now=wording.moment(at))
 
 
 @given(parsers.re(r"в приёме заявления № (?P<number>\S+), поданного в канцелярию (?P<at>.+?), мотивированно "

@@ -6,11 +6,11 @@ from __future__ import annotations
 from pytest_bdd import parsers, then
 
 from service.bootstrap import Services
-from service.documents.provider import ProviderInfo
 from service.domain.documents import DocumentInfo
+from service.domain.organisations import Organisation
 
-from . import wording
-from .cases import Case
+from . import people, wording
+from .cases import Case, application_case
 from .tasks import open_tasks
 
 _DOC_FORMS = "|".join(form for name in wording.DOCUMENTS for form in name.forms)
@@ -35,9 +35,19 @@ def text_of(product: Services, case: Case, document: str, language: str) -> str:
     return wording.visible_text(stored.html)
 
 
-def provider(product: Services) -> ProviderInfo:
-    """The school as the operator configured it (config/provider.toml)."""
-    return ProviderInfo.load(product.settings.provider_file)
+def registered(product: Services, bin_: str) -> Organisation:
+    """An organisation as the registry of organisations describes it."""
+    with product.uow(write=False) as uow:
+        found = uow.organisations.by_bin(bin_)
+    assert found is not None, f"{bin_} is not in the registry"
+    return found
+
+
+def names_organisation(text: str, organisation: Organisation, language: str, where: str) -> None:
+    """The organisation's name in ``language`` and its BIN, as the registry has them, are on the document."""
+    name = " ".join(organisation.name(language).split())
+    assert name in text, f"«{name}» is not on the {where}"
+    assert organisation.bin in text, f"the BIN {organisation.bin} is not on the {where}"
 
 
 @then(parsers.re(r"выдан[аоы]? «(?P<title>.+)» на казахском и русском языках"))
@@ -80,24 +90,34 @@ def document_does_not_say(product: Services, case: Case, document: str, language
         assert line.lower() not in text, f"«{line}» is in the {document} ({language})"
 
 
+_FROM_REGISTRY = r"(?:из реестра организаций|из настроек)"
+
+
 @then(parsers.re(rf"в (?P<document>{_DOC_FORMS}) на (?P<language>{_LANGUAGES}) языке "
-                 r"названа школа-услугодатель из настроек"))
+                 rf"названа школа-услугодатель {_FROM_REGISTRY}"))
 def names_the_school(product: Services, case: Case, document: str, language: str) -> None:
-    """The school's name in that language and its BIN, as configured, are on the document."""
+    """The case's school — its name in that language and its BIN, as the registry has them — is on the document."""
     text = text_of(product, case, document, language)
-    school = provider(product)
-    name = " ".join(school.name(wording.DOCUMENT_LANGUAGES[language]).split())
-    assert name in text, f"«{name}» is not on the {document}"
-    assert school.bin in text, f"the BIN {school.bin} is not on the {document}"
+    names_organisation(text, registered(product, case.school), wording.DOCUMENT_LANGUAGES[language], document)
+
+
+@then(parsers.re(rf"в (?P<document>{_DOC_FORMS}) по заявлению № (?P<number>\S+) на (?P<language>{_LANGUAGES}) "
+                 rf"языке названа (?P<school>школа № \d+) {_FROM_REGISTRY}"))
+def names_that_school(product: Services, document: str, number: str, language: str, school: str) -> None:
+    """The document of that application names the school, as the registry has it."""
+    text = text_of(product, application_case(product, number), document, language)
+    bin_ = people.organisation(school.replace("школа", "школы"))
+    names_organisation(text, registered(product, bin_), wording.DOCUMENT_LANGUAGES[language], document)
 
 
 @then(parsers.re(rf"(?P<document>{_DOC_FORMS}) на (?P<language>{_LANGUAGES}) языке "
-                 r"подписан[аоы]? руководителем школы-услугодателя из настроек"))
+                 rf"подписан[аоы]? руководителем школы-услугодателя {_FROM_REGISTRY}"))
 def signed_by_the_head(product: Services, case: Case, document: str, language: str) -> None:
-    """The head's position and name, as configured, stand in the signature."""
+    """The head's position from the registry and the name of the head who acted stand in the signature."""
     text = text_of(product, case, document, language)
-    school = provider(product)
-    signature = f"{school.head_position(wording.DOCUMENT_LANGUAGES[language])} {school.head_name}"
+    school = registered(product, case.school)
+    head = people.official(case.school, "head")
+    signature = f"{school.head_position_kk if language == 'казахском' else school.head_position_ru} {head.full_name}"
     assert signature in text, f"«{signature}» is not on the {document}"
 
 

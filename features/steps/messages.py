@@ -5,21 +5,17 @@ from __future__ import annotations
 
 from pytest_bdd import parsers, then
 
-from service.application.queries import case_view
 from service.bootstrap import Services
 from service.domain.model import OutboxItem
 from service.domain.time import parse_instant
 
 from . import wording
-from .cases import Case
+from .cases import Case, view_of
 
 
 def sent(product: Services, case: Case, channel: str) -> list[OutboxItem]:
     """What the case sent on ``channel``, oldest first."""
-    with product.uow(write=False) as uow:
-        view = case_view(uow, case.instance_id)
-    assert view is not None, f"case {case.number} does not exist"
-    return [item for item in reversed(view.outbox) if item.channel == channel]
+    return [item for item in reversed(view_of(product, case).outbox) if item.channel == channel]
 
 
 def stages(product: Services, case: Case) -> list[str]:
@@ -46,8 +42,8 @@ def nothing_decided(product: Services, case: Case) -> None:
     """Nobody and nothing decided the request: no document, nothing to the applicant."""
     with product.uow(write=False) as uow:
         assert uow.documents.for_instance(case.instance_id) == []
-        view = case_view(uow, case.instance_id)
-    assert view is not None and view.status == "running", view
+    view = view_of(product, case)
+    assert view.status == "running", view
     assert sent(product, case, "portal_cabinet") == []
 
 

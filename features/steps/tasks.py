@@ -1,36 +1,45 @@
 """Steps about work waiting for a role: the clerk checks a portal request, the head decides grade
-and language and issues the order, a specialist organises the schooling."""
+and language and issues the order, a specialist organises the schooling — each the named official
+of the school the case belongs to, who sees only that school's cases and tasks."""
 
 from __future__ import annotations
 
 import re
 from typing import Any
 
+import pytest
 from pytest_bdd import given, parsers, then, when
 
 from service.application.cases import complete_task
-from service.application.queries import list_tasks
+from service.application.queries import case_view, find_case, list_tasks, task_context
 from service.bootstrap import Services
-from service.domain.errors import FormInvalid
+from service.domain.errors import FormInvalid, NotFound
 from service.domain.model import TaskSummary
+from service.domain.staff import Actor
 
-from . import wording
-from .cases import Case
+from . import people, wording
+from .cases import Case, application_case
+
+
+def tasks_seen(product: Services, who: Actor, case: Case, role: str | None = None) -> list[TaskSummary]:
+    """The tasks of this case in the person's task list (of ``role``, or of all their roles)."""
+    with product.uow(write=False) as uow:
+        return [t for t in list_tasks(uow, product.runtime, actor=who, role=role, per_page=200).items
+                if t.instance_id == case.instance_id]
 
 
 def open_tasks(product: Services, case: Case, role: str) -> list[TaskSummary]:
-    """The tasks of ``role`` waiting on this case."""
-    with product.uow(write=False) as uow:
-        return [t for t in list_tasks(uow, role=role, per_page=200).items if t.instance_id == case.instance_id]
+    """The tasks of ``role`` on this case, as the official of ``role`` where the case says sees them."""
+    return tasks_seen(product, people.actor(product, case.organisation_of(role), role), case, role)
 
 
 def complete(product: Services, case: Case, role: str, element_id: str, data: dict[str, Any], at: str) -> None:
-    """Someone of ``role`` completes the case's task ``element_id`` with ``data`` at the moment ``at``."""
+    """The official of ``role`` completes the case's task ``element_id`` with ``data`` at the moment ``at``."""
     tasks = [t for t in open_tasks(product, case, role) if t.element_id == element_id]
     assert len(tasks) == 1, f"{role} has no single task '{element_id}' on case {case.number}: {tasks}"
     with product.uow() as uow:
-        complete_task(uow, product.runtime, task_id=tasks[0].task_id, data=data, actor=role, actor_roles={role},
-                      now=wording.moment(at))
+        complete_task(uow, product.runtime, actor=people.actor(product, case.organisation_of(role), role),
+                      task_id=tasks[0].task_id, data=data, now=wording.moment(at))
 
 
 def attempt(product: Services, case: Case, role: str, element_id: str, data: dict[str, Any], at: str) -> FormInvalid:
@@ -182,3 +191,78 @@ def turned_down_because(turned_down: FormInvalid, datatable: list[list[str]]) ->
     given_ru = [" ".join(m.text("ru").split()) for messages in turned_down.fields.values() for m in messages]
     for expected in wording.table_lines(datatable):
         assert any(expected in text for text in given_ru), f"«{expected}» not among {given_ru}"
+
+
+# --- who works where: each school's and body's own staff --------------------------------------
+
+_ORGANISATION = "|".join(people.ORGANISATIONS)
+_STAFF = r"(?P<who>руководителя|специалиста|сотрудника канцелярии) (?P<organisation>" + _ORGANISATION + ")"
+
+
+@given(parsers.re(r"(?P<who>руководитель|специалист|сотрудник канцелярии|должностное лицо) "
+                  r"(?P<organisation>" + _ORGANISATION + r")(?P<reviews>, рассматривающее жалобы,)? — (?P<name>.+)"))
+def works_there(who: str, organisation: str, reviews: str | None, name: str) -> None:
+    """A premise about who holds a role where, checked against the named staff the steps act as."""
+    if who == "должностное лицо":
+        assert reviews, "say what the official does: «должностное лицо акимата, рассматривающее жалобы, — …»"
+        role = "reviewing_official"
+    else:
+        role = wording.role(who)
+    acting = people.official(people.organisation(organisation), role)
+    assert acting.full_name == name.strip(), f"{who} {organisation} is {acting.full_name} in the steps"
+
+
+def seen_by(product: Services, who: str, organisation: str, case: Case) -> list[TaskSummary]:
+    """The case's tasks in the task list of that school's member of staff (all their roles)."""
+    return tasks_seen(product, people.actor(product, people.organisation(organisation), wording.role(who)), case)
+
+
+@then(parsers.re(rf"у {_STAFF} ожидает задача «(?P<title>.+?)» по заявлению № (?P<number>\S+)"))
+def task_of_that_school(product: Services, who: str, organisation: str, title: str, number: str) -> None:
+    """That school's member of staff has this task of the application in their list."""
+    tasks = seen_by(product, who, organisation, application_case(product, number))
+    assert [t.title for t in tasks] == [title], f"{who} {organisation}: {[t.title for t in tasks]}"
+
+
+@then(parsers.re(rf"у {_STAFF} нет задач по заявлению № (?P<number>\S+)"))
+def no_task_of_that_application(product: Services, who: str, organisation: str, number: str) -> None:
+    """Nothing of that application is in the school's member of staff's task list, in any of their roles."""
+    assert seen_by(product, who, organisation, application_case(product, number)) == []
+
+
+@then(parsers.re(rf"у {_STAFF} нет задач по (?:этой жалобе|этому делу)"))
+def no_task_there(product: Services, case: Case, who: str, organisation: str) -> None:
+    """Nothing of the case is in that school's member of staff's task list, in any of their roles."""
+    assert seen_by(product, who, organisation, case) == []
+
+
+_OPENS = r"(?P<who>руководитель|специалист|сотрудник канцелярии) (?P<organisation>" + _ORGANISATION + ")"
+
+
+@then(parsers.re(rf"{_OPENS} может открыть дело по заявлению № (?P<number>\S+)"))
+def opens_the_case(product: Services, who: str, organisation: str, number: str) -> None:
+    """The school's member of staff opens the case and its open task."""
+    case = application_case(product, number)
+    reader = people.actor(product, people.organisation(organisation), wording.role(who))
+    tasks = tasks_seen(product, reader, case)
+    assert tasks, f"{who} {organisation} has no task of application № {number} to open"
+    with product.uow(write=False) as uow:
+        assert case_view(uow, product.runtime, actor=reader, instance_id=case.instance_id).business_key == number
+        for task in tasks:
+            assert task_context(uow, product.runtime, actor=reader, task_id=task.task_id).case.business_key == number
+
+
+@then(parsers.re(rf"{_OPENS} не может открыть дело по заявлению № (?P<number>\S+): такого дела нет"))
+def cannot_open_the_case(product: Services, who: str, organisation: str, number: str) -> None:
+    """The case of another school is not found for this person — nor its tasks, nor its number."""
+    case = application_case(product, number)
+    reader = people.actor(product, people.organisation(organisation), wording.role(who))
+    open_ids = [t.task_id for t in tasks_seen(product, Actor.system("features"), case)]
+    assert open_ids, f"application № {number} has no open task to try"
+    with product.uow(write=False) as uow:
+        with pytest.raises(NotFound):
+            case_view(uow, product.runtime, actor=reader, instance_id=case.instance_id)
+        for task_id in open_ids:
+            with pytest.raises(NotFound):
+                task_context(uow, product.runtime, actor=reader, task_id=task_id)
+        assert find_case(uow, product.runtime, actor=reader, process_id="service_delivery", business_key=number) is None
