@@ -375,13 +375,23 @@ def api_client() -> None:
 @api_client.command("add")
 @click.option("--name", required=True)
 @click.option("--scope", "scopes", multiple=True, required=True, help="e.g. applications:submit (repeatable).")
-def api_client_add(name: str, scopes: tuple[str, ...]) -> None:
+@click.option("--organisation", "organisation_bin", default=None,
+              help="Bind the client to one organisation (BIN): it sees and submits only that organisation's cases.")
+def api_client_add(name: str, scopes: tuple[str, ...], organisation_bin: str | None) -> None:
     """Register a client and print its token once (only its hash is stored)."""
+    from service.application.organisations import organisation_by_bin
     from service.application.staff import register_api_client
 
     with _services() as services, services.uow() as uow:
+        organisation_id = None
+        if organisation_bin is not None:
+            organisation = organisation_by_bin(uow, organisation_bin)
+            if organisation is None:
+                fail(f"there is no active organisation with BIN {organisation_bin}")
+            organisation_id = organisation.id
         try:
-            token = register_api_client(uow, name=name, scopes=scopes, now=services.now())
+            token = register_api_client(uow, name=name, scopes=scopes, now=services.now(),
+                                        organisation_id=organisation_id)
         except DomainError as exc:
             fail(str(exc))
     click.echo(token)

@@ -577,3 +577,39 @@ def test_api_calls_are_limited_per_token(product: Services) -> None:
     limited = client.get("/api/v1/cases/APP-404", headers={"Authorization": f"Bearer {first}"})
     assert limited.get_json()["error"]["code"] == "rate_limited" and limited.headers.get("Retry-After")
     assert ask(second) == 404
+
+
+# --- an API client bound to one organisation ---------------------------------------------------------------
+
+
+def test_an_api_client_bound_to_a_school_sees_and_submits_only_for_it(
+    product: Services, cases: dict[str, int],
+) -> None:
+    from service.application.staff import register_api_client
+
+    ids = registry(product)
+    with product.uow() as uow:
+        token = register_api_client(uow, name="school-112-system", scopes=["cases:read", "applications:submit"],
+                                    now=NOW, organisation_id=ids[SCHOOL_112])
+    with product.uow() as uow:
+        national = register_api_client(uow, name="portal", scopes=["cases:read"], now=NOW)
+    client = create_app(product.settings, product, TESTING=True).test_client()
+
+    def get(number: str, bearer: str) -> int:
+        return client.get(f"/api/v1/cases/{number}", headers={"Authorization": f"Bearer {bearer}"}).status_code
+
+    assert (get("APP-112", token), get("APP-25", token)) == (200, 404)
+    assert (get("APP-112", national), get("APP-25", national)) == (200, 200)
+    body = {**application("ignored", SCHOOL_25), "channel": "portal"}
+    for key in ("application_number", "channel", "received_at"):
+        body.pop(key)
+    body["documents"] = ["application", "vkk_conclusion"]
+    refused = client.post("/api/v1/applications", json=body,
+                          headers={"Authorization": f"Bearer {token}", "Idempotency-Key": "k-1"})
+    assert refused.status_code == 403, refused.get_json()
+    body["provider_bin"] = SCHOOL_112
+    accepted = client.post("/api/v1/applications", json=body,
+                           headers={"Authorization": f"Bearer {token}", "Idempotency-Key": "k-2"})
+    assert accepted.status_code == 201, accepted.get_json()
+    with product.uow(write=False) as uow:
+        assert uow.instances.count() == 3  # the two fixtures' cases and the accepted one

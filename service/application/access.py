@@ -43,7 +43,8 @@ def check_task(actor: Actor, task: TaskSummary) -> None:
 def may_read_case(uow: UnitOfWork, runtime: Runtime, actor: Actor, case: StoredInstance) -> bool:
     """Whether this person may see the case at all."""
     if not actor.is_person:  # the service itself, or a system the API let in by its scope
-        return True
+        bound = actor.organisation_ids  # a client bound to one organisation sees only its cases
+        return not bound or bool(bound & {case.organisation_id, case.appealed_organisation_id})
     lanes = next((process_lanes(d) for d in runtime.engine.library.diagrams() if d.process_id == case.process_id),
                  frozenset())
     if actor.roles_in(case.organisation_id) & lanes:

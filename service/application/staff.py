@@ -78,7 +78,8 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def register_api_client(uow: UnitOfWork, *, name: str, scopes: Iterable[str], now: datetime) -> str:
+def register_api_client(uow: UnitOfWork, *, name: str, scopes: Iterable[str], now: datetime,
+                        organisation_id: int | None = None) -> str:
     """Register an outside system; returns its token, which is shown once and stored only as a hash."""
     scopes = set(scopes)
     unknown = scopes - set(API_SCOPES)
@@ -88,7 +89,8 @@ def register_api_client(uow: UnitOfWork, *, name: str, scopes: Iterable[str], no
     if not name.strip() or uow.api_clients.exists(name.strip()):
         raise InvalidInput(f"API client name '{name}' is empty or taken")
     token = secrets.token_urlsafe(32)
-    uow.api_clients.add(name=name.strip(), token_hash=_token_hash(token), scopes=scopes, now=now)
+    uow.api_clients.add(name=name.strip(), token_hash=_token_hash(token), scopes=scopes, now=now,
+                        organisation_id=organisation_id)
     uow.commit()
     return token
 

@@ -19,7 +19,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from service.domain.errors import ConcurrencyConflict, DomainError, DuplicateCase, DuplicateMessage, NotFound
+from service.domain.errors import (
+    ConcurrencyConflict,
+    DomainError,
+    DuplicateCase,
+    DuplicateMessage,
+    NotFound,
+    NotPermitted,
+)
 from service.domain.staff import Actor
 from service.domain.time import format_instant
 from service.persistence.uow import UnitOfWork
@@ -106,6 +113,9 @@ def start_submitted(
         with uow_factory() as uow:
             body = dict(payload)
             owners = start_owners(uow, form=f"{process_id}/{message}", payload=body, registered_at=None)
+            bound = actor.organisation_ids
+            if bound and not bound & {owners.organisation_id, owners.appealed_organisation_id}:
+                raise NotPermitted("this client submits only for its own organisation")
             receipt = deliver_message(uow, runtime, actor=actor, name=message, business_key=numbering.number,
                                       payload=body, owners=owners, now=now, idempotency_key=numbering.inbox_key)
     # A request racing this one got there first (on PostgreSQL the inbox insert waits for it, then fails).

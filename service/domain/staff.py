@@ -71,9 +71,10 @@ class Actor:
         return cls(login=name, full_name=name, kind="system")
 
     @classmethod
-    def client(cls, name: str) -> Actor:
-        """An outside system calling the API (authorised by its scopes, not by roles)."""
-        return cls(login=f"api:{name}", full_name=name, kind="client")
+    def client(cls, name: str, organisation_id: int | None = None) -> Actor:
+        """An outside system calling the API (authorised by its scopes; bound to one organisation or to none)."""
+        bound = (Membership(organisation_id, frozenset()),) if organisation_id is not None else ()
+        return cls(login=f"api:{name}", full_name=name, kind="client", memberships=bound)
 
     @property
     def is_person(self) -> bool:
@@ -119,7 +120,9 @@ class ApiClientInfo:
     id: int
     name: str
     scopes: frozenset[str]
+    #: A client bound to one organisation (a school's own system) sees and submits only its cases.
+    organisation_id: int | None = None
 
     def actor(self) -> Actor:
         """The client as the actor of the use cases it calls."""
-        return Actor.client(self.name)
+        return Actor.client(self.name, self.organisation_id)

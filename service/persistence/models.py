@@ -259,6 +259,8 @@ class ApiClient(Base):
     name: Mapped[str] = mapped_column(String(80), unique=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     scopes: Mapped[str] = mapped_column(String(400))
+    #: A client bound to one organisation sees and submits only that organisation's cases.
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime]
 

@@ -860,17 +860,21 @@ class ApiClientRepository(Repository):
     def by_token_hash(self, token_hash: str) -> ApiClientInfo | None:
         """The active client holding the token with this hash."""
         row = self.session.execute(
-            select(_ApiClient_C.id, _ApiClient_C.name, _ApiClient_C.scopes).where(
+            select(_ApiClient_C.id, _ApiClient_C.name, _ApiClient_C.scopes, _ApiClient_C.organisation_id).where(
                 _ApiClient_C.token_hash == token_hash, _ApiClient_C.active.is_(True)
             )
         ).first()
-        return ApiClientInfo(row.id, row.name, frozenset(filter(None, row.scopes.split(",")))) if row else None
+        if row is None:
+            return None
+        return ApiClientInfo(row.id, row.name, frozenset(filter(None, row.scopes.split(","))), row.organisation_id)
 
-    def add(self, *, name: str, token_hash: str, scopes: Iterable[str], now: datetime) -> int:
+    def add(self, *, name: str, token_hash: str, scopes: Iterable[str], now: datetime,
+            organisation_id: int | None = None) -> int:
         """Register a client; only the token's hash is kept."""
         result = self.session.execute(
             insert(_ApiClient_T)
-            .values(name=name, token_hash=token_hash, scopes=",".join(sorted(scopes)), active=True, created_at=now)
+            .values(name=name, token_hash=token_hash, scopes=",".join(sorted(scopes)), active=True, created_at=now,
+                    organisation_id=organisation_id)
             .returning(_ApiClient_C.id)
         )
         return int(result.scalar_one())
