@@ -527,8 +527,8 @@ def test_the_decision_states_its_reasons_and_the_right_to_go_to_court(
            " (Қағидалардың 10-тармағы)" in kk
     assert "считается отклоненной" not in ru and "100-бабының" not in kk
     # the akimat's reviewing official who decided signs, under the akimat's letterhead
-    assert f"Рассматривающее жалобу лицо {STAFF[(AKIMAT, 'reviewing_official')]}" in ru
-    assert f"Шағымды қарайтын лауазымды адам {STAFF[(AKIMAT, 'reviewing_official')]}" in kk
+    assert f"Должностное лицо, уполномоченное на рассмотрение жалобы {STAFF[(AKIMAT, 'reviewing_official')]}" in ru
+    assert f"Шағымды қарау өкілеттігі берілген лауазымды адам {STAFF[(AKIMAT, 'reviewing_official')]}" in kk
     assert name_of(product, AKIMAT, "ru") in ru and name_of(product, SCHOOL_25, "ru") not in ru
     assert outbox(product, case, "portal_cabinet") == ["portal_cabinet.complaint_decision"]
     assert steps(product, case)["issue_decision"] == "§9,§10"

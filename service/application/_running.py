@@ -11,7 +11,7 @@ from service.domain.errors import InvalidInput, NotFound
 from service.domain.model import EventRecord, OutgoingMessage, Snapshot
 from service.domain.organisations import Organisation
 from service.domain.outbox import document_kind
-from service.domain.staff import ROLE_NAMES, Actor
+from service.domain.staff import ROLE_NAMES, SIGNATURE_TITLES, Actor
 from service.engine.library import Diagram
 from service.engine.runtime import ProcessRun
 from service.persistence.repositories import StoredInstance
@@ -259,7 +259,7 @@ def signatory_for(actor: Actor, organisation: Organisation,
         return Signatory(actor.full_name, organisation.head_position_kk, organisation.head_position_ru)
     role = next((r for r in sorted(membership.roles & acting_roles) if r in ROLE_NAMES), None) or next(
         (r for r in sorted(membership.roles) if r in ROLE_NAMES), None)
-    names = ROLE_NAMES.get(role or "", {})
+    names = SIGNATURE_TITLES.get(role or "") or ROLE_NAMES.get(role or "", {})
     return Signatory(actor.full_name, names.get("kk", ""), names.get("ru", ""))
 
 

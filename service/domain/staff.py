@@ -27,6 +27,13 @@ ROLE_NAMES: dict[str, dict[str, str]] = {
     "analyst": {"kk": "Талдаушы", "ru": "Аналитик", "en": "Analyst"},
 }
 
+#: How a role is printed above a signature when the membership names no position (§9's own words for
+#: whoever reviews a complaint); other roles print their name.
+SIGNATURE_TITLES: dict[str, dict[str, str]] = {
+    "reviewing_official": {"kk": "Шағымды қарау өкілеттігі берілген лауазымды адам",
+                           "ru": "Должностное лицо, уполномоченное на рассмотрение жалобы"},
+}
+
 #: Roles that are not lanes of any diagram.
 ADMIN_ROLES = frozenset({"administrator", "analyst"})
 
