@@ -613,3 +613,19 @@ def test_an_api_client_bound_to_a_school_sees_and_submits_only_for_it(
     assert accepted.status_code == 201, accepted.get_json()
     with product.uow(write=False) as uow:
         assert uow.instances.count() == 3  # the two fixtures' cases and the accepted one
+
+
+def test_a_person_with_several_roles_gets_one_list_merged_oldest_first(product: Services) -> None:
+    first, second = submit(product, "APP-A", SCHOOL_25), submit(product, "APP-B", SCHOOL_25)
+    with product.uow() as uow:
+        complete_task(uow, product.runtime, actor=person(product, "head"), task_id=head_task(product, first),
+                      data=GRADE, now=at("2026-03-20T12:00+05:00"))  # APP-A moves on to the specialist
+    submit(product, "APP-C", SCHOOL_112)
+    both = person(product, "head", "specialist")
+    with product.uow(write=False) as uow:
+        pages = [list_tasks(uow, product.runtime, actor=both, page=n, per_page=1) for n in (1, 2, 3)]
+        only_head = list_tasks(uow, product.runtime, actor=both, role="head")
+    seen = [(t.business_key, t.lane) for page in pages for t in page.items]
+    assert seen == [("APP-B", "head"), ("APP-A", "specialist")]  # B's task is older than A's new one
+    assert [p.total for p in pages] == [2, 2, 2]
+    assert [(t.business_key, t.lane) for t in only_head.items] == [("APP-B", "head")] and second
