@@ -11,7 +11,7 @@ import pytest
 
 from .support import PROJECT
 
-RULES = PROJECT.parent / "shared" / "regulation" / "rules.kk.txt"
+RULES = PROJECT / "docs" / "regulation" / "rules.kk.txt"
 FEATURES = PROJECT / "features"
 
 #: The paragraphs of the Rules in the order they are numbered.

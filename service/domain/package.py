@@ -37,7 +37,7 @@ _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 class PackageRules:
     """What a package must contain, per channel, and the other admission limits.
 
-    These are documented settings (``/work/shared/regulation/appendices.md``, Appendix 1:
+    These are documented settings (the regulation's appendices, Appendix 1:
     "documents, office", "documents, portal"): the text of Appendix 1 is not available, so
     the typical lists are the defaults and an operator may change them.
 
