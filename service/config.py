@@ -56,6 +56,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("HOMESCHOOL_COOKIE_SECURE", "true",
             "Send the session cookie over HTTPS only (browsers also accept it on http://127.0.0.1)"),
     Setting("HOMESCHOOL_BIND", "127.0.0.1:5000", "Address 'homeschool serve' listens on"),
+    Setting("HOMESCHOOL_SESSION_IDLE_HOURS", "8", "A signed-in session unused for longer than this is ended"),
     Setting("HOMESCHOOL_SIGN_IN_RATE_LIMIT", "10 per minute",
             "Sign-in attempts accepted from one client address (beyond: 429); e.g. '10 per minute;100 per day'"),
     Setting("HOMESCHOOL_API_RATE_LIMIT", "600 per minute", "Calls to /api/v1 accepted per API token (beyond: 429)"),
@@ -97,6 +98,7 @@ class Settings:
     secret_key: str = ""
     cookie_secure: bool = True
     bind: str = "127.0.0.1:5000"
+    session_idle_hours: float = 8.0
     sign_in_rate_limit: str = "10 per minute"
     api_rate_limit: str = "600 per minute"
     rate_limit_storage: str = "memory://"
@@ -141,6 +143,7 @@ class Settings:
             secret_key=env.get(_PREFIX + "SECRET_KEY", ""),
             cookie_secure=_flag(env, "COOKIE_SECURE", True),
             bind=env.get(_PREFIX + "BIND") or "127.0.0.1:5000",
+            session_idle_hours=_number(env, "SESSION_IDLE_HOURS", 8.0),
             sign_in_rate_limit=_limit(env, "SIGN_IN_RATE_LIMIT", "10 per minute"),
             api_rate_limit=_limit(env, "API_RATE_LIMIT", "600 per minute"),
             rate_limit_storage=env.get(_PREFIX + "RATE_LIMIT_STORAGE") or "memory://",
@@ -153,7 +156,7 @@ class Settings:
         )
 
     def describe(self) -> list[tuple[str, str]]:
-        """(name, value) pairs for ``homeschool config``; the database password is hidden."""
+        """(name, value) pairs for ``homeschool config``; passwords (database, rate-limit store) are hidden."""
         pairs = []
         for item in fields(self):
             value = getattr(self, item.name)
@@ -162,6 +165,9 @@ class Settings:
             if item.name == "database_url" and "@" in str(value) and ":" in str(value).split("@")[0][12:]:
                 head, tail = str(value).split("@", 1)
                 value = head.rsplit(":", 1)[0] + ":***@" + tail
+            if item.name == "rate_limit_storage" and "@" in str(value) and "://" in str(value):  # redis://:pw@host
+                scheme, rest = str(value).split("://", 1)
+                value = f"{scheme}://***@{rest.rsplit('@', 1)[1]}"
             pairs.append((item.name, str(dict(value)) if isinstance(value, Mapping) else str(value)))
         return pairs
 

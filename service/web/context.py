@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from functools import wraps
 from typing import Any, TypeVar
 from urllib.parse import urlparse
@@ -80,6 +81,7 @@ def require_role(*roles: str) -> None:
 def safe_next(target: str | None) -> str:
     """Where to go after a form: only a path of this site (no open redirects), else the task list."""
     if (target and target.startswith("/") and not target.startswith("//") and "\\" not in target
+            and target.isprintable()  # no control characters: browsers drop tabs, and CR/LF would split the header
             and not urlparse(target).netloc and not urlparse(target).scheme):
         return target
     return url_for("tasks.task_list")
@@ -94,7 +96,9 @@ def install_context(app: Flask) -> None:
         member_id = session.get("staff_id")
         if isinstance(member_id, int):
             svc = services()  # the session must still be open on the server
-            if resume_session(lambda: svc.uow(write=False), svc.write_uow, session.get("sid"), svc.now()) == member_id:
+            idle = timedelta(hours=svc.settings.session_idle_hours)
+            if resume_session(lambda: svc.uow(write=False), svc.write_uow, session.get("sid"), svc.now(),
+                              idle) == member_id:
                 with svc.uow(write=False) as uow:
                     g.staff = uow.staff.get(member_id)
             if g.staff is None:
