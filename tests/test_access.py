@@ -629,3 +629,24 @@ def test_a_person_with_several_roles_gets_one_list_merged_oldest_first(product: 
     assert seen == [("APP-B", "head"), ("APP-A", "specialist")]  # B's task is older than A's new one
     assert [p.total for p in pages] == [2, 2, 2]
     assert [(t.business_key, t.lane) for t in only_head.items] == [("APP-B", "head")] and second
+
+
+def test_attempts_that_never_report_back_lock_the_account_only_for_the_lockout(
+    product: Services, web: FlaskClient,
+) -> None:
+    """A crash between the reservation and the outcome must not leave an account locked for good."""
+    from datetime import timedelta
+
+    from service.application.staff import LOCKOUT, MAX_FAILED_SIGN_INS, SignInFailed, sign_in
+
+    with product.uow() as uow:
+        head = uow.staff.by_login("head")
+        assert head is not None and head[0].id is not None
+        for _ in range(MAX_FAILED_SIGN_INS):  # five attempts reserved, none of them ever recorded
+            assert uow.staff.reserve_attempt(head[0].id, MAX_FAILED_SIGN_INS, NOW, NOW + LOCKOUT)
+        assert not uow.staff.reserve_attempt(head[0].id, MAX_FAILED_SIGN_INS, NOW, NOW + LOCKOUT)
+        uow.commit()
+    with product.uow() as uow, pytest.raises(SignInFailed):
+        sign_in(uow, login="head", password="head-demo-2026", now=NOW + LOCKOUT - timedelta(seconds=1))
+    with product.uow() as uow:
+        assert sign_in(uow, login="head", password="head-demo-2026", now=NOW + LOCKOUT).login == "head"

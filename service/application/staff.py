@@ -52,14 +52,13 @@ def sign_in(uow: UnitOfWork, *, login: str, password: str, now: datetime) -> Act
         raise SignInFailed("wrong login or password")
     member, password_hash, _, _, active = found
     assert member.id is not None
-    reserved = uow.staff.reserve_attempt(member.id, MAX_FAILED_SIGN_INS, now)
+    reserved = uow.staff.reserve_attempt(member.id, MAX_FAILED_SIGN_INS, now, now + LOCKOUT)
     uow.commit()
     if not reserved:
         _verify(_DUMMY_HASH, password)  # the same time as a real check
         raise SignInFailed("wrong login or password, or too many attempts")
-    if not active or not _verify(password_hash, password):
-        uow.staff.lock_if_exhausted(member.id, MAX_FAILED_SIGN_INS, now + LOCKOUT)
-        uow.commit()
+    matches = _verify(password_hash, password)  # checked for inactive accounts too: the same time
+    if not active or not matches:
         raise SignInFailed("wrong login or password")
     rehash = _hasher.hash(password) if _hasher.check_needs_rehash(password_hash) else None
     uow.staff.record_success(member.id, rehash)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, and_, case, delete, func, insert, or_, select, union_all, update
+from sqlalchemy import Table, and_, case, delete, func, insert, literal, or_, select, union_all, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -849,31 +849,26 @@ class StaffRepository(Repository):
         )
         return int(result.scalar_one())
 
-    def reserve_attempt(self, member_id: int, limit: int, now: datetime) -> bool:
+    def reserve_attempt(self, member_id: int, limit: int, now: datetime, lock_until: datetime) -> bool:
         """Count one sign-in attempt before its password is checked; False when the account is locked.
 
-        One UPDATE, so parallel attempts cannot pass the limit: an expired lock starts the count anew.
+        One UPDATE, so parallel attempts cannot pass the limit; the attempt that reaches it locks the
+        account at once (a success clears the lock), so a crash between check and outcome can never
+        leave an account locked for good. An expired lock starts the count anew.
         """
         expired = and_(_StaffUser_C.locked_until.is_not(None), _StaffUser_C.locked_until <= now)
+        reaches = _StaffUser_C.failed_logins + 1 >= limit
         result = self.session.execute(
             update(_StaffUser_T)
             .where(_StaffUser_C.id == member_id)
             .where(or_(and_(_StaffUser_C.failed_logins < limit, _StaffUser_C.locked_until.is_(None)), expired))
             .values(
                 failed_logins=case((expired, 1), else_=_StaffUser_C.failed_logins + 1),
-                locked_until=case((expired, None), else_=_StaffUser_C.locked_until),
+                locked_until=case((and_(~expired, reaches), literal(lock_until, _StaffUser_C.locked_until.type)),
+                                  else_=None),
             )
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]
-
-    def lock_if_exhausted(self, member_id: int, limit: int, until: datetime) -> None:
-        """After a failed attempt: lock the account once ``limit`` attempts have failed."""
-        self.session.execute(
-            update(_StaffUser_T)
-            .where(_StaffUser_C.id == member_id, _StaffUser_C.failed_logins >= limit,
-                   _StaffUser_C.locked_until.is_(None))
-            .values(locked_until=until)
-        )
 
     def record_success(self, member_id: int, password_hash: str | None = None) -> None:
         """Clear the failure count; store a re-hashed password if the hashing parameters changed."""
