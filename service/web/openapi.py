@@ -150,7 +150,7 @@ def _response(description: str, schema: str) -> dict[str, Any]:
 
 
 _ERROR_CODES = ("bad_request", "unauthorised", "forbidden", "not_found", "method_not_allowed", "conflict",
-                "payload_too_large", "validation_failed", "internal", "unavailable")
+                "payload_too_large", "validation_failed", "rate_limited", "internal", "unavailable")
 
 _ERROR_RESPONSES = {
     "400": ("bad_request: the body is not JSON, not an object, or a required header is missing", "BadRequest"),
@@ -162,6 +162,7 @@ _ERROR_RESPONSES = {
     "413": ("payload_too_large: the body is larger than the service accepts", "PayloadTooLarge"),
     "422": ("validation_failed: the body breaks the form's rules; `fields` maps each field path to its messages",
             "ValidationFailed"),
+    "429": ("rate_limited: too many calls with this token; wait for `Retry-After` seconds", "RateLimited"),
     "500": ("internal: an unexpected failure (logged); nothing was saved", "Internal"),
 }
 
@@ -186,7 +187,7 @@ def _operation(op_id: str, summary: str, scope: str | None, responses: dict[str,
     else:
         operation["security"] = [{"bearer": [scope]}]
         operation["x-scope"] = scope
-        responses = {**responses, **_errors("401", "403")}
+        responses = {**responses, **_errors("401", "403", "429")}
     operation["responses"] = {**responses, **_errors("500")}
     return operation
 
