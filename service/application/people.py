@@ -101,23 +101,6 @@ def set_roles(
     uow.commit()
 
 
-def add_membership(
-    uow: UnitOfWork, *, actor: Actor, organisation_id: int, login: str, roles: Iterable[str],
-    known_roles: Collection[str], now: datetime,
-) -> None:
-    """Give an existing account roles in one more organisation (e.g. a head who also reviews complaints)."""
-    _check_admin(uow, actor, organisation_id)
-    found = uow.staff.by_login(login.strip().lower())
-    if found is None:
-        raise NotFound(f"there is no account '{login}'")
-    person = found[0]
-    assert person.id is not None
-    wanted = _check_roles(roles, known_roles)
-    uow.memberships.set(person.id, organisation_id, wanted | person.roles_in(organisation_id))
-    _log(uow, actor, "roles_changed", now, staff=person.login, organisation=organisation_id, granted=sorted(wanted))
-    uow.commit()
-
-
 def deactivate_staff(uow: UnitOfWork, *, actor: Actor, organisation_id: int, staff_id: int, now: datetime) -> None:
     """Close an account: sign-in is refused and every session it has ends at once."""
     _check_admin(uow, actor, organisation_id)

@@ -7,14 +7,17 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+from service.domain.documents import DocumentInfo
 from service.domain.model import EventRecord, OutboxItem, PendingTimer, TaskSummary
+from service.domain.organisations import Organisation
 from service.domain.staff import Actor
-from service.persistence.repositories import StoredInstance
+from service.persistence.repositories import AttachmentInfo, StoredInstance
 from service.persistence.uow import UnitOfWork
 
 from ._running import resume
 from .access import declaration, may_read_case, may_read_medical, readable_case, task_scope
-from .cases import open_task
+from .attachments import case_attachments
+from .cases import may_record_court_appeal, open_task
 from .runtime import Runtime
 
 MAX_PAGE_SIZE = 200
@@ -160,10 +163,13 @@ class CaseProgress:
 
 def case_progress(uow: UnitOfWork, runtime: Runtime, *, actor: Actor, instance_id: int, now: datetime) -> CaseProgress:
     """The case's diagram version with elements marked completed / active / overdue (one workflow load)."""
-    stored = readable_case(uow, runtime, actor, instance_id)
+    return _progress(uow, runtime, actor, readable_case(uow, runtime, actor, instance_id), now)
+
+
+def _progress(uow: UnitOfWork, runtime: Runtime, actor: Actor, stored: StoredInstance, now: datetime) -> CaseProgress:
     run = resume(uow, runtime, stored)
     marks = run.element_states()
-    for task in uow.tasks.for_instance(instance_id):
+    for task in uow.tasks.for_instance(stored.id):
         if task.due_at is not None and task.due_at < now:
             marks[task.element_id] = "overdue"
     names = {element_id: info.name for element_id, info in run.diagram.elements.items()}
@@ -171,6 +177,31 @@ def case_progress(uow: UnitOfWork, runtime: Runtime, *, actor: Actor, instance_i
     if not may_read_medical(runtime, actor, stored):
         data = withhold(data, declaration(runtime, stored.process_id).medical_fields)
     return CaseProgress(run.diagram.source, marks, names, data)
+
+
+@dataclass(frozen=True)
+class CasePage:
+    """Everything the case page shows, read with one access check and one load of the case."""
+
+    view: CaseView
+    progress: CaseProgress
+    documents: list[DocumentInfo]
+    attachments: list[AttachmentInfo]
+    organisation: Organisation | None
+    may_record_appeal: bool
+
+
+def case_page(uow: UnitOfWork, runtime: Runtime, *, actor: Actor, instance_id: int, now: datetime) -> CasePage:
+    """The case as this person may see it: status, diagram progress, documents, scans, its organisation."""
+    stored = readable_case(uow, runtime, actor, instance_id)
+    return CasePage(
+        view=_view(uow, runtime, actor, stored),
+        progress=_progress(uow, runtime, actor, stored, now),
+        documents=uow.documents.for_instance(stored.id),
+        attachments=case_attachments(uow, runtime, actor=actor, case=stored),
+        organisation=uow.organisations.get(stored.organisation_id) if stored.organisation_id else None,
+        may_record_appeal=may_record_court_appeal(actor, stored),
+    )
 
 
 def case_data(uow: UnitOfWork, runtime: Runtime, *, actor: Actor, instance_id: int) -> dict[str, Any]:

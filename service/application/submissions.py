@@ -28,7 +28,6 @@ from service.domain.errors import (
     NotPermitted,
 )
 from service.domain.staff import Actor
-from service.domain.time import format_instant
 from service.persistence.uow import UnitOfWork
 
 from .cases import deliver_message
@@ -180,7 +179,3 @@ def reply_to_offer(
         return "duplicate"
     return receipt.outcome
 
-
-def received_now(now: datetime) -> str:
-    """The instant a submission counts as received, as stored in its data."""
-    return format_instant(now)

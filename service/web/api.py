@@ -28,7 +28,6 @@ from service.application.submissions import (
     Started,
     given_number,
     numbered,
-    received_now,
     reply_to_offer,
     start_submitted,
 )
@@ -241,7 +240,7 @@ def submit_application() -> Response:
     _validate(request_form(svc.settings.forms_dir, APPLICATION), body)
     now = svc.now()
     numbering = numbered("applications", "APP", client.id, key, body, now)
-    payload = {**body, "application_number": numbering.number, "channel": "portal", "received_at": received_now(now)}
+    payload = {**body, "application_number": numbering.number, "channel": "portal", "received_at": format_instant(now)}
     return _start(client, APPLICATION.process_id, APPLICATION.form_id, numbering, payload)
 
 
@@ -256,7 +255,7 @@ def file_complaint() -> Response:
     _validate(request_form(svc.settings.forms_dir, COMPLAINT), body)
     numbering = numbered("complaints", "COMP", client.id, key, body, now)
     payload = {**body, "complaint_number": numbering.number, "channel": "electronic",
-               "registered_at": received_now(now)}
+               "registered_at": format_instant(now)}
     return _start(client, COMPLAINT.process_id, COMPLAINT.form_id, numbering, payload)
 
 

@@ -7,11 +7,10 @@ from typing import Any
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from markupsafe import Markup
 
-from service.application.access import readable_case
-from service.application.attachments import RESTRICTED_KINDS, case_attachments, open_attachment
-from service.application.cases import may_record_court_appeal, record_court_appeal
+from service.application.attachments import RESTRICTED_KINDS, open_attachment
+from service.application.cases import record_court_appeal
 from service.application.documents import document_pdf, readable_document
-from service.application.queries import case_progress, case_view
+from service.application.queries import case_page as case_page_data
 from service.domain.errors import InvalidInput
 from service.engine.svg import STYLE as DIAGRAM_STYLE
 from service.engine.svg import render_svg
@@ -33,19 +32,15 @@ def case_page(instance_id: int) -> Any:
     now = svc.now()
     member = actor()
     with svc.uow(write=False) as uow:
-        case = readable_case(uow, svc.runtime, member, instance_id)
-        view = case_view(uow, svc.runtime, actor=member, instance_id=instance_id)
-        progress = case_progress(uow, svc.runtime, actor=member, instance_id=instance_id, now=now)
-        documents = uow.documents.for_instance(instance_id)
-        attachments = case_attachments(uow, svc.runtime, actor=member, case=case)
-        organisation = uow.organisations.get(case.organisation_id) if case.organisation_id else None
+        page = case_page_data(uow, svc.runtime, actor=member, instance_id=instance_id, now=now)
+    view, progress = page.view, page.progress
     svg = Markup(render_svg(progress.source, progress.marks, standalone=False))  # noqa: S704 - escaped parts
     monitoring = [o for o in reversed(view.outbox) if o.channel == "monitoring"]
-    return render_template("case.html", view=view, svg=svg, data=progress.data, documents=documents,
+    return render_template("case.html", view=view, svg=svg, data=progress.data, documents=page.documents,
                            monitoring=monitoring, now=now, marks=progress.marks,
                            element_names=progress.element_names,
-                           attachments=attachments, restricted=RESTRICTED_KINDS, organisation=organisation,
-                           may_record_appeal=may_record_court_appeal(member, case))
+                           attachments=page.attachments, restricted=RESTRICTED_KINDS, organisation=page.organisation,
+                           may_record_appeal=page.may_record_appeal)
 
 
 @blueprint.post("/cases/<int:instance_id>/court-appeal")
