@@ -19,7 +19,7 @@ from service.application.catalog import check_forms
 from service.application.inbox import deliver_kept_messages
 from service.application.outbox import deliver_outbox
 from service.application.timers import fire_due_timers
-from service.application.trace import build_trace
+from service.application.trace import build_trace, failed_scenarios, read_report
 from service.config import SETTINGS, Settings
 from service.domain.errors import DomainError
 from service.domain.time import format_instant, parse_instant
@@ -120,17 +120,25 @@ def validate() -> None:
     sys.exit(1 if problems else 0)
 
 
+#: Where ``make test`` writes the Cucumber report; read when --report is not given and it exists.
+DEFAULT_REPORT = Path("reports/cucumber.json")
+
+
 @main.command()
-@click.option("--report", type=click.Path(path_type=Path), default=Path("reports/cucumber.json"),
-              show_default=True, help="Cucumber JSON report of the last feature run (for results).")
-def trace(report: Path) -> None:
-    """For each paragraph of the Rules: diagram elements, scenarios and results; exit 1 if one has none."""
+@click.option("--report", type=click.Path(path_type=Path), default=None,
+              help=f"Cucumber JSON report of the last feature run; must exist if given "
+                   f"[default: {DEFAULT_REPORT} if present].")
+def trace(report: Path | None) -> None:
+    """For each paragraph of the Rules: diagram elements, scenarios and results; exit 1 if one has none or failed."""
     settings = _settings()
+    if report is None and DEFAULT_REPORT.is_file():
+        report = DEFAULT_REPORT
     try:
         library = DiagramLibrary.from_directory(settings.processes_dir)
+        table = build_trace(library.diagrams(), settings.features_dir, report)
+        failures = failed_scenarios(read_report(report)) if report is not None else []
     except DomainError as exc:
         fail(str(exc), code=1)
-    table = build_trace(library.diagrams(), settings.features_dir, report)
     uncovered = []
     for row in table:
         kind = " (definition)" if row.definition else ""
@@ -142,12 +150,13 @@ def trace(report: Path) -> None:
         if not row.covered:
             click.echo("    NOT COVERED")
             uncovered.append(row.paragraph)
-        failed = [s for s, r in row.results.items() if r != "passed"]
-        if failed:
+        if any(result != "passed" for result in row.results.values()):
             uncovered.append(row.paragraph)
     if uncovered:
         click.echo(f"not covered or failing: {', '.join(dict.fromkeys(uncovered))}", err=True)
-    sys.exit(1 if uncovered else 0)
+    if failures:
+        click.echo(f"failed in {report}: {'; '.join(failures)}", err=True)
+    sys.exit(1 if uncovered or failures else 0)
 
 
 @main.group()

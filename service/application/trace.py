@@ -6,7 +6,9 @@ import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+from service.domain.errors import DomainError
 from service.engine.library import Diagram
 
 #: The paragraphs of the Rules, in order, with what each is about.
@@ -69,24 +71,56 @@ def _feature_scenarios(features_dir: Path) -> dict[str, list[tuple[str, str]]]:
     return found
 
 
-def _results(report: Path | None) -> dict[tuple[str, str], str]:
-    """(feature file, scenario name) → passed/failed, from a Cucumber JSON report if there is one."""
-    if report is None or not report.is_file():
-        return {}
+class ReportError(DomainError):
+    """A Cucumber report that is missing, unreadable or not a list of features."""
+
+
+def _load_report(report: Path) -> list[Any]:
+    """The features of a Cucumber JSON report; ReportError if it cannot be read as one."""
+    try:
+        features = json.loads(report.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ReportError(f"{report}: no such report; run the features first") from None
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise ReportError(f"{report}: cannot read the report ({exc})") from None
+    if not isinstance(features, list):
+        raise ReportError(f"{report}: not a Cucumber JSON report (a list of features)")
+    return features
+
+
+def _status(element: dict[str, Any]) -> str:
+    """passed if the scenario has steps and every one passed, else failed."""
+    statuses = [step.get("result", {}).get("status") for step in element.get("steps", [])]
+    return "passed" if statuses and all(s == "passed" for s in statuses) else "failed"
+
+
+def read_report(report: Path) -> dict[tuple[str, str], str]:
+    """(feature file, scenario name) → passed/failed; ReportError if unreadable or it records no scenario."""
     outcome: dict[tuple[str, str], str] = {}
-    for feature in json.loads(report.read_text(encoding="utf-8")):
-        name = Path(feature.get("uri", "")).name
-        for element in feature.get("elements", []):
-            statuses = [step.get("result", {}).get("status") for step in element.get("steps", [])]
-            status = "passed" if statuses and all(s == "passed" for s in statuses) else "failed"
-            outcome[(name, element.get("name", "").strip())] = status
+    try:
+        for feature in _load_report(report):
+            name = Path(str(feature.get("uri", ""))).name
+            for element in feature.get("elements", []):
+                outcome[(name, str(element.get("name", "")).strip())] = _status(element)
+    except (AttributeError, TypeError):
+        raise ReportError(f"{report}: not a Cucumber JSON report (a scenario or step is malformed)") from None
+    if not outcome:
+        raise ReportError(f"{report}: the report records no scenario; the feature run did not happen or broke")
     return outcome
 
 
+def failed_scenarios(results: dict[tuple[str, str], str]) -> list[str]:
+    """'feature: scenario' for every scenario of a report that did not pass, traced or not."""
+    return [f"{feature}: {scenario}" for (feature, scenario), status in results.items() if status != "passed"]
+
+
 def build_trace(diagrams: list[Diagram], features_dir: Path, report: Path | None = None) -> list[ParagraphTrace]:
-    """The traceability table: every paragraph with its elements, scenarios and last results."""
+    """The traceability table: every paragraph with its elements, scenarios and last results.
+
+    Without a report every scenario is 'not run'; a report that cannot be read raises ReportError.
+    """
     scenarios = _feature_scenarios(features_dir)
-    results = _results(report)
+    results = read_report(report) if report is not None else {}
     table = []
     for paragraph, subject in PARAGRAPHS:
         row = ParagraphTrace(paragraph, subject)
