@@ -8,7 +8,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -17,11 +17,13 @@ import click
 from service import bootstrap
 from service.application.catalog import check_forms
 from service.application.inbox import deliver_kept_messages
+from service.application.legal import build_legal_document, legal_document_html, legal_document_pdf
 from service.application.outbox import deliver_outbox
 from service.application.timers import fire_due_timers
 from service.application.trace import build_trace, failed_scenarios, read_report
 from service.config import SETTINGS, Settings
 from service.domain.errors import DomainError
+from service.domain.regulation import LegalDocument
 from service.domain.time import format_instant, parse_instant
 from service.engine.library import DiagramLibrary
 from service.persistence import migrate
@@ -128,8 +130,18 @@ DEFAULT_REPORT = Path("reports/cucumber.json")
 @click.option("--report", type=click.Path(path_type=Path), default=None,
               help=f"Cucumber JSON report of the last feature run; must exist if given "
                    f"[default: {DEFAULT_REPORT} if present].")
-def trace(report: Path | None) -> None:
-    """For each paragraph of the Rules: diagram elements, scenarios and results; exit 1 if one has none or failed."""
+@click.option("--html", "html_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write the legal team's document: a self-contained printable HTML page.")
+@click.option("--pdf", "pdf_file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Also write the legal team's document as an A4 PDF.")
+@click.option("--language", type=click.Choice(["ru", "kk"]), default="ru", show_default=True,
+              help="Language of the document's headings (the Rules are quoted in Kazakh either way).")
+def trace(report: Path | None, html_file: Path | None, pdf_file: Path | None, language: str) -> None:
+    """For each paragraph of the Rules: diagram elements, rules, scenarios and results.
+
+    Exit 1 if a paragraph has neither elements nor scenarios, a scenario failed, or a rule names a
+    diagram element (``На схеме: «…»``) that no diagram has.
+    """
     settings = _settings()
     if report is None and DEFAULT_REPORT.is_file():
         report = DEFAULT_REPORT
@@ -137,8 +149,11 @@ def trace(report: Path | None) -> None:
         library = DiagramLibrary.from_directory(settings.processes_dir)
         table = build_trace(library.diagrams(), settings.features_dir, report)
         failures = failed_scenarios(read_report(report)) if report is not None else []
+        document = build_legal_document(library.diagrams(), settings.features_dir, report,
+                                        settings.rules_file if html_file or pdf_file else None)
     except DomainError as exc:
         fail(str(exc), code=1)
+    obligations = {p.paragraph: p.obligations for p in document.paragraphs}
     uncovered = []
     for row in table:
         kind = " (definition)" if row.definition else ""
@@ -147,6 +162,9 @@ def trace(report: Path | None) -> None:
             click.echo(f"    element   {element}")
         for scenario in row.scenarios:
             click.echo(f"    scenario  {scenario}  [{row.results.get(scenario, 'not run')}]")
+        for obligation in obligations.get(row.paragraph, ()):
+            named = ", ".join(f"«{name}»" for name in obligation.named) or "no diagram element named"
+            click.echo(f"    rule      {obligation.title} → {named}")
         if not row.covered:
             click.echo("    NOT COVERED")
             uncovered.append(row.paragraph)
@@ -156,7 +174,30 @@ def trace(report: Path | None) -> None:
         click.echo(f"not covered or failing: {', '.join(dict.fromkeys(uncovered))}", err=True)
     if failures:
         click.echo(f"failed in {report}: {'; '.join(failures)}", err=True)
-    sys.exit(1 if uncovered or failures else 0)
+    broken = document.broken_links()
+    for link in broken:
+        click.echo(f"no diagram element has this name: {link}", err=True)
+    _write_legal_document(document, library, language, html_file, pdf_file)
+    sys.exit(1 if uncovered or failures or broken else 0)
+
+
+def _write_legal_document(document: LegalDocument, library: DiagramLibrary, language: str,
+                          html_file: Path | None, pdf_file: Path | None) -> None:
+    """Write the legal team's document as HTML and/or PDF; exit 1 with one line if it cannot be written."""
+    if html_file is None and pdf_file is None:
+        return
+    html = legal_document_html(document, library.diagrams(), language, datetime.now(UTC))
+    for chatty in ("weasyprint", "fontTools"):  # page-by-page progress and font subsetting, not for people
+        logging.getLogger(chatty).setLevel(logging.ERROR)
+    try:
+        if html_file is not None:
+            html_file.write_text(html, encoding="utf-8")
+            click.echo(f"wrote {html_file}")
+        if pdf_file is not None:
+            pdf_file.write_bytes(legal_document_pdf(html))
+            click.echo(f"wrote {pdf_file}")
+    except OSError as exc:  # a folder that does not exist, no permission, or PDF libraries missing
+        fail(f"cannot write the legal document: {exc}", code=1)
 
 
 @main.group()
@@ -310,7 +351,7 @@ def staff() -> None:
 @click.option("--name", "full_name", required=True)
 @click.option("--organisation", "organisation_bin", required=True, help="The BIN of the organisation they work at.")
 @click.option("--role", "roles", multiple=True, required=True,
-              help="A lane of the diagrams (e.g. office_clerk), administrator or analyst (repeatable).")
+              help="A lane of the diagrams (e.g. office_clerk), administrator, analyst or legal (repeatable).")
 @click.option("--position-kk", default="", help="Position printed on documents, in Kazakh.")
 @click.option("--position-ru", default="", help="Position printed on documents, in Russian.")
 @click.option("--national-admin", is_flag=True, help="May manage the registry of organisations.")

@@ -42,6 +42,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("HOMESCHOOL_DEMO_REGISTRY", "./config/demo-organisations.csv",
             "The demo registry of organisations imported with the demo staff (when HOMESCHOOL_DEMO_USERS is on)"),
     Setting("HOMESCHOOL_FEATURES_DIR", "./features", "Gherkin features read by 'homeschool trace'"),
+    Setting("HOMESCHOOL_RULES_FILE", "./docs/regulation/rules.kk.txt",
+            "The Kazakh text of the Rules quoted in the legal team's document ('homeschool trace --html', /legal)"),
+    Setting("HOMESCHOOL_FEATURE_REPORT", "./reports/cucumber.json",
+            "Cucumber JSON report of the last feature run, whose results the legal team's page shows"),
     Setting("HOMESCHOOL_PROACTIVE_SILENCE_IS_REFUSAL", "true",
             "§7-1: no answer within 24 hours closes the offer as not consented (the law is silent; "
             "'false' sends the office clerk to contact the parent instead)"),
@@ -105,6 +109,8 @@ class Settings:
     demo_users: bool = False
     working_hours: str = "09:00-18:30"
     worker_poll_seconds: float = 0.5
+    rules_file: Path = Path("docs/regulation/rules.kk.txt")
+    feature_report: Path = Path("reports/cucumber.json")
     timer_retry_seconds: float = 300.0
     outbox_retry_seconds: float = 30.0
     outbox_targets: Mapping[str, str] = field(default_factory=dict)
@@ -158,6 +164,8 @@ class Settings:
     def describe(self) -> list[tuple[str, str]]:
         """(name, value) pairs for ``homeschool config``; passwords (database, rate-limit store) are hidden."""
         pairs = []
+            rules_file=path("RULES_FILE", "docs/regulation/rules.kk.txt"),
+            feature_report=path("FEATURE_REPORT", "reports/cucumber.json"),
         for item in fields(self):
             value = getattr(self, item.name)
             if item.name == "secret_key":

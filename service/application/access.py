@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from service.domain.errors import NotFound, NotPermitted
 from service.domain.model import TaskSummary
-from service.domain.staff import Actor
+from service.domain.staff import LEGAL_ROLE, Actor
 from service.persistence.repositories import StoredInstance, TaskScope
 from service.persistence.uow import UnitOfWork
 
@@ -73,3 +73,9 @@ def may_read_medical(runtime: Runtime, actor: Actor, case: StoredInstance) -> bo
     if actor.kind == "system":
         return True
     return bool(actor.roles_in(case.organisation_id) & declaration(runtime, case.process_id).medical_roles)
+
+
+def check_legal_reader(actor: Actor) -> None:
+    """Allow only a member of the legal team to read the document of the Rules; NotPermitted otherwise."""
+    if not actor.is_person or not actor.has_role(LEGAL_ROLE):
+        raise NotPermitted(f"the document of the Rules is for the role '{LEGAL_ROLE}'")

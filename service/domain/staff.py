@@ -1,9 +1,10 @@
 """Who acts in the service: people with roles in organisations, and the systems around them.
 
 Roles are the diagrams' lanes (the library tells which exist); :data:`ROLE_NAMES` only gives
-the known ones their names in Kazakh, Russian and English. Besides the lanes there are two
-administrative roles that no diagram needs: an organisation's ``administrator`` (manages its
-staff) and the ``analyst`` (reads and deploys diagrams). A national administrator manages the
+the known ones their names in Kazakh, Russian and English. Besides the lanes there are three
+roles that no diagram needs: an organisation's ``administrator`` (manages its staff), the
+``analyst`` (reads and deploys diagrams) and ``legal``, the legal team (reads the document of the
+Rules: how each obligation is carried out and checked). A national administrator manages the
 registry of organisations; that is a flag on the account, not a role in any organisation.
 """
 
@@ -25,6 +26,7 @@ ROLE_NAMES: dict[str, dict[str, str]] = {
     "administrator": {"kk": "Ұйымның әкімшісі", "ru": "Администратор организации",
                       "en": "Organisation administrator"},
     "analyst": {"kk": "Талдаушы", "ru": "Аналитик", "en": "Analyst"},
+    "legal": {"kk": "Заң қызметі", "ru": "Юридическая служба", "en": "Legal team"},
 }
 
 #: How a role is printed above a signature when the membership names no position (§9's own words for
@@ -34,8 +36,11 @@ SIGNATURE_TITLES: dict[str, dict[str, str]] = {
                            "ru": "Должностное лицо, уполномоченное на рассмотрение жалобы"},
 }
 
+#: The legal team: reads the document of the Rules (paragraphs, obligations, scenarios, diagram elements).
+LEGAL_ROLE = "legal"
+
 #: Roles that are not lanes of any diagram.
-ADMIN_ROLES = frozenset({"administrator", "analyst"})
+ADMIN_ROLES = frozenset({"administrator", "analyst", LEGAL_ROLE})
 
 #: What each API client may do.
 API_SCOPES = ("applications:submit", "cases:read", "sms:reply", "proactive:trigger", "complaints:file")

@@ -1,8 +1,9 @@
 """Drawing a diagram from its own layout (BPMN DI) as SVG, with elements marked by state.
 
 The case page shows where a case stands without a JavaScript modeler: shapes and edges come
-from the diagram's ``bpmndi`` section; each element can be marked ``completed``, ``active`` or
-``overdue`` (CSS classes), and every shape carries its element id for tests and tooltips.
+from the diagram's ``bpmndi`` section; each element can be marked ``completed``, ``active``,
+``overdue`` or ``cited`` (it carries an obligation of the Rules) as CSS classes, and every shape
+carries its element id for tests and tooltips.
 """
 
 from __future__ import annotations
@@ -27,8 +28,10 @@ STYLE = """
 .node.completed rect, .node.completed circle, .node.completed polygon { fill: #e3f2e6; stroke: #2e7d32; }
 .node.active rect, .node.active circle, .node.active polygon { fill: #e3edfb; stroke: #1565c0; stroke-width: 3; }
 .node.overdue rect, .node.overdue circle, .node.overdue polygon { fill: #fdecea; stroke: #c62828; stroke-width: 3; }
+.node.cited rect, .node.cited circle, .node.cited polygon { fill: #fff3c4; stroke: #b26a00; stroke-width: 3.5; }
 .edge { fill: none; stroke: #555; stroke-width: 1.2; marker-end: url(#arrow); }
 .edge.completed { stroke: #2e7d32; }
+.edge.cited { stroke: #b26a00; stroke-width: 3; }
 .mark-line { fill: none; stroke: #333; stroke-width: 1.2; }
 .node.endEvent circle { stroke-width: 3; }
 .node .inner { fill: none; }
@@ -60,7 +63,7 @@ def _label(x: float, y: float, text: str, width: int) -> str:
 
 
 def render_svg(source: bytes, marks: Mapping[str, str] | None = None, standalone: bool = True) -> str:
-    """An SVG of the diagram; ``marks`` maps element ids to ``completed``/``active``/``overdue``.
+    """An SVG of the diagram; ``marks`` maps element ids to ``completed``/``active``/``overdue``/``cited``.
 
     ``standalone`` embeds the styles; a page with a strict Content-Security-Policy passes False
     and styles the ``bpmn-*`` classes from its own stylesheet (see :data:`STYLE`).
