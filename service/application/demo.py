@@ -58,6 +58,7 @@ DEMO_ACCOUNTS: tuple[DemoAccount, ...] = (
     DemoAccount("quality", "quality-demo-2026", "Жақыпова Дарига Ерланқызы", QUALITY,
                 ("reviewing_official", "complaint_registrar")),
     DemoAccount("analyst", "analyst-demo-2026", "Әлиев Тимур Русланұлы", QUALITY, ("analyst",), national_admin=True),
+    DemoAccount("legal", "legal-demo-2026", "Омарова Жанна Серікқызы", QUALITY, ("legal",)),
 )
 
 
