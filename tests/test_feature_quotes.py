@@ -9,57 +9,20 @@ from pathlib import Path
 
 import pytest
 
+from service.domain.errors import InvalidInput
+from service.domain.regulation import PARAGRAPH_NUMBERS, normalise, split_paragraphs
+
 from .support import PROJECT
 
 RULES = PROJECT / "docs" / "regulation" / "rules.kk.txt"
 FEATURES = PROJECT / "features"
 
-#: The paragraphs of the Rules in the order they are numbered.
-PARAGRAPH_NUMBERS = ("1", "2", "3", "4", "5", "6", "7", "7-1", "8", "9", "10")
 #: The paragraphs that must each have exactly one feature: all of them.
 FEATURED = PARAGRAPH_NUMBERS
 
-_NUMBERED_LINE = re.compile(r"^\s*(\d+(?:-\d+)?)\.\s")
 _TITLE = re.compile(r"^\s*Функция:\s*(.*)$")
 _TITLE_PARAGRAPH = re.compile(r"^§(\d+(?:-\d+)?)(?!\d|-\d)")
 _BODY_START = re.compile(r"^\s*(Правило|Пример|Сценарий|Предыстория|Структура сценария)\s*:")
-
-
-def normalise(text: str) -> str:
-    """Runs of whitespace (line breaks, non-breaking spaces) become one space; ends are trimmed."""
-    return " ".join(text.split())
-
-
-def split_paragraphs(text: str) -> dict[str, str]:
-    """Paragraph number → its text (number included), from the Rules' plain text.
-
-    The numbered lines are of two kinds: the paragraphs 1., 2., …, 7-1., …, 10. and the chapter
-    headings 1., 2., 3. (which may run over several lines). A line starting with the next
-    paragraph's number opens that paragraph — unless the next numbered line repeats that number,
-    in which case this line is the chapter heading before it ("1. Жалпы ережелер" / "1. Осы …").
-    A line starting with the next chapter's number otherwise is a heading: it closes the
-    paragraph before it, and it and its continuation lines belong to no paragraph.
-    """
-    lines = text.splitlines()
-    numbers = [m.group(1) if (m := _NUMBERED_LINE.match(line)) else None for line in lines]
-    paragraphs: dict[str, list[str]] = {}
-    current: list[str] | None = None
-    next_paragraph, next_chapter = 0, 1
-    for index, (line, number) in enumerate(zip(lines, numbers, strict=True)):
-        expected = PARAGRAPH_NUMBERS[next_paragraph] if next_paragraph < len(PARAGRAPH_NUMBERS) else None
-        following = next((n for n in numbers[index + 1:] if n is not None), None)
-        is_heading = number == str(next_chapter) and (number != expected or following == number)
-        if is_heading:
-            next_chapter += 1
-            current = None
-        elif number is not None and number == expected:
-            current = paragraphs.setdefault(number, [])
-            next_paragraph += 1
-        if current is not None:
-            current.append(line)
-    missing = [n for n in PARAGRAPH_NUMBERS if n not in paragraphs]
-    assert not missing, f"{RULES.name}: paragraphs not found: {', '.join(missing)}"
-    return {number: normalise("\n".join(body)) for number, body in paragraphs.items()}
 
 
 def feature_title(path: Path) -> str:
@@ -104,6 +67,14 @@ def paragraphs() -> dict[str, str]:
 
 def feature_files() -> list[Path]:
     return sorted(FEATURES.glob("*.feature"))
+
+
+def test_a_text_without_every_paragraph_is_refused_naming_where_it_stops() -> None:
+    """Paragraphs are found in order, so the first one missing and every one after it are named."""
+    text = RULES.read_text(encoding="utf-8")
+    without_7_1 = "\n".join(line for line in text.splitlines() if not line.startswith("7-1. "))
+    with pytest.raises(InvalidInput, match="paragraphs not found in the Rules' text: 7-1, 8, 9, 10$"):
+        split_paragraphs(without_7_1)
 
 
 def test_the_parser_finds_every_paragraph_and_no_heading(paragraphs: dict[str, str]) -> None:
