@@ -94,6 +94,8 @@ class Settings:
     provider_file: Path
     demo_registry: Path = Path("config/demo-organisations.csv")
     features_dir: Path = Path("features")
+    rules_file: Path = Path("docs/regulation/rules.kk.txt")
+    feature_report: Path = Path("reports/cucumber.json")
     proactive_silence_is_refusal: bool = True
     complaint_max_extension_days: int = 10
     school_age_min: int = 6
@@ -109,8 +111,6 @@ class Settings:
     demo_users: bool = False
     working_hours: str = "09:00-18:30"
     worker_poll_seconds: float = 0.5
-    rules_file: Path = Path("docs/regulation/rules.kk.txt")
-    feature_report: Path = Path("reports/cucumber.json")
     timer_retry_seconds: float = 300.0
     outbox_retry_seconds: float = 30.0
     outbox_targets: Mapping[str, str] = field(default_factory=dict)
@@ -141,6 +141,8 @@ class Settings:
             provider_file=path("PROVIDER_FILE", "config/provider.toml"),
             demo_registry=path("DEMO_REGISTRY", "config/demo-organisations.csv"),
             features_dir=path("FEATURES_DIR", "features"),
+            rules_file=path("RULES_FILE", "docs/regulation/rules.kk.txt"),
+            feature_report=path("FEATURE_REPORT", "reports/cucumber.json"),
             proactive_silence_is_refusal=_flag(env, "PROACTIVE_SILENCE_IS_REFUSAL", True),
             complaint_max_extension_days=int(_number(env, "COMPLAINT_MAX_EXTENSION_DAYS", 10)),
             school_age_min=int(_number(env, "SCHOOL_AGE_MIN", 6)),
@@ -164,8 +166,6 @@ class Settings:
     def describe(self) -> list[tuple[str, str]]:
         """(name, value) pairs for ``homeschool config``; passwords (database, rate-limit store) are hidden."""
         pairs = []
-            rules_file=path("RULES_FILE", "docs/regulation/rules.kk.txt"),
-            feature_report=path("FEATURE_REPORT", "reports/cucumber.json"),
         for item in fields(self):
             value = getattr(self, item.name)
             if item.name == "secret_key":
