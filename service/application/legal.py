@@ -49,8 +49,8 @@ _QUOTED = re.compile(r"«([^«»]+)»")
 
 
 @dataclass
-class _Rule:
-    """A rule as written: its title, line, scenario names and the element names under it."""
+class WrittenRule:
+    """A `Правило:` as written in a feature: its title, line, scenario names and the element names under it."""
 
     title: str
     line: int
@@ -59,32 +59,32 @@ class _Rule:
 
 
 @dataclass
-class _Feature:
-    """A paragraph's feature as written: file, title and rules."""
+class WrittenFeature:
+    """A paragraph's feature as written: its file, its title after §N and its rules."""
 
     file: str
     title: str
-    rules: list[_Rule] = field(default_factory=list)
+    rules: list[WrittenRule] = field(default_factory=list)
 
 
-def read_feature(path: Path) -> tuple[str, _Feature] | None:
+def read_feature(path: Path) -> tuple[str, WrittenFeature] | None:
     """The paragraph a feature file is about ('5', '7-1') and its rules; None if its title cites none."""
     paragraph: str | None = None
-    feature: _Feature | None = None
-    rule: _Rule | None = None
+    feature: WrittenFeature | None = None
+    rule: WrittenRule | None = None
     in_description = False
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         if (title := _FEATURE.match(line)) and (cited := _TITLE.match(title.group(1).strip())):
-            paragraph, feature = cited.group(1), _Feature(path.name, cited.group(2).strip())
+            paragraph, feature = cited.group(1), WrittenFeature(path.name, cited.group(2).strip())
         elif feature is None:
             continue
         elif match := _RULE.match(line):
-            rule = _Rule(match.group(1).strip(), number)
+            rule = WrittenRule(match.group(1).strip(), number)
             feature.rules.append(rule)
             in_description = True
         elif match := _SCENARIO.match(line):
             if rule is None:  # scenarios before any rule check the feature as a whole
-                rule = _Rule(feature.title, number)
+                rule = WrittenRule(feature.title, number)
                 feature.rules.append(rule)
             rule.scenarios.append(match.group(1).strip())
             in_description = False
@@ -93,9 +93,9 @@ def read_feature(path: Path) -> tuple[str, _Feature] | None:
     return (paragraph, feature) if paragraph and feature else None
 
 
-def read_features(features_dir: Path) -> dict[str, _Feature]:
+def read_features(features_dir: Path) -> dict[str, WrittenFeature]:
     """Paragraph number → its feature, for every feature file in the folder."""
-    found: dict[str, _Feature] = {}
+    found: dict[str, WrittenFeature] = {}
     for path in sorted(features_dir.rglob("*.feature")) if features_dir.is_dir() else []:
         read = read_feature(path)
         if read is not None:
@@ -144,7 +144,7 @@ def resolve(names: Iterable[str], paragraph: str,
     return tuple(dict.fromkeys(found)), tuple(unknown)
 
 
-def _obligation(rule: _Rule, feature: str, paragraph: str, diagrams: list[Diagram],
+def _obligation(rule: WrittenRule, feature: str, paragraph: str, diagrams: list[Diagram],
                 results: Mapping[tuple[str, str], str]) -> Obligation:
     """One rule with its scenarios' results and its elements resolved."""
     elements, unknown = resolve(rule.named, paragraph, diagrams)
