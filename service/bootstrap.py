@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 
 from service.adapters.transports import build_transports
-from service.application.documents import issue_document
+from service.application.documents import attach_documents, issue_document
 from service.application.outbox import OutboxTransport
 from service.application.process_access import load_declarations
 from service.application.runtime import Runtime
 from service.config import Settings
+from service.documents.signing import DocumentSigner
 from service.domain.calendar import CalendarOverrides, WorkingCalendar, WorkingHours
 from service.domain.errors import DomainError
 from service.domain.package import PackageRules
@@ -36,6 +38,8 @@ class Services:
     engine: ProcessEngine
     transports: dict[str, OutboxTransport]
     runtime: Runtime
+    #: Signs every issued PDF with the issuing organisation's key (or the installation's).
+    signer: DocumentSigner
 
     def uow(self, write: bool = True) -> UnitOfWork:
         """A new unit of work (one transaction)."""
@@ -68,19 +72,33 @@ def build_services(settings: Settings, library: DiagramLibrary | None = None) ->
             if settings.processes_dir.is_dir() else DiagramLibrary()
         )
     engine = ProcessEngine(library, calendar, package_rules(settings), process_settings(settings))
+    database = Database(settings.database_url)
+    runtime = Runtime(
+        engine=engine,
+        issue_document=issue_document,
+        forms_dir=settings.forms_dir,
+        access=load_declarations(settings.processes_dir, library.diagrams()),
+    )
+    signer = build_signer(settings)
+
+    def uows(write: bool = True) -> UnitOfWork:
+        return UnitOfWork(database, write=write)
+
     return Services(
         settings=settings,
-        database=Database(settings.database_url),
+        database=database,
         calendar=calendar,
         engine=engine,
-        transports=build_transports(settings.outbox_targets),
-        runtime=Runtime(
-            engine=engine,
-            issue_document=issue_document,
-            forms_dir=settings.forms_dir,
-            access=load_declarations(settings.processes_dir, library.diagrams()),
-        ),
+        transports=build_transports(settings.outbox_targets, attach=partial(attach_documents, uows, runtime, signer)),
+        runtime=runtime,
+        signer=signer,
     )
+
+
+def build_signer(settings: Settings) -> DocumentSigner:
+    """The document signer from the signing settings (keys are read on the first signature)."""
+    return DocumentSigner(settings.signing_key, settings.signing_key_passphrase, settings.signing_keys_dir,
+                          settings.instance_dir)
 
 
 def package_rules(settings: Settings) -> PackageRules:

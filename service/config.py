@@ -73,6 +73,14 @@ SETTINGS: tuple[Setting, ...] = (
             "a submission after closing counts from the next working day"),
     Setting("HOMESCHOOL_WORKER_POLL_SECONDS", "0.5", "How often an idle worker looks for due timers, inbox and outbox"),
     Setting("HOMESCHOOL_TIMER_RETRY_SECONDS", "300", "Delay before retrying a timer whose case failed to run"),
+    Setting("HOMESCHOOL_SIGNING_KEY", "a demo key generated once into <instance dir>/signing/demo-signing-key.p12",
+            "The installation's signing key and certificate (PKCS#12, .p12/.pfx): every issued PDF is signed "
+            "with it (PAdES B-B). The generated demo certificate is self-signed and trusted by nobody"),
+    Setting("HOMESCHOOL_SIGNING_KEY_PASSPHRASE", "(none)",
+            "Passphrase of the signing key files (the installation's and the organisations' own)"),
+    Setting("HOMESCHOOL_SIGNING_KEYS_DIR", "(none)",
+            "Optional folder of organisations' own keys, <BIN>.p12: an organisation with a file here signs "
+            "its documents with it, the others with HOMESCHOOL_SIGNING_KEY"),
     Setting("HOMESCHOOL_OUTBOX_RETRY_SECONDS", "30", "First outbox retry delay (doubles per failure, at most 1 hour)"),
     *(
         Setting(f"HOMESCHOOL_OUTBOX_{channel.upper()}", f"spool:<instance dir>/outbox/{channel}",
@@ -113,6 +121,9 @@ class Settings:
     worker_poll_seconds: float = 0.5
     timer_retry_seconds: float = 300.0
     outbox_retry_seconds: float = 30.0
+    signing_key: Path | None = None
+    signing_key_passphrase: str = ""
+    signing_keys_dir: Path | None = None
     outbox_targets: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -124,6 +135,9 @@ class Settings:
         def path(name: str, default: str) -> Path:
             value = Path(env.get(_PREFIX + name) or default)
             return value if value.is_absolute() else root / value
+
+        def optional_path(name: str) -> Path | None:
+            return path(name, "") if env.get(_PREFIX + name) else None
 
         instance = path("INSTANCE_DIR", "instance")
         url = env.get("DATABASE_URL") or f"sqlite:///{instance / 'homeschool.sqlite3'}"
@@ -160,6 +174,9 @@ class Settings:
             worker_poll_seconds=_number(env, "WORKER_POLL_SECONDS", 0.5),
             timer_retry_seconds=_number(env, "TIMER_RETRY_SECONDS", 300.0),
             outbox_retry_seconds=_number(env, "OUTBOX_RETRY_SECONDS", 30.0),
+            signing_key=optional_path("SIGNING_KEY"),
+            signing_key_passphrase=env.get(_PREFIX + "SIGNING_KEY_PASSPHRASE", ""),
+            signing_keys_dir=optional_path("SIGNING_KEYS_DIR"),
             outbox_targets=targets,
         )
 
@@ -170,6 +187,10 @@ class Settings:
             value = getattr(self, item.name)
             if item.name == "secret_key":
                 value = "***" if value else "(generated into the instance folder)"
+            if item.name == "signing_key_passphrase":
+                value = "***" if value else "(none)"
+            if item.name == "signing_key" and value is None:
+                value = f"(demo key generated into {self.instance_dir / 'signing' / 'demo-signing-key.p12'})"
             if item.name == "database_url" and "@" in str(value) and ":" in str(value).split("@")[0][12:]:
                 head, tail = str(value).split("@", 1)
                 value = head.rsplit(":", 1)[0] + ":***@" + tail

@@ -373,21 +373,20 @@ def test_pdf_is_rendered_once_then_reused(product: Services, database: Database,
                                 signatory=None, now=NOW)
         uow.commit()
     head = person(product, "head")
-    with UnitOfWork(database) as uow:
-        filename, first = document_pdf(uow, product.runtime, actor=head, document_id=kk)
-    assert filename == f"{CASE}_admission_order_kk.pdf"
-    assert first.startswith(b"%PDF-")
+    first = document_pdf(product.uow, product.runtime, product.signer, actor=head, document_id=kk)
+    assert first.file_name == f"{CASE}_admission_order_kk.pdf"
+    assert first.pdf.startswith(b"%PDF-") and b"/ETSI.CAdES.detached" in first.pdf  # kept signed
 
     def no_second_rendering(html: str) -> bytes:
         raise AssertionError("the stored PDF should have been reused")
 
     monkeypatch.setattr(documents_module, "render_pdf", no_second_rendering)
+    assert document_pdf(product.uow, product.runtime, product.signer, actor=SYSTEM, document_id=kk) == first
     with UnitOfWork(database) as uow:
-        assert document_pdf(uow, product.runtime, actor=SYSTEM, document_id=kk) == (filename, first)
-        listed = {d.id: d.has_pdf for d in DocumentRepository(uow.session, False).for_instance(case)}
-    assert listed == {kk: True, ru: False}
-    with UnitOfWork(database) as uow, pytest.raises(NotFound, match="no document 999"):
-        document_pdf(uow, product.runtime, actor=SYSTEM, document_id=999)
+        listed = {d.id: (d.has_pdf, d.pdf_sha256) for d in DocumentRepository(uow.session, False).for_instance(case)}
+    assert listed == {kk: (True, first.sha256), ru: (False, None)}
+    with pytest.raises(NotFound, match="no document 999"):
+        document_pdf(product.uow, product.runtime, product.signer, actor=SYSTEM, document_id=999)
 
 
 def test_a_document_of_another_schools_case_is_not_found(product: Services, database: Database) -> None:
@@ -398,8 +397,8 @@ def test_a_document_of_another_schools_case_is_not_found(product: Services, data
                                  now=NOW)
         uow.commit()
     stranger = person(product, "head", "office_clerk", bin_=SCHOOL_112)
-    with UnitOfWork(database) as uow, pytest.raises(NotFound, match=f"no document {kk}"):
-        document_pdf(uow, product.runtime, actor=stranger, document_id=kk)
+    with pytest.raises(NotFound, match=f"no document {kk}"):
+        document_pdf(product.uow, product.runtime, product.signer, actor=stranger, document_id=kk)
     with UnitOfWork(database, write=False) as uow:
         assert DocumentRepository(uow.session, False).get(kk).pdf is None  # nothing rendered for them
 
@@ -414,9 +413,9 @@ def test_the_first_stored_pdf_wins(product: Services, database: Database) -> Non
         assert repository.set_pdf(kk, b"%PDF-first") is True
         assert repository.set_pdf(kk, b"%PDF-second") is False
         uow.commit()
-    with UnitOfWork(database) as uow:
-        assert document_pdf(uow, product.runtime, actor=SYSTEM, document_id=kk) == (
-            "APP_2026_7_receipt_kk.pdf", b"%PDF-first")
+    kept = document_pdf(product.uow, product.runtime, product.signer, actor=SYSTEM, document_id=kk)
+    assert (kept.file_name, kept.pdf) == ("APP_2026_7_receipt_kk.pdf", b"%PDF-first")
+    assert kept.sha256 == hashlib.sha256(b"%PDF-first").hexdigest()
 
 
 def test_documents_table_is_indexed_by_case(database: Database) -> None:

@@ -10,6 +10,9 @@ channel is configured with one of:
 * nothing — the channel is *held*: messages stay in the outbox, undelivered, until one is set.
 
 No transport pretends: "delivered" always means the other side (or the spool) has the message.
+
+Messages to the personal cabinet carry the documents they announce: :class:`WithDocuments` attaches
+each language's signed PDF just before sending (the outbox row keeps the diagram's small payload).
 """
 
 from __future__ import annotations
@@ -20,9 +23,10 @@ import re
 import tempfile
 import urllib.error
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
+from service.application.documents import DocumentUnavailable
 from service.application.outbox import DeliveryFailed, OutboxTransport
 from service.domain.model import OutboxItem
 
@@ -81,6 +85,22 @@ class HttpTransport:
         return self.url
 
 
+class WithDocuments:
+    """Sends each message with the documents it names attached (``attach``), through another transport."""
+
+    def __init__(self, transport: OutboxTransport, attach: Callable[[OutboxItem], OutboxItem]) -> None:
+        self.transport = transport
+        self.attach = attach
+
+    def send(self, item: OutboxItem) -> str:
+        """Attach, then send; a document that cannot be attached yet is a failed attempt (retried later)."""
+        try:
+            complete = self.attach(item)
+        except DocumentUnavailable as exc:
+            raise DeliveryFailed(str(exc)) from exc
+        return self.transport.send(complete)
+
+
 def build_transport(target: str) -> OutboxTransport:
     """A transport from its setting (``spool:DIR`` or an http(s) URL)."""
     if target.startswith("spool:"):
@@ -90,6 +110,15 @@ def build_transport(target: str) -> OutboxTransport:
     raise ValueError(f"outbox target '{target}' is neither spool:DIR nor an http(s) URL")
 
 
-def build_transports(targets: Mapping[str, str]) -> dict[str, OutboxTransport]:
-    """Transports for every channel that has a target; channels left empty are held."""
-    return {channel: build_transport(target) for channel, target in targets.items() if target}
+def build_transports(targets: Mapping[str, str], attach: Callable[[OutboxItem], OutboxItem] | None = None,
+                     with_documents: tuple[str, ...] = ("portal_cabinet",)) -> dict[str, OutboxTransport]:
+    """Transports for every channel that has a target (channels left empty are held).
+
+    With ``attach``, the channels ``with_documents`` send their messages with the documents attached.
+    """
+    transports = {channel: build_transport(target) for channel, target in targets.items() if target}
+    if attach is not None:
+        for channel in with_documents:
+            if channel in transports:
+                transports[channel] = WithDocuments(transports[channel], attach)
+    return transports

@@ -2,7 +2,8 @@
 body reviewing it): which kinds exist, and how a stored one looks.
 
 Every ``document.*`` message a diagram sends becomes one stored document per language (Kazakh
-and Russian), kept as HTML; the PDF is rendered on the first download and kept beside it.
+and Russian), kept as HTML; the PDF, signed with the issuing organisation's key, is made the first
+time it is needed (delivery to the personal cabinet, or a download) and kept beside it.
 """
 
 from __future__ import annotations
@@ -46,6 +47,8 @@ class DocumentInfo:
     title: str
     created_at: datetime
     content_hash: str
+    #: SHA-256 of the stored PDF (hex); None until the PDF is made.
+    pdf_sha256: str | None
     has_pdf: bool
 
 
@@ -61,5 +64,6 @@ class StoredDocument:
     title: str
     created_at: datetime
     content_hash: str
+    pdf_sha256: str | None
     html: str
     pdf: bytes | None

@@ -107,3 +107,5 @@ class OutboxItem:
     delivered_at: datetime | None = None
     delivered_to: str | None = None
     last_error: str | None = None
+    #: When it was queued (the instant of the step that sent it).
+    created_at: datetime | None = None

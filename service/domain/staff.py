@@ -42,8 +42,10 @@ LEGAL_ROLE = "legal"
 #: Roles that are not lanes of any diagram.
 ADMIN_ROLES = frozenset({"administrator", "analyst", LEGAL_ROLE})
 
-#: What each API client may do.
-API_SCOPES = ("applications:submit", "cases:read", "sms:reply", "proactive:trigger", "complaints:file")
+#: What each API client may do. ``cases:documents`` is apart from ``cases:read``: the documents name
+#: the child and the applicant (IINs, the VKK conclusion), which a system following stages need not see.
+API_SCOPES = ("applications:submit", "cases:read", "cases:documents", "sms:reply", "proactive:trigger",
+              "complaints:file")
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""The ``documents`` table: documents issued to applicants, HTML always, PDF once downloaded."""
+"""The ``documents`` table: documents issued to applicants, HTML always, the signed PDF once made."""
 
 from __future__ import annotations
 
@@ -25,3 +25,5 @@ class DocumentRow(Base):
     pdf: Mapped[bytes | None] = mapped_column(LargeBinary)
     created_at: Mapped[datetime]
     content_hash: Mapped[str] = mapped_column(String(64))
+    #: SHA-256 of ``pdf`` (hex), set with it.
+    pdf_sha256: Mapped[str | None] = mapped_column(String(64))

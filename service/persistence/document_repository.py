@@ -1,4 +1,4 @@
-"""Issued documents: stored once with their HTML, the PDF added on the first download."""
+"""Issued documents: stored once with their HTML, the signed PDF (and its SHA-256) added once made."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from .repositories import Repository
 _INFO_COLUMNS = (
     DocumentRow.id, DocumentRow.instance_id, DocumentRow.business_key, DocumentRow.kind,
     DocumentRow.language, DocumentRow.title, DocumentRow.created_at, DocumentRow.content_hash,
+    DocumentRow.pdf_sha256,
 )
 
 
@@ -57,10 +58,10 @@ class DocumentRepository(Repository):
         return StoredDocument(**values)
 
     def set_pdf(self, document_id: int, pdf: bytes) -> bool:
-        """Keep the rendered PDF unless one is stored already; True if this one was stored."""
+        """Keep the PDF (and its SHA-256) unless one is stored already; True if this one was stored."""
         result = self.session.execute(
             update(DocumentRow)
             .where(DocumentRow.id == document_id, DocumentRow.pdf.is_(None))
-            .values(pdf=pdf)
+            .values(pdf=pdf, pdf_sha256=hashlib.sha256(pdf).hexdigest())
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]

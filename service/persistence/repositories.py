@@ -634,6 +634,7 @@ _OUTBOX_COLUMNS = (
     _OutboxMessage_C.delivered_at,
     _OutboxMessage_C.delivered_to,
     _OutboxMessage_C.last_error,
+    _OutboxMessage_C.created_at,
 )
 
 

@@ -8,13 +8,16 @@ offer still waits for a reply are decided in :mod:`service.application.submissio
 
 from __future__ import annotations
 
+import base64
 import json
+import logging
 import re
 from collections.abc import Iterator, Mapping
 from typing import Any, NoReturn
 
 from flask import Blueprint, Response, request
 
+from service.application.documents import PDF, DocumentUnavailable, document_pdf, document_url
 from service.application.forms import Form, format_path, validate_submission
 from service.application.queries import case_view, find_case
 from service.application.staff import Unauthorised, authenticate_client
@@ -31,7 +34,7 @@ from service.application.submissions import (
     reply_to_offer,
     start_submitted,
 )
-from service.domain.errors import FormInvalid
+from service.domain.errors import FormInvalid, NotFound
 from service.domain.staff import API_SCOPES, Actor, ApiClientInfo
 from service.domain.time import format_instant
 from service.persistence.uow import UnitOfWork
@@ -50,6 +53,7 @@ from .openapi import (
 )
 
 blueprint = Blueprint("api", __name__, url_prefix=API_PREFIX)
+log = logging.getLogger("homeschool.api")
 
 #: Where a case number is looked up, in this order: a proactive offer that was accepted has a
 #: service case under the same number, and the service case is what the applicant follows.
@@ -76,6 +80,8 @@ _MESSAGES: dict[str, dict[str, str]] = {
                      "en": "A case with this number already exists."},
     "no_case": {"kk": "Мұндай нөмірмен іс жоқ.", "ru": "Дела с таким номером нет.",
                 "en": "There is no case with this number."},
+    "no_document": {"kk": "Бұл істе мұндай құжат жоқ.", "ru": "В этом деле нет такого документа.",
+                    "en": "This case has no such document."},
     "no_offer": {"kk": "Мұндай нөмірмен ұсыныс жоқ.", "ru": "Предложения с таким номером нет.",
                  "en": "There is no offer with this number."},
     "offer_closed": {"kk": "Ұсыныс жауап күтпейді.", "ru": "Предложение больше не ожидает ответа.",
@@ -297,28 +303,69 @@ def _plausible(case_number: str) -> bool:
     return 0 < len(case_number.strip()) <= 120 and not _BAD_CHARACTERS.search(case_number)
 
 
+def _case_id(uow: UnitOfWork, reader: Actor, case_number: str) -> int | None:
+    """The case with this number the client may see (in :data:`LOOKUP_ORDER`), if any."""
+    if not _plausible(case_number):
+        return None
+    for process_id in LOOKUP_ORDER:
+        instance_id = find_case(uow, services().runtime, actor=reader, process_id=process_id,
+                                business_key=case_number)
+        if instance_id is not None:
+            return instance_id
+    return None
+
+
 @blueprint.get("/cases/<path:case_number>")
 def get_case(case_number: str) -> Response:
     """§8: where a case stands — status, stage, the stages with their times, the documents issued."""
     reader = _client("cases:read").actor()
-    runtime = services().runtime
     with services().uow(write=False) as uow:
-        for process_id in LOOKUP_ORDER:
-            instance_id = find_case(uow, runtime, actor=reader, process_id=process_id,
-                                    business_key=case_number) if _plausible(case_number) else None
-            if instance_id is None:
-                continue
-            view = case_view(uow, runtime, actor=reader, instance_id=instance_id)
-            documents = uow.documents.for_instance(instance_id)
-            stages = _stages(view.history)
-            current = stages[-1] if stages else {}
-            return json_response({
-                "case_number": view.business_key, "process": view.process_id, "status": view.status,
-                "stage": current.get("stage"), "stage_name": current.get("stage_name"), "stages": stages,
-                "documents": [{"kind": d.kind, "language": d.language, "title": d.title,
-                               "issued_at": format_instant(d.created_at)} for d in documents],
-            })
-    _fail(404, "no_case")
+        instance_id = _case_id(uow, reader, case_number)
+        if instance_id is None:
+            _fail(404, "no_case")
+        view = case_view(uow, services().runtime, actor=reader, instance_id=instance_id)
+        documents = uow.documents.for_instance(instance_id)
+    stages = _stages(view.history)
+    current = stages[-1] if stages else {}
+    return json_response({
+        "case_number": view.business_key, "process": view.process_id, "status": view.status,
+        "stage": current.get("stage"), "stage_name": current.get("stage_name"), "stages": stages,
+        "documents": [{"id": d.id, "kind": d.kind, "language": d.language, "title": d.title,
+                       "issued_at": format_instant(d.created_at), "content_type": PDF, "sha256": d.pdf_sha256,
+                       "url": document_url(d.business_key, d.id)} for d in documents],
+    })
+
+
+#: The largest document id there can be (the column is a 32-bit integer); larger ones are simply not found.
+_MAX_ID = 2**31 - 1
+
+
+@blueprint.get("/cases/<path:case_number>/documents/<int:document_id>")
+def get_case_document(case_number: str, document_id: int) -> Response:
+    """§5, §7: a document issued in the case, as the signed PDF the personal cabinet received."""
+    reader = _client("cases:documents").actor()
+    svc = services()
+    with svc.uow(write=False) as uow:
+        instance_id = _case_id(uow, reader, case_number)
+    if instance_id is None:
+        _fail(404, "no_case")
+    if not 0 < document_id <= _MAX_ID:
+        _fail(404, "no_document")
+    try:
+        signed = document_pdf(svc.uow, svc.runtime, svc.signer, actor=reader, document_id=document_id,
+                              instance_id=instance_id)
+    except NotFound:
+        _fail(404, "no_document")
+    except DocumentUnavailable as exc:
+        log.error("document %s cannot be signed: %s", document_id, exc)
+        _fail(503)
+    digest = base64.b64encode(bytes.fromhex(signed.sha256)).decode("ascii")
+    return Response(signed.pdf, mimetype=PDF, headers={
+        "Content-Disposition": f'attachment; filename="{signed.file_name}"',
+        "ETag": f'"{signed.sha256}"',
+        "Repr-Digest": f"sha-256=:{digest}:",
+        "Cache-Control": "no-store",
+    })
 
 
 @blueprint.get("/openapi.json")

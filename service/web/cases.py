@@ -96,8 +96,9 @@ def document_html(document_id: int) -> Any:
 @blueprint.get("/documents/<int:document_id>.pdf")
 @signed_in
 def document_download(document_id: int) -> Any:
-    """An issued document as PDF (laid out on the first download, then kept)."""
-    with services().uow() as uow:
-        filename, pdf = document_pdf(uow, services().runtime, actor=actor(), document_id=document_id)
-    return Response(pdf, mimetype="application/pdf",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    """An issued document as its signed PDF (made on the first download or delivery, then kept)."""
+    svc = services()
+    signed = document_pdf(svc.uow, svc.runtime, svc.signer, actor=actor(), document_id=document_id)
+    return Response(signed.pdf, mimetype="application/pdf",
+                    headers={"Content-Disposition": f'attachment; filename="{signed.file_name}"',
+                             "ETag": f'"{signed.sha256}"'})

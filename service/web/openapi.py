@@ -164,6 +164,8 @@ _ERROR_RESPONSES = {
             "ValidationFailed"),
     "429": ("rate_limited: too many calls with this token; wait for `Retry-After` seconds", "RateLimited"),
     "500": ("internal: an unexpected failure (logged); nothing was saved", "Internal"),
+    "503": ("unavailable: the service cannot do this now (e.g. the signing key cannot be used); try later",
+            "Unavailable"),
 }
 
 
@@ -227,19 +229,26 @@ _CASE_STATUS = {
         "stage": {"type": ["string", "null"]},
         "stage_name": {"type": ["string", "null"]},
         "stages": {"type": "array", "items": _ref("Stage"), "description": "§8: every stage, oldest first"},
-        "documents": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "required": ["kind", "language", "issued_at"],
-                "properties": {
-                    "kind": {"type": "string"},
-                    "language": {"type": "string", "enum": ["kk", "ru"]},
-                    "title": {"type": "string"},
-                    "issued_at": {"type": "string", "format": "date-time"},
-                },
-            },
-        },
+        "documents": {"type": "array", "items": _ref("IssuedDocument"),
+                      "description": "Every document issued in the case, each language apart, oldest first"},
+    },
+}
+
+_ISSUED_DOCUMENT = {
+    "type": "object",
+    "required": ["id", "kind", "language", "title", "issued_at", "content_type", "sha256", "url"],
+    "properties": {
+        "id": {"type": "integer"},
+        "kind": {"type": "string", "description": "e.g. refusal (Appendix 2), acceptance_notification "
+                                                  "(Appendix 3), admission_order (§7)"},
+        "language": {"type": "string", "enum": ["kk", "ru"]},
+        "title": {"type": "string"},
+        "issued_at": {"type": "string", "format": "date-time"},
+        "content_type": {"type": "string", "enum": ["application/pdf"]},
+        "sha256": {"type": ["string", "null"], "pattern": "^[0-9a-f]{64}$",
+                   "description": "SHA-256 (hex) of the signed PDF; null until the PDF is first made "
+                                  "(delivery to the personal cabinet or the first download)"},
+        "url": {"type": "string", "description": "Where to download the signed PDF (scope cases:documents)"},
     },
 }
 
@@ -283,6 +292,7 @@ def build_document(forms_dir: Path) -> dict[str, Any]:
         "CaseCreated": _CASE_CREATED,
         "CaseStatus": _CASE_STATUS,
         "Stage": _STAGE,
+        "IssuedDocument": _ISSUED_DOCUMENT,
         "ReplyAccepted": _REPLY_ACCEPTED,
         "Error": _ERROR,
     })
@@ -304,6 +314,28 @@ def build_document(forms_dir: Path) -> dict[str, Any]:
             parameters=[{"name": "case_number", "in": "path", "required": True,
                          "schema": {"type": "string", "minLength": 1, "maxLength": 120},
                          "description": "An application, offer or complaint number"}, _LANGUAGE],
+        )},
+        f"{API_PREFIX}/cases/{{case_number}}/documents/{{document_id}}": {"get": _operation(
+            "getCaseDocument", "§5, §7: a document issued in the case, as its signed PDF", "cases:documents",
+            {"200": {"description": "The signed PDF (PAdES B-B, the issuing organisation's key); the same bytes "
+                                    "every time and the same the personal cabinet received",
+                     "headers": {
+                         "ETag": {"description": "The SHA-256 of the PDF (hex), quoted",
+                                  "schema": {"type": "string"}},
+                         "Repr-Digest": {"description": "RFC 9530: sha-256 of the PDF, base64",
+                                         "schema": {"type": "string"}},
+                     },
+                     "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}}}},
+             **_errors("404", "503")},
+            parameters=[{"name": "case_number", "in": "path", "required": True,
+                         "schema": {"type": "string", "minLength": 1, "maxLength": 120},
+                         "description": "An application, offer or complaint number"},
+                        {"name": "document_id", "in": "path", "required": True,
+                         "schema": {"type": "integer", "minimum": 1, "maximum": 2147483647},
+                         "description": "The document's id, as the case lists it"}, _LANGUAGE],
+            description="404 when there is no such case for this client (a client bound to an organisation "
+                        "sees only its cases) or the case has no document with this id. The first download of "
+                        "a document not yet delivered lays it out and signs it (about half a second).",
         )},
         f"{API_PREFIX}/sms/replies": {"post": _operation(
             "deliverSmsReply", "§7-1: the citizen's SMS reply to a proactive offer", "sms:reply",
