@@ -564,13 +564,17 @@ def test_a_decision_after_the_deadline_says_so_even_before_the_timer_ran(product
     complete(product, "reviewing_official", case, "review_complaint",
              {"decision": "satisfied", "reasons": "Негізді."}, now=at("2026-04-01T09:05+05:00"))
     ru = html_of(product, case, "complaint_decision", "ru")
-    assert "Жалоба удовлетворена." in ru and "считается отклоненной" in ru
+    assert "Жалоба удовлетворена." in ru and "Жалоба рассмотрена с пропуском установленного срока" in ru
+    assert "считается отклоненной" not in ru  # satisfied after all: it no longer counts as refused
 
 
 @pytest.mark.parametrize("language", ["kk", "ru"])
-def test_a_late_decision_says_the_complaint_counts_as_refused(language: str, provider: ProviderInfo) -> None:
-    late = _readable(_render("complaint_decision", language, provider, late=True, decision="rejected"))
-    in_time = _readable(_render("complaint_decision", language, provider, late=False, decision="rejected"))
+@pytest.mark.parametrize("decision", ["rejected", "partly_satisfied"])
+def test_a_late_decision_says_the_complaint_counts_as_refused(
+    language: str, decision: str, provider: ProviderInfo,
+) -> None:
+    late = _readable(_render("complaint_decision", language, provider, late=True, decision=decision))
+    in_time = _readable(_render("complaint_decision", language, provider, late=False, decision=decision))
     if language == "ru":
         phrases = ["Жалоба рассмотрена с пропуском установленного срока рассмотрения.",
                    "пунктом 5 статьи 100 Административного процедурно-процессуального кодекса",
@@ -584,6 +588,21 @@ def test_a_late_decision_says_the_complaint_counts_as_refused(language: str, pro
         assert phrase in late and phrase not in in_time
     assert ("сотқа жүгінуге құқылысыз (Қағидалардың 10-тармағы)" if language == "kk" else "(пункт 10 Правил)") in (
         in_time)
+
+
+@pytest.mark.parametrize("language", ["kk", "ru"])
+def test_a_late_satisfied_decision_says_it_was_late_but_not_that_the_complaint_counts_as_refused(
+    language: str, provider: ProviderInfo,
+) -> None:
+    text = _readable(_render("complaint_decision", language, provider, late=True, decision="satisfied"))
+    if language == "ru":
+        said = ["Жалоба удовлетворена.", "Жалоба рассмотрена с пропуском установленного срока рассмотрения."]
+        unsaid = ["считается отклоненной", "статьи 100", "независимо от настоящего решения"]
+    else:
+        said = ["Шағым қанағаттандырылды.", "Шағым белгіленген қарау мерзімі өткізіліп қаралды."]
+        unsaid = ["қанағаттандырылмаған болып есептеледі", "100-бабының", "осы шешімге қарамастан"]
+    assert all(phrase in text for phrase in said), said
+    assert not [phrase for phrase in unsaid if phrase in text]
 
 
 # --- §10: a court appeal is recorded on the case -----------------------------------------------------
@@ -947,3 +966,29 @@ def test_a_complaint_never_forwarded_still_has_its_review_deadline_escalated(pro
     escalation = task_of(product, "reviewing_official", case, "attend_missed_review")
     assert escalation.title == "Срок рассмотрения пропущен: принять меры"
     assert task_of(product, "appealed_official", case, "provider_considers_complaint")  # still to be done
+
+
+def test_a_review_deadline_missed_at_the_provider_is_escalated_once_even_after_forwarding(product: Services) -> None:
+    """The review task, entered after its deadline, does not escalate the same miss a second time."""
+    case = file_complaint(product, complaint(against_provider=True))
+    fire(product, at("2026-03-31T18:31+05:00"))
+    complete(product, "appealed_official", case, "provider_considers_complaint", {"decision": "forward"},
+             now=at("2026-04-01T09:00+05:00"))
+    fire(product, at("2026-04-01T09:05+05:00"))
+    elements = sorted(t.element_id for t in tasks_of(product, "reviewing_official", case))
+    assert elements == ["attend_forwarding_overdue", "attend_missed_review", "review_complaint"]
+
+
+def test_the_extended_deadline_is_watched_while_the_extension_notice_waits(product: Services) -> None:
+    case = file_complaint(product, complaint(channel="paper"))
+    _extend(product, case, 1, now=at("2026-03-30T10:00+05:00"))  # new deadline 1 April 18:30
+    assert fire(product, at("2026-04-01T18:29+05:00")) == []
+    assert fire(product, at("2026-04-01T18:31+05:00")) == [case]
+    elements = sorted(t.element_id for t in tasks_of(product, "reviewing_official", case))
+    assert elements == ["attend_missed_review", "notify_extension"]
+    assert steps(product, case)["record_missed_deadline"] == "§9,§10"
+    complete(product, "reviewing_official", case, "notify_extension", {}, now=at("2026-04-02T10:00+05:00"))
+    fire(product, at("2026-04-02T10:05+05:00"))
+    elements = sorted(t.element_id for t in tasks_of(product, "reviewing_official", case))
+    assert elements == ["attend_missed_review", "review_complaint"]
+    assert task_of(product, "reviewing_official", case, "review_complaint").due_at == at("2026-04-01T18:30+05:00")
