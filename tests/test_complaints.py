@@ -982,6 +982,9 @@ def test_a_review_deadline_missed_at_the_provider_is_escalated_once_even_after_f
 def test_the_extended_deadline_is_watched_while_the_extension_notice_waits(product: Services) -> None:
     case = file_complaint(product, complaint(channel="paper"))
     _extend(product, case, 1, now=at("2026-03-30T10:00+05:00"))  # new deadline 1 April 18:30
+    # due when the earlier of its two timers fires: the extended review deadline comes before the
+    # 3 working days for the notice (2 April)
+    assert task_of(product, "reviewing_official", case, "notify_extension").due_at == at("2026-04-01T18:30+05:00")
     assert fire(product, at("2026-04-01T18:29+05:00")) == []
     assert fire(product, at("2026-04-01T18:31+05:00")) == [case]
     elements = sorted(t.element_id for t in tasks_of(product, "reviewing_official", case))
