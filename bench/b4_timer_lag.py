@@ -2,10 +2,12 @@
 
 A real ``.venv/bin/homeschool worker`` subprocess (default poll interval, 0.5 s) runs on the bench
 database with the real clock. Proactive offers are started through the application services with
-a pinned ``now`` 24 hours before an instant a few seconds ahead of the real clock, so their
-24-hour reply timers fall due then (two per second, on whole seconds: the diagram's deadlines are
-to the second). The benchmark polls the event log for ``timer_fired`` every 10 ms and takes the lag
-as the moment the firing was visible (committed) minus the timer's due instant. Target: ≤ 1 s.
+a pinned ``now`` 24 hours before an instant a few seconds ahead of the real clock, so their first
+timer — the wait for the SMS gateway's delivery report, 24 hours by default
+(``HOMESCHOOL_PROACTIVE_DELIVERY_WAIT_HOURS``) — falls due then (two per second, on whole seconds:
+the diagram's deadlines are to the second). The benchmark polls the event log for ``timer_fired``
+every 10 ms and takes the lag as the moment the firing was visible (committed) minus the timer's
+due instant. Target: ≤ 1 s.
 """
 
 from __future__ import annotations

@@ -113,6 +113,7 @@ def process_settings(settings: Settings) -> dict[str, object]:
     """The settings diagrams may read with ``setting(name)``."""
     return {
         "proactive_silence_is_refusal": settings.proactive_silence_is_refusal,
+        "proactive_delivery_wait_hours": settings.proactive_delivery_wait_hours,
         "complaint_max_extension_days": settings.complaint_max_extension_days,
     }
 

@@ -49,6 +49,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("HOMESCHOOL_PROACTIVE_SILENCE_IS_REFUSAL", "true",
             "§7-1: no answer within 24 hours closes the offer as not consented (the law is silent; "
             "'false' sends the office clerk to contact the parent instead)"),
+    Setting("HOMESCHOOL_PROACTIVE_DELIVERY_WAIT_HOURS", "24",
+            "§7-1: how long an offer waits for the SMS gateway to confirm its SMS reached the phone (the 24 hours "
+            "count from that delivery); past it, the office clerk gets a task — nothing is decided automatically"),
     Setting("HOMESCHOOL_COMPLAINT_MAX_EXTENSION_DAYS", "10",
             "§9: the most working days a complaint's review period may be extended by (Law Art. 25 p.4)"),
     Setting("HOMESCHOOL_SCHOOL_AGE_MIN", "6", "Youngest age (full years) accepted for home schooling (grades 1–11)"),
@@ -105,6 +108,7 @@ class Settings:
     rules_file: Path = Path("docs/regulation/rules.kk.txt")
     feature_report: Path = Path("reports/cucumber.json")
     proactive_silence_is_refusal: bool = True
+    proactive_delivery_wait_hours: float = 24.0
     complaint_max_extension_days: int = 10
     school_age_min: int = 6
     school_age_max: int = 18
@@ -158,6 +162,7 @@ class Settings:
             rules_file=path("RULES_FILE", "docs/regulation/rules.kk.txt"),
             feature_report=path("FEATURE_REPORT", "reports/cucumber.json"),
             proactive_silence_is_refusal=_flag(env, "PROACTIVE_SILENCE_IS_REFUSAL", True),
+            proactive_delivery_wait_hours=_number(env, "PROACTIVE_DELIVERY_WAIT_HOURS", 24.0),
             complaint_max_extension_days=int(_number(env, "COMPLAINT_MAX_EXTENSION_DAYS", 10)),
             school_age_min=int(_number(env, "SCHOOL_AGE_MIN", 6)),
             school_age_max=int(_number(env, "SCHOOL_AGE_MAX", 18)),

@@ -346,7 +346,7 @@ def test_a_conclusion_starts_an_offer_and_the_sms_consent_starts_the_service(
     started = api.post("/api/v1/proactive/conclusions", json=conclusion(), headers=auth(tokens["is"], "c-1"))
     assert started.status_code == 201, started.get_data(as_text=True)
     offer = started.get_json()
-    assert offer["case_number"] == "OFFER-1" and offer["stage"] == "await_reply"
+    assert offer["case_number"] == "OFFER-1" and offer["stage"] == "await_delivery"  # §7-1: 24 hours from delivery
     retried = api.post("/api/v1/proactive/conclusions", json=conclusion(), headers=auth(tokens["is"], "c-1"))
     assert retried.status_code == 200 and retried.get_json() == offer
     # the same offer number again, not as a retry, is refused

@@ -88,6 +88,8 @@ EXPECTED_FIELDS = {
         "provider_bin",
     ],
     ("proactive_offer", "follow_up_silence"): ["consent", "note"],
+    ("proactive_offer", "contact_after_silence"): ["outcome", "note"],
+    ("proactive_offer", "follow_up_delivery"): ["outcome", "note"],
     ("complaint_review", "complaint_filed"): [
         "complaint_number",
         "channel",
@@ -163,6 +165,8 @@ VALID: dict[tuple[str, str], dict[str, Any]] = {
         "provider_bin": SCHOOL_25,
     },
     ("proactive_offer", "follow_up_silence"): {"consent": False, "note": "Звонок 21.03.2026: не ответил."},
+    ("proactive_offer", "contact_after_silence"): {"outcome": "close", "note": "Звонок 21.03.2026: не ответил."},
+    ("proactive_offer", "follow_up_delivery"): {"outcome": "resend", "note": "Шлюз был недоступен 20.03.2026."},
     ("complaint_review", "complaint_filed"): {
         "complaint_number": "COMP-2026-0007",
         "channel": "paper",

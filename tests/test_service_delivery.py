@@ -12,6 +12,7 @@ from markupsafe import escape
 
 from service.application.cases import complete_task, deliver_message
 from service.application.queries import case_view, find_case, list_tasks
+from service.application.sms import report_sms_delivery
 from service.application.timers import fire_due_timers
 from service.bootstrap import Services
 from service.domain.errors import FormInvalid
@@ -278,11 +279,17 @@ def _conclusion(number: str = "OFFER-1") -> dict[str, Any]:
 
 
 def _offer(product: Services) -> int:
+    """An offer whose SMS the gateway reports delivered at once (Friday 17:00): its 24 hours run from then."""
     with product.uow() as uow:
         receipt = deliver_message(uow, product.runtime, actor=Actor.client("gbd"), name="vkk_conclusion_registered",
                                   business_key="OFFER-1", payload=_conclusion(), owners=owners(product),
                                   now=FRIDAY_1700)
     assert receipt.outcome == "started" and receipt.instance_id is not None
+    [sms] = [o for o in view_of(product, receipt.instance_id).outbox if o.channel == "sms"]
+    reported = report_sms_delivery(product.write_uow, product.runtime, actor=Actor.client("sms"),
+                                   message_id=sms.idempotency_key, status="delivered", at=FRIDAY_1700,
+                                   now=FRIDAY_1700)
+    assert reported.result == "delivered"
     return receipt.instance_id
 
 

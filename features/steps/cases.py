@@ -3,16 +3,19 @@ service proactively and the parent answers by phone; a case is started, or is no
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
+import pytest
 from pytest_bdd import given, parsers, then, when
 
 from service.application.cases import deliver_message
 from service.application.intake import start_owners
 from service.application.queries import case_view, find_case
-from service.bootstrap import Services
+from service.application.sms import report_sms_delivery
+from service.application.submissions import reply_to_offer
+from service.bootstrap import Services, build_services
 from service.domain.identity import make_iin
 from service.domain.staff import Actor
 from service.domain.time import format_instant
@@ -159,6 +162,15 @@ def offer_service(product: Services, number: str, phone: str, at: datetime) -> C
     return Case(instance_id, number)
 
 
+def confirm_delivery(product: Services, offer: Case, at: datetime) -> None:
+    """The SMS gateway reports that the latest offer SMS reached the phone at ``at`` (and reports it then)."""
+    offers = [m for m in view_of(product, offer).outbox if m.message_name == "sms.proactive_offer"]  # newest first
+    assert offers, f"offer {offer.number} sent no SMS"
+    outcome = report_sms_delivery(product.write_uow, product.runtime, actor=Actor.client("sms"),
+                                  message_id=offers[0].idempotency_key, status="delivered", at=at, now=at)
+    assert outcome.result == "delivered", outcome
+
+
 @when(parsers.re(r"из информационной системы поступает заключение ВКК ребёнка с номером родителя "
                  r"(?P<phone>\+\d+) \(предложение № (?P<number>\S+)\) (?P<at>.+)"), target_fixture="offer")
 def conclusion_reported(product: Services, phone: str, number: str, at: str) -> Case:
@@ -166,11 +178,39 @@ def conclusion_reported(product: Services, phone: str, number: str, at: str) -> 
     return offer_service(product, number, phone, wording.moment(at))
 
 
-@given(parsers.re(r"услугодатель предложил услугу № (?P<number>\S+) по SMS на номер (?P<phone>\+\d+) (?P<at>.+)"),
-       target_fixture="offer")
+@given(parsers.re(r"услугодатель предложил услугу № (?P<number>\S+) по SMS на номер (?P<phone>\+\d+) "
+                  r"(?P<at>(?:в|во) .+)"), target_fixture="offer")
 def service_offered(product: Services, number: str, phone: str, at: str) -> Case:
-    """The offer has been made (a conclusion was reported for a child whose parent has this number)."""
+    """The offer has been made: its SMS is queued for the gateway, which has not yet said it was delivered."""
     return offer_service(product, number, phone, wording.moment(at))
+
+
+@given(parsers.re(r"услугодатель предложил услугу № (?P<number>\S+) по SMS на номер (?P<phone>\+\d+), "
+                  r"SMS доставлено (?P<at>.+)"), target_fixture="offer")
+def service_offered_and_delivered(product: Services, number: str, phone: str, at: str) -> Case:
+    """The offer has been made and the gateway confirmed at once that the SMS reached the phone."""
+    offer = offer_service(product, number, phone, wording.moment(at))
+    confirm_delivery(product, offer, wording.moment(at))
+    return offer
+
+
+_DELIVERED = r"SMS-шлюз подтвердил доставку предложения (?P<at>.+)"
+
+
+@given(parsers.re(_DELIVERED))
+@when(parsers.re(_DELIVERED))
+def delivery_confirmed(product: Services, offer: Case, at: str) -> None:
+    """The gateway's delivery report for the latest offer SMS: it reached the phone at ``at``."""
+    confirm_delivery(product, offer, wording.moment(at))
+
+
+@given("молчание на предложение не считается отказом", target_fixture="product")
+def silence_is_not_refusal(product: Services, request: pytest.FixtureRequest) -> Services:
+    """The product with HOMESCHOOL_PROACTIVE_SILENCE_IS_REFUSAL=false, on the same database and registry."""
+    changed = build_services(replace(product.settings, proactive_silence_is_refusal=False))
+    changed.organisation_ids = product.organisation_ids  # type: ignore[attr-defined]
+    request.addfinalizer(changed.database.dispose)
+    return changed
 
 
 _REPLY = r"с номера (?P<phone>\+\d+) (?:приходит|пришло|пришёл) (?P<answer>согласие|отказ) (?P<at>.+)"
@@ -179,11 +219,10 @@ _REPLY = r"с номера (?P<phone>\+\d+) (?:приходит|пришло|п�
 @given(parsers.re(_REPLY), target_fixture="case")
 @when(parsers.re(_REPLY), target_fixture="case")
 def reply_by_phone(product: Services, offer: Case, phone: str, answer: str, at: str) -> Case | None:
-    """The parent answers the offer from a phone; the case of the service, if the answer started one."""
-    with product.uow() as uow:
-        deliver_message(uow, product.runtime, actor=Actor.client("sms"), name="proactive_reply",
-                        business_key=offer.number, payload={"consent": answer == "согласие", "phone": phone},
-                        now=wording.moment(at))
+    """The parent answers the offer from a phone, through the gateway; the case of the service, if one started."""
+    reply_to_offer(product.write_uow, product.runtime, actor=Actor.client("sms"), offer=offer.number,
+                   consent=answer == "согласие", phone=phone, text=None, idempotency_key=None,
+                   now=wording.moment(at))
     return service_case(product, offer)
 
 
@@ -214,12 +253,22 @@ def service_not_started(product: Services, offer: Case) -> None:
     assert service_case(product, offer) is None
 
 
-@then("предложение ожидает ответа услугополучателя")
-def offer_waits(product: Services, offer: Case) -> None:
-    """The offer is open and its 24-hour wait is still running."""
+@then(parsers.re(r"предложение ожидает ответа услугополучателя до (?P<until>.+)"))
+def offer_waits(product: Services, offer: Case, until: str) -> None:
+    """The offer is open and its 24-hour wait runs out at ``until``."""
     view = view_of(product, offer)
     assert view.status == "running", view
-    assert [t.element_id for t in view.timers] == ["reply_window_closed"], view.timers
+    assert [(t.element_id, t.due_at) for t in view.timers] == [("reply_window_closed", wording.moment(until))], \
+        view.timers
+
+
+@then(parsers.re(r"предложение ожидает, когда SMS-шлюз подтвердит доставку, — не дольше (?P<until>.+)"))
+def offer_awaits_delivery(product: Services, offer: Case, until: str) -> None:
+    """The 24 hours have not begun: the offer waits for the delivery report, until the clerk is to be told."""
+    view = view_of(product, offer)
+    assert view.status == "running" and not view.open_tasks, view
+    assert [(t.element_id, t.due_at) for t in view.timers] == [("delivery_not_confirmed", wording.moment(until))], \
+        view.timers
 
 
 @then(parsers.re(r"предложение закрыто со стадией «(?P<stage>.+)»"))
@@ -229,3 +278,11 @@ def offer_closed(product: Services, offer: Case, stage: str) -> None:
     assert view.status == "completed", view
     stages = [o.payload["stage_name"] for o in view.outbox if o.channel == "monitoring"]  # newest first
     assert stages and stages[0] == stage, stages
+
+
+@then(parsers.re(r"у сотрудника канцелярии ожидает задача «(?P<title>.+?)» по предложению"))
+def offer_task_waits(product: Services, offer: Case, title: str) -> None:
+    """The office clerk of the offering school has this task of the offer in their list."""
+    view = view_of(product, offer)
+    assert view.status == "running", view
+    assert [(t.lane, t.title) for t in view.open_tasks] == [("office_clerk", title)], view.open_tasks

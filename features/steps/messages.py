@@ -7,7 +7,6 @@ from pytest_bdd import parsers, then
 
 from service.bootstrap import Services
 from service.domain.model import OutboxItem
-from service.domain.time import parse_instant
 
 from . import wording
 from .cases import Case, view_of
@@ -47,19 +46,66 @@ def nothing_decided(product: Services, case: Case) -> None:
     assert sent(product, case, "portal_cabinet") == []
 
 
-@then(parsers.re(r"на номер (?P<phone>\+\d+) отправлено SMS с предложением услуги, ответ ждут до (?P<until>.+)"))
-def offer_sms(product: Services, offer: Case, phone: str, until: str) -> None:
-    """One SMS offer to that number, saying until when the answer is awaited."""
+def sms_sent(product: Services, offer: Case, phone: str) -> list[OutboxItem]:
+    """The SMS the offer sent to ``phone``, oldest first (any other number is a failure)."""
     messages = sent(product, offer, "sms")
+    assert all(m.payload["phone"] == phone for m in messages), [m.payload["phone"] for m in messages]
+    return messages
+
+
+def sms_text(message: OutboxItem) -> str:
+    """The text of an SMS as the gateway sends it, lines stripped (the feature's layout is not the SMS's)."""
+    text = message.payload.get("text")
+    assert isinstance(text, str) and text.strip(), f"{message.message_name} carries no text: {message.payload}"
+    return "\n".join(line.strip() for line in text.strip().splitlines())
+
+
+@then(parsers.re(r"на номер (?P<phone>\+\d+) отправлено SMS с предложением услуги"))
+def offer_sms(product: Services, offer: Case, phone: str) -> None:
+    """One SMS offer, to that number, with a text."""
+    messages = sms_sent(product, offer, phone)
     assert [m.message_name for m in messages] == ["sms.proactive_offer"], messages
-    assert messages[0].payload["phone"] == phone
-    assert parse_instant(messages[0].payload["expires_at"]) == wording.moment(until), messages[0].payload
+    sms_text(messages[0])
 
 
 @then(parsers.re(r"в SMS назван ребёнок «(?P<child>.+)»"))
 def sms_names_the_child(product: Services, offer: Case, child: str) -> None:
-    """The parent can tell which child the offer is about."""
-    assert [m.payload["child_name"] for m in sent(product, offer, "sms")] == [child]
+    """The parent can tell which child the offer is about: the text names the child in both languages."""
+    texts = [sms_text(m) for m in sent(product, offer, "sms")]
+    assert len(texts) == 1 and all(child in line for line in texts[0].splitlines()), texts
+
+
+@then("родитель получает SMS с текстом:")
+def offer_sms_text(product: Services, offer: Case, docstring: str) -> None:
+    """The offer SMS reads exactly so (Kazakh line, then Russian line)."""
+    texts = [sms_text(m) for m in sent(product, offer, "sms")]
+    assert texts == [docstring.strip()], texts
+
+
+@then(parsers.re(r"на номер (?P<phone>\+\d+) отправлено SMS с текстом:"))
+def last_sms_text(product: Services, offer: Case, phone: str, docstring: str) -> None:
+    """The latest SMS to that number reads exactly so."""
+    messages = sms_sent(product, offer, phone)
+    assert messages and sms_text(messages[-1]) == docstring.strip(), [sms_text(m) for m in messages]
+
+
+@then(parsers.re(r"на номер (?P<phone>\+\d+) отправлено SMS о том, что предложение закрыто, и как подать заявление"))
+def closed_sms(product: Services, offer: Case, phone: str) -> None:
+    """The latest SMS says the offer closed and names the ways to apply: the school and egov.kz."""
+    messages = sms_sent(product, offer, phone)
+    assert messages and messages[-1].message_name == "sms.proactive_offer_closed", messages
+    kk, ru = sms_text(messages[-1]).splitlines()
+    assert "жабылды" in kk and "egov.kz" in kk and "мектеп" in kk, kk
+    assert "закрыто" in ru and "egov.kz" in ru and "школ" in ru, ru
+
+
+@then("ответ не оставлен ждать во входящих")
+def reply_not_kept(product: Services, offer: Case) -> None:
+    """The late reply was handled: nothing of the offer is left waiting in the inbox."""
+    with product.uow(write=False) as uow:
+        assert uow.inbox.pending_for(["proactive_reply"], offer.number) == []
+    answered = [e for e in view_of(product, offer).history if e.action == "late_reply_answered"]
+    assert answered, "the late reply was not recorded as answered"
 
 
 @then("в информационную систему мониторинга переданы стадии:")

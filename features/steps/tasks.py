@@ -166,6 +166,22 @@ def schooling_organised(product: Services, case: Case, at: str, grade: str, lang
     complete(product, case, "specialist", "organise_home_schooling", _plan(teachers, hours, plan, start, end), at)
 
 
+# --- the office clerk: after a proactive offer's 24 hours ran out (§7-1) ------------------------
+
+
+@when(parsers.re(r"сотрудник канцелярии записывает (?P<at>.+?): «(?P<note>.+)»"))
+def clerk_notes_contact(product: Services, offer: Case, at: str, note: str) -> None:
+    """The clerk reached the parent by telephone and closes the offer with a note of the call."""
+    complete(product, offer, "office_clerk", "contact_after_silence", {"outcome": "close", "note": note}, at)
+
+
+@when(parsers.re(r"сотрудник канцелярии по просьбе родителя отправляет предложение повторно (?P<at>.+)"))
+def clerk_resends_offer(product: Services, offer: Case, at: str) -> None:
+    """The parent asked on the telephone for the offer again: a new SMS, a new 24 hours from its delivery."""
+    data = {"outcome": "resend", "note": "Родитель по телефону попросил прислать предложение повторно"}
+    complete(product, offer, "office_clerk", "contact_after_silence", data, at)
+
+
 # --- what waits for whom ----------------------------------------------------------------------
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from service.documents.sms import SmsTemplateError, with_text
 from service.domain.errors import InvalidInput, NotFound
 from service.domain.model import EventRecord, OutgoingMessage, Snapshot
 from service.domain.organisations import Organisation
@@ -188,6 +189,14 @@ def save_run(uow: UnitOfWork, runtime: Runtime, run: ProcessRun, stored: StoredI
     return CaseRef(stored.id, stored.process_id, stored.business_key, status, version)
 
 
+def sms_payload(message_name: str, payload: Mapping[str, Any]) -> dict[str, Any]:
+    """An SMS's payload with its text written from the templates (kk, ru); nothing is saved if it cannot be."""
+    try:
+        return with_text(message_name, payload)
+    except SmsTemplateError as exc:
+        raise InvalidInput(str(exc)) from exc
+
+
 def _stage_change(run: ProcessRun, snapshot: Snapshot, before: frozenset[str]) -> dict[str, str] | None:
     """§8: the stage is what the case waits on (its open tasks) or the end it reached."""
     if snapshot.completed:
@@ -211,7 +220,9 @@ def _dispatch(uow: UnitOfWork, runtime: Runtime, stored: StoredInstance, message
     case, business_key = stored.id, stored.business_key
     if message.channel:
         queued.append({"channel": message.channel, "message_name": message.name, "idempotency_key": key,
-                       "instance_id": case, "business_key": business_key, "payload": message.payload})
+                       "instance_id": case, "business_key": business_key,
+                       "payload": sms_payload(message.name, message.payload) if message.channel == "sms"
+                       else message.payload})
         return [EventRecord(at=now, actor=actor.login, action="outbox_queued", instance_id=case,
                             business_key=business_key, details={"message": message.name, "channel": message.channel})]
     kind = document_kind(message.name)

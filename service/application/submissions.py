@@ -34,9 +34,13 @@ from .cases import deliver_message
 from .intake import start_owners
 from .queries import find_case
 from .runtime import Runtime
+from .sms import answer_closed_offer
+from .timers import fire_overdue
 
 #: The offer a citizen's SMS reply is delivered to, and the message it is delivered as (§7-1).
 OFFER_PROCESS, OFFER_REPLY = "proactive_offer", "proactive_reply"
+#: The process consent starts, under the offer's number.
+SERVICE_PROCESS = "service_delivery"
 
 
 class KeyReused(DomainError):
@@ -56,7 +60,7 @@ class NoOffer(NotFound):
 
 
 class OfferClosed(DomainError):
-    """The offer no longer waits for a reply (answered, or its 24 hours passed)."""
+    """The offer was accepted: consent started the service, and a further reply has nothing to go to."""
 
 
 @dataclass(frozen=True)
@@ -152,24 +156,35 @@ def _earlier(uow_factory: Callable[[], UnitOfWork], runtime: Runtime, process_id
 def reply_to_offer(
     uow_factory: Callable[[], UnitOfWork], runtime: Runtime, *, actor: Actor, offer: str, consent: bool, phone: str,
     text: str | None, idempotency_key: str | None, now: datetime,
-) -> Literal["delivered", "kept", "duplicate", "started"]:
-    """§7-1: deliver a citizen's SMS reply to the offer it answers (each reply once)."""
+) -> Literal["delivered", "kept", "duplicate", "started", "closed"]:
+    """§7-1: deliver a citizen's SMS reply to the offer it answers (each reply once).
+
+    The offer's timers due by ``now`` fire first, so a reply after the 24 hours never beats a lagging
+    worker. A reply the offer no longer waits for is answered by SMS ("closed": the offer closed, how
+    to apply) and kept as handled — unless consent already started the service (:class:`OfferClosed`).
+    """
     inbox_key = "api:" + _digest("sms", actor.login, idempotency_key) if idempotency_key else None
     with uow_factory() as uow:
         if inbox_key is not None and uow.inbox.seen(inbox_key):
             return "duplicate"
-        if find_case(uow, runtime, actor=actor, process_id=OFFER_PROCESS, business_key=offer) is None:
-            raise NoOffer(f"there is no offer {offer}")
-        if uow.awaited.instance_waiting(OFFER_REPLY, offer) is None:
-            # A racing copy of this very reply may have closed the offer a moment ago.
-            if inbox_key is not None and uow.inbox.seen(inbox_key):
-                return "duplicate"
-            raise OfferClosed(f"offer {offer} no longer waits for a reply")
+        instance_id = find_case(uow, runtime, actor=actor, process_id=OFFER_PROCESS, business_key=offer)
+    if instance_id is None:
+        raise NoOffer(f"there is no offer {offer}")
+    fire_overdue(uow_factory, runtime, instance_id=instance_id, now=now)
     payload: dict[str, Any] = {"consent": consent, "phone": phone}
     if text:
         payload["note"] = text
     try:
         with uow_factory() as uow:
+            if uow.awaited.instance_waiting(OFFER_REPLY, offer) is None:
+                # A racing copy of this very reply may have closed the offer a moment ago.
+                if inbox_key is not None and uow.inbox.seen(inbox_key):
+                    return "duplicate"
+                if find_case(uow, runtime, actor=actor, process_id=SERVICE_PROCESS, business_key=offer) is not None:
+                    raise OfferClosed(f"offer {offer} was accepted: the service is under way")
+                answer_closed_offer(uow, actor=actor, instance_id=instance_id, offer=offer, reply_name=OFFER_REPLY,
+                                    reply=payload, inbox_key=inbox_key, now=now)
+                return "closed"
             receipt = deliver_message(uow, runtime, actor=actor, name=OFFER_REPLY, business_key=offer,
                                       payload=payload, now=now, idempotency_key=inbox_key)
     except (ConcurrencyConflict, DuplicateMessage):  # the same reply, racing: one of them was received
@@ -178,4 +193,3 @@ def reply_to_offer(
                 raise
         return "duplicate"
     return receipt.outcome
-

@@ -56,6 +56,17 @@ def fire_due_timers(
     return sweep
 
 
+def fire_overdue(uow_factory: Callable[[], UnitOfWork], runtime: Runtime, *, instance_id: int, now: datetime,
+                 actor: str = "system:timer") -> bool:
+    """Fire one case's timers due by ``now`` before a message is judged against them (the worker may lag)."""
+    with uow_factory() as uow:
+        load_case(uow, instance_id)  # locked: a worker firing the same timer finishes first, or waits
+        if not uow.timers.due_for_instance(instance_id, now):
+            return False
+        _fire(uow, runtime, instance_id, now, actor)
+    return True
+
+
 def _fire(uow: UnitOfWork, runtime: Runtime, instance_id: int, now: datetime, actor: str) -> None:
     stored = load_case(uow, instance_id)
     before = {t.element_id for t in uow.timers.for_instance(instance_id) if t.due_at <= now}

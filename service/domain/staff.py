@@ -44,8 +44,8 @@ ADMIN_ROLES = frozenset({"administrator", "analyst", LEGAL_ROLE})
 
 #: What each API client may do. ``cases:documents`` is apart from ``cases:read``: the documents name
 #: the child and the applicant (IINs, the VKK conclusion), which a system following stages need not see.
-API_SCOPES = ("applications:submit", "cases:read", "cases:documents", "sms:reply", "proactive:trigger",
-              "complaints:file")
+API_SCOPES = ("applications:submit", "cases:read", "cases:documents", "sms:reply", "sms:delivery",
+              "proactive:trigger", "complaints:file")
 
 
 @dataclass(frozen=True)

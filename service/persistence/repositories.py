@@ -738,6 +738,20 @@ class OutboxRepository(Repository):
         rows = self.session.execute(query.order_by(_OutboxMessage_C.id.desc()).limit(limit))
         return [OutboxItem(**row._mapping) for row in rows]
 
+    def by_key(self, idempotency_key: str) -> OutboxItem | None:
+        """The message sent with this idempotency key (what an outside system names it by), if any."""
+        row = self.session.execute(
+            select(*_OUTBOX_COLUMNS).where(_OutboxMessage_C.idempotency_key == idempotency_key)
+        ).first()
+        return OutboxItem(**row._mapping) if row is not None else None
+
+    def newest_id(self, instance_id: int, message_name: str) -> int | None:
+        """The id of the case's latest message of this name (e.g. its latest offer SMS)."""
+        return self.session.execute(
+            select(func.max(_OutboxMessage_C.id)).where(
+                _OutboxMessage_C.instance_id == instance_id, _OutboxMessage_C.message_name == message_name)
+        ).scalar_one_or_none()
+
 
 class EventLogRepository(Repository):
     """The append-only event log (the database refuses updates and deletes too)."""

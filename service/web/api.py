@@ -20,6 +20,7 @@ from flask import Blueprint, Response, request
 from service.application.documents import PDF, DocumentUnavailable, document_pdf, document_url
 from service.application.forms import Form, format_path, validate_submission
 from service.application.queries import case_view, find_case
+from service.application.sms import ImplausibleDeliveryTime, NoSuchSms, report_sms_delivery
 from service.application.staff import Unauthorised, authenticate_client
 from service.application.submissions import (
     KeyReused,
@@ -36,7 +37,7 @@ from service.application.submissions import (
 )
 from service.domain.errors import FormInvalid, NotFound
 from service.domain.staff import API_SCOPES, Actor, ApiClientInfo
-from service.domain.time import format_instant
+from service.domain.time import format_instant, parse_instant
 from service.persistence.uow import UnitOfWork
 
 from .context import services
@@ -49,6 +50,7 @@ from .openapi import (
     KEY_PATTERN,
     build_document,
     request_form,
+    sms_delivery_form,
     sms_reply_form,
 )
 
@@ -84,8 +86,14 @@ _MESSAGES: dict[str, dict[str, str]] = {
                     "en": "This case has no such document."},
     "no_offer": {"kk": "Мұндай нөмірмен ұсыныс жоқ.", "ru": "Предложения с таким номером нет.",
                  "en": "There is no offer with this number."},
-    "offer_closed": {"kk": "Ұсыныс жауап күтпейді.", "ru": "Предложение больше не ожидает ответа.",
-                     "en": "The offer no longer waits for a reply."},
+    "no_sms": {"kk": "Мұндай идентификатормен SMS жіберілмеген.", "ru": "SMS с таким идентификатором не отправлялось.",
+               "en": "No SMS was sent with this message id."},
+    "future_delivery": {"kk": "Жеткізу сәті қызметтің сағаты бойынша болашақта.",
+                        "ru": "Момент доставки — в будущем по часам службы.",
+                        "en": "The delivery instant lies in the future of the service's clock."},
+    "offer_closed": {"kk": "Ұсыныс қабылданды: қызмет көрсетілуде.",
+                     "ru": "Предложение уже принято: услуга оказывается.",
+                     "en": "The offer was accepted: the service is under way."},
     "bad_characters": {"kk": "Мәтінде рұқсат етілмеген таңбалар бар (басқару таңбалары немесе қате Unicode).",
                        "ru": "Текст содержит недопустимые символы (управляющие символы или неверный Unicode).",
                        "en": "The text contains characters that are not allowed (control characters or invalid "
@@ -296,6 +304,25 @@ def sms_reply() -> Response:
     except OfferClosed:
         _fail(409, "offer_closed")
     return json_response({"offer_number": offer, "outcome": outcome}, 200 if outcome == "duplicate" else 202)
+
+
+@blueprint.post("/sms/deliveries")
+def sms_delivery() -> Response:
+    """§7-1: the gateway's delivery report of an SMS the service sent (the 24 hours count from it)."""
+    client = _client("sms:delivery")
+    body = _body()
+    _validate(sms_delivery_form(), body)
+    svc = services()
+    try:
+        outcome = report_sms_delivery(svc.write_uow, svc.runtime, actor=client.actor(),
+                                      message_id=body["message_id"], status=body["status"],
+                                      at=parse_instant(body["at"]), now=svc.now(), reason=body.get("reason"))
+    except NoSuchSms:
+        _fail(404, "no_sms")
+    except ImplausibleDeliveryTime:
+        _fail(422, fields={"at": [_MESSAGES["future_delivery"][api_language()]]})
+    answer = {"message_id": body["message_id"], "outcome": outcome.result}
+    return json_response(answer, 200 if outcome.result == "duplicate" else 202)
 
 
 def _plausible(case_number: str) -> bool:

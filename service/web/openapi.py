@@ -77,6 +77,39 @@ SMS_REPLY_SCHEMA: dict[str, Any] = {
     },
 }
 
+_DELIVERY_LABELS = {"kk": "SMS жеткізілгені туралы шлюздің есебі", "ru": "Отчёт SMS-шлюза о доставке SMS",
+                    "en": "The SMS gateway's delivery report"}
+
+#: §7-1: the gateway's report that an SMS the service sent reached the phone (or could not be delivered).
+SMS_DELIVERY_SCHEMA: dict[str, Any] = {
+    "title": _DELIVERY_LABELS["ru"],
+    "x-labels": _DELIVERY_LABELS,
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["message_id", "status", "at"],
+    "properties": {
+        "message_id": {
+            "type": "string", "minLength": 1, "maxLength": 200, "title": "Идентификатор SMS",
+            "description": "The Idempotency-Key the SMS was sent with (also its idempotency_key in the JSON)",
+            "x-labels": {"kk": "SMS идентификаторы", "ru": "Идентификатор SMS", "en": "Message id"},
+        },
+        "status": {
+            "type": "string", "enum": ["delivered", "failed"], "title": "Статус доставки",
+            "description": "delivered: the SMS reached the phone at `at`; failed: the gateway gave up on it",
+            "x-labels": {"kk": "Жеткізу мәртебесі", "ru": "Статус доставки", "en": "Delivery status"},
+        },
+        "at": {
+            "type": "string", "format": "date-time", "title": "Момент доставки",
+            "description": "When the phone received the SMS (or the gateway gave up), ISO 8601 with a UTC offset",
+            "x-labels": {"kk": "Жеткізу сәті", "ru": "Момент доставки", "en": "Delivered at"},
+        },
+        "reason": {
+            "type": "string", "maxLength": 500, "title": "Причина недоставки",
+            "x-labels": {"kk": "Жеткізілмеу себебі", "ru": "Причина недоставки", "en": "Why it failed"},
+        },
+    },
+}
+
 _derived: dict[str, tuple[Form, Form]] = {}
 _derived_lock = threading.Lock()
 
@@ -107,6 +140,19 @@ def sms_reply_form() -> Form:
         _sms_form = Form("proactive_offer", "proactive_reply", Path("proactive_reply"), schema, {},
                          Draft202012Validator(schema, format_checker=FORMAT_CHECKER))
     return _sms_form
+
+
+_delivery_form: Form | None = None
+
+
+def sms_delivery_form() -> Form:
+    """The form the gateway's delivery report is validated with."""
+    global _delivery_form
+    if _delivery_form is None:
+        schema = copy.deepcopy(SMS_DELIVERY_SCHEMA)
+        _delivery_form = Form("proactive_offer", "sms_delivery_report", Path("sms_delivery_report"), schema, {},
+                              Draft202012Validator(schema, format_checker=FORMAT_CHECKER))
+    return _delivery_form
 
 
 def _without(schema: Mapping[str, Any], names: set[str]) -> dict[str, Any]:
@@ -257,9 +303,26 @@ _REPLY_ACCEPTED = {
     "required": ["offer_number", "outcome"],
     "properties": {
         "offer_number": {"type": "string"},
-        "outcome": {"type": "string", "enum": ["delivered", "kept", "duplicate"],
+        "outcome": {"type": "string", "enum": ["delivered", "kept", "duplicate", "closed"],
                     "description": "delivered to the offer; kept until the offer waits for it; "
-                                   "duplicate: a retry of a reply already received (Idempotency-Key)"},
+                                   "duplicate: a retry of a reply already received (Idempotency-Key); "
+                                   "closed: the offer had closed (its 24 hours passed, or it was declined or "
+                                   "withdrawn) — the reply is recorded as handled and the citizen is answered by "
+                                   "SMS that the offer closed and how to apply (the school or egov.kz)"},
+    },
+}
+
+_DELIVERY_ACCEPTED = {
+    "type": "object",
+    "required": ["message_id", "outcome"],
+    "properties": {
+        "message_id": {"type": "string"},
+        "outcome": {"type": "string", "enum": ["delivered", "kept", "recorded", "duplicate"],
+                    "description": "delivered: the case was waiting to hear about this SMS (a proactive offer "
+                                   "starts its 24 hours from `at`); kept: the case was busy, it gets the report "
+                                   "shortly; recorded: nothing waits for it (an earlier SMS of the case, a "
+                                   "closed case) — noted on the case; duplicate: this SMS's status was "
+                                   "reported before (the first report counts)"},
     },
 }
 
@@ -294,6 +357,8 @@ def build_document(forms_dir: Path) -> dict[str, Any]:
         "Stage": _STAGE,
         "IssuedDocument": _ISSUED_DOCUMENT,
         "ReplyAccepted": _REPLY_ACCEPTED,
+        "SmsDeliveryReport": copy.deepcopy(SMS_DELIVERY_SCHEMA),
+        "DeliveryAccepted": _DELIVERY_ACCEPTED,
         "Error": _ERROR,
     })
     created = {"201": _response("The case was started", "CaseCreated"),
@@ -344,7 +409,19 @@ def build_document(forms_dir: Path) -> dict[str, Any]:
              **_errors("400", "404", "409", "413", "422")},
             body="SmsReplyRequest", parameters=[_IDEMPOTENCY, _LANGUAGE],
             description="Delivered as the message 'proactive_reply' to the offer with this number; 404 when "
-                        "there is no such offer, 409 when the offer no longer waits for a reply.",
+                        "there is no such offer. A reply to an offer that has closed is answered by SMS (outcome "
+                        "'closed'); 409 when consent already started the service.",
+        )},
+        f"{API_PREFIX}/sms/deliveries": {"post": _operation(
+            "reportSmsDelivery", "§7-1: the gateway's delivery report of an SMS the service sent", "sms:delivery",
+            {"202": _response("The report was taken", "DeliveryAccepted"),
+             "200": _response("This SMS's status was reported before", "DeliveryAccepted"),
+             **_errors("400", "404", "413", "422")},
+            body="SmsDeliveryReport", parameters=[_LANGUAGE],
+            description="Names the SMS by the Idempotency-Key it was sent with. A proactive offer's 24 hours "
+                        "for the answer count from `at` (§7-1: from the moment the request is received). "
+                        "Idempotent by SMS and status: a resent report answers 200 'duplicate'. 404 when no SMS "
+                        "was sent with this id; 422 when `at` lies more than five minutes in the future.",
         )},
         f"{API_PREFIX}/proactive/conclusions": {"post": _operation(
             "registerConclusion", "§7-1: a state information system reports a VKK conclusion",
