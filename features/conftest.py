@@ -21,6 +21,7 @@ pytest_plugins = [
     "features.steps.deadlines",
     "features.steps.documents",
     "features.steps.messages",
+    "features.steps.cabinet",
     "features.steps.complaints",
     "features.steps.court",
 ]
