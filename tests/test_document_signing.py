@@ -263,3 +263,37 @@ def test_a_message_naming_no_document_is_sent_as_it_is(product: Services) -> Non
 
     item = OutboxItem(1, "portal_cabinet", "portal_cabinet.note", "k", None, None, {"text": "x"}, 0)
     assert attach_documents(product.uow, product.runtime, product.signer, item) is item
+
+
+# --- the upgrade ------------------------------------------------------------------------------------------
+
+
+def test_the_upgrade_records_the_hash_of_pdfs_made_before_it(tmp_path: Path) -> None:
+    from sqlalchemy import text
+
+    from service.persistence import migrate
+    from service.persistence.database import Database
+    from service.persistence.uow import UnitOfWork
+
+    database = Database(f"sqlite:///{tmp_path / 'old.sqlite3'}")
+    try:
+        migrate.upgrade(database, "0008_api_client_organisation")
+        now = at("2026-03-20T17:00+05:00")
+        with UnitOfWork(database) as uow:
+            uow.diagrams.ensure("d" * 64, "service_delivery", "service_delivery.bpmn", b"<bpmn/>", now)
+            case = uow.instances.add(process_id="service_delivery", business_key="APP-1", diagram_hash="d" * 64,
+                                     state="{}", serializer_version="1.5", status="running", now=now)
+            for number, pdf in ((1, b"%PDF-made-before"), (2, None)):
+                uow.session.execute(text(
+                    "INSERT INTO documents (id, instance_id, business_key, kind, language, title, html, pdf, "
+                    "created_at, content_hash) VALUES (:id, :case, 'APP-1', 'receipt', 'kk', 't', '<p/>', :pdf, "
+                    ":at, 'h')"), {"id": number, "case": case, "pdf": pdf, "at": now.isoformat()})
+            uow.commit()
+        migrate.upgrade(database)
+        with UnitOfWork(database, write=False) as uow:
+            made, not_made = uow.documents.get(1), uow.documents.get(2)
+        assert made is not None and made.pdf == b"%PDF-made-before"
+        assert made.pdf_sha256 == hashlib.sha256(b"%PDF-made-before").hexdigest()
+        assert not_made is not None and not_made.pdf is None and not_made.pdf_sha256 is None
+    finally:
+        database.dispose()
