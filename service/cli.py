@@ -15,7 +15,7 @@ from typing import Any, NoReturn
 import click
 
 from service import bootstrap
-from service.application.catalog import check_forms
+from service.application.catalog import check_forms, check_sms_texts
 from service.application.inbox import deliver_kept_messages
 from service.application.legal import build_legal_document, legal_document_html, legal_document_pdf
 from service.application.outbox import deliver_outbox
@@ -111,7 +111,7 @@ def validate() -> None:
             click.echo(f"ERROR {line}", err=True)
         sys.exit(1)
     diagrams = library.diagrams()
-    problems = check_forms(diagrams, settings.forms_dir)
+    problems = check_forms(diagrams, settings.forms_dir) + check_sms_texts(diagrams)
     for problem in problems:
         click.echo(f"ERROR {problem}", err=True)
     for diagram in diagrams:

@@ -199,7 +199,12 @@ def test_a_late_reply_is_answered_by_sms_and_the_gateway_told_so(api: FlaskClien
                          business_key="OFFER-1") is None
     again = api.post("/api/v1/sms/replies", json=reply, headers={**bearer(tokens["gateway"]), "Idempotency-Key": "r1"})
     assert again.status_code == 200 and again.get_json()["outcome"] == "duplicate"
+    # another late reply from the same phone is handled too, but the phone is not told twice
+    other = api.post("/api/v1/sms/replies", json=reply, headers={**bearer(tokens["gateway"]), "Idempotency-Key": "r2"})
+    assert other.status_code == 202 and other.get_json()["outcome"] == "closed"
     assert len([o for o in sms_of(product, instance_id) if o.message_name == "sms.proactive_offer_closed"]) == 1
+    with product.uow(write=False) as uow:
+        assert uow.inbox.pending_for(["proactive_reply"], "OFFER-1") == []
 
 
 def test_the_openapi_document_describes_the_delivery_report(api: FlaskClient) -> None:
@@ -283,6 +288,19 @@ def test_every_sms_a_diagram_sends_has_a_text_in_both_languages() -> None:
         sms_texts("sms.proactive_offer", {"offer_number": "PRO-1"})
     with pytest.raises(ValueError, match="no SMS template"):
         sms_texts("sms.unknown", values)
+
+
+def test_validate_names_an_sms_without_its_templates(tmp_path) -> None:
+    from service.application.catalog import check_sms_texts
+
+    assert check_sms_texts(DiagramLibrary.from_directory(PROJECT / "processes").diagrams()) == []
+    demo = (PROJECT / "tests" / "diagrams" / "offer_demo.bpmn").read_text(encoding="utf-8")
+    (tmp_path / "offer_demo.bpmn").write_text(demo.replace('name="sms.proactive_offer"', 'name="sms.reminder"'),
+                                              encoding="utf-8")
+    problems = check_sms_texts(DiagramLibrary.from_directory(tmp_path).diagrams())
+    expected = "offer_demo.bpmn: SMS 'sms.reminder' has no text template"
+    assert [problem.split(" (expected")[0].endswith(expected) for problem in problems] == [True] * 2, problems
+    assert problems[0].endswith("sms_reminder.kk.txt)") and problems[1].endswith("sms_reminder.ru.txt)")
 
 
 def _messages(source: bytes) -> list[Any]:

@@ -1,4 +1,5 @@
-"""Checking that diagrams and forms fit together: every user task has a form, every form a task.
+"""Checking that diagrams and forms fit together: every user task has a form, every form a task,
+every SMS a diagram sends a text template in Kazakh and Russian.
 
 A form whose task an analyst removed from the diagram stays while cases started on the earlier
 version may still reach that task; it says so with ``"x-retired": "<why>"`` and is then not
@@ -11,7 +12,9 @@ from pathlib import Path
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
+from lxml import etree
 
+from service.documents.sms import SMS_PREFIX, missing_templates
 from service.engine.library import Diagram
 
 FORM_SUFFIX = ".schema.json"
@@ -61,3 +64,19 @@ def check_forms(diagrams: list[Diagram], forms_dir: Path) -> list[str]:
 def _retired(schema: object) -> bool:
     """Whether a form is kept only for cases still running on an earlier diagram version (``x-retired``)."""
     return isinstance(schema, dict) and bool(schema.get("x-retired"))
+
+
+_BPMN_MESSAGE = "{http://www.omg.org/spec/BPMN/20100524/MODEL}message"
+
+
+def check_sms_texts(diagrams: list[Diagram]) -> list[str]:
+    """Problems with SMS texts: every ``sms.<what>`` message a diagram declares has its kk and ru template."""
+    problems: list[str] = []
+    for diagram in diagrams:
+        root = etree.fromstring(diagram.source, etree.XMLParser(resolve_entities=False, no_network=True))
+        names = sorted({m.get("name") or "" for m in root.iter(_BPMN_MESSAGE)})
+        for name in (n for n in names if n.startswith(SMS_PREFIX)):
+            problems += [f"{diagram.file}: SMS '{name}' has no text template (expected {path})"
+                         for path in missing_templates(name)]
+    return problems
+

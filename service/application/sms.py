@@ -135,14 +135,27 @@ def answer_closed_offer(
     uow: UnitOfWork, *, actor: Actor, instance_id: int, offer: str, reply_name: str, reply: Mapping[str, Any],
     inbox_key: str | None, now: datetime,
 ) -> None:
-    """§7-1: a reply to a closed offer is handled, and answered by SMS: the offer closed, how to apply."""
+    """§7-1: a reply to a closed offer is handled, and answered by SMS: the offer closed, how to apply.
+
+    A phone that was told already (an earlier late reply, or the clerk's closing) is not told again.
+    """
     inbox_id = uow.inbox.add(reply_name, offer, dict(reply), inbox_key, now)
     uow.inbox.mark_delivered(inbox_id, instance_id, now)
-    answer = sms_payload(OFFER_CLOSED_SMS, {"phone": reply["phone"], "offer_number": offer})
-    uow.outbox.add(channel="sms", name=OFFER_CLOSED_SMS, idempotency_key=f"{reply_name}/{instance_id}/late/{inbox_id}",
-                   instance_id=instance_id, business_key=offer, payload=answer, now=now)
+    told = _told_closed(uow, instance_id, reply["phone"])
+    if not told:
+        answer = sms_payload(OFFER_CLOSED_SMS, {"phone": reply["phone"], "offer_number": offer})
+        uow.outbox.add(channel="sms", name=OFFER_CLOSED_SMS, payload=answer, now=now,
+                       idempotency_key=f"{reply_name}/{instance_id}/late/{inbox_id}", instance_id=instance_id,
+                       business_key=offer)
     uow.events.append([EventRecord(
         at=now, actor=actor.login, action="late_reply_answered", instance_id=instance_id, business_key=offer,
-        paragraph="§7-1", details={"consent": bool(reply.get("consent")), "answer": OFFER_CLOSED_SMS},
+        paragraph="§7-1",
+        details={"consent": bool(reply.get("consent")), "answer": None if told else OFFER_CLOSED_SMS},
     )])
     uow.commit()
+
+
+def _told_closed(uow: UnitOfWork, instance_id: int, phone: object) -> bool:
+    """Whether this phone was already sent the closed-offer SMS of this case."""
+    sent = uow.outbox.listing(instance_id=instance_id, limit=200)
+    return any(item.message_name == OFFER_CLOSED_SMS and item.payload.get("phone") == phone for item in sent)

@@ -11,6 +11,7 @@ an error, so a text is never sent with a hole in it.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateNotFound, UndefinedError
@@ -36,6 +37,11 @@ def template_names(message_name: str) -> list[str]:
     """The template files of an ``sms.<what>`` message, one per language."""
     what = message_name.removeprefix(SMS_PREFIX)
     return [f"sms_{what}.{language}.txt" for language in SMS_LANGUAGES]
+
+
+def missing_templates(message_name: str) -> list[Path]:
+    """The template files an ``sms.<what>`` message needs that do not exist."""
+    return [TEMPLATES / name for name in template_names(message_name) if not (TEMPLATES / name).is_file()]
 
 
 def sms_texts(message_name: str, values: Mapping[str, Any]) -> dict[str, str]:
