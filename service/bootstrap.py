@@ -78,6 +78,7 @@ def build_services(settings: Settings, library: DiagramLibrary | None = None) ->
         issue_document=issue_document,
         forms_dir=settings.forms_dir,
         access=load_declarations(settings.processes_dir, library.diagrams()),
+        form_choices={"instruction_languages": settings.instruction_languages},
     )
     signer = build_signer(settings)
 
@@ -104,6 +105,8 @@ def build_signer(settings: Settings) -> DocumentSigner:
 def package_rules(settings: Settings) -> PackageRules:
     """The completeness rules for applications, from the settings."""
     return PackageRules(
+        office_documents=settings.office_documents, portal_documents=settings.portal_documents,
+        proactive_documents=settings.proactive_documents,
         min_age=settings.school_age_min, max_age=settings.school_age_max,
         max_attachment_bytes=settings.max_attachment_bytes,
     )

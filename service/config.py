@@ -13,7 +13,15 @@ from pathlib import Path
 
 from limits import parse_many
 
+from service.domain.errors import InvalidInput
 from service.domain.outbox import OUTBOX_CHANNELS
+from service.domain.package import (
+    DEFAULT_OFFICE_DOCUMENTS,
+    DEFAULT_PORTAL_DOCUMENTS,
+    DEFAULT_PROACTIVE_DOCUMENTS,
+    document_kinds,
+)
+from service.domain.schooling import DEFAULT_INSTRUCTION_LANGUAGES, instruction_languages
 from service.persistence.database import driver_url
 
 _PREFIX = "HOMESCHOOL_"
@@ -56,6 +64,18 @@ SETTINGS: tuple[Setting, ...] = (
             "§9: the most working days a complaint's review period may be extended by (Law Art. 25 p.4)"),
     Setting("HOMESCHOOL_SCHOOL_AGE_MIN", "6", "Youngest age (full years) accepted for home schooling (grades 1–11)"),
     Setting("HOMESCHOOL_SCHOOL_AGE_MAX", "18", "Oldest age (full years) accepted for home schooling"),
+    Setting("HOMESCHOOL_OFFICE_DOCUMENTS", ",".join(DEFAULT_OFFICE_DOCUMENTS),
+            "§4, Appendix 1 (a setting): the documents an application at the office must include, comma-separated "
+            "(application, vkk_conclusion, identity_document; 'none' for nothing). The identity document is shown "
+            "and returned, and the receipt says so apart from the documents accepted"),
+    Setting("HOMESCHOOL_PORTAL_DOCUMENTS", ",".join(DEFAULT_PORTAL_DOCUMENTS),
+            "§5, Appendix 1 (a setting): the documents an electronic request must include; identity data come "
+            "from state information systems and are never demanded"),
+    Setting("HOMESCHOOL_PROACTIVE_DOCUMENTS", "none",
+            "§2, §7-1: the documents a proactive case must include; none, as it runs without an application"),
+    Setting("HOMESCHOOL_INSTRUCTION_LANGUAGES", ",".join(DEFAULT_INSTRUCTION_LANGUAGES),
+            "§6: the languages of instruction the head may choose, comma-separated codes "
+            "(kk Kazakh, ru Russian, uz Uzbek, ug Uyghur, tg Tajik, en English)"),
     Setting("HOMESCHOOL_MAX_ATTACHMENT_BYTES", "10485760",
             "Largest attachment accepted (PDF, JPEG or PNG); also the limit in the intake form"),
     Setting("HOMESCHOOL_SECRET_KEY", "generated once into <instance dir>/secret_key",
@@ -113,6 +133,10 @@ class Settings:
     school_age_min: int = 6
     school_age_max: int = 18
     max_attachment_bytes: int = 10 * 1024 * 1024
+    office_documents: tuple[str, ...] = DEFAULT_OFFICE_DOCUMENTS
+    portal_documents: tuple[str, ...] = DEFAULT_PORTAL_DOCUMENTS
+    proactive_documents: tuple[str, ...] = DEFAULT_PROACTIVE_DOCUMENTS
+    instruction_languages: tuple[str, ...] = DEFAULT_INSTRUCTION_LANGUAGES
     secret_key: str = ""
     cookie_secure: bool = True
     bind: str = "127.0.0.1:5000"
@@ -167,6 +191,10 @@ class Settings:
             school_age_min=int(_number(env, "SCHOOL_AGE_MIN", 6)),
             school_age_max=int(_number(env, "SCHOOL_AGE_MAX", 18)),
             max_attachment_bytes=int(_number(env, "MAX_ATTACHMENT_BYTES", 10 * 1024 * 1024)),
+            office_documents=_documents(env, "OFFICE_DOCUMENTS", DEFAULT_OFFICE_DOCUMENTS),
+            portal_documents=_documents(env, "PORTAL_DOCUMENTS", DEFAULT_PORTAL_DOCUMENTS),
+            proactive_documents=_documents(env, "PROACTIVE_DOCUMENTS", DEFAULT_PROACTIVE_DOCUMENTS),
+            instruction_languages=_languages(env, "INSTRUCTION_LANGUAGES", DEFAULT_INSTRUCTION_LANGUAGES),
             secret_key=env.get(_PREFIX + "SECRET_KEY", ""),
             cookie_secure=_flag(env, "COOKIE_SECURE", True),
             bind=env.get(_PREFIX + "BIND") or "127.0.0.1:5000",
@@ -202,6 +230,8 @@ class Settings:
             if item.name == "rate_limit_storage" and "@" in str(value) and "://" in str(value):  # redis://:pw@host
                 scheme, rest = str(value).split("://", 1)
                 value = f"{scheme}://***@{rest.rsplit('@', 1)[1]}"
+            if isinstance(value, tuple):
+                value = ",".join(value) or "none"
             pairs.append((item.name, str(dict(value)) if isinstance(value, Mapping) else str(value)))
         return pairs
 
@@ -217,6 +247,34 @@ def _number(env: Mapping[str, str], name: str, default: float) -> float:
     if value <= 0:
         raise ValueError(f"{_PREFIX}{name} must be positive, got {raw}")
     return value
+
+
+def _codes(env: Mapping[str, str], name: str) -> tuple[str, ...] | None:
+    """A comma-separated list of codes; None when the variable is unset or empty, () for 'none'."""
+    raw = (env.get(_PREFIX + name) or "").strip()
+    if not raw:
+        return None
+    if raw.lower() == "none":
+        return ()
+    return tuple(code.strip() for code in raw.split(",") if code.strip())
+
+
+def _documents(env: Mapping[str, str], name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    """A per-channel list of document kinds, checked against the kinds the product knows."""
+    codes = _codes(env, name)
+    try:
+        return default if codes is None else document_kinds(codes)
+    except InvalidInput as exc:
+        raise ValueError(f"{_PREFIX}{name}: {exc}") from None
+
+
+def _languages(env: Mapping[str, str], name: str, default: tuple[str, ...]) -> tuple[str, ...]:
+    """The languages of instruction, checked against the languages the product can name."""
+    codes = _codes(env, name)
+    try:
+        return default if codes is None else instruction_languages(codes)
+    except InvalidInput as exc:
+        raise ValueError(f"{_PREFIX}{name}: {exc}") from None
 
 
 def _limit(env: Mapping[str, str], name: str, default: str) -> str:

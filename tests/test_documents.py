@@ -130,10 +130,14 @@ def test_receipt_lists_the_documents_accepted_and_the_time_received(provider: Pr
     kk = _render("receipt", "kk", provider)
     ru = _render("receipt", "ru", provider)
     assert "2026 жылғы 20 наурыз, 17:00" in kk and "20 марта 2026 года, 17:00" in ru
-    for text in ("Өтініш", "ДКК қорытындысы", "Жеке басын куәландыратын құжат", "Кеңсе қызметкері"):
+    for text in ("<li>Өтініш</li>", "<li>ДКК қорытындысы</li>", "қайтарылды: жеке басын куәландыратын құжат.",
+                 "Кеңсе қызметкері"):
         assert text in kk
-    for text in ("Заявление", "Заключение ВКК", "Документ, удостоверяющий личность", "Сотрудник канцелярии"):
+    for text in ("<li>Заявление</li>", "<li>Заключение ВКК</li>", "Сотрудник канцелярии",
+                 "возвращен услугополучателю: документ, удостоверяющий личность."):
         assert text in ru
+    assert "<li>Документ, удостоверяющий личность</li>" not in ru  # shown and returned, not accepted
+    assert "<li>Жеке басын куәландыратын құжат</li>" not in kk
 
 
 def test_a_time_received_in_utc_is_printed_in_kazakhstan_time(provider: ProviderInfo) -> None:
@@ -183,7 +187,7 @@ def test_admission_order_carries_its_particulars(language: str, provider: Provid
     assert "№ 45-О" in html
     assert ("2026 жылғы 24 наурыз" if language == "kk" else "24 марта 2026 года") in html
     assert "25.03.2026 – 01.03.2027" in html
-    assert ("5-сынып" if language == "kk" else "5 класс") in html
+    assert ("<th>Сынып</th><td>5</td>" if language == "kk" else "<th>Класс</th><td>5</td>") in html
     assert ("қазақ тілі" if language == "kk" else "казахский язык") in html
     for teacher in ORDER["teachers"]:
         assert teacher["full_name"] in html and teacher["subject"] in html

@@ -8,6 +8,7 @@ from pytest_bdd import parsers, then
 from service.bootstrap import Services
 from service.domain.documents import DocumentInfo
 from service.domain.organisations import Organisation
+from service.domain.staff import ROLE_NAMES
 
 from . import people, wording
 from .cases import Case, application_case
@@ -23,8 +24,8 @@ def issued(product: Services, case: Case, kind: str) -> list[DocumentInfo]:
         return [d for d in uow.documents.for_instance(case.instance_id) if d.kind == kind]
 
 
-def text_of(product: Services, case: Case, document: str, language: str) -> str:
-    """What a reader sees of the case's document (named as in the features) in «казахском»/«русском»."""
+def html_of(product: Services, case: Case, document: str, language: str) -> str:
+    """The HTML of the case's document (named as in the features) in «казахском»/«русском»."""
     name = wording.document(document)
     code = wording.DOCUMENT_LANGUAGES[language]
     found = [d for d in issued(product, case, name.kind) if d.language == code]
@@ -32,7 +33,12 @@ def text_of(product: Services, case: Case, document: str, language: str) -> str:
     with product.uow(write=False) as uow:
         stored = uow.documents.get(found[0].id)
     assert stored is not None
-    return wording.visible_text(stored.html)
+    return stored.html
+
+
+def text_of(product: Services, case: Case, document: str, language: str) -> str:
+    """What a reader sees of the case's document (named as in the features) in «казахском»/«русском»."""
+    return wording.visible_text(html_of(product, case, document, language))
 
 
 def registered(product: Services, bin_: str) -> Organisation:
@@ -90,6 +96,48 @@ def document_does_not_say(product: Services, case: Case, document: str, language
         assert line.lower() not in text, f"«{line}» is in the {document} ({language})"
 
 
+@then(parsers.re(rf"в каждом документе по делу на (?P<language>{_LANGUAGES}) языке сказано:"))
+def every_document_says(product: Services, case: Case, language: str, datatable: list[list[str]]) -> None:
+    """Each line of the table appears in every document of the case issued in that language."""
+    code = wording.DOCUMENT_LANGUAGES[language]
+    with product.uow(write=False) as uow:
+        pages = {d.title: uow.documents.get(d.id) for d in uow.documents.for_instance(case.instance_id)
+                 if d.language == code}
+    assert pages, f"no document in {language} on case {case.number}"
+    for title, stored in pages.items():
+        assert stored is not None
+        text = wording.visible_text(stored.html)
+        for line in wording.table_lines(datatable):
+            assert line in text, f"«{line}» is not in «{title}»:\n{text}"
+
+
+@then(parsers.re(rf"в (?P<document>{_DOC_FORMS}) на (?P<language>{_LANGUAGES}) языке принятыми названы только "
+                 r"(?P<listed>«.+»)"))
+def accepted_documents(product: Services, case: Case, document: str, language: str, listed: str) -> None:
+    """The list of accepted documents holds exactly these, in this order."""
+    items = wording.list_items(html_of(product, case, document, language), "documents")
+    assert items == wording.quoted(listed), f"the {document} ({language}) lists {items}"
+
+
+@then(parsers.re(rf"(?P<document>{_DOC_FORMS}) на (?P<language>{_LANGUAGES}) языке "
+                 r"подписан[аоы]? сотрудником канцелярии, зарегистрировавшим заявление"))
+def signed_by_the_clerk(product: Services, case: Case, document: str, language: str) -> None:
+    """The office clerk who registered the application stands in the signature, by role and name."""
+    text = text_of(product, case, document, language)
+    clerk = people.official(case.school, "office_clerk")
+    position = ROLE_NAMES["office_clerk"][wording.DOCUMENT_LANGUAGES[language]]
+    assert f"{position} {clerk.full_name}" in text, f"«{position} {clerk.full_name}» does not sign the {document}"
+
+
+@then(parsers.re(rf"(?P<document>{_DOC_FORMS}) значится в деле под своим номером № (?P<number>\S+) "
+                 r"на казахском и русском языках"))
+def listed_under_its_number(product: Services, case: Case, document: str, number: str) -> None:
+    """The case lists the document by its own number (an order's number), not by the application's."""
+    name = wording.document(document)
+    titles = sorted(d.title for d in issued(product, case, name.kind))
+    assert len(titles) == 2 and all(t.endswith(f" № {number}") for t in titles), titles
+
+
 _FROM_REGISTRY = r"(?:из реестра организаций|из настроек)"
 
 
@@ -119,6 +167,18 @@ def signed_by_the_head(product: Services, case: Case, document: str, language: s
     head = people.official(case.school, "head")
     signature = f"{school.head_position_kk if language == 'казахском' else school.head_position_ru} {head.full_name}"
     assert signature in text, f"«{signature}» is not on the {document}"
+
+
+@then(parsers.re(rf"(?P<document>{_DOC_FORMS}) на (?P<language>{_LANGUAGES}) языке "
+                 r"подписан[аоы]? сотрудником канцелярии, подтвердившим отказ"))
+def signed_by_the_confirming_clerk(product: Services, case: Case, document: str, language: str) -> None:
+    """The clerk who confirmed the refusal stands in its signature, by role and name — not the head."""
+    text = text_of(product, case, document, language)
+    clerk = people.official(case.school, "office_clerk")
+    head = people.official(case.school, "head")
+    position = ROLE_NAMES["office_clerk"][wording.DOCUMENT_LANGUAGES[language]]
+    assert f"{position} {clerk.full_name}" in text, f"«{position} {clerk.full_name}» does not sign the {document}"
+    assert head.full_name not in text, f"the head {head.full_name} is named on the {document}, though the clerk refused"
 
 
 @then("документы руководителю не переданы")

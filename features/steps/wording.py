@@ -144,6 +144,14 @@ def visible_text(page: str) -> str:
     return " ".join(html.unescape(without_tags).split())
 
 
+def list_items(page: str, css_class: str) -> list[str]:
+    """The visible text of each item of the HTML list ``<ol class="css_class">`` (empty if there is none)."""
+    found = re.search(rf'(?s)<ol class="{re.escape(css_class)}">(.*?)</ol>', page)
+    if found is None:
+        return []
+    return [visible_text(item) for item in re.findall(r"(?s)<li>(.*?)</li>", found.group(1))]
+
+
 def table_lines(datatable: list[list[str]]) -> list[str]:
     """The cells of a one-column table, whitespace-normalised."""
     return [" ".join(" ".join(row).split()) for row in datatable]

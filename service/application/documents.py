@@ -25,7 +25,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from service.documents.provider import ProviderInfo
-from service.documents.render import document_title, render_html, render_pdf
+from service.documents.render import document_number, document_title, render_html, render_pdf
 from service.documents.signing import DocumentSigner, SignedBy, SigningUnavailable
 from service.domain.documents import DOCUMENT_LANGUAGES, DocumentInfo, StoredDocument
 from service.domain.errors import NotFound
@@ -92,7 +92,8 @@ def issue_document(
     return [
         uow.documents.add(
             instance_id=instance_id, business_key=business_key, kind=kind, language=language,
-            title=f"{document_title(kind, language)} № {business_key}", html=html, now=now,
+            title=f"{document_title(kind, language)} № {document_number(kind, payload, business_key)}", html=html,
+            now=now,
         )
         for language, html in rendered
     ]

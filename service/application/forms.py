@@ -183,6 +183,43 @@ def load_form(forms_dir: Path, process_id: str, task_id: str) -> Form:
     return form
 
 
+def with_choices(form: Form, choices: Mapping[str, Sequence[str]]) -> Form:
+    """The form with the allowed values of each ``"x-enum-setting": NAME`` property taken from setting NAME.
+
+    The schema's own ``enum`` is the default; ``x-enum-labels`` must name every configured value.
+    A form without such a property is returned as it is. Raises ``DomainError`` naming the file
+    for a setting that does not exist or a value the form has no label for.
+    """
+    if not any(True for _ in _setting_enums(form.schema)):
+        return form
+    schema = json.loads(json.dumps(form.schema))
+    for node in _setting_enums(schema):
+        name = node["x-enum-setting"]
+        if name not in choices:
+            raise DomainError(f"{form.path}: 'x-enum-setting' names an unknown setting {name!r}; "
+                              f"known: {', '.join(sorted(choices))}")
+        labels = node.get("x-enum-labels", {})
+        unlabelled = [value for value in choices[name] for language in LANGUAGES
+                      if value not in labels.get(language, {})]
+        if unlabelled:
+            raise DomainError(f"{form.path}: no label for the value {unlabelled[0]!r} of setting {name!r}")
+        node["enum"] = list(choices[name])
+    validator = Draft202012Validator(schema, format_checker=FORMAT_CHECKER)
+    return Form(form.process_id, form.task_id, form.path, schema, form.ui, validator)
+
+
+def _setting_enums(schema: Any) -> Iterator[dict[str, Any]]:
+    """Every sub-schema of ``schema`` that takes its allowed values from a setting."""
+    if isinstance(schema, dict):
+        if "x-enum-setting" in schema:
+            yield schema
+        for value in schema.values():
+            yield from _setting_enums(value)
+    elif isinstance(schema, list):
+        for item in schema:
+            yield from _setting_enums(item)
+
+
 def _read_form(path: Path, ui_path: Path | None, process_id: str, task_id: str) -> Form:
     schema = _read_json(path)
     if not isinstance(schema, dict):

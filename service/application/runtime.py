@@ -13,7 +13,7 @@ from service.domain.organisations import Organisation
 from service.engine.runtime import ProcessEngine
 from service.persistence.uow import UnitOfWork
 
-from .forms import load_form, validate_submission
+from .forms import Form, load_form, validate_submission, with_choices
 from .process_access import ProcessAccess
 
 
@@ -44,13 +44,19 @@ class Runtime:
     forms_dir: Path | None = None
     #: Need to know per process (``processes/<process>.access.toml``).
     access: Mapping[str, ProcessAccess] = field(default_factory=dict)
+    #: Settings that name a form field's allowed values (``"x-enum-setting"``), e.g. the languages of instruction.
+    form_choices: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    def form(self, forms_dir: Path, process_id: str, form_id: str) -> Form:
+        """The form of a user task or start message, with the allowed values the settings give."""
+        return with_choices(load_form(forms_dir, process_id, form_id), self.form_choices)
 
     def check_form(self, process_id: str, form_id: str, data: Mapping[str, Any],
                    context: Mapping[str, Any] | None = None) -> None:
         """Validate submitted values against the form of a user task or start message."""
         if self.forms_dir is None:
             return
-        form = load_form(self.forms_dir, process_id, form_id)
+        form = self.form(self.forms_dir, process_id, form_id)
         errors = validate_submission(form, data, context)
         if errors:
             raise FormInvalid(f"{process_id}/{form_id}", {path: list(messages) for path, messages in errors.items()})

@@ -29,8 +29,10 @@ from service.domain.package import (
     GROUND_INCOMPLETE,
     GROUND_REQUIREMENTS,
     GROUND_TEXTS,
+    RETURNED_DOCUMENTS,
     describe_problem,
 )
+from service.domain.schooling import INSTRUCTION_LANGUAGE_NAMES
 from service.domain.time import to_local
 
 from .provider import ProviderInfo
@@ -94,10 +96,6 @@ _CHANNELS: dict[str, dict[str, str]] = {
 _RELATIONS: dict[str, dict[str, str]] = {
     "parent": {"kk": "ата-анасы", "ru": "родитель"},
     "guardian": {"kk": "заңды өкілі", "ru": "законный представитель"},
-}
-_INSTRUCTION_LANGUAGES: dict[str, dict[str, str]] = {
-    "kk": {"kk": "қазақ тілі", "ru": "казахский язык"},
-    "ru": {"kk": "орыс тілі", "ru": "русский язык"},
 }
 _MONTHS = {
     "kk": ("қаңтар", "ақпан", "наурыз", "сәуір", "мамыр", "маусым", "шілде", "тамыз", "қыркүйек", "қазан",
@@ -164,6 +162,13 @@ def document_title(kind: str, language: str) -> str:
     """The document's official name in ``language``; ValueError for an unknown kind or language."""
     _check(kind, language)
     return DOCUMENT_TITLES[kind][language]
+
+
+def document_number(kind: str, payload: Mapping[str, Any], case_number: str) -> str:
+    """The number a document is registered under: an admission order's own number, else the case's."""
+    if kind == "admission_order" and payload.get("order_number"):
+        return str(payload["order_number"])
+    return case_number
 
 
 def render_html(kind: str, language: str, context: Mapping[str, Any]) -> str:
@@ -240,9 +245,12 @@ def _view(kind: str, language: str, context: Mapping[str, Any]) -> dict[str, Any
     else:
         default_position, default_name = provider.head_position(language), provider.head_name
     view = _common_view(kind, language, provider, str(context["case_number"]), issued_at)
+    handed_in = [str(name) for name in request.get("documents") or ()]
     view.update({
         "application_number": str(request.get("application_number") or context["case_number"]),
+        "document_number": document_number(kind, context, str(context["case_number"])),
         "channel": _label(_CHANNELS, str(request.get("channel") or ""), language),
+        "proactive": request.get("channel") == "proactive",
         "received_at": request.get("received_at"),
         "applicant": {
             "full_name": str(applicant.get("full_name") or ""),
@@ -260,9 +268,10 @@ def _view(kind: str, language: str, context: Mapping[str, Any]) -> dict[str, Any
             "issued_on": vkk.get("issued_on"),
             "valid_until": vkk.get("valid_until"),
         },
-        "documents": [_capitalised(_label(DOCUMENT_NAMES, str(name), language))
-                      for name in request.get("documents") or ()],
-        "identity_shown": "identity_document" in (request.get("documents") or ()),
+        "documents": [_capitalised(_label(DOCUMENT_NAMES, name, language))
+                      for name in handed_in if name not in RETURNED_DOCUMENTS],
+        "returned_documents": [_label(DOCUMENT_NAMES, name, language) for name in handed_in
+                               if name in RETURNED_DOCUMENTS],
         "official": {
             "position": str(official.get("position") or default_position),
             "full_name": str(official.get("full_name") or default_name),
@@ -285,6 +294,7 @@ def _common_view(kind: str, language: str, provider: ProviderInfo, case_number: 
         "title": DOCUMENT_TITLES[kind][language],
         "service_name": SERVICE_NAME[language],
         "case_number": case_number,
+        "document_number": case_number,
         "issued_at": to_local(issued_at),
         "provider": provider,
         "provider_name": provider.name(language),
@@ -449,7 +459,7 @@ def _admission(context: Mapping[str, Any], language: str) -> dict[str, Any]:
         "order_number": str(context["order_number"]),
         "order_date": context["order_date"],
         "grade": str(context["grade"]),
-        "instruction_language": _label(_INSTRUCTION_LANGUAGES, str(context["language"]), language),
+        "instruction_language": _label(INSTRUCTION_LANGUAGE_NAMES, str(context["language"]), language),
         "teachers": teachers,
         "weekly_hours": _number(context["weekly_hours"]),
         "curriculum_reference": str(context["curriculum_reference"]),

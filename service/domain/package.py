@@ -16,7 +16,7 @@ every concrete reason with its ground (Article 19-1 paragraph 1 of the Law).
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -33,13 +33,35 @@ GROUND_REQUIREMENTS = "law_art19_1_p2"
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
+#: The documents each channel requires by default (appendices.md, Appendix 1: settings
+#: ``HOMESCHOOL_OFFICE_DOCUMENTS``, ``HOMESCHOOL_PORTAL_DOCUMENTS``, ``HOMESCHOOL_PROACTIVE_DOCUMENTS``).
+DEFAULT_OFFICE_DOCUMENTS: tuple[str, ...] = ("application", "vkk_conclusion", "identity_document")
+DEFAULT_PORTAL_DOCUMENTS: tuple[str, ...] = ("application", "vkk_conclusion")
+DEFAULT_PROACTIVE_DOCUMENTS: tuple[str, ...] = ()
+
+#: Documents shown at the office and handed back, never kept: the identity document is shown for
+#: identification only (Appendix 1), so a receipt names it apart from the documents accepted.
+RETURNED_DOCUMENTS = frozenset({"identity_document"})
+
+
+def document_kinds(kinds: Iterable[str]) -> tuple[str, ...]:
+    """The kinds as a per-channel list, checked: each known and named once; InvalidInput otherwise."""
+    chosen = tuple(kinds)
+    unknown = [kind for kind in chosen if kind not in DOCUMENT_NAMES]
+    if unknown:
+        raise InvalidInput(f"unknown document kind {unknown[0]!r}; known kinds: {', '.join(DOCUMENT_NAMES)}")
+    if len(set(chosen)) != len(chosen):
+        raise InvalidInput(f"a document kind is named twice in {', '.join(chosen)}")
+    return chosen
+
+
 @dataclass(frozen=True)
 class PackageRules:
     """What a package must contain, per channel, and the other admission limits.
 
     These are documented settings (the regulation's appendices, Appendix 1:
     "documents, office", "documents, portal"): the text of Appendix 1 is not available, so
-    the typical lists are the defaults and an operator may change them.
+    the typical lists are the defaults and an operator may change them (``HOMESCHOOL_*_DOCUMENTS``).
 
     - ``office_documents``: handed in at the provider's office — the application of the
       parent or legal representative, the VKK conclusion (form 035-1/у) and an identity
@@ -55,9 +77,9 @@ class PackageRules:
       copies (the intake form's schema carries the same limits).
     """
 
-    office_documents: tuple[str, ...] = ("application", "vkk_conclusion", "identity_document")
-    portal_documents: tuple[str, ...] = ("application", "vkk_conclusion")
-    proactive_documents: tuple[str, ...] = ()
+    office_documents: tuple[str, ...] = DEFAULT_OFFICE_DOCUMENTS
+    portal_documents: tuple[str, ...] = DEFAULT_PORTAL_DOCUMENTS
+    proactive_documents: tuple[str, ...] = DEFAULT_PROACTIVE_DOCUMENTS
     min_age: int = 6
     max_age: int = 18
     allowed_content_types: tuple[str, ...] = ("application/pdf", "image/jpeg", "image/png")
@@ -70,9 +92,8 @@ class PackageRules:
             )
         if self.max_attachment_bytes < 1:
             raise InvalidInput(f"max_attachment_bytes must be positive, got {self.max_attachment_bytes}")
-        for kind in (*self.office_documents, *self.portal_documents, *self.proactive_documents):
-            if kind not in DOCUMENT_NAMES:
-                raise InvalidInput(f"unknown document kind {kind!r}; known kinds: {', '.join(DOCUMENT_NAMES)}")
+        for kinds in (self.office_documents, self.portal_documents, self.proactive_documents):
+            document_kinds(kinds)
 
     def required_documents(self, channel: str) -> tuple[str, ...]:
         """The document kinds a request on ``channel`` must contain."""

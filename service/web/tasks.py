@@ -8,7 +8,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 
 from service.application.access import task_scope
 from service.application.cases import claim_task, complete_task, open_task, release_task
-from service.application.forms import coerce_submission, load_form
+from service.application.forms import coerce_submission
 from service.application.queries import list_tasks, task_context
 from service.domain.errors import ConcurrencyConflict, FormInvalid, NotPermitted
 
@@ -98,7 +98,7 @@ def task_page(task_id: str) -> Any:
         # Try the completion first: the page around the form is only needed again if it fails.
         with svc.uow(write=False) as uow:
             task = open_task(uow, member, task_id)
-        form = load_form(svc.settings.forms_dir, task.process_id, task.element_id)
+        form = svc.runtime.form(svc.settings.forms_dir, task.process_id, task.element_id)
         values = coerce_submission(form, request.form.to_dict(flat=False))
         values.pop("csrf_token", None)
         values.pop("version", None)
@@ -116,7 +116,7 @@ def task_page(task_id: str) -> Any:
     with svc.uow(write=False) as uow:
         context = task_context(uow, svc.runtime, actor=member, task_id=task_id)
         documents = uow.documents.for_instance(context.task.instance_id)
-    form = load_form(svc.settings.forms_dir, context.task.process_id, context.task.element_id)
+    form = svc.runtime.form(svc.settings.forms_dir, context.task.process_id, context.task.element_id)
     widgets = build_widgets(form.schema, values, errors, language())
     status = 422 if errors else 200
     return render_template("task.html", context=context, form=form, widgets=widgets, errors=errors,
