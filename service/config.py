@@ -224,6 +224,8 @@ class Settings:
                 value = "***" if value else "(none)"
             if item.name == "signing_key" and value is None:
                 value = f"(demo key generated into {self.instance_dir / 'signing' / 'demo-signing-key.p12'})"
+            if item.name == "signing_keys_dir" and value is None:
+                value = "(none)"
             if item.name == "database_url" and "@" in str(value) and ":" in str(value).split("@")[0][12:]:
                 head, tail = str(value).split("@", 1)
                 value = head.rsplit(":", 1)[0] + ":***@" + tail

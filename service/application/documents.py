@@ -165,10 +165,10 @@ def attach_documents(uows: UnitsOfWork, runtime: Runtime, signer: DocumentSigner
         return item
     with uows(write=False) as uow:
         issued = _issued_with(uow.documents.for_instance(item.instance_id), kind, item.created_at)
-        stored = [uow.documents.get(info.id) for info in issued]
+        stored = [document for info in issued if (document := uow.documents.get(info.id)) is not None]
     if len(stored) != len(DOCUMENT_LANGUAGES):
         raise DocumentUnavailable(f"case {item.business_key} has no issued '{kind}' in every language to attach")
-    attached = [_attachment(signed_pdf(uows, runtime, signer, document)) for document in stored if document]
+    attached = [_attachment(signed_pdf(uows, runtime, signer, document)) for document in stored]
     return replace(item, payload={**item.payload, "documents": attached})
 
 
