@@ -78,7 +78,7 @@ def build_services(settings: Settings, library: DiagramLibrary | None = None) ->
         issue_document=issue_document,
         forms_dir=settings.forms_dir,
         access=load_declarations(settings.processes_dir, library.diagrams()),
-        form_choices={"instruction_languages": settings.instruction_languages},
+        form_choices=form_choices(settings),
     )
     signer = build_signer(settings)
 
@@ -100,6 +100,11 @@ def build_signer(settings: Settings) -> DocumentSigner:
     """The document signer from the signing settings (keys are read on the first signature)."""
     return DocumentSigner(settings.signing_key, settings.signing_key_passphrase, settings.signing_keys_dir,
                           settings.instance_dir)
+
+
+def form_choices(settings: Settings) -> dict[str, tuple[str, ...]]:
+    """The settings forms may take their allowed values from (``"x-enum-setting"``)."""
+    return {"instruction_languages": settings.instruction_languages}
 
 
 def package_rules(settings: Settings) -> PackageRules:

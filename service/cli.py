@@ -16,6 +16,7 @@ import click
 
 from service import bootstrap
 from service.application.catalog import check_forms, check_sms_texts
+from service.application.forms import check_choices
 from service.application.inbox import deliver_kept_messages
 from service.application.legal import build_legal_document, legal_document_html, legal_document_pdf
 from service.application.outbox import deliver_outbox
@@ -111,7 +112,8 @@ def validate() -> None:
             click.echo(f"ERROR {line}", err=True)
         sys.exit(1)
     diagrams = library.diagrams()
-    problems = check_forms(diagrams, settings.forms_dir) + check_sms_texts(diagrams)
+    problems = (check_forms(diagrams, settings.forms_dir) + check_sms_texts(diagrams)
+                + check_choices(settings.forms_dir, bootstrap.form_choices(settings)))
     for problem in problems:
         click.echo(f"ERROR {problem}", err=True)
     for diagram in diagrams:

@@ -6,6 +6,7 @@ documents owe every reader: names in the nominative, the proactive case without 
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -224,3 +225,19 @@ def _enum_labels(schema: Any) -> list[dict[str, dict[str, str]]]:
         for item in schema:
             found += _enum_labels(item)
     return found
+
+
+def test_homeschool_validate_names_a_form_whose_setting_lacks_a_label(tmp_path: Path) -> None:
+    forms = tmp_path / "forms"
+    shutil.copytree(FORMS, forms)
+    env = {"HOMESCHOOL_INSTANCE_DIR": str(tmp_path), "HOMESCHOOL_FORMS_DIR": str(forms),
+           "HOMESCHOOL_PROCESSES_DIR": str(PROJECT / "processes")}
+    assert CliRunner().invoke(main, ["validate"], env=env, catch_exceptions=False).exit_code == 0
+    path = forms / "service_delivery" / "determine_class_and_language.schema.json"
+    schema = json.loads(path.read_text(encoding="utf-8"))
+    del schema["properties"]["language"]["x-enum-labels"]["ru"]["uz"]
+    path.write_text(json.dumps(schema, ensure_ascii=False), encoding="utf-8")
+    result = CliRunner().invoke(main, ["validate"], env={**env, "HOMESCHOOL_INSTRUCTION_LANGUAGES": "kk,ru,uz"},
+                                catch_exceptions=False)
+    assert result.exit_code == 1
+    assert f"ERROR {path}: no label for the value 'uz' of setting 'instruction_languages'" in result.stderr

@@ -208,6 +208,21 @@ def with_choices(form: Form, choices: Mapping[str, Sequence[str]]) -> Form:
     return Form(form.process_id, form.task_id, form.path, schema, form.ui, validator)
 
 
+def check_choices(forms_dir: Path, choices: Mapping[str, Sequence[str]]) -> list[str]:
+    """Problems of the forms whose allowed values come from settings, one line each (``homeschool validate``)."""
+    problems = []
+    for path in sorted(Path(forms_dir).glob("*/*.schema.json")) if Path(forms_dir).is_dir() else []:
+        try:
+            form = load_form(forms_dir, path.parent.name, path.name.removesuffix(".schema.json"))
+        except DomainError:
+            continue  # an unreadable form: check_forms reports it
+        try:
+            with_choices(form, choices)
+        except DomainError as exc:
+            problems.append(str(exc))
+    return problems
+
+
 def _setting_enums(schema: Any) -> Iterator[dict[str, Any]]:
     """Every sub-schema of ``schema`` that takes its allowed values from a setting."""
     if isinstance(schema, dict):
