@@ -123,6 +123,7 @@ def process_settings(settings: Settings) -> dict[str, object]:
         "proactive_silence_is_refusal": settings.proactive_silence_is_refusal,
         "proactive_delivery_wait_hours": settings.proactive_delivery_wait_hours,
         "complaint_max_extension_days": settings.complaint_max_extension_days,
+        "service_period_working_days": settings.service_period_working_days,
     }
 
 

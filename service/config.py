@@ -60,6 +60,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("HOMESCHOOL_PROACTIVE_DELIVERY_WAIT_HOURS", "24",
             "§7-1: how long an offer waits for the SMS gateway to confirm its SMS reached the phone (the 24 hours "
             "count from that delivery); past it, the office clerk gets a task — nothing is decided automatically"),
+    Setting("HOMESCHOOL_SERVICE_PERIOD_WORKING_DAYS", "2",
+            "Appendix 1: the service period in working days from the day the package is handed in (also "
+            "proactively); the head's and specialist's tasks and the order are due then, a missed period is "
+            "escalated to the head"),
     Setting("HOMESCHOOL_COMPLAINT_MAX_EXTENSION_DAYS", "10",
             "§9: the most working days a complaint's review period may be extended by (Law Art. 25 p.4)"),
     Setting("HOMESCHOOL_SCHOOL_AGE_MIN", "6", "Youngest age (full years) accepted for home schooling (grades 1–11)"),
@@ -130,6 +134,7 @@ class Settings:
     proactive_silence_is_refusal: bool = True
     proactive_delivery_wait_hours: float = 24.0
     complaint_max_extension_days: int = 10
+    service_period_working_days: int = 2
     school_age_min: int = 6
     school_age_max: int = 18
     max_attachment_bytes: int = 10 * 1024 * 1024
@@ -188,6 +193,7 @@ class Settings:
             proactive_silence_is_refusal=_flag(env, "PROACTIVE_SILENCE_IS_REFUSAL", True),
             proactive_delivery_wait_hours=_number(env, "PROACTIVE_DELIVERY_WAIT_HOURS", 24.0),
             complaint_max_extension_days=int(_number(env, "COMPLAINT_MAX_EXTENSION_DAYS", 10)),
+            service_period_working_days=int(_number(env, "SERVICE_PERIOD_WORKING_DAYS", 2)),
             school_age_min=int(_number(env, "SCHOOL_AGE_MIN", 6)),
             school_age_max=int(_number(env, "SCHOOL_AGE_MAX", 18)),
             max_attachment_bytes=int(_number(env, "MAX_ATTACHMENT_BYTES", 10 * 1024 * 1024)),

@@ -39,6 +39,15 @@ FORMS = PROJECT / "forms"
 LANGUAGES = {"kk", "ru", "en"}
 
 # Field names exactly as in docs/service-delivery.md.
+CORRECTIONS = [
+    "corrections.documents",
+    "corrections.vkk_conclusion.number",
+    "corrections.vkk_conclusion.issued_on",
+    "corrections.vkk_conclusion.valid_until",
+    "corrections.vkk_conclusion.recommends_home_schooling",
+    "corrections.note",
+]
+
 EXPECTED_FIELDS = {
     ("service_delivery", "service_requested"): [
         "application_number",
@@ -62,9 +71,11 @@ EXPECTED_FIELDS = {
         "consent.note",
         "provider_bin",
     ],
-    ("service_delivery", "check_portal_request"): ["decision", "extra_reasons"],
+    ("service_delivery", "check_portal_request"): ["decision", "extra_reasons", *CORRECTIONS],
+    ("service_delivery", "confirm_office_refusal"): ["decision", *CORRECTIONS],
     ("service_delivery", "attend_overdue_request"): ["note"],
-    ("service_delivery", "determine_class_and_language"): ["grade", "language"],
+    ("service_delivery", "attend_overdue_service"): ["note"],
+    ("service_delivery", "determine_class_and_language"): ["head_decision", "grade", "language", "head_reasons"],
     ("service_delivery", "organise_home_schooling"): [
         "teachers",
         "weekly_hours",
@@ -149,6 +160,12 @@ VALID: dict[tuple[str, str], dict[str, Any]] = {
         "extra_reasons": [{"code": "unreliable_data", "note": "Номер заключения не найден в реестре."}],
     },
     ("service_delivery", "attend_overdue_request"): {"note": "Поручено специалисту, срок — 27.03.2026."},
+    ("service_delivery", "attend_overdue_service"): {"note": "Приказ будет издан 05.03.2026, учителя назначены."},
+    ("service_delivery", "confirm_office_refusal"): {
+        "decision": "correct",
+        "corrections": {"documents": ["application", "vkk_conclusion", "identity_document"],
+                        "note": "Заключение ВКК было представлено, но не отмечено при регистрации."},
+    },
     ("service_delivery", "determine_class_and_language"): {"grade": 5, "language": "kk"},
     ("service_delivery", "organise_home_schooling"): {
         "teachers": [{"full_name": "Сейткали Дина", "subject": "Математика"}],
@@ -302,14 +319,43 @@ def test_field_types_and_required_flags_for_rendering() -> None:
 
 
 def test_a_missing_required_field() -> None:
-    assert errors_of("service_delivery", "determine_class_and_language", {"language": None}) == {
-        "language": ["required"]
-    }
-    data = {"grade": 5}
-    found = validate_submission(form("service_delivery", "determine_class_and_language"), data)
+    assert errors_of("service_delivery", "attend_overdue_service", {"note": None}) == {"note": ["required"]}
+    found = validate_submission(form("service_delivery", "issue_admission_order"), {"order_date": "2026-03-31"})
+    assert found["order_number"][0].text("ru") == "Заполните поле «Номер приказа»."
+
+
+def test_the_grade_and_language_are_required_unless_the_head_refuses() -> None:
+    head = form("service_delivery", "determine_class_and_language")
+    found = validate_submission(head, {"grade": 5})
     assert list(found) == ["language"]
-    assert found["language"][0].code == "required"
-    assert found["language"][0].text("ru") == "Заполните поле «Язык обучения»."
+    assert found["language"][0].text("ru") == (
+        "Заполните поле «Язык обучения»: оно обязательно, если только не «Решение» — "
+        "«мотивированный отказ в дальнейшем рассмотрении заявления (refuse)».")
+    refusal = {"head_decision": "refuse", "head_reasons": [{"code": "not_recommended", "note": "ВКК"}]}
+    assert validate_submission(head, refusal) == {}
+
+
+def test_accepting_is_refused_while_the_package_check_found_problems() -> None:
+    check = form("service_delivery", "check_portal_request")
+    problems = [{"code": "expired_document", "document": "vkk_conclusion", "ground": "law_art19"}]
+    found = validate_submission(check, {"decision": "accept"}, {"request": {}, "package_problems": problems})
+    assert [m.code for m in found["decision"]] == ["package_has_problems"]
+    assert "Истек срок действия документа: заключение ВКК." in found["decision"][0].text("ru")
+    assert "Құжаттың қолданылу мерзімі өтіп кеткен: ДКК қорытындысы." in found["decision"][0].text("kk")
+    assert validate_submission(check, {"decision": "accept"}, {"request": {}, "package_problems": []}) == {}
+    assert validate_submission(check, {"decision": "refuse"}, {"request": {}, "package_problems": problems}) == {}
+
+
+def test_an_order_cannot_be_dated_before_the_documents_were_accepted() -> None:
+    order = form("service_delivery", "issue_admission_order")
+    accepted = {"request": {"received_at": "2026-03-19T10:00:00+05:00", "accepted_at": "2026-03-20T00:30:00+05:00"}}
+    found = validate_submission(order, {"order_number": "1-ж", "order_date": "2026-03-19"}, accepted)
+    assert [m.code for m in found["order_date"]] == ["before_acceptance"]
+    assert "(2026-03-20)" in found["order_date"][0].text("ru")
+    assert validate_submission(order, {"order_number": "1-ж", "order_date": "2026-03-20"}, accepted) == {}
+    # a case accepted on an older version of the diagram has no accepted_at: its received_at counts
+    older = {"request": {"received_at": "2026-03-19T10:00:00+05:00"}}
+    assert validate_submission(order, {"order_number": "1-ж", "order_date": "2026-03-19"}, older) == {}
 
 
 def test_a_missing_nested_field_is_named_by_its_path() -> None:
@@ -559,7 +605,8 @@ def test_localise_gives_texts_per_field() -> None:
     found = validate_submission(form("service_delivery", "determine_class_and_language"), {"grade": 12})
     assert localise(found, "ru") == {
         "grade": ["Значение поля «Класс» должно быть не больше 11 (введено: 12)."],
-        "language": ["Заполните поле «Язык обучения»."],
+        "language": ["Заполните поле «Язык обучения»: оно обязательно, если только не «Решение» — "
+                     "«мотивированный отказ в дальнейшем рассмотрении заявления (refuse)»."],
     }
     assert localise(found, "kk")["grade"] == ["«Сынып» өрісінің мәні 11 мәнінен аспауы керек (енгізілгені: 12)."]
 

@@ -140,6 +140,9 @@ def test_office_incomplete_package_is_refused_with_each_reason(product: Services
     req = request(documents=["application"])
     req["vkk_conclusion"] = dict(req["vkk_conclusion"], valid_until="2026-03-19")
     case = submit(product, req)
+    assert documents(product, case) == []  # only a person refuses: the clerk confirms first
+    assert task_of(product, "office_clerk", case).element_id == "confirm_office_refusal"
+    complete(product, "office_clerk", case, {"decision": "refuse"})
     view = view_of(product, case)
     html = html_of(product, case, "refusal", "ru")
     assert view.status == "completed" and view.open_tasks == []

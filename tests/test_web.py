@@ -138,6 +138,24 @@ def test_office_intake_prints_the_receipt_and_escapes_what_was_typed(web: FlaskC
     assert "<script>alert(1)</script>" not in html and "&lt;script&gt;" in html
 
 
+def test_a_parent_without_a_vkk_conclusion_is_registered_and_the_refusal_waits_for_the_clerk(web: FlaskClient) -> None:
+    sign_in(web, "clerk")
+    without = {key: value for key, value in INTAKE_FORM.items() if not key.startswith("vkk_conclusion.")}
+    without["documents[]"] = ["application", "identity_document"]
+    without["vkk_conclusion.recommends_home_schooling"] = ""  # an unticked box, as a browser leaves it
+    response = web.post("/intake/application", data=without)
+    assert response.status_code == 302, response.data.decode()[:2000]
+    html = web.get(response.headers["Location"]).data.decode()
+    assert 'data-kind="refusal"' not in html  # nothing is refused until a person confirms it
+    task = re.search(r'href="/tasks/([0-9a-f-]{36})"', html)
+    assert task is not None, "the clerk's confirmation task is linked from the case"
+    page = web.get(f"/tasks/{task.group(1)}").data.decode()
+    assert "Не представлен документ: заключение ВКК." in page
+    web.post(f"/tasks/{task.group(1)}", data={"decision": "refuse"})
+    after = web.get(response.headers["Location"]).data.decode()
+    assert 'data-kind="refusal"' in after
+
+
 def test_intake_errors_are_shown_beside_the_fields_and_values_kept(web: FlaskClient) -> None:
     sign_in(web, "clerk")
     bad = dict(INTAKE_FORM, **{"child.iin": "150402500019", "child.full_name": "Ахметов Нұрлан"})

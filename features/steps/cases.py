@@ -72,8 +72,11 @@ def view_of(product: Services, case: Case):
 def application(number: str, documents: list[str], valid_until: date | None = None) -> dict[str, Any]:
     """An application for the child Ахметов Нұрлан by his mother, with the documents named."""
     vkk = dict(VKK, valid_until=valid_until.isoformat()) if valid_until else dict(VKK)
-    return {"application_number": number, "applicant": dict(PARENT), "child": dict(CHILD), "vkk_conclusion": vkk,
-            "documents": documents}
+    request = {"application_number": number, "applicant": dict(PARENT), "child": dict(CHILD), "vkk_conclusion": vkk,
+               "documents": documents}
+    if "vkk_conclusion" not in documents:
+        del request["vkk_conclusion"]  # a parent who came without the conclusion: nothing of it is typed in
+    return request
 
 
 def submit(product: Services, request: dict[str, Any], channel: str, at: datetime, school: str = SCHOOL_25) -> Case:
@@ -116,6 +119,12 @@ def conclusion_valid(package: dict[str, Any], issued: str, until: str) -> None:
     """The VKK conclusion's validity, as printed on it."""
     package["vkk_conclusion"].update(issued_on=wording.calendar_day(issued).isoformat(),
                                      valid_until=wording.calendar_day(until).isoformat())
+
+
+@given("в заключении ВКК нет рекомендации индивидуального обучения на дому")
+def conclusion_not_recommending(package: dict[str, Any]) -> None:
+    """The conclusion does not recommend home schooling (a ground under Art. 19-1, not Art. 19)."""
+    package["vkk_conclusion"]["recommends_home_schooling"] = False
 
 
 @when(parsers.re(r"услугополучатель подаёт пакет в канцелярию (?P<at>.+)"), target_fixture="case")

@@ -13,6 +13,7 @@ from service.domain.model import EventRecord
 from . import people, wording
 from .cases import Case, application, submit, view_of
 from .documents import issued
+from .tasks import clerk_confirms_refusal
 
 #: Who records a court appeal, as the features say it → the role they hold in the organisation that owns
 #: the case (the body reviewing a complaint; the school for an application). The school's clerk records it
@@ -39,8 +40,9 @@ def record(product: Services, case: Case, who: str, at: str, court: str, filed: 
 @given(parsers.re(r"в приёме заявления № (?P<number>\S+), поданного в канцелярию (?P<at>.+?), мотивированно "
                   r"отказано: не представлено заключение ВКК"), target_fixture="case")
 def refused_at_office(product: Services, number: str, at: str) -> Case:
-    """The parent handed in the application and the identity document only; the office refused at once (§4)."""
+    """The parent handed in the application and the identity document only; the clerk confirmed the refusal (§4)."""
     case = submit(product, application(number, ["application", "identity_document"]), "office", wording.moment(at))
+    clerk_confirms_refusal(product, case, at)
     assert issued(product, case, "refusal"), f"application {number} was not refused"
     return case
 

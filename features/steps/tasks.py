@@ -18,7 +18,7 @@ from service.domain.model import TaskSummary
 from service.domain.staff import Actor
 
 from . import people, wording
-from .cases import Case, application_case
+from .cases import VKK, Case, application_case
 
 
 def tasks_seen(product: Services, who: Actor, case: Case, role: str | None = None) -> list[TaskSummary]:
@@ -96,13 +96,64 @@ def clerk_tries_to_refuse(product: Services, case: Case, at: str, reason: str) -
     return attempt(product, case, "office_clerk", "check_portal_request", data, at)
 
 
+@when(parsers.re(r"сотрудник канцелярии пытается принять запрос (?P<at>.+)"), target_fixture="turned_down")
+def clerk_tries_to_accept(product: Services, case: Case, at: str) -> FormInvalid:
+    """An acceptance the package check stands against."""
+    return attempt(product, case, "office_clerk", "check_portal_request", {"decision": "accept"}, at)
+
+
+_CORRECTION = r"заключение ВКК действительно по (?P<until>.+? года) — «(?P<note>.+)»"
+
+
+def _corrected_vkk(until: str, note: str) -> dict[str, Any]:
+    return {"vkk_conclusion": dict(VKK, valid_until=wording.calendar_day(until).isoformat()), "note": note}
+
+
+@when(parsers.re(r"сотрудник канцелярии исправляет сведения запроса (?P<at>.+?): " + _CORRECTION))
+def clerk_corrects_portal_request(product: Services, case: Case, at: str, until: str, note: str) -> None:
+    """The clerk finds the check wrong (the data were mistyped) and corrects the request instead of refusing."""
+    data = {"decision": "correct", "corrections": _corrected_vkk(until, note)}
+    complete(product, case, "office_clerk", "check_portal_request", data, at)
+
+
+# --- the office clerk: a refusal at the office is confirmed by a person (§4) -----------------
+
+@given(parsers.re(r"сотрудник канцелярии подтвердил отказ (?P<at>.+)"))
+@when(parsers.re(r"сотрудник канцелярии подтверждает отказ (?P<at>.+)"))
+def clerk_confirms_refusal(product: Services, case: Case, at: str) -> None:
+    """The clerk has read the reasons the check found and confirms the refusal."""
+    complete(product, case, "office_clerk", "confirm_office_refusal", {"decision": "refuse"}, at)
+
+
+@when(parsers.re(r"сотрудник канцелярии исправляет сведения (?P<at>.+?): принесено заключение ВКК — «(?P<note>.+)»"))
+def clerk_adds_conclusion(product: Services, case: Case, at: str, note: str) -> None:
+    """The parent brought the missing VKK conclusion: the clerk enters it and the package is checked again."""
+    data = {"decision": "correct", "corrections": {
+        "documents": ["application", "vkk_conclusion", "identity_document"], "vkk_conclusion": dict(VKK),
+        "note": note}}
+    complete(product, case, "office_clerk", "confirm_office_refusal", data, at)
+
+
 # --- the head: grade and language (§6), the order (§7) ---------------------------------------
+
+@when(parsers.re(r"руководитель отказывает (?P<at>.+?), не добавляя своих оснований"))
+def head_refuses_on_package(product: Services, case: Case, at: str) -> None:
+    """The head refuses on the Art. 19-1 grounds the package check found."""
+    complete(product, case, "head", "determine_class_and_language", {"head_decision": "refuse"}, at)
+
+
+@when(parsers.re(r"руководитель пытается издать приказ № (?P<number>\S+) от (?P<day>.+? года) (?P<at>.+)"),
+      target_fixture="turned_down")
+def head_tries_to_backdate(product: Services, case: Case, number: str, day: str, at: str) -> FormInvalid:
+    """An order dated on a day of the head's choosing."""
+    data = {"order_number": number, "order_date": wording.calendar_day(day).isoformat()}
+    return attempt(product, case, "head", "issue_admission_order", data, at)
 
 _GRADE = r"(?P<grade>\d+)-й класс и (?P<language>[а-я]+) язык обучения (?P<at>.+)"
 
 
 def _grade_and_language(grade: str, language: str) -> dict[str, Any]:
-    return {"grade": int(grade), "language": wording.INSTRUCTION_LANGUAGES[language]}
+    return {"head_decision": "determine", "grade": int(grade), "language": wording.INSTRUCTION_LANGUAGES[language]}
 
 
 @given(parsers.re(r"руководитель определил " + _GRADE))

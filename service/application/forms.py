@@ -34,7 +34,8 @@ from jsonschema.exceptions import SchemaError, ValidationError
 from service.application.catalog import form_path
 from service.domain.errors import CalendarError, DomainError, NotFound
 from service.domain.identity import IIN_BIRTH_DATE_MISMATCH, iin_birth_date, validate_iin
-from service.domain.time import parse_instant
+from service.domain.package import describe_problem
+from service.domain.time import ALMATY, parse_instant
 
 LANGUAGES = ("kk", "ru", "en")
 UI_SUFFIX = ".ui.json"
@@ -477,8 +478,38 @@ def _refusal_has_reasons(
     decision, reasons = _get(data, decision_name), _get(data, name) or []
     if decision == "refuse" and not reasons and not request.get("package_problems"):
         p.add(name, "refusal_without_reasons")
-    elif decision == "accept" and reasons:
+    elif decision != "refuse" and reasons:
         p.add(name, "reasons_without_refusal")
+
+
+def _accept_needs_clean_package(
+    rule: Mapping[str, Any], data: Mapping[str, Any], request: Mapping[str, Any], p: _Problems
+) -> None:
+    name = rule["field"]
+    if p.touches(name) or _get(data, name) != rule.get("accepting", "accept"):
+        return
+    problems = [problem for problem in request.get("package_problems") or () if isinstance(problem, Mapping)]
+    if problems:
+        p.add(name, "package_has_problems", problems={
+            language: " ".join(describe_problem(problem, language, with_ground=False) for problem in problems)
+            for language in LANGUAGES
+        })
+
+
+def _not_before_acceptance(
+    rule: Mapping[str, Any], data: Mapping[str, Any], request: Mapping[str, Any], p: _Problems
+) -> None:
+    name = rule["field"]
+    value = None if p.touches(name) else _date_at(data, name)
+    accepted = request.get("accepted_at") or request.get("received_at")
+    if value is None or not isinstance(accepted, str):
+        return
+    try:
+        accepted_on = parse_instant(accepted).astimezone(ALMATY).date()
+    except ValueError:
+        return
+    if value < accepted_on:
+        p.add(name, "before_acceptance", value=value.isoformat(), accepted_on=accepted_on.isoformat())
 
 
 def _conditions_hold(when: Mapping[str, Any], data: Mapping[str, Any], p: _Problems) -> bool | None:
@@ -512,6 +543,14 @@ def _required_when(rule: Mapping[str, Any], data: Mapping[str, Any], _: Mapping[
         p.add(name, "required_when", condition=_condition_text(p.form, when))
 
 
+def _required_unless(rule: Mapping[str, Any], data: Mapping[str, Any], _: Mapping[str, Any], p: _Problems) -> None:
+    name, unless = rule["field"], rule["unless"]
+    if p.touches(name) or _conditions_hold(unless, data, p) is not False:
+        return
+    if _is_blank(_get(data, name)):
+        p.add(name, "required_unless", condition=_condition_text(p.form, unless))
+
+
 def _only_when(rule: Mapping[str, Any], data: Mapping[str, Any], _: Mapping[str, Any], p: _Problems) -> None:
     name, when = rule["field"], rule["when"]
     if p.touches(name) or _conditions_hold(when, data, p) is not False:
@@ -531,9 +570,20 @@ RULES: dict[str, Rule] = {
     # already found some (request.package_problems); an acceptance takes none
     # (Law "On State Services" Art. 19-1 p.1).
     "refusal_has_reasons": Rule(("field", "decision"), (), _refusal_has_reasons),
+    # "field" (the decision) cannot take the value "accepting" (default "accept") while the package
+    # check found problems: only a person refuses, and nobody accepts what the check rejects
+    # without correcting the data first.
+    "accept_needs_clean_package": Rule(("field",), (), _accept_needs_clean_package),
+    # The date in "field" cannot precede the day the documents were accepted
+    # (request.accepted_at, else request.received_at), in Asia/Almaty.
+    "not_before_acceptance": Rule(("field",), (), _not_before_acceptance),
     # "field" must be filled in when every field named in "when" has the value given there, e.g.
     # {"rule": "required_when", "field": "extension_days", "when": {"decision": "extend"}}.
     "required_when": Rule(("field",), (), _required_when, ("when",)),
+    # "field" must be filled in unless every field named in "unless" has the value given there, e.g.
+    # the grade, unless the head refuses: {"rule": "required_unless", "field": "grade",
+    # "unless": {"head_decision": "refuse"}}.
+    "required_unless": Rule(("field",), (), _required_unless, ("unless",)),
     # "field" may be filled in only when every field named in "when" has the value given there
     # (it is left empty otherwise), e.g. the extension's days on any decision but "extend".
     "only_when": Rule(("field",), (), _only_when, ("when",)),
@@ -838,6 +888,19 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "“{label}”: a refusal must give at least one reason (paragraph 1 of Article 19-1 of the Law of the "
         'Republic of Kazakhstan "On State Services").',
     },
+    "package_has_problems": {
+        "kk": "«{label}» өрісі: құжаттарды қабылдау мүмкін емес, тексеру мыналарды анықтады: {problems} "
+        "Бас тартуды таңдаңыз (негіздемелер бас тартуға өздігінен енгізіледі) немесе деректерді түзетіңіз.",
+        "ru": "Поле «{label}»: принять документы нельзя, проверка выявила: {problems} "
+        "Выберите отказ (эти основания войдут в него сами) или исправьте сведения.",
+        "en": "“{label}”: the documents cannot be accepted; the check found: {problems} "
+        "Choose refusal (these reasons go into it) or correct the data.",
+    },
+    "before_acceptance": {
+        "kk": "«{label}» ({value}) құжаттар қабылданған күннен ({accepted_on}) ерте болмауы керек.",
+        "ru": "Поле «{label}» ({value}) не может быть раньше дня приема документов ({accepted_on}).",
+        "en": "“{label}” ({value}) cannot be earlier than the day the documents were accepted ({accepted_on}).",
+    },
     "reasons_without_refusal": {
         "kk": "«{label}» өрісі: бас тарту негіздері тек бас тартқан кезде көрсетіледі; құжаттарды қабылдаған кезде "
         "өрісті бос қалдырыңыз.",
@@ -845,6 +908,11 @@ MESSAGES: dict[str, dict[str, str]] = {
         "поле пустым.",
         "en": "“{label}”: reasons for refusal are given only when refusing; leave it empty when accepting the "
         "documents.",
+    },
+    "required_unless": {
+        "kk": "«{label}» өрісін толтырыңыз: ол {condition} болмаған жағдайда міндетті.",
+        "ru": "Заполните поле «{label}»: оно обязательно, если только не {condition}.",
+        "en": "Fill in “{label}”: it is required unless {condition}.",
     },
     "required_when": {
         "kk": "«{label}» өрісін толтырыңыз: {condition} болғанда ол міндетті.",

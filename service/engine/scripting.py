@@ -30,6 +30,7 @@ from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnviron
 
 from service.domain import package
 from service.domain.calendar import WorkingCalendar
+from service.domain.corrections import corrected_request
 from service.domain.errors import ScriptError
 from service.domain.package import PackageRules
 from service.domain.time import ALMATY, format_instant, parse_instant
@@ -127,6 +128,10 @@ def build_helpers(
         """Problems with an application's document package as of today (§4, §5; Law Art. 19)."""
         return package.check_package(request, package_rules, current_instant().astimezone(ALMATY).date())
 
+    def corrected(request: Mapping[str, Any], corrections: Mapping[str, Any]) -> dict[str, Any]:
+        """The request with a clerk's corrections of the documents or the VKK conclusion, recorded."""
+        return corrected_request(request, corrections, format_instant(current_instant()))
+
     def setting(name: str) -> Any:
         """A documented process setting, e.g. ``setting("proactive_silence_is_refusal")``."""
         if name not in process_settings:
@@ -135,6 +140,7 @@ def build_helpers(
 
     return {
         "check_package": check_package,
+        "corrected": corrected,
         "add_working_days": add_working_days,
         "fail_if": fail_if,
         "is_past": is_past,
