@@ -131,7 +131,7 @@ def test_portal_application_starts_a_case_and_the_case_shows_its_stage(
     created = response.get_json()
     assert set(created) == {"case_number", "instance_id", "status", "stage"}
     assert created["case_number"].startswith("APP-") and created["status"] == "running"
-    assert created["stage"] == "check_portal_request"  # §5: the office checks a portal request
+    assert created["stage"] == "check_request"  # §5: the office checks a portal request
     with product.uow(write=False) as uow:
         request = case_data(uow, product.runtime, actor=SYSTEM, instance_id=created["instance_id"])["request"]
     assert request["channel"] == "portal" and request["application_number"] == created["case_number"]
@@ -141,8 +141,8 @@ def test_portal_application_starts_a_case_and_the_case_shows_its_stage(
     assert seen.status_code == 200
     case = seen.get_json()
     assert case["case_number"] == created["case_number"] and case["process"] == "service_delivery"
-    assert case["status"] == "running" and case["stage"] == "check_portal_request" and case["stage_name"]
-    assert [s["stage"] for s in case["stages"]] == ["check_portal_request"]
+    assert case["status"] == "running" and case["stage"] == "check_request" and case["stage_name"] == "Электронный запрос на проверке"
+    assert [s["stage"] for s in case["stages"]] == ["check_request"]
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d.*\+05:00", case["stages"][0]["at"])
     assert case["documents"] == []  # nothing is issued before the office checks the request
     assert "child" not in case and PARENT_IIN not in seen.get_data(as_text=True)  # status only, no personal data
@@ -346,7 +346,7 @@ def test_a_conclusion_starts_an_offer_and_the_sms_consent_starts_the_service(
     started = api.post("/api/v1/proactive/conclusions", json=conclusion(), headers=auth(tokens["is"], "c-1"))
     assert started.status_code == 201, started.get_data(as_text=True)
     offer = started.get_json()
-    assert offer["case_number"] == "OFFER-1" and offer["stage"] == "await_delivery"  # §7-1: 24 hours from delivery
+    assert offer["case_number"] == "OFFER-1" and offer["stage"] == "offer_sent"  # §7-1: 24 hours from delivery
     retried = api.post("/api/v1/proactive/conclusions", json=conclusion(), headers=auth(tokens["is"], "c-1"))
     assert retried.status_code == 200 and retried.get_json() == offer
     # the same offer number again, not as a retry, is refused
@@ -370,7 +370,7 @@ def test_a_conclusion_starts_an_offer_and_the_sms_consent_starts_the_service(
     # consent started the service under the offer's number; that is the case the applicant follows
     case = api.get("/api/v1/cases/OFFER-1", headers=auth(tokens["reader"])).get_json()
     assert case["process"] == "service_delivery" and case["status"] == "running"
-    assert case["stage"] == "check_portal_request"  # a proactive request is checked like a portal one
+    assert case["stage"] == "check_request"  # a proactive request is checked like a portal one
     with product.uow(write=False) as uow:
         assert uow.instances.count() == 2
         service_case = find_case(uow, product.runtime, actor=SYSTEM, process_id="service_delivery",

@@ -285,7 +285,7 @@ def offer_closed(product: Services, offer: Case, stage: str) -> None:
     """The offer is over, and the stage it ended with went to the monitoring system."""
     view = view_of(product, offer)
     assert view.status == "completed", view
-    stages = [o.payload["stage_name"] for o in view.outbox if o.channel == "monitoring"]  # newest first
+    stages = [o.payload["stage_name_ru"] for o in view.outbox if o.channel == "monitoring"]  # newest first
     assert stages and stages[0] == stage, stages
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from pytest_bdd import parsers, then
 
+from service.application.staff import register_api_client
 from service.bootstrap import Services
 from service.domain.model import OutboxItem
+from service.web import create_app
 
 from . import wording
 from .cases import Case, view_of
@@ -18,8 +20,8 @@ def sent(product: Services, case: Case, channel: str) -> list[OutboxItem]:
 
 
 def stages(product: Services, case: Case) -> list[str]:
-    """The stages the monitoring system was told of, oldest first, by the names people read."""
-    return [item.payload["stage_name"] for item in sent(product, case, "monitoring")]
+    """The stages the monitoring system was told of, oldest first, by their Russian names."""
+    return [item.payload["stage_name_ru"] for item in sent(product, case, "monitoring")]
 
 
 @then(parsers.re(r"в личный кабинет услугополучателя направлен[аоы]? (?P<document>.+)"))
@@ -119,3 +121,25 @@ def applicant_sees_stage(product: Services, case: Case, stage: str) -> None:
     """The stage the monitoring system last received — the one the applicant is shown."""
     reported = stages(product, case)
     assert reported and reported[-1] == stage, reported
+
+
+@then(parsers.re(r"портал на (?P<language>казахском|русском) языке получает стадию дела «(?P<code>[a-z_+]+)» — "
+                 r"«(?P<name>.+)»"))
+def portal_reads_stage(product: Services, case: Case, language: str, code: str, name: str) -> None:
+    """GET /api/v1/cases/{n} with Accept-Language answers the current stage's code and its name in that language."""
+    with product.uow() as uow:
+        token = register_api_client(uow, name=f"portal-{language}", scopes=("cases:read",), now=product.now())
+    client = create_app(product.settings, product, TESTING=True).test_client()
+    answer = client.get(f"/api/v1/cases/{case.number}", headers={
+        "Authorization": f"Bearer {token}", "Accept-Language": wording.DOCUMENT_LANGUAGES[language]})
+    assert answer.status_code == 200, answer.get_data(as_text=True)
+    body = answer.get_json()
+    assert (body["stage"], body["stage_name"]) == (code, name), body
+
+
+@then(parsers.re(r"последняя запись для информационной системы мониторинга — стадия «(?P<code>[a-z_+]+)»: "
+                 r"«(?P<kk>.+)» и «(?P<ru>.+)»"))
+def monitoring_entry(product: Services, case: Case, code: str, kk: str, ru: str) -> None:
+    """The monitoring system gets the stage's code and both names, not a task's title."""
+    last = sent(product, case, "monitoring")[-1].payload
+    assert (last["stage"], last["stage_name_kk"], last["stage_name_ru"]) == (code, kk, ru), last

@@ -13,6 +13,7 @@ from service.domain.model import EventRecord, OutgoingMessage, Snapshot
 from service.domain.organisations import Organisation
 from service.domain.outbox import document_kind
 from service.domain.staff import ROLE_NAMES, SIGNATURE_TITLES, Actor
+from service.domain.stages import STAGES, UNMAPPED, stage_names
 from service.engine.library import Diagram
 from service.engine.runtime import ProcessRun
 from service.persistence.repositories import StoredInstance
@@ -198,19 +199,32 @@ def sms_payload(message_name: str, payload: Mapping[str, Any]) -> dict[str, Any]
 
 
 def _stage_change(run: ProcessRun, snapshot: Snapshot, before: frozenset[str]) -> dict[str, str] | None:
-    """§8: the stage is what the case waits on (its open tasks) or the end it reached."""
-    if snapshot.completed:
-        ends = [step for step in snapshot.steps if step.kind == "endEvent"]
-        elements = [ends[-1].element_id] if ends else []
-    else:  # what people must do; else what the case waits for (a reply, a deadline)
-        elements = sorted({task.element_id for task in snapshot.open_tasks}) or list(run.waiting_elements())
-    if not elements or (not snapshot.completed and frozenset(elements) == before):
+    """§8: the stage is the end the case reached, else what it waits on (open tasks, else events).
+
+    Stages are codes from the fixed list the diagram's elements name; an end without a stage (an
+    escalation closed) changes nothing.
+    """
+    ends = [run.diagram.element(step.element_id) for step in snapshot.steps if step.kind == "endEvent"]
+    outcomes = [info.stage for info in ends if info is not None and info.stage]
+    if outcomes:
+        codes = outcomes[-1:]
+    elif snapshot.completed:
         return None
-    names = []
-    for element_id in elements:
+    else:
+        codes = _stage_codes(run, {task.element_id for task in snapshot.open_tasks} or set(run.waiting_elements()))
+        if not codes or codes == _stage_codes(run, set(before)):
+            return None
+    return {"stage": "+".join(codes), "stage_name_kk": stage_names(codes, "kk"),
+            "stage_name_ru": stage_names(codes, "ru")}
+
+
+def _stage_codes(run: ProcessRun, element_ids: set[str]) -> list[str]:
+    """The distinct stages of these elements, in the order of the fixed list."""
+    found = set()
+    for element_id in element_ids:
         info = run.diagram.element(element_id)
-        names.append(info.name if info else element_id)
-    return {"stage": "+".join(elements), "stage_name": "; ".join(names)}
+        found.add(info.stage if info is not None and info.stage else UNMAPPED)
+    return [code for code in STAGES if code in found]
 
 
 def _dispatch(uow: UnitOfWork, runtime: Runtime, stored: StoredInstance, message: OutgoingMessage,

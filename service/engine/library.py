@@ -24,6 +24,7 @@ from SpiffWorkflow.spiff.parser import VALIDATOR, SpiffBpmnParser
 
 from service.domain.errors import DiagramError, DomainError
 from service.domain.outbox import document_kind, outbox_channel
+from service.domain.stages import STAGES
 
 from .scripting import compile_expression, compile_script
 
@@ -50,6 +51,8 @@ class ElementInfo:
     lane_name: str | None
     paragraphs: tuple[str, ...]
     line: int | None
+    #: §8: the code of the service stage the element stands for (see ``service.domain.stages``).
+    stage: str | None = None
 
 
 @dataclass(frozen=True)
@@ -252,8 +255,27 @@ def _elements(process: Any) -> dict[str, ElementInfo]:
             lane_name=lane[1] if lane else None,
             paragraphs=tuple(dict.fromkeys(f"§{m}" for m in _PARAGRAPH.findall(text))),
             line=_line(node),
+            stage=_stage_of(node),
         )
     return elements
+
+
+def _stage_of(node: Any) -> str | None:
+    """The value of the element's ``spiffworkflow:property name="stage"``, if it has one."""
+    for prop in node.iterfind(f"{{{BPMN_NS}}}extensionElements/{{{SPIFF_NS}}}properties/{{{SPIFF_NS}}}property"):
+        if prop.get("name") == "stage":
+            return (prop.get("value") or "").strip() or None
+    return None
+
+
+def _check_stages(process: Any, file: str) -> None:
+    """Every stage an element names is one of the fixed list of §8 stages."""
+    for node in process.iter():
+        if _local(node.tag) not in _FLOW_NODES:
+            continue
+        stage = _stage_of(node)
+        if stage is not None and stage not in STAGES:
+            raise _error_at(file, node, f"stage '{stage}' is not a service stage; known stages: {', '.join(STAGES)}")
 
 
 def _start_messages(process: Any) -> frozenset[str]:
@@ -303,6 +325,7 @@ def parse_diagram(source: bytes, file: str) -> Diagram:
     _validate_schema(root, file)
     process = _main_process(root, file)
     _check_flows(process, file)
+    _check_stages(process, file)
     _check_code(root, file)
     caught, thrown_elsewhere = _messages(root, file)
     process_id = process.get("id")

@@ -37,6 +37,7 @@ from service.application.submissions import (
 )
 from service.domain.errors import FormInvalid, NotFound
 from service.domain.staff import API_SCOPES, Actor, ApiClientInfo
+from service.domain.stages import recorded_stage_name
 from service.domain.time import format_instant, parse_instant
 from service.persistence.uow import UnitOfWork
 
@@ -207,8 +208,10 @@ def _strip(body: dict[str, Any], name: str) -> None:
 
 
 def _stages(history: list[Any]) -> list[dict[str, Any]]:
+    """§8: the case's stages, oldest first: code and name in the language asked for (Accept-Language)."""
+    language = api_language()
     return [
-        {"stage": str(event.details.get("stage", "")), "stage_name": str(event.details.get("stage_name", "")),
+        {"stage": str(event.details.get("stage", "")), "stage_name": recorded_stage_name(event.details, language),
          "at": format_instant(event.at)}
         for event in history if event.action == "stage_changed"
     ]

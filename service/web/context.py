@@ -14,6 +14,7 @@ from service import bootstrap
 from service.application.sessions import resume_session
 from service.domain.organisations import KIND_NAMES
 from service.domain.staff import ROLE_NAMES, Actor
+from service.domain.stages import recorded_stage_name
 
 from .i18n import (
     CATALOGUE,
@@ -124,4 +125,5 @@ def install_context(app: Flask) -> None:
             "date_text": lambda value: date_text(value, lang),
             "problem": lambda item: problem_text(item, lang),
             "action": lambda name: translate(f"action_{name}", lang) if f"action_{name}" in CATALOGUE else name,
+            "stage": lambda details: recorded_stage_name(details, lang),
         }

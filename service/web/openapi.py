@@ -259,8 +259,9 @@ _STAGE = {
     "type": "object",
     "required": ["stage", "stage_name", "at"],
     "properties": {
-        "stage": {"type": "string"},
-        "stage_name": {"type": "string"},
+        "stage": {"type": "string", "description": "§8: the stage's code from the fixed list (several joined "
+                   "with '+' while tasks of different stages are open)"},
+        "stage_name": {"type": "string", "description": "the stage's name in the language of Accept-Language"},
         "at": {"type": "string", "format": "date-time"},
     },
 }
@@ -272,8 +273,9 @@ _CASE_STATUS = {
         "case_number": {"type": "string"},
         "process": {"type": "string", "enum": ["service_delivery", "complaint_review", "proactive_offer"]},
         "status": {"type": "string", "enum": ["running", "completed"]},
-        "stage": {"type": ["string", "null"]},
-        "stage_name": {"type": ["string", "null"]},
+        "stage": {"type": ["string", "null"], "description": "§8: the current stage's code"},
+        "stage_name": {"type": ["string", "null"],
+                       "description": "the current stage's name in the language of Accept-Language (kk, ru, en)"},
         "stages": {"type": "array", "items": _ref("Stage"), "description": "§8: every stage, oldest first"},
         "documents": {"type": "array", "items": _ref("IssuedDocument"),
                       "description": "Every document issued in the case, each language apart, oldest first"},

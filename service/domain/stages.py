@@ -1,0 +1,164 @@
+"""§8: the stages of a case, as the monitoring information system and the applicant are told them.
+
+The list is fixed here (codes are what other systems store); diagrams map their elements to it
+with a ``stage`` property, so an analyst changes the mapping in the diagram, not in code:
+
+    <bpmn:extensionElements><spiffworkflow:properties>
+      <spiffworkflow:property name="stage" value="class_and_language" />
+    </spiffworkflow:properties></bpmn:extensionElements>
+
+A case's stage is the stage of what it waits on — its open tasks, else the event it waits for —
+or of the end it reached. An element without a stage (a script, an escalation's closing end)
+does not change the stage.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+STAGE_LANGUAGES = ("kk", "ru", "en")
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One stage: its code and its name in each language."""
+
+    code: str
+    kk: str
+    ru: str
+    en: str
+
+    def name(self, language: str) -> str:
+        """The stage's name in ``language`` (kk, ru or en; anything else gets Russian)."""
+        return {"kk": self.kk, "ru": self.ru, "en": self.en}.get(language, self.ru)
+
+
+_LIST = (
+    # the service (§4–§7)
+    Stage(
+        "check_request",
+        "Электрондық сұрау салу тексерілуде",
+        "Электронный запрос на проверке",
+        "The electronic request is being checked",
+    ),
+    Stage(
+        "refusal_confirmation",
+        "Бас тарту негіздері кеңседе қаралуда",
+        "Основания для отказа рассматриваются в канцелярии",
+        "The office is considering the grounds for refusal",
+    ),
+    Stage(
+        "class_and_language",
+        "Басшы сыныпты және оқыту тілін айқындауда",
+        "Руководитель определяет класс и язык обучения",
+        "The head is determining the class and the language of instruction",
+    ),
+    Stage(
+        "organising",
+        "Үйде оқыту ұйымдастырылуда",
+        "Организуется обучение на дому",
+        "Home schooling is being organised",
+    ),
+    Stage(
+        "order",
+        "Қабылдау туралы бұйрық дайындалуда",
+        "Готовится приказ о зачислении",
+        "The admission order is being prepared",
+    ),
+    Stage(
+        "overdue",
+        "Мерзім өтіп кетті — басшының бақылауында",
+        "Срок нарушен — на контроле руководителя",
+        "Overdue — under the head's control",
+    ),
+    Stage(
+        "provided",
+        "Мемлекеттік қызмет көрсетілді",
+        "Государственная услуга оказана",
+        "The state service was provided",
+    ),
+    Stage(
+        "refused",
+        "Өтінішті одан әрі қараудан дәлелді бас тартылды",
+        "Мотивированный отказ в дальнейшем рассмотрении заявления",
+        "Reasoned refusal to consider the application further",
+    ),
+    # the proactive offer (§7-1)
+    Stage(
+        "offer_sent",
+        "Қызмет көрсету туралы ұсыныс жіберілді",
+        "Направлено предложение об оказании услуги",
+        "An offer of the service was sent",
+    ),
+    Stage(
+        "offer_follow_up",
+        "Кеңсе қызмет алушымен байланысуда",
+        "Канцелярия связывается с услугополучателем",
+        "The office is contacting the service recipient",
+    ),
+    Stage(
+        "offer_accepted",
+        "Қызмет алушы келісім берді",
+        "Услугополучатель дал согласие",
+        "The service recipient consented",
+    ),
+    Stage("offer_declined", "Қызмет алушы бас тартты", "Услугополучатель отказался", "The service recipient declined"),
+    Stage(
+        "offer_closed",
+        "Ұсыныс жауапсыз жабылды",
+        "Предложение закрыто без ответа",
+        "The offer was closed without an answer",
+    ),
+    # complaints (§9)
+    Stage(
+        "complaint_with_appealed",
+        "Шағым әкімшілік актісі шағымданатын органда",
+        "Жалоба у органа, чей акт обжалуется",
+        "The complaint is with the body whose act is appealed",
+    ),
+    Stage("complaint_review", "Шағым қаралуда", "Жалоба рассматривается", "The complaint is under review"),
+    Stage(
+        "complaint_extended",
+        "Шағымды қарау мерзімі ұзартылды",
+        "Срок рассмотрения жалобы продлён",
+        "The review period was extended",
+    ),
+    Stage(
+        "complaint_satisfied_by_act",
+        "Шағым қолайлы акт қабылдаумен қанағаттандырылды",
+        "Жалоба удовлетворена принятием благоприятного акта",
+        "The complaint was satisfied by a favourable act",
+    ),
+    Stage(
+        "complaint_decided",
+        "Шағым бойынша шешім қабылданды",
+        "По жалобе принято решение",
+        "A decision on the complaint was taken",
+    ),
+    # an element a diagram left without a stage while the case waits on it
+    Stage("in_progress", "Өтініш қаралуда", "Обращение рассматривается", "The request is being handled"),
+)
+
+STAGES: dict[str, Stage] = {stage.code: stage for stage in _LIST}
+
+#: The stage reported for an element the diagram did not map (never its raw name or id).
+UNMAPPED = "in_progress"
+
+
+def stage_names(codes: list[str] | tuple[str, ...], language: str) -> str:
+    """The names of ``codes`` in ``language``, joined; an unknown code is named as in progress."""
+    return "; ".join(STAGES.get(code, STAGES[UNMAPPED]).name(language) for code in codes)
+
+
+def recorded_stage_name(details: Mapping[str, Any], language: str) -> str:
+    """The name of a stage as recorded (a monitoring entry or a history event) in ``language``.
+
+    Stages recorded before the fixed list existed carry the element ids and a Russian name: that
+    name is kept.
+    """
+    codes = str(details.get("stage") or "").split("+")
+    if all(code in STAGES for code in codes):
+        return stage_names(codes, language)
+    return str(details.get("stage_name") or details.get("stage") or "")
