@@ -141,7 +141,8 @@ def test_portal_application_starts_a_case_and_the_case_shows_its_stage(
     assert seen.status_code == 200
     case = seen.get_json()
     assert case["case_number"] == created["case_number"] and case["process"] == "service_delivery"
-    assert case["status"] == "running" and case["stage"] == "check_request" and case["stage_name"] == "Электронный запрос на проверке"
+    assert case["status"] == "running" and case["stage"] == "check_request"
+    assert case["stage_name"] == "Электронный запрос на проверке"
     assert [s["stage"] for s in case["stages"]] == ["check_request"]
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d.*\+05:00", case["stages"][0]["at"])
     assert case["documents"] == []  # nothing is issued before the office checks the request

@@ -837,3 +837,28 @@ def test_control_characters_and_lone_surrogates_are_refused_by_field() -> None:
     assert [m.code for m in found["child.full_name"]] == ["bad_characters"]
     assert [m.code for m in found["applicant.full_name"]] == ["bad_characters"]
     assert "управляющие символы" in found["child.full_name"][0].text("ru")
+
+
+def test_a_choice_the_cases_diagram_version_cannot_carry_out_is_refused() -> None:
+    check = form("service_delivery", "check_portal_request")
+    corrected = {"decision": "correct", "corrections": {"documents": ["application"], "note": "сверено"}}
+    context = {"request": {}, "package_problems": []}
+    old_version = frozenset({"check_portal_request", "portal_decision"})  # before corrections existed
+    found = validate_submission(check, corrected, context, old_version)
+    assert [m.code for m in found["decision"]] == ["not_in_this_version"]
+    assert "начато на прежней версии схемы" in found["decision"][0].text("ru")
+    assert validate_submission(check, corrected, context, old_version | {"apply_corrections"}) == {}
+    head = form("service_delivery", "determine_class_and_language")
+    refusal = {"head_decision": "refuse", "head_reasons": [{"code": "not_recommended", "note": "ВКК"}]}
+    assert [m.code for m in validate_submission(head, refusal, {}, old_version)["head_decision"]] == [
+        "not_in_this_version"]
+
+
+def test_a_malformed_value_needs_element_rule_is_refused_at_load(tmp_path: Path) -> None:
+    schema = {"type": "object", "properties": {"decision": {"type": "string", "enum": ["a", "b"]}},
+              "x-rules": [{"rule": "value_needs_element", "field": "decision", "values": {"c": "x"}}]}
+    folder = tmp_path / "demo"
+    folder.mkdir()
+    (folder / "task.schema.json").write_text(json.dumps(schema), encoding="utf-8")
+    with pytest.raises(DomainError, match="'c' is not a value field 'decision' can take"):
+        load_form(tmp_path, "demo", "task")

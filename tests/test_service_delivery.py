@@ -132,8 +132,7 @@ def test_office_acceptance_to_admission_order(product: Services) -> None:
     assert ("admission_order", "ru") in documents(product, case)
     assert outbox(product, case, "portal_cabinet") == []  # an office case gets its papers in person
     stages = [o.payload["stage"] for o in reversed(view.outbox) if o.channel == "monitoring"]
-    assert stages == ["determine_class_and_language", "organise_home_schooling", "issue_admission_order",
-                      "service_provided"]
+    assert stages == ["class_and_language", "organising", "order", "provided"]
 
 
 def test_office_incomplete_package_is_refused_with_each_reason(product: Services) -> None:
@@ -326,7 +325,7 @@ def test_proactive_silence_closes_the_offer(product: Services) -> None:
     view = view_of(product, offer)
     assert _service_case(product) is None
     assert view.status == "completed"
-    assert [o.payload["stage"] for o in view.outbox if o.channel == "monitoring"][0] == "offer_closed_on_silence"
+    assert [o.payload["stage"] for o in view.outbox if o.channel == "monitoring"][0] == "offer_closed"
 
 
 def test_a_timer_fires_at_exactly_its_due_instant_and_only_once(product: Services) -> None:

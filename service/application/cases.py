@@ -55,7 +55,8 @@ def complete_task(
             f"case {stored.business_key} changed since the form was opened; reload it and try again"
         )
     run = resume(uow, runtime, stored)
-    runtime.check_form(stored.process_id, task.element_id, data, context=run.task_data(task_id))
+    runtime.check_form(stored.process_id, task.element_id, data, context=run.task_data(task_id),
+                       elements=frozenset(run.diagram.elements))
     step = run.complete_task(task_id, data, now)
     events = [EventRecord(
         at=now, actor=actor.login, action="task_completed", instance_id=stored.id, business_key=stored.business_key,

@@ -268,15 +268,18 @@ def _read_json(path: Path) -> Any:
 
 
 def validate_submission(
-    form: Form, data: Mapping[str, Any], context: Mapping[str, Any] | None = None
+    form: Form, data: Mapping[str, Any], context: Mapping[str, Any] | None = None,
+    elements: frozenset[str] | None = None,
 ) -> dict[str, list[FieldMessage]]:
     """Problems with ``data`` by field path; an empty dict means it can be accepted.
 
     ``context`` carries the case's variables; the rules that need them read
-    ``context["request"]`` (the VKK conclusion's dates, the package problems).
-    Cross-field rules are checked only on fields that passed the schema.
+    ``context["request"]`` (the VKK conclusion's dates, the package problems). ``elements``
+    are the element ids of the case's diagram version: a choice its version cannot carry out
+    is refused (rule ``value_needs_element``). Cross-field rules are checked only on fields
+    that passed the schema.
     """
-    problems = _Problems(form)
+    problems = _Problems(form, elements)
     if not isinstance(data, Mapping):
         problems.add("", "type", expected=_EXPECTED["object"], value=_show(data))
         return problems.result()
@@ -324,8 +327,10 @@ def localise(errors: Mapping[str, Sequence[FieldMessage]], language: str) -> dic
 
 
 class _Problems:
-    def __init__(self, form: Form) -> None:
+    def __init__(self, form: Form, elements: frozenset[str] | None = None) -> None:
         self.form = form
+        #: The element ids of the case's diagram version (None: not known, e.g. outside a case).
+        self.elements = elements
         self.found: dict[str, list[FieldMessage]] = {}
 
     def add(self, path: str, code: str, **params: Any) -> None:
@@ -551,6 +556,17 @@ def _required_unless(rule: Mapping[str, Any], data: Mapping[str, Any], _: Mappin
         p.add(name, "required_unless", condition=_condition_text(p.form, unless))
 
 
+def _value_needs_element(
+    rule: Mapping[str, Any], data: Mapping[str, Any], _: Mapping[str, Any], p: _Problems
+) -> None:
+    name = rule["field"]
+    value = _get(data, name)
+    needed = rule["values"].get(value) if isinstance(value, str) else None
+    if p.touches(name) or needed is None or p.elements is None or needed in p.elements:
+        return
+    p.add(name, "not_in_this_version", value=value)
+
+
 def _only_when(rule: Mapping[str, Any], data: Mapping[str, Any], _: Mapping[str, Any], p: _Problems) -> None:
     name, when = rule["field"], rule["when"]
     if p.touches(name) or _conditions_hold(when, data, p) is not False:
@@ -584,6 +600,10 @@ RULES: dict[str, Rule] = {
     # the grade, unless the head refuses: {"rule": "required_unless", "field": "grade",
     # "unless": {"head_decision": "refuse"}}.
     "required_unless": Rule(("field",), (), _required_unless, ("unless",)),
+    # A choice in "field" that only a newer diagram carries out: "values" maps each such value to
+    # the element it needs, e.g. {"correct": "apply_corrections"}. A case running on an older
+    # version of the diagram (without that element) cannot take it — forms are shared by versions.
+    "value_needs_element": Rule(("field",), (), _value_needs_element),
     # "field" may be filled in only when every field named in "when" has the value given there
     # (it is left empty otherwise), e.g. the extension's days on any decision but "extend".
     "only_when": Rule(("field",), (), _only_when, ("when",)),
@@ -616,6 +636,12 @@ def _check_rules(schema: Mapping[str, Any], path: Path) -> None:
             parts = parse_path(name) if isinstance(name, str) else None
             if parts is None or _schema_at(schema, parts) is None:
                 raise DomainError(f"{where} ({rule['rule']}): no field {name!r} in this form")
+        if rule["rule"] == "value_needs_element":
+            values = rule.get("values")
+            if not isinstance(values, dict) or not values or not all(
+                    isinstance(element, str) and element for element in values.values()):
+                raise DomainError(f"{where}: 'values' must be an object of field values and the element ids they need")
+            conditions.extend((rule["field"], value) for value in values)
         for name, value in conditions:
             allowed = (_schema_at(schema, parse_path(name) or []) or {}).get("enum")
             if isinstance(allowed, list) and value not in allowed:
@@ -908,6 +934,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "поле пустым.",
         "en": "“{label}”: reasons for refusal are given only when refusing; leave it empty when accepting the "
         "documents.",
+    },
+    "not_in_this_version": {
+        "kk": "«{label}» өрісі: «{value}» нұсқасы бұл іс басталған сызбаның бұрынғы нұсқасында жоқ — "
+        "басқа нұсқаны таңдаңыз.",
+        "ru": "Поле «{label}»: вариант «{value}» недоступен для этого дела — оно начато на прежней версии схемы; "
+        "выберите другой вариант.",
+        "en": "“{label}”: the choice “{value}” is not available for this case — it started on an earlier version "
+        "of the diagram; choose another.",
     },
     "required_unless": {
         "kk": "«{label}» өрісін толтырыңыз: ол {condition} болмаған жағдайда міндетті.",

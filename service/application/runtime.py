@@ -52,11 +52,14 @@ class Runtime:
         return with_choices(load_form(forms_dir, process_id, form_id), self.form_choices)
 
     def check_form(self, process_id: str, form_id: str, data: Mapping[str, Any],
-                   context: Mapping[str, Any] | None = None) -> None:
-        """Validate submitted values against the form of a user task or start message."""
+                   context: Mapping[str, Any] | None = None, elements: frozenset[str] | None = None) -> None:
+        """Validate submitted values against the form of a user task or start message.
+
+        ``elements``: the element ids of the case's diagram version, for choices only newer versions carry out.
+        """
         if self.forms_dir is None:
             return
         form = self.form(self.forms_dir, process_id, form_id)
-        errors = validate_submission(form, data, context)
+        errors = validate_submission(form, data, context, elements)
         if errors:
             raise FormInvalid(f"{process_id}/{form_id}", {path: list(messages) for path, messages in errors.items()})
