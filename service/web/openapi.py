@@ -68,6 +68,8 @@ SMS_REPLY_SCHEMA: dict[str, Any] = {
         },
         "consent": {
             "type": "boolean", "title": "Согласие",
+            "description": "true for the answer ИӘ / ДА, false for ЖОҚ / НЕТ (the words the offer SMS asks for); "
+                           "a text that is neither is not a reply to pass on",
             "x-labels": {"kk": "Келісім", "ru": "Согласие", "en": "Consent"},
         },
         "text": {
