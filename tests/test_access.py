@@ -182,8 +182,8 @@ def test_another_schools_case_is_not_found_by_every_read(product: Services, case
                 read()
         own = person(product, "head", bin_=SCHOOL_25)
         assert case_view(uow, product.runtime, actor=own, instance_id=case).business_key == "APP-25"
-    with product.uow() as uow, pytest.raises(NotFound):
-        document_pdf(uow, product.runtime, actor=stranger, document_id=document)
+    with pytest.raises(NotFound):
+        document_pdf(product.uow, product.runtime, product.signer, actor=stranger, document_id=document)
 
 
 def test_roles_of_other_processes_do_not_open_a_service_case(product: Services, cases: dict[str, int]) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import io
 import json
 import stat
 from datetime import timedelta
@@ -14,15 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from asn1crypto import x509 as asn1_x509
-from cryptography import x509
-from cryptography.hazmat.primitives.serialization import Encoding
 from flask.testing import FlaskClient
-from pyhanko.pdf_utils.reader import PdfFileReader
-from pyhanko.sign.validation import validate_pdf_signature
-from pyhanko.sign.validation.status import PdfSignatureStatus
-from pyhanko_certvalidator import ValidationContext
-from pypdf import PdfReader
 
 from service.application.documents import document_pdf
 from service.application.outbox import deliver_outbox
@@ -32,6 +23,7 @@ from service.documents.signing import DEMO_KEY, DEMO_SUBJECT, DocumentSigner, Si
 from service.domain.model import OutboxItem
 from service.web import create_app
 
+from .signatures import pdf_text, signature_of
 from .support import SCHOOL_25, SCHOOL_112, SYSTEM, at, registry
 from .test_service_delivery import complete, organise_and_order, request, submit
 
@@ -39,19 +31,6 @@ ACCEPTED_AT = at("2026-03-26T10:00+05:00")
 
 
 # --- helpers ---------------------------------------------------------------------------------------------
-
-
-def signature_of(pdf: bytes, certificate: x509.Certificate) -> PdfSignatureStatus:
-    """pyHanko's verdict on the PDF's one signature, with ``certificate`` as the only trust root."""
-    root = asn1_x509.Certificate.load(certificate.public_bytes(Encoding.DER))
-    [embedded] = PdfFileReader(io.BytesIO(pdf)).embedded_signatures
-    assert embedded.sig_object["/SubFilter"] == "/ETSI.CAdES.detached"  # PAdES, not adbe.pkcs7
-    return validate_pdf_signature(embedded, ValidationContext(trust_roots=[root]))
-
-
-def pdf_text(pdf: bytes) -> str:
-    """The text of every page, spaces collapsed."""
-    return " ".join(" ".join(page.extract_text() or "" for page in PdfReader(io.BytesIO(pdf)).pages).split())
 
 
 def delivered(product: Services, message: str, later: timedelta = timedelta(0)) -> dict[str, Any]:

@@ -5,22 +5,16 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import io
 import json
 from typing import Any
 
-from asn1crypto import x509 as asn1_x509
-from cryptography.hazmat.primitives.serialization import Encoding
-from pyhanko.pdf_utils.reader import PdfFileReader
-from pyhanko.sign.validation import validate_pdf_signature
-from pyhanko_certvalidator import ValidationContext
-from pypdf import PdfReader
 from pytest_bdd import parsers, then
 
 from service.application.outbox import deliver_outbox
 from service.bootstrap import Services
 from service.documents.render import document_title
 from service.domain.documents import DOCUMENT_LANGUAGES
+from tests.signatures import pdf_text, signature_of
 
 from . import wording
 from .cases import Case
@@ -38,17 +32,7 @@ def cabinet_received(product: Services, case: Case, kind: str) -> dict[str, Any]
 
 def signed_by_school(pdf: bytes, product: Services, case: Case) -> bool:
     """Whether the PDF's PAdES signature is intact and made with the key of the case's school."""
-    certificate = product.signer.certificate(case.school)
-    root = asn1_x509.Certificate.load(certificate.public_bytes(Encoding.DER))
-    [signature] = PdfFileReader(io.BytesIO(pdf)).embedded_signatures
-    status = validate_pdf_signature(signature, ValidationContext(trust_roots=[root]))
-    return bool(signature.sig_object["/SubFilter"] == "/ETSI.CAdES.detached" and status.bottom_line)
-
-
-def pdf_text(pdf: bytes) -> str:
-    """What a reader sees of a PDF: the text of every page, spaces collapsed."""
-    pages = PdfReader(io.BytesIO(pdf)).pages
-    return " ".join(" ".join(page.extract_text() or "" for page in pages).split())
+    return bool(signature_of(pdf, product.signer.certificate(case.school)).bottom_line)
 
 
 @then(parsers.re(r"личный кабинет услугополучателя получил (?P<document>.+?): PDF на казахском и русском "

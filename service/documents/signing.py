@@ -19,17 +19,20 @@ config``, ``db upgrade``) never touch them.
 
 from __future__ import annotations
 
+import asyncio
 import io
 import os
 import re
 import tempfile
 import threading
 import warnings
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import ModuleType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -44,6 +47,7 @@ if TYPE_CHECKING:
 DEMO_KEY = Path("signing") / "demo-signing-key.p12"
 #: The common name of the demo certificate: says plainly that it proves nothing.
 DEMO_SUBJECT = "homeschool demo signing key - NOT TRUSTED"
+_T = TypeVar("_T")
 #: The name of the (invisible) signature field added to every document.
 FIELD_NAME = "IssuerSignature"
 _BIN = re.compile(r"^\d{12}$")
@@ -82,7 +86,8 @@ class DocumentSigner:
             name=signed_by.name or None, location=signed_by.location or None, reason=signed_by.reason or None,
         )
         writer = pyhanko.IncrementalPdfFileWriter(io.BytesIO(pdf), strict=False)
-        out = pyhanko.signers.sign_pdf(writer, meta, signer=self._signer(self.key_path(signed_by.bin)))
+        signer = self._signer(self.key_path(signed_by.bin))
+        out = outside_event_loop(lambda: pyhanko.signers.sign_pdf(writer, meta, signer=signer))
         return bytes(out.getvalue())
 
     def key_path(self, bin_: str | None) -> Path:
@@ -135,6 +140,20 @@ class DocumentSigner:
 
     def _secret(self) -> bytes | None:
         return self.passphrase.encode("utf-8") if self.passphrase else None
+
+
+def outside_event_loop(work: Callable[[], _T]) -> _T:
+    """Run ``work`` here, or in a helper thread when this thread runs an asyncio loop.
+
+    pyHanko's synchronous calls use ``asyncio.run``, which refuses to start inside a running loop
+    (an async server, or a test session driving a browser through Playwright).
+    """
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return work()
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="pdf-signing") as pool:
+        return pool.submit(work).result()
 
 
 @dataclass(frozen=True)
