@@ -169,6 +169,18 @@ def test_bad_delivery_reports_get_a_clear_4xx(api: FlaskClient, tokens: dict[str
         assert field in error["fields"], error
 
 
+def test_a_delivery_before_the_sms_was_sent_is_refused(api: FlaskClient, product: Services,
+                                                       tokens: dict[str, str]) -> None:
+    sent = product.now() - timedelta(hours=2)
+    instance_id = offer_case(product, now=sent)
+    [sms] = sms_of(product, instance_id)
+    report = {"message_id": sms.idempotency_key, "status": "delivered", "at": format_instant(sent - timedelta(hours=1))}
+    error = error_of(api.post("/api/v1/sms/deliveries", json=report, headers=bearer(tokens["gateway"])), 422,
+                     "validation_failed")
+    assert list(error["fields"]) == ["at"]
+    assert [t.element_id for t in view(product, instance_id).timers] == ["delivery_not_confirmed"]
+
+
 def test_a_report_on_a_message_that_is_no_sms_is_not_found(api: FlaskClient, product: Services,
                                                             tokens: dict[str, str]) -> None:
     instance_id = offer_case(product, now=product.now() - timedelta(hours=2))

@@ -49,7 +49,7 @@ class NoSuchSms(NotFound):
 
 
 class ImplausibleDeliveryTime(InvalidInput):
-    """The reported delivery instant lies in the future of the service's clock."""
+    """The reported delivery instant lies in the future of the service's clock, or before the SMS was queued."""
 
 
 @dataclass(frozen=True)
@@ -83,6 +83,8 @@ def report_sms_delivery(
             item = uow.outbox.by_key(message_id)
             if item is None or item.channel != "sms" or item.instance_id is None or not item.business_key:
                 raise NoSuchSms(f"no SMS was sent as {message_id!r}")
+            if item.created_at is not None and at < item.created_at - CLOCK_SKEW:
+                raise ImplausibleDeliveryTime(f"the reported instant {format_instant(at)} is before the SMS was sent")
             payload = _report_payload(item, status, at, reason)
             if _awaited(uow, item):
                 receipt = deliver_message(uow, runtime, actor=actor, name=DELIVERY_REPORT,

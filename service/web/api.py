@@ -89,9 +89,11 @@ _MESSAGES: dict[str, dict[str, str]] = {
                  "en": "There is no offer with this number."},
     "no_sms": {"kk": "Мұндай идентификатормен SMS жіберілмеген.", "ru": "SMS с таким идентификатором не отправлялось.",
                "en": "No SMS was sent with this message id."},
-    "future_delivery": {"kk": "Жеткізу сәті қызметтің сағаты бойынша болашақта.",
-                        "ru": "Момент доставки — в будущем по часам службы.",
-                        "en": "The delivery instant lies in the future of the service's clock."},
+    "implausible_delivery": {"kk": "Жеткізу сәті мүмкін емес: қызметтің сағаты бойынша болашақта немесе SMS "
+                                   "жіберілгенге дейін.",
+                             "ru": "Момент доставки невозможен: он в будущем по часам службы или раньше отправки SMS.",
+                             "en": "The delivery instant cannot be: it lies in the future of the service's clock or "
+                                   "before the SMS was sent."},
     "offer_closed": {"kk": "Ұсыныс қабылданды: қызмет көрсетілуде.",
                      "ru": "Предложение уже принято: услуга оказывается.",
                      "en": "The offer was accepted: the service is under way."},
@@ -323,7 +325,7 @@ def sms_delivery() -> Response:
     except NoSuchSms:
         _fail(404, "no_sms")
     except ImplausibleDeliveryTime:
-        _fail(422, fields={"at": [_MESSAGES["future_delivery"][api_language()]]})
+        _fail(422, fields={"at": [_MESSAGES["implausible_delivery"][api_language()]]})
     answer = {"message_id": body["message_id"], "outcome": outcome.result}
     return json_response(answer, 200 if outcome.result == "duplicate" else 202)
 

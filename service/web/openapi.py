@@ -425,7 +425,8 @@ def build_document(forms_dir: Path) -> dict[str, Any]:
             description="Names the SMS by the Idempotency-Key it was sent with. A proactive offer's 24 hours "
                         "for the answer count from `at` (§7-1: from the moment the request is received). "
                         "Idempotent by SMS and status: a resent report answers 200 'duplicate'. 404 when no SMS "
-                        "was sent with this id; 422 when `at` lies more than five minutes in the future.",
+                        "was sent with this id; 422 when `at` lies more than five minutes in the future or before the "
+                        "SMS was sent.",
         )},
         f"{API_PREFIX}/proactive/conclusions": {"post": _operation(
             "registerConclusion", "§7-1: a state information system reports a VKK conclusion",
