@@ -169,10 +169,11 @@ def test_every_stage_change_is_reported_to_monitoring(services: Services) -> Non
         view = case_view(uow, services.runtime, actor=SYSTEM, instance_id=case)
     entries = [o.payload for o in reversed(view.outbox) if o.channel == "monitoring"]
     assert [(e["stage"], e["status"]) for e in entries] == [
-        ("register_application", "running"), ("review_by_head", "running"),
-        ("await_confirmation", "running"),  # no one has a task: the case waits for a message
-        ("end_done", "completed"),
+        ("check_request", "running"), ("class_and_language", "running"),
+        ("in_progress", "running"),  # no one has a task; the message wait names no stage of its own
+        ("provided", "completed"),
     ]
-    assert entries[1]["stage_name"] == "Review by the head" and entries[1]["business_key"] == "APP-1"
+    assert entries[1]["stage_name_ru"] == "Руководитель определяет класс и язык обучения"
+    assert entries[1]["business_key"] == "APP-1"
     logged = [e for e in view.history if e.action == "stage_changed"]
     assert [e.paragraph for e in logged] == ["§8"] * 4

@@ -34,7 +34,7 @@ def test_message_starts_a_case_that_sends_an_sms_and_waits_for_either(services: 
     assert (sms["phone"], sms["expires_at"]) == ("+77010000000", "2026-03-21T17:00:00+05:00")
     assert "DEMO-1" in sms["texts"]["kk"] and "DEMO-1" in sms["texts"]["ru"]  # written from the templates
     [stage] = [o.payload for o in view.outbox if o.channel == "monitoring"]
-    assert stage["stage"] == "await_reply"  # §8: waiting for the reply is a stage too
+    assert stage["stage"] == "offer_sent"  # §8: waiting for the reply is a stage too
     assert [(t.element_id, t.due_at) for t in view.timers] == [("offer_expired", at("2026-03-21T17:00+05:00"))]
 
 

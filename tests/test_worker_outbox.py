@@ -62,7 +62,7 @@ def _refused_case(services: Services, key: str = "OUT-1") -> tuple[int, OutboxIt
     _complete_clerk_task(services, case, REFUSAL)
     with services.uow() as uow:
         monitoring = [m for m in uow.outbox.listing(instance_id=case) if m.channel == "monitoring"]
-        assert [m.payload["stage"] for m in reversed(monitoring)] == ["register_application", "end_refused"]
+        assert [m.payload["stage"] for m in reversed(monitoring)] == ["check_request", "refused"]
         for entry in monitoring:
             uow.outbox.mark_delivered(entry.id, "test:set-aside", RECEIVED)
         uow.commit()
