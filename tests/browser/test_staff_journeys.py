@@ -198,7 +198,15 @@ def test_office_application_from_intake_to_admission_order(page: Page, live_serv
 
 def test_incomplete_package_gets_a_reasoned_refusal(page: Page, live_server: LiveServer) -> None:
     sign_in(page, "clerk")
-    register_application(page, _today(live_server), documents=("заявление", "документ, удостоверяющий личность"))
+    case = register_application(page, _today(live_server),
+                                documents=("заявление", "документ, удостоверяющий личность"))
+    # only a person refuses: nothing is issued until the clerk confirms the refusal
+    expect(page.get_by_role("main")).to_contain_text("Состояние: В работе")
+    expect(document_item(page, REFUSAL_RU, "ru")).to_have_count(0)
+    page.get_by_role("link", name="Задачи", exact=True).click()
+    open_task(page, "Подтвердить отказ или исправить сведения", case)
+    page.get_by_label("Решение").select_option(label="подтверждаю отказ по названным причинам")
+    complete(page)
     expect(page.get_by_role("main")).to_contain_text("Состояние: Завершено")
     expect(page.get_by_role("main")).to_contain_text("Недостатки пакета документов")
     expect(document_item(page, REFUSAL_RU, "ru")).to_be_visible()
@@ -213,6 +221,7 @@ def test_incomplete_package_gets_a_reasoned_refusal(page: Page, live_server: Liv
     reasons = refusal.get_by_role("listitem").filter(has_text="Не представлен документ: заключение ВКК.")
     expect(reasons).to_have_count(1)
     expect(reasons).to_contain_text("Правовое основание")
+    expect(refusal.locator("body")).to_contain_text("Сәрсенова Әсел Нұрланқызы")  # who confirmed it
 
 
 def test_a_form_error_is_shown_beside_the_field_and_typed_values_are_kept(
