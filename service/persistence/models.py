@@ -20,6 +20,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -280,6 +281,32 @@ class AttachmentRow(Base):
     content: Mapped[bytes] = mapped_column(LargeBinary)
     uploaded_by: Mapped[str] = mapped_column(String(120))
     uploaded_at: Mapped[datetime]
+
+class IncidentRow(Base):
+    """A case that failed while running; at most one open (unresolved) incident per case."""
+
+    __tablename__ = "incidents"
+    __table_args__ = (
+        Index("uq_incidents_open_case", "instance_id", unique=True,
+              sqlite_where=text("resolved_at IS NULL"), postgresql_where=text("resolved_at IS NULL")),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instances.id"), index=True)
+    #: The diagram version the case ran on when it failed.
+    diagram_hash: Mapped[str | None] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(20))
+    element_id: Mapped[str | None] = mapped_column(String(120))
+    element_name: Mapped[str | None] = mapped_column(String(300))
+    error: Mapped[str] = mapped_column(Text)
+    first_at: Mapped[datetime]
+    last_at: Mapped[datetime] = mapped_column(index=True)
+    tries: Mapped[int] = mapped_column(Integer)
+    next_try_at: Mapped[datetime | None]
+    resolved_at: Mapped[datetime | None]
+    resolved_by: Mapped[str | None] = mapped_column(String(120))
+    resolution: Mapped[str | None] = mapped_column(String(500))
+
 
 # Register the documents and sessions tables on Base.metadata (they import Base from here).
 from . import document_models, session_models  # noqa: E402, F401

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from types import TracebackType
 
-from sqlalchemy.exc import IntegrityError, OperationalError
-
-from service.domain.errors import ConcurrencyConflict
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from .database import Database
 from .document_repository import DocumentRepository
+from .failures import translate
+from .incident_repository import IncidentRepository
+from .operations_queries import OperationsQueries
 from .organisation_repository import MembershipRepository, OrganisationRepository
 from .repositories import (
     ApiClientRepository,
@@ -54,12 +55,14 @@ class UnitOfWork:
         self.organisations = OrganisationRepository(self.session, skip)
         self.memberships = MembershipRepository(self.session, skip)
         self.sessions = SessionRepository(self.session, skip)
+        self.incidents = IncidentRepository(self.session, skip)
+        self.operations = OperationsQueries(self.session, skip)
         try:
             # Start the transaction now, so on SQLite a writer waits for the lock up front.
             self.session.connection()
-        except OperationalError as exc:
+        except DBAPIError as exc:
             self.session.close()
-            raise ConcurrencyConflict(f"the database is busy, try again ({exc.orig})") from exc
+            raise (translate(exc) or exc) from exc
         return self
 
     def __exit__(
@@ -68,20 +71,30 @@ class UnitOfWork:
         try:
             if not self._committed:
                 self.session.rollback()
+        except DBAPIError:
+            if exc is None:
+                raise
         finally:
             self.session.close()
+        failure = translate(exc) if exc is not None and not isinstance(exc, IntegrityError) else None
+        if failure is not None:  # a driver error inside the use case: say what it means, in domain terms
+            raise failure from exc
 
     def commit(self) -> None:
         """Make every change of this use case durable at once."""
         try:
             self.session.commit()
-        except OperationalError as exc:
-            self.session.rollback()
-            raise ConcurrencyConflict(f"the database refused the change, try again ({exc.orig})") from exc
-        except IntegrityError as exc:
-            self.session.rollback()
-            raise ConcurrencyConflict(f"a conflicting change was saved first ({exc.orig})") from exc
+        except DBAPIError as exc:
+            try:
+                self.session.rollback()
+            except DBAPIError:
+                pass  # the connection is gone: the failure below says so
+            raise (translate(exc) or exc) from exc
         self._committed = True
+
+    def rollback(self) -> None:
+        """Undo everything this use case did so far (the unit of work stays usable for reads)."""
+        self.session.rollback()
 
     def flush(self) -> None:
         """Send pending statements now (to surface constraint errors inside the use case)."""
