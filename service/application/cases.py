@@ -41,15 +41,29 @@ def open_task(uow: UnitOfWork, actor: Actor, task_id: str) -> TaskSummary:
     return task
 
 
+def locked_task(uow: UnitOfWork, actor: Actor, task_id: str) -> tuple[TaskSummary, StoredInstance]:
+    """An open task and its case, both locked in the one order every use case keeps: the case, then the task.
+
+    The first look finds the task's case without locking; the task is read again under the locks,
+    so its assignee is the one a racing claim, release or completion left.
+    """
+    seen = open_task(uow, actor, task_id)
+    stored = load_case(uow, seen.instance_id)
+    task = uow.tasks.get(task_id, lock=True)
+    if task is None:
+        raise TaskNotReady("this task is no longer open: someone else completed it, or it was cancelled")
+    check_task(actor, task)
+    return task, stored
+
+
 def complete_task(
     uow: UnitOfWork, runtime: Runtime, *, actor: Actor, task_id: str, data: Mapping[str, Any],
     now: datetime, expected_version: int | None = None,
 ) -> CaseRef:
     """Complete an open user task with submitted data; exactly one of two racing submissions wins."""
-    task = open_task(uow, actor, task_id)
+    task, stored = locked_task(uow, actor, task_id)
     if task.assignee is not None and task.assignee != actor.login:
         raise NotPermitted(f"task '{task.title}' is claimed by {task.assignee}")
-    stored = load_case(uow, task.instance_id)
     if expected_version is not None and stored.version != expected_version:
         raise ConcurrencyConflict(
             f"case {stored.business_key} changed since the form was opened; reload it and try again"
@@ -136,7 +150,7 @@ def _deliver_into(
 
 def claim_task(uow: UnitOfWork, *, actor: Actor, task_id: str, now: datetime) -> None:
     """Take an open task of one's role so colleagues see it is being worked on."""
-    task = open_task(uow, actor, task_id)
+    task, _ = locked_task(uow, actor, task_id)
     if not uow.tasks.claim(task_id, actor.login):
         raise ConcurrencyConflict(f"task '{task.title}' was claimed by someone else first")
     uow.events.append([EventRecord(at=now, actor=actor.login, action="task_claimed", instance_id=task.instance_id,
@@ -146,7 +160,7 @@ def claim_task(uow: UnitOfWork, *, actor: Actor, task_id: str, now: datetime) ->
 
 def release_task(uow: UnitOfWork, *, actor: Actor, task_id: str, now: datetime) -> None:
     """Give a claimed task back to the role's queue."""
-    task = open_task(uow, actor, task_id)
+    task, _ = locked_task(uow, actor, task_id)
     if not uow.tasks.release(task_id, actor.login):
         raise NotPermitted(f"task '{task.title}' is not claimed by {actor.login}")
     uow.events.append([EventRecord(at=now, actor=actor.login, action="task_released", instance_id=task.instance_id,

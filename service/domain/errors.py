@@ -64,6 +64,18 @@ class ConcurrencyConflict(DomainError):
     """Someone else changed the case first; nothing of this attempt was saved."""
 
 
+class RetryableConflict(ConcurrencyConflict):
+    """The database broke a tie between transactions (a deadlock, a serialization failure): try again."""
+
+
+class Unavailable(DomainError):
+    """The database cannot be used right now (unreachable, read-only, full or busy); nothing was saved."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+        super().__init__(f"the database is unavailable ({reason})")
+
+
 class TaskNotReady(DomainError):
     """The task is no longer open (completed by someone else, or cancelled)."""
 

@@ -305,9 +305,16 @@ class TaskRepository(Repository):
                     update(_OpenTaskRow_T).where(_OpenTaskRow_C.task_id == key).values(due_at=wanted[key].due_at)
                 )
 
-    def get(self, task_id: str) -> TaskSummary | None:
-        """One open task, or None if it is not open (or never existed)."""
-        row = self.session.execute(select(*_TASK_COLUMNS).where(_OpenTaskRow_C.task_id == task_id)).first()
+    def get(self, task_id: str, lock: bool = False) -> TaskSummary | None:
+        """One open task, or None if it is not open (or never existed); ``lock`` holds its row.
+
+        Lock order: a use case locks the task's case first (``InstanceRepository.get(lock=True)``),
+        then the task, so claims, releases and completions queue instead of deadlocking.
+        """
+        query = select(*_TASK_COLUMNS).where(_OpenTaskRow_C.task_id == task_id)
+        if lock:
+            query = query.with_for_update()
+        row = self.session.execute(query).first()
         return TaskSummary(**row._mapping) if row else None
 
     def for_instance(self, instance_id: int) -> list[TaskSummary]:

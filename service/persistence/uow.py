@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
 from types import TracebackType
 
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -85,10 +86,8 @@ class UnitOfWork:
         try:
             self.session.commit()
         except DBAPIError as exc:
-            try:
+            with suppress(DBAPIError):  # the connection may be gone: the failure below says so
                 self.session.rollback()
-            except DBAPIError:
-                pass  # the connection is gone: the failure below says so
             raise (translate(exc) or exc) from exc
         self._committed = True
 

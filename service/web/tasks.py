@@ -10,6 +10,7 @@ from service.application.access import task_scope
 from service.application.cases import claim_task, complete_task, open_task, release_task
 from service.application.forms import coerce_submission
 from service.application.queries import list_tasks, task_context
+from service.application.retry import with_retry
 from service.domain.errors import ConcurrencyConflict, FormInvalid, NotPermitted
 
 from .context import actor, language, safe_next, services, signed_in
@@ -70,8 +71,8 @@ def task_list() -> Any:
 def claim(task_id: str) -> Any:
     """Take a task of my role."""
     try:
-        with services().uow() as uow:
-            claim_task(uow, actor=actor(), task_id=task_id, now=services().now())
+        member, now = actor(), services().now()
+        with_retry(services().uow, lambda uow: claim_task(uow, actor=member, task_id=task_id, now=now))
     except ConcurrencyConflict:
         flash(translate("conflict", language()), "error")
     return redirect(safe_next(request.form.get("next")))
@@ -81,8 +82,8 @@ def claim(task_id: str) -> Any:
 @signed_in
 def release(task_id: str) -> Any:
     """Give a task back to the role."""
-    with services().uow() as uow:
-        release_task(uow, actor=actor(), task_id=task_id, now=services().now())
+    member, now = actor(), services().now()
+    with_retry(services().uow, lambda uow: release_task(uow, actor=member, task_id=task_id, now=now))
     return redirect(safe_next(request.form.get("next")))
 
 
@@ -103,9 +104,9 @@ def task_page(task_id: str) -> Any:
         values.pop("csrf_token", None)
         values.pop("version", None)
         try:
-            with svc.uow() as uow:
-                complete_task(uow, svc.runtime, actor=member, task_id=task_id, data=values, now=svc.now(),
-                              expected_version=request.form.get("version", type=int))
+            now, version = svc.now(), request.form.get("version", type=int)
+            with_retry(svc.uow, lambda uow: complete_task(uow, svc.runtime, actor=member, task_id=task_id,
+                                                          data=values, now=now, expected_version=version))
         except FormInvalid as exc:
             errors = {path: [m.text(language()) for m in messages] for path, messages in exc.fields.items()}
         except NotPermitted:
