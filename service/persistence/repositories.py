@@ -114,6 +114,15 @@ class DiagramRepository(Repository):
         ).first()
         return (row[0], row[1]) if row else None
 
+    def versions_of(self, process_id: str) -> list[tuple[str, str, datetime]]:
+        """(content hash, file, stored at) of every stored version of a process, newest first."""
+        rows = self.session.execute(
+            select(_DiagramVersion_C.content_hash, _DiagramVersion_C.file, _DiagramVersion_C.stored_at)
+            .where(_DiagramVersion_C.process_id == process_id)
+            .order_by(_DiagramVersion_C.stored_at.desc())
+        )
+        return [(row[0], row[1], row[2]) for row in rows]
+
 
 _INSTANCE_COLUMNS = (
     _ProcessInstance_C.id,
@@ -234,6 +243,22 @@ class InstanceRepository(Repository):
                 "reload it and try again"
             )
         return expected_version + 1
+
+    def move_to_version(self, instance_id: int, diagram_hash: str) -> None:
+        """Point a case at another version of its diagram (a repair; the caller saves its state too)."""
+        self.session.execute(
+            update(_ProcessInstance_T).where(_ProcessInstance_C.id == instance_id).values(diagram_hash=diagram_hash)
+        )
+
+    def ids_on_version(self, process_id: str, version_prefix: str, status: str = "running") -> list[int]:
+        """Ids of the cases of a process on the diagram versions whose hash starts with ``version_prefix``."""
+        rows = self.session.execute(
+            select(_ProcessInstance_C.id).where(
+                _ProcessInstance_C.process_id == process_id, _ProcessInstance_C.status == status,
+                _ProcessInstance_C.diagram_hash.startswith(version_prefix, autoescape=True),
+            ).order_by(_ProcessInstance_C.id)
+        )
+        return [int(row[0]) for row in rows]
 
     def count(self, status: str | None = None) -> int:
         """How many cases exist (optionally in one status)."""

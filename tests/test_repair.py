@@ -1,0 +1,263 @@
+"""Repairing stuck cases (issue 11, point 3): a case stuck on a diagram whose gateway condition has a
+typo ('approvd') is repaired by moving it to the fixed version, or by correcting its data, and ends
+normally; migrations are planned (dry run) and refused when the case waits on a missing element;
+cases are cancelled with a reason; many cases at once; only administrators and analysts repair."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from service.application.cases import complete_task, start_case
+from service.application.repair import (
+    cancel_case,
+    cases_stuck_at,
+    correct_case_data,
+    migrate_case,
+    plan_migration,
+    repair_each,
+    retry_case,
+)
+from service.application.timers import fire_due_timers
+from service.bootstrap import Services
+from service.config import Settings
+from service.domain.errors import InvalidInput, NotPermitted
+from service.domain.model import EventRecord
+from service.engine.library import Diagram, DiagramLibrary, parse_diagram
+
+from .support import SCHOOL_112, SYSTEM, at, build_test_services, owners, person
+
+FIXTURES = Path(__file__).parent / "repair_diagrams"
+T0 = at("2026-03-20T10:00+05:00")
+LATER = T0 + timedelta(hours=2)  # the one-hour timer is due
+
+
+def _version(n: int) -> Diagram:
+    name = f"repair_demo_v{n}.bpmn"
+    return parse_diagram((FIXTURES / name).read_bytes(), name)
+
+
+V1, V2, V3 = _version(1), _version(2), _version(3)
+
+
+@pytest.fixture
+def svc(settings: Settings) -> Iterator[Services]:
+    """The product with the broken v1 of repair_demo as the current version."""
+    library = DiagramLibrary()
+    library.add(V1)
+    built = build_test_services(settings, library)
+    yield built
+    built.database.dispose()
+
+
+def _stuck_case(svc: Services, key: str, approved: bool = True) -> int:
+    """A case of v1 whose clerk checked it, whose timer fired and failed on the gateway's typo."""
+    with svc.uow() as uow:
+        ref = start_case(uow, svc.runtime, actor=SYSTEM, process_id="repair_demo", business_key=key, data={},
+                         owners=owners(svc), now=T0)
+    with svc.uow() as uow:
+        [task] = uow.tasks.for_instance(ref.instance_id)
+        complete_task(uow, svc.runtime, actor=person(svc, "office_clerk", login="clerk"), task_id=task.task_id,
+                      data={"approved": approved, "checked_by": "clerk"}, now=T0)
+    fire_due_timers(svc.uow, svc.runtime, now=LATER)
+    with svc.uow(write=False) as uow:
+        stored = uow.instances.get(ref.instance_id)
+        assert stored is not None and stored.status == "running" and stored.diagram_hash == V1.content_hash
+        assert [t.element_id for t in uow.timers.for_instance(ref.instance_id)] == ["cooling_off"]
+    return ref.instance_id
+
+
+def _publish_v2(svc: Services) -> None:
+    svc.engine.library.add(V2)  # the analyst fixed the condition; new cases start on v2
+
+
+def _events(svc: Services, instance_id: int, action: str) -> list[EventRecord]:
+    with svc.uow(write=False) as uow:
+        return [e for e in uow.events.for_instance(instance_id) if e.action == action]
+
+
+def _decision(svc: Services, instance_id: int) -> list[dict[str, object]]:
+    """What the case sent to the personal cabinet: its outcome."""
+    with svc.uow(write=False) as uow:
+        return [m.payload for m in uow.outbox.listing(instance_id=instance_id)
+                if m.message_name == "portal_cabinet.decision"]
+
+
+def _ended_approved(svc: Services, instance_id: int) -> None:
+    with svc.uow(write=False) as uow:
+        stored = uow.instances.get(instance_id)
+        assert stored is not None and stored.status == "completed"
+        assert uow.timers.for_instance(instance_id) == [] and uow.tasks.for_instance(instance_id) == []
+    steps = [e.element_id for e in _events(svc, instance_id, "timer_fired")]
+    assert steps == ["cooling_off"]
+    assert _events(svc, instance_id, "case_completed")
+
+
+def _admin(svc: Services):  # noqa: ANN202 - an Actor
+    return person(svc, "administrator", login="admin25")
+
+
+def test_a_stuck_case_moved_to_the_fixed_version_ends_normally(svc: Services) -> None:
+    case = _stuck_case(svc, "R-1")
+    _publish_v2(svc)
+    with svc.uow(write=False) as uow:
+        report = plan_migration(uow, svc.runtime, actor=_admin(svc), instance_id=case, target_version="current")
+    assert report.possible and report.waiting_on == ("cooling_off",)
+    assert dict(report.changed) == {"decide": ("cond_task_specs",)} and report.added == report.removed == ()
+
+    outcome = migrate_case(svc.uow, svc.runtime, actor=_admin(svc), instance_id=case,
+                           target_version=V2.content_hash[:10], reason="gateway typo fixed in v2", now=LATER)
+
+    assert (outcome.outcome, outcome.status) == ("migrated", "completed")
+    _ended_approved(svc, case)
+    assert _decision(svc, case) == [{"outcome": "approved", "by": "clerk"}]
+    with svc.uow(write=False) as uow:
+        assert uow.instances.get(case).diagram_hash == V2.content_hash  # type: ignore[union-attr]
+    [migrated] = _events(svc, case, "case_migrated")
+    assert migrated.actor == "admin25"
+    assert migrated.details["from_version"] == V1.content_hash
+    assert migrated.details["to_version"] == V2.content_hash
+    assert migrated.details["reason"] == "gateway typo fixed in v2"
+
+
+def test_a_stuck_case_whose_data_is_corrected_ends_normally(svc: Services) -> None:
+    case = _stuck_case(svc, "R-2")
+
+    outcome = correct_case_data(svc.uow, svc.runtime, actor=_admin(svc), instance_id=case,
+                                changes={"approvd": True, "checked_by": "head"},
+                                reason="the v1 condition reads 'approvd'", now=LATER)
+
+    assert (outcome.outcome, outcome.status) == ("corrected", "completed")
+    _ended_approved(svc, case)
+    assert _decision(svc, case) == [{"outcome": "approved", "by": "head"}]  # the corrected value was used
+    [corrected] = _events(svc, case, "case_data_corrected")
+    assert corrected.actor == "admin25"
+    assert corrected.details["reason"] == "the v1 condition reads 'approvd'"
+    assert corrected.details["changes"] == {"approvd": {"old": "<absent>", "new": True},
+                                            "checked_by": {"old": "clerk", "new": "head"}}
+    with svc.uow(write=False) as uow:
+        assert uow.instances.get(case).diagram_hash == V1.content_hash  # type: ignore[union-attr]
+
+
+def test_a_correction_keeps_only_storable_values_and_needs_a_reason(svc: Services) -> None:
+    case = _stuck_case(svc, "R-3")
+    for changes, reason in (({"x": float("inf")}, "r"), ({"x": {1: 2}}, "r"), ({"not a name": 1}, "r"),
+                            ({"_private": 1}, "r"), ({}, "r"), ({"approvd": True}, "  ")):
+        with pytest.raises(InvalidInput):
+            correct_case_data(svc.uow, svc.runtime, actor=_admin(svc), instance_id=case, changes=changes,
+                              reason=reason, now=LATER)
+    assert _events(svc, case, "case_data_corrected") == []
+
+
+def test_a_retry_that_fails_again_is_recorded_and_the_case_stays(svc: Services) -> None:
+    case = _stuck_case(svc, "R-4")
+    outcome = retry_case(svc.uow, svc.runtime, actor=_admin(svc), instance_id=case, now=LATER)
+    assert outcome.outcome == "failed" and "approvd" in outcome.detail and "decide" in outcome.detail
+    [failed] = _events(svc, case, "case_retry_failed")
+    assert failed.actor == "admin25"
+    with svc.uow(write=False) as uow:
+        assert uow.instances.get(case).status == "running"  # type: ignore[union-attr]
+        assert [t.element_id for t in uow.timers.for_instance(case)] == ["cooling_off"]
+
+
+def test_the_dry_run_names_what_differs_and_the_missing_element(svc: Services) -> None:
+    case = _stuck_case(svc, "R-5")
+    svc.engine.library.add(V3)  # v3 renamed the timer the case waits at
+    with svc.uow(write=False) as uow:
+        report = plan_migration(uow, svc.runtime, actor=_admin(svc), instance_id=case, target_version="current")
+    assert not report.possible
+    assert report.added == ("cool_down",) and report.removed == ("cooling_off",)
+    assert report.missing == ("cooling_off",)
+    assert "decide" in report.changed
+    text = "\n".join(report.lines())
+    assert "can move: no, the target lacks cooling_off" in text and V3.content_hash[:12] in text
+
+
+def test_a_migration_is_refused_when_the_target_lacks_an_element_the_case_waits_on(svc: Services) -> None:
+    case = _stuck_case(svc, "R-6")
+    svc.engine.library.add(V3)
+    with pytest.raises(InvalidInput, match="'cooling_off'"):
+        migrate_case(svc.uow, svc.runtime, actor=_admin(svc), instance_id=case, target_version="current",
+                     reason="try v3", now=LATER)
+    with svc.uow(write=False) as uow:
+        assert uow.instances.get(case).diagram_hash == V1.content_hash  # type: ignore[union-attr]
+    assert _events(svc, case, "case_migrated") == []
+
+
+def test_a_cancelled_case_loses_its_tasks_and_timers_but_not_its_outbox(svc: Services) -> None:
+    with svc.uow() as uow:
+        ref = start_case(uow, svc.runtime, actor=SYSTEM, process_id="repair_demo", business_key="R-7", data={},
+                         owners=owners(svc), now=T0)
+    with svc.uow(write=False) as uow:
+        assert len(uow.tasks.for_instance(ref.instance_id)) == 1
+        outbox_before = uow.outbox.listing(instance_id=ref.instance_id)
+    with svc.uow() as uow:
+        outcome = cancel_case(uow, actor=_admin(svc), instance_id=ref.instance_id, reason="filed twice", now=T0)
+    assert outcome.status == "cancelled"
+    with svc.uow(write=False) as uow:
+        assert uow.instances.get(ref.instance_id).status == "cancelled"  # type: ignore[union-attr]
+        assert uow.tasks.for_instance(ref.instance_id) == [] and uow.timers.for_instance(ref.instance_id) == []
+        assert uow.outbox.listing(instance_id=ref.instance_id) == outbox_before
+    [cancelled] = _events(svc, ref.instance_id, "case_cancelled")
+    assert (cancelled.actor, cancelled.details["reason"], cancelled.details["tasks"]) == ("admin25", "filed twice",
+                                                                                          ["check"])
+    with svc.uow() as uow, pytest.raises(InvalidInput, match="cancelled"):
+        cancel_case(uow, actor=_admin(svc), instance_id=ref.instance_id, reason="again", now=T0)
+
+
+def test_many_cases_stuck_at_one_element_are_moved_and_one_failing_does_not_stop_the_others(
+        svc: Services) -> None:
+    cases = [_stuck_case(svc, f"B-{n}") for n in range(3)]
+    # the middle one's data makes the fixed gateway fail too (no condition holds for "maybe")
+    correct_case_data(svc.uow, svc.runtime, actor=_admin(svc), instance_id=cases[1],
+                      changes={"approved": "maybe"}, reason="operator error in a test", now=LATER)
+    _publish_v2(svc)
+    with svc.uow(write=False) as uow:
+        stuck = cases_stuck_at(uow, "repair_demo", V1.content_hash[:8], "cooling_off")
+        assert cases_stuck_at(uow, "repair_demo", V1.content_hash[:8], "check") == []
+    assert stuck == cases
+
+    report = repair_each(stuck, lambda n: migrate_case(svc.uow, svc.runtime, actor=_admin(svc), instance_id=n,
+                                                       target_version="current", reason="bulk fix", now=LATER))
+
+    assert [o.instance_id for o in report.outcomes] == cases
+    assert set(report.errors) == {cases[1]} and "decide" in report.errors[cases[1]]
+    with svc.uow(write=False) as uow:
+        statuses = [uow.instances.get(n).status for n in cases]  # type: ignore[union-attr]
+    assert statuses == ["completed", "running", "completed"]
+    assert _decision(svc, cases[0]) == _decision(svc, cases[2]) == [{"outcome": "approved", "by": "clerk"}]
+
+
+@pytest.mark.parametrize("roles", [("office_clerk",), ("head",)])
+def test_clerks_and_heads_may_not_repair(svc: Services, roles: tuple[str, ...]) -> None:
+    case = _stuck_case(svc, "P-1")
+    _publish_v2(svc)
+    someone = person(svc, *roles)
+    with pytest.raises(NotPermitted):
+        retry_case(svc.uow, svc.runtime, actor=someone, instance_id=case, now=LATER)
+    with pytest.raises(NotPermitted):
+        correct_case_data(svc.uow, svc.runtime, actor=someone, instance_id=case, changes={"approvd": True},
+                          reason="r", now=LATER)
+    with pytest.raises(NotPermitted):
+        migrate_case(svc.uow, svc.runtime, actor=someone, instance_id=case, target_version="current",
+                     reason="r", now=LATER)
+    with svc.uow(write=False) as uow, pytest.raises(NotPermitted):
+        plan_migration(uow, svc.runtime, actor=someone, instance_id=case, target_version="current")
+    with svc.uow() as uow, pytest.raises(NotPermitted):
+        cancel_case(uow, actor=someone, instance_id=case, reason="r", now=LATER)
+    with svc.uow(write=False) as uow:
+        assert uow.instances.get(case).status == "running"  # type: ignore[union-attr]
+
+
+def test_an_administrator_of_another_school_may_not_but_an_analyst_may(svc: Services) -> None:
+    case = _stuck_case(svc, "P-2")
+    other_admin = person(svc, "administrator", bin_=SCHOOL_112, login="admin112")
+    with pytest.raises(NotPermitted):
+        retry_case(svc.uow, svc.runtime, actor=other_admin, instance_id=case, now=LATER)
+    analyst = person(svc, "analyst", bin_=SCHOOL_112, login="analyst")
+    outcome = correct_case_data(svc.uow, svc.runtime, actor=analyst, instance_id=case,
+                                changes={"approvd": True}, reason="typo", now=LATER)
+    assert outcome.status == "completed"
