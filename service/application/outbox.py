@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -9,6 +10,8 @@ from typing import Protocol
 
 from service.domain.model import EventRecord, OutboxItem
 from service.persistence.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
 
 #: First retry delay; each further failure doubles it, up to :data:`MAX_RETRY_DELAY`.
 FIRST_RETRY_DELAY = timedelta(seconds=30)
@@ -71,6 +74,9 @@ def deliver_outbox(
             outcomes.append((item, transport.send(item), None))
         except DeliveryFailed as exc:
             outcomes.append((item, None, str(exc)))
+        except Exception as exc:  # noqa: BLE001 — anything else is a failed attempt of this message only
+            log.warning("outbox message %s failed unexpectedly: %r", item.id, exc)
+            outcomes.append((item, None, f"{type(exc).__name__}: {exc}"[:2000]))
     with uow_factory() as uow:
         records: list[EventRecord] = []
         for item, target, error in outcomes:

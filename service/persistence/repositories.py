@@ -22,6 +22,7 @@ from .models import (
     DiagramVersion,
     EventLogEntry,
     InboxMessage,
+    IncidentRow,
     MembershipRow,
     OpenTaskRow,
     OutboxMessage,
@@ -46,6 +47,8 @@ _InboxMessage_T: Table = InboxMessage.__table__  # type: ignore[assignment]
 _InboxMessage_C = _InboxMessage_T.c
 _OutboxMessage_T: Table = OutboxMessage.__table__  # type: ignore[assignment]
 _OutboxMessage_C = _OutboxMessage_T.c
+_Incident_T: Table = IncidentRow.__table__  # type: ignore[assignment]
+_Incident_C = _Incident_T.c
 _EventLogEntry_T: Table = EventLogEntry.__table__  # type: ignore[assignment]
 _EventLogEntry_C = _EventLogEntry_T.c
 _StaffUser_T: Table = StaffUser.__table__  # type: ignore[assignment]
@@ -620,9 +623,12 @@ class InboxRepository(Repository):
         )
         return [InboxEntry(**row._mapping) for row in rows]
 
-    def deliverable(self, limit: int) -> list[tuple[int, int]]:
-        """(inbox id, case id) pairs where a case now waits for a kept message."""
-        rows = self.session.execute(
+    def deliverable(self, limit: int, now: datetime | None = None) -> list[tuple[int, int]]:
+        """(inbox id, case id) pairs where a case now waits for a kept message.
+
+        With ``now``, cases parked as an incident whose next try is later than ``now`` are left out.
+        """
+        query = (
             select(_InboxMessage_C.id, _AwaitedMessageRow_C.instance_id)
             .join(
                 AwaitedMessageRow,
@@ -632,6 +638,14 @@ class InboxRepository(Repository):
                 ),
             )
             .where(_InboxMessage_C.delivered_at.is_(None))
+        )
+        if now is not None:
+            parked = select(_Incident_C.instance_id).where(
+                _Incident_C.instance_id == _AwaitedMessageRow_C.instance_id, _Incident_C.resolved_at.is_(None),
+                _Incident_C.next_try_at > now)
+            query = query.where(~parked.exists())
+        rows = self.session.execute(
+            query
             .order_by(_InboxMessage_C.id)
             .limit(limit)
         )
