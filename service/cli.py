@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 
 import click
 
@@ -28,8 +28,10 @@ from service.domain.regulation import LegalDocument
 from service.domain.time import format_instant, parse_instant
 from service.engine.library import DiagramLibrary
 from service.persistence import migrate
+from service.persistence.failures import translate as database_failure
 
 log = logging.getLogger("homeschool")
+_T = TypeVar("_T")
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
@@ -62,7 +64,23 @@ def _services(prepare: bool = True) -> Iterator[bootstrap.Services]:
         services.database.dispose()
 
 
-@click.group()
+class _Main(click.Group):
+    """The command group; a database that cannot be reached, written or filled ends in one line, not a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run the command; a database failure or a domain error is printed as ``homeschool: error: …``."""
+        try:
+            return super().invoke(ctx)
+        except DomainError as exc:
+            fail(str(exc), code=1)
+        except Exception as exc:
+            failure = database_failure(exc)
+            if failure is None:
+                raise
+            fail(str(failure), code=1)
+
+
+@click.group(cls=_Main)
 @click.option("-v", "--verbose", is_flag=True, help="Log every step.")
 def main(verbose: bool) -> None:
     """Orchestration of the state service 'individual free home schooling' (BPMN processes)."""
@@ -266,11 +284,7 @@ def worker(once: bool, poll: float | None) -> None:
             interval = poll if poll is not None else services.settings.worker_poll_seconds
             log.info("worker started: %s, poll every %.2fs", services.database.dialect, interval)
             while not stopping:
-                try:
-                    busy = _work_once(services)
-                except Exception:  # a bug in one pass must not stop timers for everyone
-                    log.exception("worker pass failed; retrying after the poll interval")
-                    busy = False
+                busy = _work_once(services, lambda: stopping)
                 if once:
                     break
                 if not busy:
@@ -281,20 +295,39 @@ def worker(once: bool, poll: float | None) -> None:
     log.info("worker stopped")
 
 
-def _work_once(services: bootstrap.Services) -> bool:
-    """One pass of the worker; True if anything happened."""
+def _work_once(services: bootstrap.Services, stop: Callable[[], bool] = lambda: False) -> bool:
+    """One pass of the worker; True if anything happened. No case, message or diagram stops it."""
     now = services.now()
-    sweep = fire_due_timers(services.write_uow, services.runtime, now=now, limit=200,
-                            retry_delay=_seconds(services.settings.timer_retry_seconds))
-    moved = deliver_kept_messages(services.write_uow, services.runtime, now=now)
-    sent = deliver_outbox(services.write_uow, services.transports, now=now,
-                          first_retry=_seconds(services.settings.outbox_retry_seconds))
-    for instance_id, error in sweep.failed.items():
+    sweep = _guarded("timer sweep", lambda: fire_due_timers(
+        services.write_uow, services.runtime, now=now, limit=200,
+        retry_delay=_seconds(services.settings.timer_retry_seconds), stop=stop))
+    moved = _guarded("inbox delivery", lambda: deliver_kept_messages(services.write_uow, services.runtime, now=now))
+    sent = _guarded("outbox delivery", lambda: deliver_outbox(
+        services.write_uow, services.transports, now=now,
+        first_retry=_seconds(services.settings.outbox_retry_seconds)))
+    for instance_id, error in (sweep.failed.items() if sweep else ()):
         log.error("timer of case %s failed: %s", instance_id, error)
-    if sweep.fired or moved or sent.delivered or sent.failed:
+    fired, delivered, failed = len(sweep.fired) if sweep else 0, len(sent.delivered) if sent else 0, \
+        len(sent.failed) if sent else 0
+    if fired or moved or delivered or failed:
         log.info("timers fired: %d, inbox delivered: %d, outbox delivered: %d failed: %d",
-                 len(sweep.fired), moved, len(sent.delivered), len(sent.failed))
-    return bool(sweep.fired or moved or sent.delivered)
+                 fired, moved or 0, delivered, failed)
+    return bool(fired or moved or delivered)
+
+
+def _guarded(what: str, step: Callable[[], _T]) -> _T | None:
+    """Run one step of a worker pass; whatever it raises is logged and the pass goes on (None).
+
+    ``KeyboardInterrupt`` and ``SystemExit`` are contained too: the worker's own SIGTERM/SIGINT
+    handlers only set its stop flag, so these can only come from a diagram's script.
+    """
+    try:
+        return step()
+    except GeneratorExit:
+        raise
+    except BaseException:  # noqa: BLE001 — the worker process never exits because of a case
+        log.exception("worker: %s failed; retrying after the poll interval", what)
+        return None
 
 
 def _seconds(value: float) -> timedelta:
