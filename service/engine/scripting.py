@@ -4,8 +4,15 @@ SpiffWorkflow evaluates conditions, timer expressions and script tasks with plai
 ``exec``: a diagram could ``import os`` or climb ``().__class__.__base__.__subclasses__()``.
 Here every snippet is compiled with RestrictedPython (no names or attributes starting with
 ``_``, no ``__import__``, no ``open``), runs with a small allow-list of builtins and domain
-helpers, and a line budget stops runaway loops. Compiled code is cached by its text, so the
-restriction costs nothing after the first run of a diagram.
+helpers, and a line budget stops runaway loops. :mod:`service.engine.limits` bounds each
+evaluation's time and memory, C-level calls included (guarded operators, builtins and methods, a
+wall clock and a memory ceiling). Compiled code is cached by its text, so the restriction costs
+nothing after the first run of a diagram.
+
+Exceptions that are not ``Exception`` (``SystemExit``, ``GeneratorExit``…) are not offered to
+diagram code; should one still come out of it, it becomes a :class:`ScriptError`. The one
+exception is ``KeyboardInterrupt``: diagram code cannot name it, so it can only be a real
+interrupt of the process, and it is left to stop the process.
 """
 
 from __future__ import annotations
@@ -36,6 +43,15 @@ from service.domain.package import PackageRules
 from service.domain.time import ALMATY, format_instant, parse_instant
 
 from .clock import current_instant
+from .limits import (
+    BoundedTransformer,
+    Budget,
+    ScriptBudgetExceeded,
+    current_budget,
+    guard_globals,
+    guarded_builtins,
+    method_guard,
+)
 
 #: Lines a single script may execute before it is stopped as a runaway loop.
 LINE_BUDGET = 100_000
@@ -50,8 +66,11 @@ _EXTRA_BUILTINS: dict[str, Any] = {
 }
 
 
-class ScriptBudgetExceeded(Exception):
-    """Raised inside a script that ran more lines than :data:`LINE_BUDGET`."""
+#: Builtins RestrictedPython offers that diagram code must not have: exceptions outside
+#: ``Exception`` (raising them would bypass every ``except Exception``) and class building.
+_WITHHELD = ("BaseException", "SystemExit", "KeyboardInterrupt", "GeneratorExit", "__build_class__")
+
+__all__ = ["LINE_BUDGET", "ScriptBudgetExceeded", "build_script_engine", "compile_expression", "compile_script"]
 
 
 def _compile_error(source: str, errors: Sequence[str]) -> ScriptError:
@@ -61,7 +80,7 @@ def _compile_error(source: str, errors: Sequence[str]) -> ScriptError:
 @functools.lru_cache(maxsize=4096)
 def compile_expression(source: str) -> CodeType:
     """Compile an expression the restricted way, or raise :class:`ScriptError`."""
-    result = compile_restricted_eval(source, "<diagram expression>")
+    result = compile_restricted_eval(source, "<diagram expression>", policy=BoundedTransformer)
     if result.errors or result.code is None:
         raise _compile_error(source, result.errors)
     return result.code
@@ -74,7 +93,7 @@ def compile_script(source: str) -> CodeType:
     for node in ast.walk(tree):
         if isinstance(node, ast.Import | ast.ImportFrom):
             raise ScriptError(f"imports are not allowed in diagram scripts (line {node.lineno})")
-    result = compile_restricted_exec(source, "<diagram script>")
+    result = compile_restricted_exec(source, "<diagram script>", policy=BoundedTransformer)
     if result.errors or result.code is None:
         raise _compile_error(source, result.errors)
     return result.code
@@ -157,27 +176,35 @@ def _guarded_getitem(obj: Any, key: Any) -> Any:
     return obj[key]
 
 
+def _guarded_getattr(obj: Any, name: str, *default: Any) -> Any:
+    value = safer_getattr(obj, name, *default)
+    return method_guard(obj, name) or value
+
+
 def _run_with_budget(code: CodeType, scope: dict[str, Any]) -> Any:
-    """Run ``code`` with a line budget; the previous trace function (coverage, debugger) survives."""
-    remaining = LINE_BUDGET
+    """Run ``code`` within its budgets; the previous trace function (coverage, debugger) survives."""
+    budget = Budget(LINE_BUDGET)
     previous = sys.gettrace()
 
     def local_trace(frame: FrameType, event: str, arg: Any) -> Any:
-        nonlocal remaining
         if event == "line":
-            remaining -= 1
-            if remaining < 0:
-                raise ScriptBudgetExceeded(f"script ran more than {LINE_BUDGET} lines")
+            budget.line()
         return local_trace
 
     def global_trace(frame: FrameType, event: str, arg: Any) -> Any:
         return local_trace if frame.f_code.co_filename.startswith("<diagram") else None
 
+    token = current_budget.set(budget)
     sys.settrace(global_trace)
     try:
         return eval(code, scope)  # noqa: S307 - restricted code object, guarded globals
+    except (Exception, KeyboardInterrupt):
+        raise
+    except BaseException as exc:  # SystemExit, GeneratorExit… must not leave the engine
+        raise ScriptError(f"diagram code raised {type(exc).__name__}, which is not allowed") from exc
     finally:
         sys.settrace(previous)
+        current_budget.reset(token)
 
 
 class RestrictedEnvironment(TaskDataEnvironment):
@@ -185,11 +212,13 @@ class RestrictedEnvironment(TaskDataEnvironment):
 
     def __init__(self, helpers: Mapping[str, Callable[..., Any]]) -> None:
         super().__init__(dict(helpers))
-        builtins = dict(safe_builtins)
+        builtins = {name: value for name, value in safe_builtins.items() if name not in _WITHHELD}
         builtins.update(_EXTRA_BUILTINS)
+        builtins.update(guarded_builtins())
         self._base: dict[str, Any] = {
             "__builtins__": builtins,
-            "_getattr_": safer_getattr,
+            **guard_globals(),
+            "_getattr_": _guarded_getattr,
             "_getitem_": _guarded_getitem,
             "_getiter_": iter,
             "_iter_unpack_sequence_": guarded_iter_unpack_sequence,
