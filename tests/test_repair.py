@@ -10,8 +10,10 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner, Result
 
 from service.application.cases import complete_task, start_case
+from service.application.demo import ensure_demo_accounts
 from service.application.repair import (
     cancel_case,
     cases_stuck_at,
@@ -23,12 +25,13 @@ from service.application.repair import (
 )
 from service.application.timers import fire_due_timers
 from service.bootstrap import Services
+from service.cli import main
 from service.config import Settings
 from service.domain.errors import InvalidInput, NotPermitted
 from service.domain.model import EventRecord
 from service.engine.library import Diagram, DiagramLibrary, parse_diagram
 
-from .support import SCHOOL_112, SYSTEM, at, build_test_services, owners, person
+from .support import PROJECT, SCHOOL_112, SYSTEM, at, build_test_services, owners, person
 
 FIXTURES = Path(__file__).parent / "repair_diagrams"
 T0 = at("2026-03-20T10:00+05:00")
@@ -261,3 +264,72 @@ def test_an_administrator_of_another_school_may_not_but_an_analyst_may(svc: Serv
     outcome = correct_case_data(svc.uow, svc.runtime, actor=analyst, instance_id=case,
                                 changes={"approvd": True}, reason="typo", now=LATER)
     assert outcome.status == "completed"
+
+
+# --- the command line --------------------------------------------------------------------------------
+
+@pytest.fixture
+def cli(tmp_path: Path, database_url: str) -> Iterator[tuple[dict[str, str], Services, Path]]:
+    """The CLI's environment with repair_demo v1 as the deployed diagram, services on it, demo accounts."""
+    processes = tmp_path / "processes"
+    processes.mkdir()
+    (processes / "repair_demo.bpmn").write_bytes((FIXTURES / "repair_demo_v1.bpmn").read_bytes())
+    env = {"DATABASE_URL": database_url, "HOMESCHOOL_INSTANCE_DIR": str(tmp_path / "instance"),
+           "HOMESCHOOL_PROCESSES_DIR": str(processes), "HOMESCHOOL_FORMS_DIR": str(tmp_path / "forms"),
+           "HOMESCHOOL_CALENDAR_OVERRIDES": str(tmp_path / "no-overrides.toml")}
+    library = DiagramLibrary.from_directory(processes)
+    built = build_test_services(Settings.from_env(env, base=PROJECT), library)
+    with built.uow() as uow:
+        ensure_demo_accounts(uow, T0)
+    yield env, built, processes
+    built.database.dispose()
+
+
+def _run(env: dict[str, str], *args: str) -> Result:
+    return CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
+
+
+def test_the_cli_retries_plans_and_migrates_every_case_stuck_at_an_element(cli) -> None:  # noqa: ANN001
+    env, svc, processes = cli
+    cases = [_stuck_case(svc, f"C-{n}") for n in range(2)]
+
+    failed = _run(env, "case", "retry", str(cases[0]), "--as", "admin25")
+    assert failed.exit_code == 1 and "failed" in failed.stdout and "approvd" in failed.stdout
+
+    (processes / "repair_demo.bpmn").write_bytes((FIXTURES / "repair_demo_v2.bpmn").read_bytes())  # deployed
+    plan = _run(env, "case", "migrate", str(cases[0]), "--to", "current", "--dry-run", "--as", "analyst")
+    assert plan.exit_code == 0, plan.output
+    assert "changed: decide (cond_task_specs)" in plan.stdout and "can move: yes" in plan.stdout
+    assert _events(svc, cases[0], "case_migrated") == []
+
+    stuck = f"repair_demo:{V1.content_hash[:12]}:cooling_off"
+    moved = _run(env, "case", "migrate", "--stuck-at", stuck, "--to", "current", "--reason", "typo fixed",
+                 "--as", "admin25")
+    assert moved.exit_code == 0, moved.output
+    for case, key in zip(cases, ("C-0", "C-1"), strict=True):
+        assert f"case {case} ({key}): migrated, completed" in moved.stdout
+        assert _decision(svc, case) == [{"outcome": "approved", "by": "clerk"}]
+    assert "2 case(s): 2 repaired, 0 not" in moved.stdout
+
+
+def test_the_cli_corrects_and_cancels_as_an_administrator_only(cli) -> None:  # noqa: ANN001
+    env, svc, _processes = cli
+    first, second = _stuck_case(svc, "D-1"), _stuck_case(svc, "D-2")
+
+    refused = _run(env, "case", "cancel", str(first), "--reason", "no", "--as", "clerk")
+    assert refused.exit_code == 1 and refused.stderr.startswith("homeschool: error:")
+    assert "administrator" in refused.stderr
+
+    corrected = _run(env, "case", "correct", str(first), "--set", "approvd=true", "--set", 'checked_by="head"',
+                     "--reason", "typo in v1", "--as", "admin25")
+    assert corrected.exit_code == 0, corrected.output
+    assert f"case {first} (D-1): corrected, completed" in corrected.stdout
+    assert _decision(svc, first) == [{"outcome": "approved", "by": "head"}]
+
+    bad = _run(env, "case", "correct", str(second), "--set", "approvd=yes", "--reason", "r", "--as", "admin25")
+    assert bad.exit_code == 2 and "not JSON" in bad.stderr
+
+    cancelled = _run(env, "case", "cancel", str(second), "--reason", "duplicate", "--as", "admin25")
+    assert cancelled.exit_code == 0 and f"case {second} (D-2): cancelled, cancelled" in cancelled.stdout
+    [event] = _events(svc, second, "case_cancelled")
+    assert event.details["reason"] == "duplicate" and event.actor == "admin25"

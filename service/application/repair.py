@@ -358,3 +358,14 @@ def repair_each(instance_ids: list[int], repair: Callable[[int], RepairOutcome])
             report.errors[instance_id] = outcome.detail
         report.outcomes.append(outcome)
     return report
+
+
+def repairer(uow: UnitOfWork, login: str) -> Actor:
+    """The active member of staff acting at the command line, who must hold a repair role somewhere."""
+    found = uow.staff.by_login(login.strip().lower())
+    if found is None or not found[4]:
+        raise NotFound(f"there is no active member of staff '{login}'")
+    member = found[0]
+    if not member.roles & REPAIR_ROLES:
+        raise NotPermitted(f"{member.login} is neither an administrator nor an analyst: cases are not theirs to repair")
+    return member
