@@ -116,6 +116,10 @@ def test_a_stuck_case_moved_to_the_fixed_version_ends_normally(svc: Services) ->
 
     assert (outcome.outcome, outcome.status) == ("migrated", "completed")
     _ended_approved(svc, case)
+    with svc.uow(write=False) as uow:  # the sweep's incident is closed by the repair, naming who did it
+        assert uow.incidents.open_for(case) is None
+        [incident] = uow.incidents.for_instance(case)
+    assert (incident.resolved_by, incident.resolution) == ("admin25", "retried by admin25")
     assert _decision(svc, case) == [{"outcome": "approved", "by": "clerk"}]
     with svc.uow(write=False) as uow:
         assert uow.instances.get(case).diagram_hash == V2.content_hash  # type: ignore[union-attr]
@@ -161,6 +165,10 @@ def test_a_retry_that_fails_again_is_recorded_and_the_case_stays(svc: Services) 
     assert outcome.outcome == "failed" and "approvd" in outcome.detail and "decide" in outcome.detail
     [failed] = _events(svc, case, "case_retry_failed")
     assert failed.actor == "admin25"
+    with svc.uow(write=False) as uow:  # the sweep's failure and this one: two tries of one open incident
+        incident = uow.incidents.open_for(case)
+    assert incident is not None and incident.tries == 2 and incident.element_id == "decide"
+    assert "approvd" in incident.error
     with svc.uow(write=False) as uow:
         assert uow.instances.get(case).status == "running"  # type: ignore[union-attr]
         assert [t.element_id for t in uow.timers.for_instance(case)] == ["cooling_off"]
@@ -207,6 +215,7 @@ def test_a_cancelled_case_loses_its_tasks_and_timers_but_not_its_outbox(svc: Ser
     [cancelled] = _events(svc, ref.instance_id, "case_cancelled")
     assert (cancelled.actor, cancelled.details["reason"], cancelled.details["tasks"]) == ("admin25", "filed twice",
                                                                                           ["check"])
+    assert _events(svc, ref.instance_id, "incident_resolved") == []  # it had none
     with svc.uow() as uow, pytest.raises(InvalidInput, match="cancelled"):
         cancel_case(uow, actor=_admin(svc), instance_id=ref.instance_id, reason="again", now=T0)
 

@@ -14,7 +14,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from service.domain.errors import ConcurrencyConflict, DomainError, InvalidInput, NotFound, NotPermitted
+from service.domain.errors import (
+    ConcurrencyConflict,
+    DomainError,
+    InvalidInput,
+    NotFound,
+    NotPermitted,
+    Unavailable,
+)
 from service.domain.model import EventRecord, OpenTask
 from service.domain.staff import Actor
 from service.engine.library import Diagram
@@ -23,6 +30,7 @@ from service.persistence.repositories import StoredInstance
 from service.persistence.uow import UnitOfWork
 
 from ._running import drain_inbox, load_case, resume, save_run, store_diagram
+from .incidents import Failure, describe_failure, is_shutdown, record_incident
 from .runtime import Runtime
 
 #: Roles that may repair a case (administrators of its organisation; analysts of any).
@@ -131,23 +139,25 @@ def retry_case(uows: UowFactory, runtime: Runtime, *, actor: Actor, instance_id:
                note: str = "") -> RepairOutcome:
     """Run the case now: its due timers (whatever their retry time), kept messages, pending engine steps.
 
-    On success the case's open incident is resolved; on failure the try is recorded and the
-    outcome is ``failed`` with the engine's error.
+    On success the case's open incident is resolved ("retried by <login>"); on failure nothing of
+    the try is saved, the try is recorded on the incident and the outcome is ``failed`` with the error.
     """
     with uows() as uow:
         stored = _load(uow, actor, instance_id)
         try:
             outcome = _retry_in(uow, runtime, stored, actor, now, note)
-        except (NotPermitted, ConcurrencyConflict):
+        except (NotPermitted, ConcurrencyConflict, Unavailable):
             raise
-        except DomainError as exc:
-            error = str(exc)
+        except BaseException as exc:  # noqa: BLE001 - whatever the diagram raises is this case's failure
+            if is_shutdown(exc):
+                raise
+            failure = describe_failure(exc, runtime, stored.diagram_hash)
         else:
-            _resolve_incident(uow, stored.id, actor, now, f"retried by {actor.login}")
+            _resolve_incident(uow, stored, actor, now, f"retried by {actor.login}")
             uow.commit()
             return outcome
-    _record_failure(uows, stored, actor, now, error)
-    return RepairOutcome(stored.id, stored.business_key, "failed", stored.status, error)
+    _record_failure(uows, stored, actor, now, failure)
+    return RepairOutcome(stored.id, stored.business_key, "failed", stored.status, failure.error)
 
 
 def _retry_in(uow: UnitOfWork, runtime: Runtime, stored: StoredInstance, actor: Actor, now: datetime,
@@ -174,30 +184,21 @@ def _retry_in(uow: UnitOfWork, runtime: Runtime, stored: StoredInstance, actor: 
     return RepairOutcome(stored.id, stored.business_key, "moved", ref.status)
 
 
-def _incidents(uow: UnitOfWork) -> Any:
-    """The incident repository, when this installation keeps incidents."""
-    return getattr(uow, "incidents", None)
-
-
-def _resolve_incident(uow: UnitOfWork, instance_id: int, actor: Actor, now: datetime, resolution: str) -> None:
-    incidents = _incidents(uow)
-    if incidents is None:
+def _resolve_incident(uow: UnitOfWork, case: StoredInstance, actor: Actor, now: datetime, resolution: str) -> None:
+    """The case's open incident, if any, is resolved by this repair (inside the repair's transaction)."""
+    incident = uow.incidents.open_for(case.id)
+    if incident is None:
         return
-    incident = incidents.open_for(instance_id)
-    if incident is not None:
-        incidents.resolve(incident.id, by=actor.login, resolution=resolution, now=now)
+    uow.incidents.resolve(incident.id, by=actor.login, resolution=resolution, now=now)
+    uow.events.append([_event(actor, case, "incident_resolved", now, incident=incident.id, resolution=resolution,
+                              tries=incident.tries)])
 
 
-def _record_failure(uows: UowFactory, stored: StoredInstance, actor: Actor, now: datetime, error: str) -> None:
-    """The try failed: nothing of it was saved; say so in the history and on the incident."""
-    named = re.search(r"element '([^']+)'", error)
-    element_id = named.group(1) if named else None
+def _record_failure(uows: UowFactory, stored: StoredInstance, actor: Actor, now: datetime, failure: Failure) -> None:
+    """The try failed and nothing of it was saved: a try on the case's incident, and a line in its history."""
+    record_incident(uows, instance_id=stored.id, kind="repair", failure=failure, now=now, actor=actor.login)
     with uows() as uow:
-        incidents = _incidents(uow)
-        if incidents is not None:
-            incidents.record(instance_id=stored.id, kind="repair", error=error[:2000], element_id=element_id,
-                             element_name=None, now=now)
-        uow.events.append([_event(actor, stored, "case_retry_failed", now, error=error[:500])])
+        uow.events.append([_event(actor, stored, "case_retry_failed", now, error=failure.error[:500])])
         uow.commit()
 
 
@@ -308,7 +309,7 @@ def cancel_case(uow: UnitOfWork, *, actor: Actor, instance_id: int, reason: str,
     uow.awaited.replace_for_instance(stored.id, stored.business_key, [])
     uow.instances.save(stored.id, expected_version=stored.version, state=stored.state, status="cancelled",
                        serializer_version=stored.serializer_version, now=now)
-    _resolve_incident(uow, stored.id, actor, now, f"cancelled by {actor.login}: {why}")
+    _resolve_incident(uow, stored, actor, now, f"cancelled by {actor.login}: {why}")
     uow.events.append([_event(actor, stored, "case_cancelled", now, reason=why, by=actor.login,
                               tasks=[t.element_id for t in open_tasks])])
     uow.commit()
@@ -328,8 +329,7 @@ def cases_stuck_at(uow: UnitOfWork, process_id: str, version: str, element_id: s
     for instance_id in uow.instances.ids_on_version(process_id, version.lower()):
         elements = {t.element_id for t in uow.tasks.for_instance(instance_id)}
         elements |= {t.element_id for t in uow.timers.for_instance(instance_id)}
-        incidents = _incidents(uow)
-        incident = incidents.open_for(instance_id) if incidents is not None else None
+        incident = uow.incidents.open_for(instance_id)
         if incident is not None and incident.element_id:
             elements.add(incident.element_id)
         if element_id in elements:
