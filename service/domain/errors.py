@@ -47,13 +47,45 @@ class DiagramError(DomainError):
 
 
 class ScriptError(DomainError):
-    """An expression or script in a diagram failed or tried something forbidden."""
+    """An expression or script in a diagram failed, tried something forbidden, or made an unstorable value.
 
-    def __init__(self, message: str, *, element_id: str | None = None) -> None:
+    Carries what the engine knows: the diagram ``file``, the ``element_id`` and ``element_name``,
+    the ``line_number`` within the script or expression (1 = its first line; SpiffWorkflow's name)
+    with that line's text as ``error_line``, and the ``message`` itself, without the location.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        element_id: str | None = None,
+        element_name: str | None = None,
+        file: str | None = None,
+        line_number: int | None = None,
+        error_line: str | None = None,
+    ) -> None:
         self.message = message
         self.element_id = element_id
-        where = f"element '{element_id}': " if element_id else ""
-        super().__init__(f"{where}{message}")
+        self.element_name = element_name
+        self.file = file
+        self.line_number = line_number
+        self.error_line = error_line
+        super().__init__(self.describe())
+
+    def describe(self) -> str:
+        """One line: file, element (id and name), line in the script, then the message."""
+        where = []
+        if self.file:
+            where.append(self.file)
+        if self.element_id:
+            label = f"element '{self.element_id}'"
+            if self.element_name and self.element_name != self.element_id:
+                label += f" ({self.element_name})"
+            where.append(label)
+        if self.line_number is not None:
+            where.append(f"script line {self.line_number}")
+        prefix = ", ".join(where)
+        return f"{prefix}: {self.message}" if prefix else self.message
 
 
 class NotFound(DomainError):

@@ -9,6 +9,7 @@ outgoing messages, completed steps) without anyone having to deserialize it agai
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -38,6 +39,7 @@ from .clock import pinned_now
 from .library import Diagram, DiagramLibrary
 from .scripting import build_script_engine
 from .serialization import SERIALIZER_VERSION, WorkflowSerializer
+from .storable import describe_unstorable, is_storable
 
 _JUST_AFTER = timedelta(microseconds=1)
 
@@ -46,13 +48,15 @@ def _element_id(task: Task) -> str | None:
     return getattr(task.task_spec, "bpmn_id", None)
 
 
-def _script_error(exc: Exception) -> ScriptError:
-    """Turn SpiffWorkflow's exception chain into one line naming the element."""
-    task = getattr(exc, "task", None)
-    element = _element_id(task) if task is not None else None
-    cause = getattr(exc, "exception", None) or exc.__cause__
-    detail = f"{type(cause).__name__}: {cause}" if cause is not None else str(exc)
-    return ScriptError(detail, element_id=element)
+def _diagram_line(exc: BaseException | None) -> int | None:
+    """The line of diagram code (script or expression) the innermost diagram frame was running."""
+    line = None
+    tb = exc.__traceback__ if exc is not None else None
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename.startswith("<diagram"):
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line
 
 
 @dataclass(frozen=True)
@@ -179,11 +183,77 @@ class ProcessRun:
     def _running(self, now: datetime) -> Iterator[None]:
         # SpiffWorkflow fires a timer only once its time is strictly past; the product's rule (and
         # the sweep's) is "due at or before now", so the engine's clock runs a microsecond ahead.
+        started = time.time()
         try:
             with pinned_now(now + _JUST_AFTER):
                 yield
+            self._check_storable(started)
         except SpiffWorkflowException as exc:
-            raise _script_error(exc) from exc
+            raise self._script_error(exc) from exc
+
+    def _script_error(self, exc: SpiffWorkflowException) -> ScriptError:
+        """SpiffWorkflow's exception chain as one :class:`ScriptError`: file, element, script line, message."""
+        task = getattr(exc, "task", None)
+        cause = exc.__cause__ or exc.__context__  # SpiffWorkflow raises its wrapper inside the except
+        if isinstance(cause, ScriptError):
+            message = cause.message
+        elif cause is not None:
+            message = f"{type(cause).__name__}: {cause}"
+        else:
+            message = str(exc)
+        line = _diagram_line(cause)
+        script = getattr(task.task_spec, "script", None) if task is not None else None
+        lines = script.splitlines() if isinstance(script, str) else []
+        return self._located(
+            message, task, line_number=line,
+            error_line=lines[line - 1].strip() if line is not None and 0 < line <= len(lines) else None,
+        )
+
+    def _located(self, message: str, task: Task | None, **where: Any) -> ScriptError:
+        element_id = _element_id(task) if task is not None else None
+        info = self.diagram.element(element_id) if element_id else None
+        return ScriptError(message, element_id=element_id, element_name=info.name if info and info.name else None,
+                           file=self.diagram.file, **where)
+
+    def _check_storable(self, since: float) -> None:
+        """Fail the step, naming the element, if it left a value the state, outbox or timers cannot keep."""
+        changed = [task for task in self._workflow.get_tasks() if task.last_state_change >= since]
+        if not is_storable([task.data for task in changed]):
+            for task in sorted(changed, key=lambda t: t.last_state_change):
+                problem = self._variable_problem(task.data)
+                if problem is not None:
+                    raise self._located(problem, self._named(task))
+        events = self._workflow.bpmn_events
+        if events and not is_storable([event.payload for event in events]):
+            for event in events:
+                name = event.event_definition.name
+                problem = describe_unstorable(event.payload, "the payload")
+                if problem is not None:
+                    raise self._located(f"message '{name}': {problem}", self._thrower(changed, name))
+
+    @staticmethod
+    def _variable_problem(data: Mapping[str, Any]) -> str | None:
+        for name, value in data.items():
+            problem = describe_unstorable(value, f"variable '{name}'")
+            if problem is not None:
+                return problem
+        return None
+
+    @staticmethod
+    def _named(task: Task) -> Task:
+        """``task``, or the nearest ancestor that is a diagram element (SpiffWorkflow adds unnamed helpers)."""
+        found: Task | None = task
+        while found is not None and _element_id(found) is None:
+            found = found.parent
+        return found or task
+
+    @staticmethod
+    def _thrower(changed: list[Task], message_name: str) -> Task | None:
+        for task in sorted(changed, key=lambda t: t.last_state_change, reverse=True):
+            definition = getattr(task.task_spec, "event_definition", None)
+            if isinstance(definition, MessageEventDefinition) and definition.name == message_name:
+                return task
+        return None
 
     def _ready_user_task(self, task_id: str) -> Task:
         try:

@@ -33,7 +33,10 @@ from RestrictedPython.Guards import (
     safe_builtins,
     safer_getattr,
 )
+from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
+from SpiffWorkflow.bpmn.specs.event_definitions.multiple import MultipleEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimeDateEventDefinition
 
 from service.domain import package
 from service.domain.calendar import WorkingCalendar
@@ -52,6 +55,7 @@ from .limits import (
     guarded_builtins,
     method_guard,
 )
+from .storable import instant_problem
 
 #: Lines a single script may execute before it is stopped as a runaway loop.
 LINE_BUDGET = 100_000
@@ -254,8 +258,29 @@ class RestrictedEnvironment(TaskDataEnvironment):
         return True
 
 
+def _is_time_date(task: Any, expression: str) -> bool:
+    """Whether ``expression`` is the ``timeDate`` of a timer ``task`` waits on (alone or behind a gateway)."""
+    definition = getattr(task.task_spec, "event_definition", None)
+    inner = definition.event_definitions if isinstance(definition, MultipleEventDefinition) else [definition]
+    return any(isinstance(d, TimeDateEventDefinition) and d.expression == expression for d in inner)
+
+
+class RestrictedScriptEngine(PythonScriptEngine):
+    """The script engine, plus: a ``timeDate`` must give an ISO 8601 instant with an offset, in range."""
+
+    def evaluate(self, task: Any, expression: str, external_context: Any = None) -> Any:
+        """Evaluate ``expression`` for ``task``; a timer's date is checked before SpiffWorkflow parses it."""
+        value = super().evaluate(task, expression, external_context)
+        if _is_time_date(task, expression):
+            problem = instant_problem(value)
+            if problem is not None:
+                error = ScriptError(f"the timer's date ({expression.strip()}) {problem}")
+                raise WorkflowTaskException(error.message, task=task, exception=error) from error
+        return value
+
+
 def build_script_engine(
     calendar: WorkingCalendar, rules: PackageRules | None = None, settings: Mapping[str, Any] | None = None,
 ) -> PythonScriptEngine:
     """A SpiffWorkflow script engine running diagram code restricted, with the domain helpers."""
-    return PythonScriptEngine(environment=RestrictedEnvironment(build_helpers(calendar, rules, settings)))
+    return RestrictedScriptEngine(environment=RestrictedEnvironment(build_helpers(calendar, rules, settings)))
