@@ -3,14 +3,22 @@ and the worker carry on with every other case."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
 from service.application.cases import start_case
+from service.application.incidents import FIRST_INCIDENT_RETRY
+from service.application.outbox import deliver_outbox
+from service.application.timers import TimerSweep, fire_due_timers
 from service.bootstrap import Services
+from service.config import Settings
+from service.domain.model import OutboxItem
+from service.engine.library import DiagramLibrary
 
-from .support import SYSTEM, at, owners
+from .support import DIAGRAMS, SYSTEM, at, build_test_services, owners
 
 RECEIVED = at("2026-03-20T17:00+05:00")
 
@@ -80,3 +88,98 @@ def test_the_database_refuses_two_open_incidents_for_one_case(services: Services
            "tries": 1}
     with services.uow() as uow, pytest.raises(IntegrityError):
         uow.session.execute(insert(IncidentRow), [row, row])
+
+
+# --- one poison case among healthy ones ---------------------------------------------------------
+
+POISON = Path(__file__).parent / "poison_diagrams"
+WAKE = RECEIVED + timedelta(hours=1)
+SWEEP = RECEIVED + timedelta(hours=2)
+HEALTHY_CASES, OUTBOX_MESSAGES = 20, 41
+
+#: Each poison kind of issue 11: its diagram and the element the incident must name.
+POISON_KINDS = {
+    "system_exit": ("poison_system_exit", "poison"),
+    "keyboard_interrupt": ("poison_keyboard_interrupt", "poison"),
+    "not_storable": ("poison_not_storable", "poison"),
+    "far_timer": ("poison_far_timer", "far_wait"),
+    "infinity": ("poison_infinity", "poison"),
+    "c_bomb": ("poison_c_bomb", "poison"),
+}
+
+
+class Recording:
+    """An outbox transport that takes every message and remembers it."""
+
+    def __init__(self) -> None:
+        self.sent: list[int] = []
+
+    def send(self, item: OutboxItem) -> str:
+        self.sent.append(item.id)
+        return "test:recorded"
+
+
+@pytest.fixture
+def poisoned(settings: Settings) -> Iterator[Services]:
+    """The product on the test diagrams plus the poison diagrams."""
+    lib = DiagramLibrary()
+    lib.load_files(sorted(DIAGRAMS.glob("*.bpmn")) + sorted(POISON.glob("*.bpmn")), base=DIAGRAMS.parent)
+    built = build_test_services(settings, lib)
+    yield built
+    built.database.dispose()
+
+
+def _start(services: Services, process_id: str, key: str) -> int:
+    with services.uow() as uow:
+        ref = start_case(uow, services.runtime, process_id=process_id, business_key=key,
+                         data={"wake_at": WAKE.isoformat()}, actor=SYSTEM, owners=owners(services), now=RECEIVED)
+    assert ref.status == "running"
+    return ref.instance_id
+
+
+def _neighbours(services: Services) -> tuple[list[int], list[int]]:
+    """20 healthy cases with a due timer and 41 outbox messages waiting, beside the poison case."""
+    healthy = [_start(services, "timer_healthy", f"OK-{n}") for n in range(HEALTHY_CASES)]
+    with services.uow() as uow:
+        uow.outbox.add_many([{"channel": "portal_cabinet", "message_name": "portal_cabinet.note",
+                              "idempotency_key": f"note-{n}", "instance_id": None, "business_key": f"OK-{n}",
+                              "payload": {"n": n}} for n in range(OUTBOX_MESSAGES)], RECEIVED)
+        uow.commit()
+    with services.uow(write=False) as uow:
+        waiting = [m.id for m in uow.outbox.listing() if m.message_name == "portal_cabinet.note"]
+    assert len(waiting) == OUTBOX_MESSAGES
+    return healthy, waiting
+
+
+def _one_sweep(services: Services) -> tuple[TimerSweep, list[int]]:
+    sweep = fire_due_timers(services.write_uow, services.runtime, now=SWEEP)
+    transport = Recording()
+    deliver_outbox(services.write_uow, {"portal_cabinet": transport, "monitoring": transport}, now=SWEEP,
+                   batch=500)
+    return sweep, transport.sent
+
+
+@pytest.mark.parametrize("kind", sorted(POISON_KINDS))
+def test_one_poison_case_is_parked_and_every_other_case_and_message_goes_on(poisoned: Services, kind: str) -> None:
+    process_id, element = POISON_KINDS[kind]
+    poison = _start(poisoned, process_id, "POISON-1")
+    healthy, messages = _neighbours(poisoned)
+
+    sweep, sent = _one_sweep(poisoned)  # returns normally: nothing the case raised escapes
+
+    assert sorted(sweep.fired) == sorted(healthy)
+    assert set(messages) <= set(sent)
+    assert list(sweep.failed) == [poison]
+    with poisoned.uow(write=False) as uow:
+        incident = uow.incidents.open_for(poison)
+        stored = uow.instances.get(poison)
+        timers = uow.timers.due_for_instance(poison, SWEEP)
+        pending = uow.timers.for_instance(poison)
+        history = uow.events.for_instance(poison)
+    assert incident is not None and incident.kind == "timer" and incident.tries == 1
+    assert incident.element_id == element, incident.error
+    assert element in incident.error
+    assert incident.next_try_at == SWEEP + FIRST_INCIDENT_RETRY
+    assert stored is not None and stored.status == "running"
+    assert timers == [] and [t.element_id for t in pending] == ["wake"]  # kept, postponed to the next try
+    assert "incident_recorded" in [e.action for e in history]
