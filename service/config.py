@@ -109,6 +109,12 @@ SETTINGS: tuple[Setting, ...] = (
             "Optional folder of organisations' own keys, <BIN>.p12: an organisation with a file here signs "
             "its documents with it, the others with HOMESCHOOL_SIGNING_KEY"),
     Setting("HOMESCHOOL_OUTBOX_RETRY_SECONDS", "30", "First outbox retry delay (doubles per failure, at most 1 hour)"),
+    Setting("HOMESCHOOL_OUTBOX_STALE_HOURS", "24",
+            "An outbox message still undelivered this long after it was queued is listed on the operations page"),
+    Setting("HOMESCHOOL_INBOX_STALE_HOURS", "24",
+            "An incoming message no case has taken this long after it arrived is listed on the operations page"),
+    Setting("HOMESCHOOL_METRICS_TOKEN", "(none)",
+            "Bearer token GET /metrics requires; without one, /metrics answers only requests from loopback"),
     *(
         Setting(f"HOMESCHOOL_OUTBOX_{channel.upper()}", f"spool:<instance dir>/outbox/{channel}",
                 f"Where messages for {meaning} go: spool:DIR, an http(s) URL, or empty to hold them")
@@ -154,6 +160,9 @@ class Settings:
     worker_poll_seconds: float = 0.5
     timer_retry_seconds: float = 300.0
     outbox_retry_seconds: float = 30.0
+    outbox_stale_hours: float = 24.0
+    inbox_stale_hours: float = 24.0
+    metrics_token: str = ""
     signing_key: Path | None = None
     signing_key_passphrase: str = ""
     signing_keys_dir: Path | None = None
@@ -213,6 +222,9 @@ class Settings:
             worker_poll_seconds=_number(env, "WORKER_POLL_SECONDS", 0.5),
             timer_retry_seconds=_number(env, "TIMER_RETRY_SECONDS", 300.0),
             outbox_retry_seconds=_number(env, "OUTBOX_RETRY_SECONDS", 30.0),
+            outbox_stale_hours=_number(env, "OUTBOX_STALE_HOURS", 24.0),
+            inbox_stale_hours=_number(env, "INBOX_STALE_HOURS", 24.0),
+            metrics_token=env.get(_PREFIX + "METRICS_TOKEN", ""),
             signing_key=optional_path("SIGNING_KEY"),
             signing_key_passphrase=env.get(_PREFIX + "SIGNING_KEY_PASSPHRASE", ""),
             signing_keys_dir=optional_path("SIGNING_KEYS_DIR"),
@@ -226,7 +238,7 @@ class Settings:
             value = getattr(self, item.name)
             if item.name == "secret_key":
                 value = "***" if value else "(generated into the instance folder)"
-            if item.name == "signing_key_passphrase":
+            if item.name in ("signing_key_passphrase", "metrics_token"):
                 value = "***" if value else "(none)"
             if item.name == "signing_key" and value is None:
                 value = f"(demo key generated into {self.instance_dir / 'signing' / 'demo-signing-key.p12'})"
