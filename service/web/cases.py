@@ -10,8 +10,11 @@ from markupsafe import Markup
 from service.application.attachments import RESTRICTED_KINDS, open_attachment
 from service.application.cases import record_court_appeal
 from service.application.documents import document_pdf, readable_document
+from service.application.operations import incident_summary, may_operate, open_incident_of
 from service.application.queries import case_page as case_page_data
 from service.domain.errors import InvalidInput
+from service.domain.incidents import Incident
+from service.domain.staff import Actor
 from service.engine.svg import STYLE as DIAGRAM_STYLE
 from service.engine.svg import render_svg
 
@@ -33,6 +36,7 @@ def case_page(instance_id: int) -> Any:
     member = actor()
     with svc.uow(write=False) as uow:
         page = case_page_data(uow, svc.runtime, actor=member, instance_id=instance_id, now=now)
+        incident = open_incident_of(uow, instance_id)
     view, progress = page.view, page.progress
     svg = Markup(render_svg(progress.source, progress.marks, standalone=False))  # noqa: S704 - escaped parts
     monitoring = [o for o in reversed(view.outbox) if o.channel == "monitoring"]
@@ -40,7 +44,15 @@ def case_page(instance_id: int) -> Any:
                            monitoring=monitoring, now=now, marks=progress.marks,
                            element_names=progress.element_names,
                            attachments=page.attachments, restricted=RESTRICTED_KINDS, organisation=page.organisation,
-                           may_record_appeal=page.may_record_appeal)
+                           may_record_appeal=page.may_record_appeal, incident=incident,
+                           incident_error=_incident_error(incident, member))
+
+
+def _incident_error(incident: Incident | None, member: Actor) -> str:
+    """The full error for administrators and analysts; its last line, shortened, for everyone else."""
+    if incident is None:
+        return ""
+    return incident.error if may_operate(member) else incident_summary(incident)
 
 
 @blueprint.post("/cases/<int:instance_id>/court-appeal")

@@ -12,6 +12,8 @@ from babel.dates import format_date
 
 from service.domain.time import ALMATY
 
+from .i18n_operations import PHRASES as _OPERATIONS_PHRASES
+
 LANGUAGES = ("kk", "ru", "en")
 LANGUAGE_NAMES = {"kk": "Қазақша", "ru": "Русский", "en": "English"}
 DEFAULT_LANGUAGE = "ru"
@@ -88,6 +90,11 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
     "not_found": ("Табылмады", "Не найдено", "Not found"),
     "too_large": ("Файл тым үлкен", "Файл слишком большой", "The upload is too large"),
     "server_error": ("Қате орын алды", "Произошла ошибка", "Something went wrong"),
+    "unavailable_title": ("Қызмет уақытша қолжетімсіз", "Сервис временно недоступен",
+                          "The service is temporarily unavailable"),
+    "unavailable": ("Қызмет уақытша қолжетімсіз; бірнеше минуттан кейін қайталап көріңіз. Ештеңе сақталған жоқ.",
+                    "Сервис временно недоступен; повторите попытку через несколько минут. Ничего не сохранено.",
+                    "The service is temporarily unavailable; try again in a few minutes. Nothing was saved."),
     "back_to_tasks": ("Тапсырмаларға оралу", "К списку задач", "Back to tasks"),
     "language": ("Тіл", "Язык", "Language"),
     "yes": ("Иә", "Да", "Yes"),
@@ -211,6 +218,7 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
                    "Сведения ограниченного доступа: скачивание записывается в журнал",
                    "Restricted-access data: every download is logged"),
 }
+CATALOGUE.update({k: v for k, v in _OPERATIONS_PHRASES.items() if k not in CATALOGUE})
 
 
 def translate(key: str, language: str) -> str:
