@@ -5,12 +5,15 @@ cases are cancelled with a reason; many cases at once; only administrators and a
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
+from flask import Flask
+from flask.testing import FlaskClient
 
 from service.application.cases import complete_task, start_case
 from service.application.demo import ensure_demo_accounts
@@ -30,6 +33,7 @@ from service.config import Settings
 from service.domain.errors import InvalidInput, NotPermitted
 from service.domain.model import EventRecord
 from service.engine.library import Diagram, DiagramLibrary, parse_diagram
+from service.web import create_app
 
 from .support import PROJECT, SCHOOL_112, SYSTEM, at, build_test_services, owners, person
 
@@ -342,3 +346,58 @@ def test_the_cli_corrects_and_cancels_as_an_administrator_only(cli) -> None:  # 
     assert cancelled.exit_code == 0 and f"case {second} (D-2): cancelled, cancelled" in cancelled.stdout
     [event] = _events(svc, second, "case_cancelled")
     assert event.details["reason"] == "duplicate" and event.actor == "admin25"
+
+
+# --- the case page -----------------------------------------------------------------------------------
+
+def _signed_in(app: Flask, login: str) -> tuple[FlaskClient, str]:
+    client = app.test_client()
+    client.environ_base["wsgi.url_scheme"] = "https"
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").data.decode())
+    assert token is not None
+    response = client.post("/login", data={"login": login, "password": f"{login}-demo-2026",
+                                           "csrf_token": token.group(1)})
+    assert response.status_code == 302
+    page = client.get("/tasks").data.decode()
+    found = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert found is not None
+    return client, found.group(1)
+
+
+def test_the_case_page_repairs_for_an_administrator_and_refuses_a_clerk(cli) -> None:  # noqa: ANN001
+    _env, svc, _processes = cli
+    app = create_app(svc.settings, svc, TESTING=True)
+    first, second = _stuck_case(svc, "W-1"), _stuck_case(svc, "W-2")
+    _publish_v2(svc)
+
+    clerk, clerk_token = _signed_in(app, "clerk")
+    assert "/repair/" not in clerk.get(f"/cases/{first}").data.decode()
+    refused = clerk.post(f"/cases/{first}/repair/cancel", data={"reason": "no", "csrf_token": clerk_token})
+    assert refused.status_code == 403
+
+    admin, token = _signed_in(app, "admin25")
+    page = admin.get(f"/cases/{first}").data.decode()
+    assert f"/cases/{first}/repair/retry" in page and f'value="{V2.content_hash}"' in page
+    done = admin.post(f"/cases/{first}/repair/correct", data={"name": "approvd", "value": "true",
+                                                               "reason": "typo in v1", "csrf_token": token})
+    assert done.status_code == 302
+    assert _decision(svc, first) == [{"outcome": "approved", "by": "clerk"}]
+    assert 'data-status="completed"' in admin.get(f"/cases/{first}").data.decode()
+
+    plan = admin.post(f"/cases/{second}/repair/migrate", data={"to": V2.content_hash, "action": "plan",
+                                                                "csrf_token": token}, follow_redirects=True)
+    assert "changed: decide (cond_task_specs)" in plan.data.decode() and _events(svc, second, "case_migrated") == []
+    admin.post(f"/cases/{second}/repair/cancel", data={"reason": "filed twice", "csrf_token": token})
+    cancelled = admin.get(f"/cases/{second}").data.decode()
+    assert 'data-status="cancelled"' in cancelled and "Отменено" in cancelled
+    assert f"/cases/{second}/repair/retry" not in cancelled
+
+
+def test_an_administrator_does_not_see_a_case_that_never_had_an_incident(cli) -> None:  # noqa: ANN001
+    _env, svc, _processes = cli
+    app = create_app(svc.settings, svc, TESTING=True)
+    with svc.uow() as uow:
+        ref = start_case(uow, svc.runtime, actor=SYSTEM, process_id="repair_demo", business_key="W-3", data={},
+                         owners=owners(svc), now=T0)
+    admin, _token = _signed_in(app, "admin25")
+    assert admin.get(f"/cases/{ref.instance_id}").status_code == 404

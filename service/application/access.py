@@ -53,10 +53,20 @@ def may_read_case(uow: UnitOfWork, runtime: Runtime, actor: Actor, case: StoredI
     appealed = case.appealed_organisation_id
     if appealed is not None and actor.roles_in(appealed) & (rules.appealed_lanes | rules.appealed_readers):
         return True
-    return any(
+    if any(
         actor.roles_in(complaint.organisation_id) & declaration(runtime, complaint.process_id).related_case_roles
         for complaint in uow.instances.complaints_about(case.id)
-    )
+    ):
+        return True
+    return _repairs(actor, case) and bool(uow.incidents.for_instance(case.id))
+
+
+def _repairs(actor: Actor, case: StoredInstance) -> bool:
+    """Operations' need to know: an analyst, or an administrator of the case's organisation, sees a case
+    that has had an incident (to repair it); other cases stay out of their sight."""
+    if "analyst" in actor.roles:
+        return True
+    return any("administrator" in actor.roles_in(org) for org in (case.organisation_id, case.appealed_organisation_id))
 
 
 def readable_case(uow: UnitOfWork, runtime: Runtime, actor: Actor, instance_id: int,

@@ -251,6 +251,28 @@ def resolve_version(uow: UnitOfWork, runtime: Runtime, process_id: str, version:
     return library.version(digest, source=source[0], file=source[1])
 
 
+@dataclass(frozen=True)
+class VersionChoice:
+    """A version of the case's diagram it could be moved to."""
+
+    content_hash: str
+    file: str
+    current: bool
+
+
+def migration_targets(uow: UnitOfWork, runtime: Runtime, *, actor: Actor, instance_id: int) -> list[VersionChoice]:
+    """The other versions of the case's diagram (the current one first), for a repair form."""
+    stored = uow.instances.get(instance_id)
+    if stored is None:
+        raise NotFound(f"case {instance_id} does not exist")
+    _check_may_repair(actor, stored)
+    current = runtime.engine.library.current(stored.process_id)
+    choices = [VersionChoice(current.content_hash, current.file, True)]
+    choices += [VersionChoice(digest, file, False) for digest, file, _at in uow.diagrams.versions_of(stored.process_id)
+                if digest != current.content_hash]
+    return [choice for choice in choices if choice.content_hash != stored.diagram_hash]
+
+
 def _report(stored: StoredInstance, target: Diagram, diff: VersionDiff) -> MigrationReport:
     return MigrationReport(
         instance_id=stored.id, business_key=stored.business_key, process_id=stored.process_id,
