@@ -9,16 +9,27 @@ from pathlib import Path
 
 import pytest
 
-from service.application.cases import start_case
+from service.application.cases import complete_task, start_case
 from service.application.incidents import FIRST_INCIDENT_RETRY
 from service.application.outbox import deliver_outbox
 from service.application.timers import TimerSweep, fire_due_timers
 from service.bootstrap import Services
 from service.config import Settings
+from service.domain.errors import (
+    CaseHasIncident,
+    ConcurrencyConflict,
+    InvalidInput,
+    NotPermitted,
+    RetryableConflict,
+    TaskNotReady,
+    Unavailable,
+)
 from service.domain.model import OutboxItem
 from service.engine.library import DiagramLibrary
+from service.engine.runtime import ProcessRun
+from service.web import create_app
 
-from .support import DIAGRAMS, SYSTEM, at, build_test_services, owners
+from .support import DIAGRAMS, SYSTEM, at, build_test_services, owners, person
 
 RECEIVED = at("2026-03-20T17:00+05:00")
 
@@ -183,3 +194,96 @@ def test_one_poison_case_is_parked_and_every_other_case_and_message_goes_on(pois
     assert stored is not None and stored.status == "running"
     assert timers == [] and [t.element_id for t in pending] == ["wake"]  # kept, postponed to the next try
     assert "incident_recorded" in [e.action for e in history]
+
+
+# --- a person's step that fails in the diagram ---------------------------------------------------
+
+
+def _clerk_task(services: Services, case: int) -> str:
+    with services.uow(write=False) as uow:
+        (task,) = [t for t in uow.tasks.for_instance(case) if t.element_id == "register_application"]
+    return task.task_id
+
+
+def test_a_task_completion_failing_in_the_diagram_parks_the_case_and_says_so(services: Services) -> None:
+    case = _intake_case(services, "TASK-1")
+    task_id = _clerk_task(services, case)
+    clerk = person(services, "office_clerk", login="clerk")
+    with services.uow(write=False) as uow:
+        before = uow.instances.get(case)
+    # The gateway after the task reads 'package_complete', which this submission lacks: the
+    # diagram's condition fails, which the clerk cannot fix.
+    with services.uow() as uow, pytest.raises(CaseHasIncident) as raised:
+        complete_task(uow, services.runtime, actor=clerk, task_id=task_id, data={}, now=RECEIVED)
+    assert raised.value.instance_id == case and "administrators are told" in str(raised.value)
+    with services.uow(write=False) as uow:
+        incident = uow.incidents.open_for(case)
+        after = uow.instances.get(case)
+        tasks = [t.task_id for t in uow.tasks.for_instance(case)]
+        actions = [e.action for e in uow.events.for_instance(case)]
+    assert incident is not None and incident.id == raised.value.incident_id
+    assert (incident.kind, incident.tries, incident.next_try_at) == ("task", 1, None)
+    assert incident.element_id == "package_complete" and "package_complete" in incident.error
+    assert after == before and tasks == [task_id]  # nothing of the attempt was saved
+    assert "incident_recorded" in actions and "task_completed" not in actions
+
+
+@pytest.mark.parametrize("error", [
+    ConcurrencyConflict("someone else saved first"), RetryableConflict("deadlock"), Unavailable("disk full"),
+    InvalidInput("a value the process cannot accept"), TaskNotReady("done already"), NotPermitted("not yours"),
+])
+def test_what_the_person_or_the_database_can_settle_is_not_an_incident(
+    services: Services, monkeypatch: pytest.MonkeyPatch, error: Exception,
+) -> None:
+    case = _intake_case(services, "TASK-2")
+    task_id = _clerk_task(services, case)
+
+    def failing(self: ProcessRun, task_id: str, data: object, now: object) -> None:
+        raise error
+
+    monkeypatch.setattr(ProcessRun, "complete_task", failing)
+    with services.uow() as uow, pytest.raises(type(error)):
+        complete_task(uow, services.runtime, actor=person(services, "office_clerk"), task_id=task_id,
+                      data={"package_complete": True}, now=RECEIVED)
+    with services.uow(write=False) as uow:
+        assert uow.incidents.open_for(case) is None
+
+
+@pytest.mark.parametrize("error", [TypeError("not JSON serializable"), OverflowError("date value out of range")])
+def test_anything_unexpected_in_a_task_completion_parks_the_case(
+    services: Services, monkeypatch: pytest.MonkeyPatch, error: Exception,
+) -> None:
+    case = _intake_case(services, "TASK-3")
+    task_id = _clerk_task(services, case)
+
+    def failing(self: ProcessRun, task_id: str, data: object, now: object) -> None:
+        raise error
+
+    monkeypatch.setattr(ProcessRun, "complete_task", failing)
+    with services.uow() as uow, pytest.raises(CaseHasIncident):
+        complete_task(uow, services.runtime, actor=person(services, "office_clerk"), task_id=task_id,
+                      data={"package_complete": True}, now=RECEIVED)
+    with services.uow(write=False) as uow:
+        incident = uow.incidents.open_for(case)
+    assert incident is not None and str(error) in incident.error and type(error).__name__ in incident.error
+
+
+@pytest.mark.parametrize(("kept", "phrase"), [(False, "Nothing was saved"), (True, "The message is kept")])
+def test_a_parked_case_is_answered_409_case_incident_on_the_api_and_a_clear_page_on_the_web(
+    services: Services, kept: bool, phrase: str,
+) -> None:
+    app = create_app(services.settings, services, TESTING=True)
+
+    def parked() -> None:
+        raise CaseHasIncident("case X has a problem", instance_id=1, incident_id=7, kept=kept)
+
+    app.add_url_rule("/api/v1/test-parked", "api_parked", parked)
+    app.add_url_rule("/test-parked", "page_parked", parked)
+    client = app.test_client()
+    answer = client.get("/api/v1/test-parked", headers={"Accept-Language": "en"})
+    assert answer.status_code == 409
+    assert answer.json["error"]["code"] == "case_incident" and phrase in answer.json["error"]["message"]
+    assert "В этом деле возникла проблема" in client.get("/api/v1/test-parked").json["error"]["message"]
+    page = client.get("/test-parked")  # the web speaks Russian until a person picks a language
+    assert page.status_code == 409 and "text/html" in page.content_type
+    assert "В этом деле возникла проблема" in page.get_data(as_text=True)

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import logging
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Literal
 
-from service.domain.errors import ConcurrencyConflict, DuplicateMessage, InvalidInput, NotPermitted, TaskNotReady
+from service.domain.errors import (
+    CaseHasIncident,
+    ConcurrencyConflict,
+    DuplicateMessage,
+    InvalidInput,
+    NotPermitted,
+    TaskNotReady,
+)
+from service.domain.incidents import Incident
 from service.domain.model import EventRecord, TaskSummary
 from service.domain.staff import Actor
 from service.persistence.repositories import StoredInstance
@@ -15,7 +24,10 @@ from service.persistence.uow import UnitOfWork
 
 from ._running import CaseOwners, CaseRef, check_business_key, drain_inbox, load_case, open_case, resume, save_run
 from .access import check_task, readable_case
+from .incidents import FIRST_INCIDENT_RETRY, case_incident_error, describe_failure, parked_by, record_incident
 from .runtime import Runtime
+
+log = logging.getLogger(__name__)
 
 #: Who may record that a decision went to court (§10), in the organisation that owns the case.
 COURT_APPEAL_ROLES = frozenset({"head", "reviewing_official", "complaint_registrar"})
@@ -71,16 +83,47 @@ def complete_task(
     run = resume(uow, runtime, stored)
     runtime.check_form(stored.process_id, task.element_id, data, context=run.task_data(task_id),
                        elements=frozenset(run.diagram.elements))
-    step = run.complete_task(task_id, data, now)
-    events = [EventRecord(
-        at=now, actor=actor.login, action="task_completed", instance_id=stored.id, business_key=stored.business_key,
-        element_id=step.element_id, paragraph=",".join(step.paragraphs) or None,
-        details={"task": step.name, "fields": sorted(data)},
-    )]
-    events += drain_inbox(uow, run, stored.id, stored.business_key, actor.login, now)
-    ref = save_run(uow, runtime, run, stored, actor=actor, now=now, events=events, acting_role=task.lane)
-    uow.commit()
+    try:
+        step = run.complete_task(task_id, data, now)
+        events = [EventRecord(
+            at=now, actor=actor.login, action="task_completed", instance_id=stored.id,
+            business_key=stored.business_key, element_id=step.element_id,
+            paragraph=",".join(step.paragraphs) or None, details={"task": step.name, "fields": sorted(data)},
+        )]
+        events += drain_inbox(uow, run, stored.id, stored.business_key, actor.login, now)
+        ref = save_run(uow, runtime, run, stored, actor=actor, now=now, events=events, acting_role=task.lane)
+        uow.commit()
+    except Exception as exc:
+        if not parked_by(exc):
+            raise
+        raise _park(uow, runtime, stored, "task", exc, actor, now) from exc
     return ref
+
+
+def _park(uow: UnitOfWork, runtime: Runtime, stored: StoredInstance, kind: str, exc: BaseException, actor: Actor,
+          now: datetime, keep: tuple[str, Mapping[str, Any], str | None] | None = None) -> CaseHasIncident:
+    """Roll the attempt back, record the case's incident in a transaction of its own, and say so.
+
+    ``keep`` (name, payload, idempotency key) is an incoming message kept in the inbox with the
+    incident, so the retry delivers it; if the database refuses it too, the incident is recorded alone.
+    """
+    uow.rollback()
+    failure = describe_failure(exc, runtime, stored.diagram_hash)
+    log.warning("case %s parked as an incident (%s by %s): %s", stored.id, kind, actor.login, failure.error)
+
+    def record(also: Callable[[UnitOfWork], object] | None) -> Incident:
+        return record_incident(lambda: UnitOfWork(uow.database), instance_id=stored.id, kind=kind,
+                               failure=failure, now=now, actor=actor.login,
+                               retry_first=FIRST_INCIDENT_RETRY if keep else None, also=also)
+
+    if keep is None:
+        return case_incident_error(record(None))
+    name, payload, key = keep
+    try:
+        incident = record(lambda other: other.inbox.add(name, stored.business_key, dict(payload), key, now))
+    except Exception:  # noqa: BLE001 — the message itself cannot be stored: the incident still is
+        return case_incident_error(record(None))
+    return case_incident_error(incident, kept=True)
 
 
 @dataclass(frozen=True)
@@ -117,7 +160,7 @@ def deliver_message(
     instance_id = uow.awaited.instance_waiting(name, business_key)
     if instance_id is not None:
         stored = load_case(uow, instance_id)
-        return _deliver_into(uow, runtime, stored, inbox_id, name, payload, now, actor, received)
+        return _deliver_into(uow, runtime, stored, inbox_id, name, payload, now, actor, received, idempotency_key)
     if starter is not None and owners is not None:
         uow.events.append([received])
         ref = start_case(uow, runtime, process_id=starter.process_id, business_key=business_key,
@@ -131,6 +174,20 @@ def deliver_message(
 
 
 def _deliver_into(
+    uow: UnitOfWork, runtime: Runtime, stored: StoredInstance, inbox_id: int, name: str,
+    payload: Mapping[str, Any], now: datetime, actor: Actor, received: EventRecord,
+    idempotency_key: str | None = None,
+) -> MessageReceipt:
+    try:
+        return _run_delivery(uow, runtime, stored, inbox_id, name, payload, now, actor, received)
+    except Exception as exc:
+        if not parked_by(exc):
+            raise
+        raise _park(uow, runtime, stored, "message", exc, actor, now,
+                    keep=(name, payload, idempotency_key)) from exc
+
+
+def _run_delivery(
     uow: UnitOfWork, runtime: Runtime, stored: StoredInstance, inbox_id: int, name: str,
     payload: Mapping[str, Any], now: datetime, actor: Actor, received: EventRecord,
 ) -> MessageReceipt:

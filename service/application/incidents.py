@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Literal
 
-from service.domain.errors import DomainError, NotPermitted
+from service.domain.errors import CaseHasIncident, DiagramError, DomainError, NotPermitted, ScriptError
 from service.domain.incidents import RESOLVED_ON_RETRY, Incident
 from service.domain.model import EventRecord
 from service.domain.staff import Actor
@@ -91,11 +91,13 @@ def _element_in_traceback(tb: TracebackType | None) -> str | None:
 def record_incident(
     uow_factory: Callable[[], UnitOfWork], *, instance_id: int, kind: str, failure: Failure, now: datetime,
     actor: str, retry_first: timedelta | None = FIRST_INCIDENT_RETRY, timer_ids: Sequence[int] = (),
+    also: Callable[[UnitOfWork], object] | None = None,
 ) -> Incident:
     """Open or update the case's incident in a transaction of its own; it is retried after the backoff.
 
     ``timer_ids`` (the case's due timers) are postponed to the next try. ``retry_first`` None means
-    no automatic retry (a person's task completion: the person tries again).
+    no automatic retry (a person's task completion: an administrator retries or repairs the case).
+    ``also`` runs in the same transaction (e.g. keeping the incoming message for the retry).
     """
     failure = Failure(failure.error.replace("\x00", "\\0"), failure.element_id, failure.element_name)
     with uow_factory() as uow:
@@ -112,6 +114,8 @@ def record_incident(
             events.append(EventRecord(at=now, actor=actor, action="timer_failed", instance_id=instance_id,
                                       business_key=incident.business_key, element_id=failure.element_id,
                                       details={"error": failure.error[:500], "retry_at": retry_at.isoformat()}))
+        if also is not None:
+            also(uow)
         uow.events.append(events + [EventRecord(
             at=now, actor=actor, action="incident_recorded", instance_id=instance_id,
             business_key=incident.business_key, element_id=failure.element_id,
@@ -134,6 +138,26 @@ def resolve_on_success(uow: UnitOfWork, instance_id: int, *, actor: str, now: da
         details={"incident": incident.id, "resolution": RESOLVED_ON_RETRY, "tries": incident.tries},
     )])
     return incident
+
+
+def parked_by(exc: BaseException) -> bool:
+    """Whether a failure in a person's or a system's use case is the diagram's, not theirs.
+
+    Script and diagram errors and anything unexpected (a value that cannot be stored, an instant
+    out of range, a statement the database refuses) park the case; what the person can act on —
+    a form error, a conflict, a permission, a task already done, the database unavailable — does not.
+    """
+    if isinstance(exc, ScriptError | DiagramError):
+        return True
+    return isinstance(exc, Exception) and not isinstance(exc, DomainError)
+
+
+def case_incident_error(incident: Incident, *, kept: bool = False) -> CaseHasIncident:
+    """The error a person or a portal is answered with when their step parked the case."""
+    return CaseHasIncident(
+        f"case {incident.business_key} has a problem in its diagram ({incident.error[:300]}); "
+        "nothing was saved and administrators are told", instance_id=incident.instance_id,
+        incident_id=incident.id, kept=kept)
 
 
 def check_incident_reader(actor: Actor) -> None:

@@ -108,6 +108,20 @@ class Unavailable(DomainError):
         super().__init__(f"the database is unavailable ({reason})")
 
 
+class CaseHasIncident(DomainError):
+    """The case failed in its diagram (not in what the person entered): it is parked and administrators are told.
+
+    Nothing of the attempt was saved; ``incident_id`` is the case's open incident, ``kept`` whether
+    an incoming message was kept for the retry.
+    """
+
+    def __init__(self, message: str, *, instance_id: int, incident_id: int, kept: bool = False) -> None:
+        self.instance_id = instance_id
+        self.incident_id = incident_id
+        self.kept = kept
+        super().__init__(message)
+
+
 class TaskNotReady(DomainError):
     """The task is no longer open (completed by someone else, or cancelled)."""
 

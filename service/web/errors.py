@@ -16,6 +16,7 @@ from werkzeug.exceptions import HTTPException
 
 from service.application.staff import Unauthorised
 from service.domain.errors import (
+    CaseHasIncident,
     ConcurrencyConflict,
     DuplicateCase,
     FormInvalid,
@@ -23,7 +24,9 @@ from service.domain.errors import (
     NotFound,
     NotPermitted,
     TaskNotReady,
+    Unavailable,
 )
+from service.persistence.failures import translate as database_failure
 
 from .context import language
 from .i18n import translate
@@ -31,7 +34,10 @@ from .i18n import translate
 log = logging.getLogger("homeschool.web")
 
 _TITLES = {403: "forbidden", 404: "not_found", 409: "conflict", 413: "too_large", 429: "rate_limited",
-           500: "server_error"}
+           500: "server_error", 503: "unavailable_title"}
+
+#: How long a client is asked to wait before trying again when the database is unavailable, in seconds.
+RETRY_AFTER_SECONDS = 120
 
 API_LANGUAGES = ("ru", "kk", "en")
 
@@ -63,6 +69,14 @@ _API_MESSAGES: dict[str, dict[str, str]] = {
                      "en": "Too many requests; wait a little and try again."},
     "internal": {"kk": "Ішкі қате; ештеңе сақталмады.", "ru": "Внутренняя ошибка; ничего не сохранено.",
                  "en": "Internal error; nothing was saved."},
+    "case_incident": {"kk": "Бұл істе ақау бар; әкімшілерге хабарланды. Ештеңе сақталған жоқ.",
+                      "ru": "В этом деле возникла проблема; администраторы уведомлены. Ничего не сохранено.",
+                      "en": "This case has a problem; administrators are told. Nothing was saved."},
+    "case_incident_kept": {"kk": "Бұл істе ақау бар; әкімшілерге хабарланды. Хабар сақталды, кейін жеткізіледі.",
+                           "ru": "В этом деле возникла проблема; администраторы уведомлены. Сообщение сохранено "
+                                 "и будет доставлено позже.",
+                           "en": "This case has a problem; administrators are told. The message is kept and "
+                                 "will be delivered later."},
     "unavailable": {"kk": "Қызмет уақытша қолжетімсіз.", "ru": "Сервис временно недоступен.",
                     "en": "The service is temporarily unavailable."},
 }
@@ -160,6 +174,25 @@ def install(app: Flask) -> None:
             return api_error(409)
         return _page(409, translate("conflict", language()))
 
+    @app.errorhandler(CaseHasIncident)
+    def case_incident(exc: CaseHasIncident) -> Any:
+        # 409, not 5xx: the service works, this case is parked until an administrator repairs it,
+        # so sending the same request again does not help (a portal must not loop on it).
+        log.warning("refused on a parked case: %s", exc)
+        if is_api_request():
+            text = _API_MESSAGES["case_incident_kept" if exc.kept else "case_incident"][api_language()]
+            return json_response({"error": {"code": "case_incident", "message": text}}, 409)
+        return _page(409, translate("task_blocked", language()), title_key="case_incident")
+
+    @app.errorhandler(Unavailable)
+    def unavailable(exc: Unavailable) -> Any:
+        log.error("database unavailable: %s", exc.reason)
+        headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+        if is_api_request():
+            return api_error(503, headers=headers)
+        body, status = _page(503, translate("unavailable", language()))
+        return body, status, headers
+
     @app.errorhandler(ApiError)
     def api_failure(exc: ApiError) -> Any:
         if is_api_request():
@@ -201,6 +234,11 @@ def install(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception) -> Any:
+        failure = database_failure(exc)  # a driver error outside a unit of work (e.g. on connect)
+        if isinstance(failure, Unavailable):
+            return unavailable(failure)
+        if isinstance(failure, ConcurrencyConflict):
+            return conflict(failure)
         log.exception("unhandled error", exc_info=exc)
         if is_api_request():
             return api_error(500)
