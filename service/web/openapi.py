@@ -252,7 +252,7 @@ _CASE_CREATED = {
     "properties": {
         "case_number": {"type": "string", "description": "The case's number (its business key)"},
         "instance_id": {"type": "integer"},
-        "status": {"type": "string", "enum": ["running", "completed"]},
+        "status": {"type": "string", "enum": ["running", "completed", "cancelled"]},
         "stage": {"type": ["string", "null"], "description": "§8: the stage the case is at"},
     },
 }
@@ -274,7 +274,7 @@ _CASE_STATUS = {
     "properties": {
         "case_number": {"type": "string"},
         "process": {"type": "string", "enum": ["service_delivery", "complaint_review", "proactive_offer"]},
-        "status": {"type": "string", "enum": ["running", "completed"]},
+        "status": {"type": "string", "enum": ["running", "completed", "cancelled"]},
         "stage": {"type": ["string", "null"], "description": "§8: the current stage's code"},
         "stage_name": {"type": ["string", "null"],
                        "description": "the current stage's name in the language of Accept-Language (kk, ru, en)"},
