@@ -18,6 +18,7 @@ from service.config import Settings
 
 from . import admin, api, auth, cases, diagrams, errors, intake, legal, repair, tasks
 from .context import install_context
+from .ids import RecordIdConverter
 from .limits import install_limits
 
 csrf = CSRFProtect()
@@ -46,6 +47,7 @@ def create_app(settings: Settings | None = None, services: bootstrap.Services | 
     settings = settings or Settings.from_env()
     services = services or bootstrap.build_services(settings)
     app = Flask(__name__)
+    app.url_map.converters["int"] = RecordIdConverter  # before any route: a huge id is a 404, never a 500
     app.config.update(
         SECRET_KEY=_secret_key(settings),
         SESSION_COOKIE_NAME="homeschool_session",

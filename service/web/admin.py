@@ -21,6 +21,7 @@ from service.domain.errors import InvalidInput, NotFound, NotPermitted
 
 from .context import actor, language, services, signed_in
 from .i18n import translate
+from .ids import record_id
 
 blueprint = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -32,7 +33,7 @@ def _roles() -> list[str]:
 def _organisation_id() -> int:
     """The organisation whose staff are managed: asked for, else the first one this person administers."""
     member = actor()
-    chosen = request.values.get("organisation", type=int)
+    chosen = request.values.get("organisation", type=record_id)
     if chosen is None:
         mine = member.organisations_with("administrator")
         if not mine:

@@ -11,6 +11,7 @@ from service.application.intake import INTAKES, UPLOAD_KINDS, Upload, UploadRefu
 from service.domain.errors import DuplicateCase, FormInvalid
 
 from .context import actor, language, services, signed_in
+from .ids import record_id
 from .widgets import build_widgets, error_labels
 
 blueprint = Blueprint("intake", __name__)
@@ -37,7 +38,7 @@ def register(kind: str) -> Any:
     offices = member.organisations_with(intake.role)
     if not offices:
         abort(403)
-    chosen = request.values.get("organisation", type=int) or offices[0]
+    chosen = request.values.get("organisation", type=record_id) or offices[0]
     if chosen not in offices:
         abort(403)
     svc = services()

@@ -15,6 +15,7 @@ from service.domain.errors import ConcurrencyConflict, FormInvalid, NotPermitted
 
 from .context import actor, language, safe_next, services, signed_in
 from .i18n import translate
+from .ids import record_id
 from .widgets import build_widgets, error_labels
 
 blueprint = Blueprint("tasks", __name__)
@@ -41,7 +42,7 @@ def task_list() -> Any:
     process = request.args.get("process") or None
     stage = request.args.get("stage") or None
     overdue = request.args.get("overdue") == "1"
-    page = max(1, request.args.get("page", 1, type=int) or 1)
+    page = max(1, request.args.get("page", 1, type=record_id) or 1)
     now = services().now()
     with services().uow(write=False) as uow:
         result = list_tasks(
