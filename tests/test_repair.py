@@ -15,7 +15,7 @@ from click.testing import CliRunner, Result
 from flask import Flask
 from flask.testing import FlaskClient
 
-from service.application.cases import complete_task, start_case
+from service.application.cases import claim_task, complete_task, start_case
 from service.application.demo import ensure_demo_accounts
 from service.application.repair import (
     cancel_case,
@@ -401,3 +401,40 @@ def test_an_administrator_does_not_see_a_case_that_never_had_an_incident(cli) ->
                          owners=owners(svc), now=T0)
     admin, _token = _signed_in(app, "admin25")
     assert admin.get(f"/cases/{ref.instance_id}").status_code == 404
+
+
+def test_after_a_restart_a_case_at_a_claimed_task_moves_to_the_deployed_version_keeping_its_claim(
+        settings: Settings) -> None:
+    first = DiagramLibrary()
+    first.add(V1)
+    before = build_test_services(settings, first)
+    clerk = person(before, "office_clerk", login="clerk")
+    with before.uow() as uow:
+        ref = start_case(uow, before.runtime, actor=SYSTEM, process_id="repair_demo", business_key="M-1", data={},
+                         owners=owners(before), now=T0)
+    with before.uow() as uow:
+        [task] = uow.tasks.for_instance(ref.instance_id)
+        claim_task(uow, actor=clerk, task_id=task.task_id, now=T0)
+    before.database.dispose()
+
+    deployed = DiagramLibrary()  # a restart with the fixed file: v1 is only in the database now
+    deployed.add(V2)
+    svc = build_test_services(settings, deployed)
+    try:
+        analyst = person(svc, "analyst", login="analyst")
+        outcome = migrate_case(svc.uow, svc.runtime, actor=analyst, instance_id=ref.instance_id,
+                               target_version="current", reason="deploying the fix", now=T0)
+        assert (outcome.outcome, outcome.status) == ("migrated", "running")
+        with svc.uow(write=False) as uow:
+            [still] = uow.tasks.for_instance(ref.instance_id)
+            assert (still.task_id, still.assignee) == (task.task_id, "clerk")
+        with svc.uow() as uow:
+            complete_task(uow, svc.runtime, actor=clerk, task_id=task.task_id,
+                          data={"approved": False, "checked_by": "clerk"}, now=T0)
+        sweep = fire_due_timers(svc.uow, svc.runtime, now=LATER)
+        assert sweep.fired == [ref.instance_id] and not sweep.failed
+        assert _decision(svc, ref.instance_id) == [{"outcome": "refused", "by": "clerk"}]
+        with svc.uow(write=False) as uow:
+            assert uow.instances.get(ref.instance_id).status == "completed"  # type: ignore[union-attr]
+    finally:
+        svc.database.dispose()
