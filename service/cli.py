@@ -28,6 +28,7 @@ from service.domain.regulation import LegalDocument
 from service.domain.time import format_instant, parse_instant
 from service.engine.library import DiagramLibrary
 from service.persistence import migrate
+from service.persistence.database import Database
 from service.persistence.failures import translate as database_failure
 
 log = logging.getLogger("homeschool")
@@ -108,8 +109,14 @@ def db() -> None:
 def db_upgrade() -> None:
     """Create the database if needed and apply every migration."""
     with _services(prepare=False) as services:
-        migrate.upgrade(services.database)
-        click.echo(f"database at schema {migrate.current_revision(services.database)} ({services.database.dialect})")
+        owner_url = services.settings.migration_database_url
+        database = Database(owner_url) if owner_url else services.database
+        try:
+            migrate.upgrade(database)
+            click.echo(f"database at schema {migrate.current_revision(database)} ({database.dialect})")
+        finally:
+            if database is not services.database:
+                database.dispose()
 
 
 @db.command("current")

@@ -39,6 +39,9 @@ class Setting:
 SETTINGS: tuple[Setting, ...] = (
     Setting("DATABASE_URL", "sqlite:///<instance dir>/homeschool.sqlite3",
             "SQLAlchemy URL; PostgreSQL e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test"),
+    Setting("HOMESCHOOL_MIGRATION_DATABASE_URL", "(DATABASE_URL)",
+            "URL 'homeschool db upgrade' connects with: the role that owns the tables, while the service runs "
+            "as a role that does not (so it cannot TRUNCATE the event log or disable its triggers; README)"),
     Setting("HOMESCHOOL_INSTANCE_DIR", "./instance", "Folder for the embedded database and spooled outbox files"),
     Setting("HOMESCHOOL_PROCESSES_DIR", "./processes", "BPMN diagrams loaded at start-up"),
     Setting("HOMESCHOOL_FORMS_DIR", "./forms", "JSON Schema forms, forms/<process_id>/<task_id>.schema.json"),
@@ -167,6 +170,8 @@ class Settings:
     signing_key_passphrase: str = ""
     signing_keys_dir: Path | None = None
     outbox_targets: Mapping[str, str] = field(default_factory=dict)
+    #: The URL migrations run with (the tables' owner); empty: the service's own DATABASE_URL.
+    migration_database_url: str = ""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, base: Path | None = None) -> Settings:
@@ -190,6 +195,7 @@ class Settings:
         }
         return cls(
             database_url=url,
+            migration_database_url=driver_url(env.get(_PREFIX + "MIGRATION_DATABASE_URL", "")),
             instance_dir=instance,
             processes_dir=path("PROCESSES_DIR", "processes"),
             forms_dir=path("FORMS_DIR", "forms"),
@@ -244,7 +250,10 @@ class Settings:
                 value = f"(demo key generated into {self.instance_dir / 'signing' / 'demo-signing-key.p12'})"
             if item.name == "signing_keys_dir" and value is None:
                 value = "(none)"
-            if item.name == "database_url" and "@" in str(value) and ":" in str(value).split("@")[0][12:]:
+            if item.name == "migration_database_url" and not value:
+                value = "(DATABASE_URL)"
+            secret_url = item.name in ("database_url", "migration_database_url")
+            if secret_url and "@" in str(value) and ":" in str(value).split("@")[0][12:]:
                 head, tail = str(value).split("@", 1)
                 value = head.rsplit(":", 1)[0] + ":***@" + tail
             if item.name == "rate_limit_storage" and "@" in str(value) and "://" in str(value):  # redis://:pw@host
