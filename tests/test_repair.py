@@ -418,7 +418,8 @@ def test_after_a_restart_a_case_at_a_claimed_task_moves_to_the_deployed_version_
     before.database.dispose()
 
     deployed = DiagramLibrary()  # a restart with the fixed file: v1 is only in the database now
-    deployed.add(V2)
+    deployed.add(parse_diagram(V2.source.replace(b'name="Check the request"', b'name="Check the request (v2)"'),
+                               "repair_demo.bpmn"))
     svc = build_test_services(settings, deployed)
     try:
         analyst = person(svc, "analyst", login="analyst")
@@ -428,6 +429,7 @@ def test_after_a_restart_a_case_at_a_claimed_task_moves_to_the_deployed_version_
         with svc.uow(write=False) as uow:
             [still] = uow.tasks.for_instance(ref.instance_id)
             assert (still.task_id, still.assignee) == (task.task_id, "clerk")
+            assert (task.title, still.title) == ("Check the request", "Check the request (v2)")
         with svc.uow() as uow:
             complete_task(uow, svc.runtime, actor=clerk, task_id=task.task_id,
                           data={"approved": False, "checked_by": "clerk"}, now=T0)

@@ -301,7 +301,8 @@ class TaskRepository(Repository):
     ) -> None:
         """Bring the table from ``before`` to ``after`` for this case, touching only what changed.
 
-        Tasks still open keep their row (and so their assignee); only a changed due date is rewritten.
+        Tasks still open keep their row (and so their assignee); only a changed due date is rewritten, or the
+        title and lane when the case was moved to another version of its diagram.
         """
         was = {task.task_id: task for task in before}
         wanted = {task.task_id: task for task in after}
@@ -328,9 +329,15 @@ class TaskRepository(Repository):
         if new:
             self.session.execute(insert(_OpenTaskRow_T), new)
         for key in was.keys() & wanted.keys():
-            if was[key].due_at != wanted[key].due_at:
+            old_task, new_task = was[key], wanted[key]
+            if old_task.due_at != new_task.due_at:
                 self.session.execute(
-                    update(_OpenTaskRow_T).where(_OpenTaskRow_C.task_id == key).values(due_at=wanted[key].due_at)
+                    update(_OpenTaskRow_T).where(_OpenTaskRow_C.task_id == key).values(due_at=new_task.due_at)
+                )
+            if (old_task.title, old_task.lane) != (new_task.title, new_task.lane):  # moved to another version
+                self.session.execute(
+                    update(_OpenTaskRow_T).where(_OpenTaskRow_C.task_id == key).values(
+                        title=new_task.title[:300], lane=new_task.lane, organisation_id=organisation_of(new_task.lane))
                 )
 
     def get(self, task_id: str, lock: bool = False) -> TaskSummary | None:
