@@ -24,6 +24,7 @@ from service.application.timers import fire_due_timers
 from service.application.trace import build_trace, failed_scenarios, read_report
 from service.config import SETTINGS, Settings
 from service.domain.errors import DomainError
+from service.domain.incidents import Incident
 from service.domain.regulation import LegalDocument
 from service.domain.time import format_instant, parse_instant
 from service.engine.library import DiagramLibrary
@@ -274,6 +275,40 @@ def outbox_list(pending: bool) -> None:
         click.echo(f"{item.id:6} {item.channel:15} {item.message_name:35} {item.business_key or '-':15} {state}")
 
 
+@main.group()
+def incidents() -> None:
+    """Cases parked because they failed while running (see also the operations page)."""
+
+
+@incidents.command("list")
+@click.option("--all", "show_all", is_flag=True, help="Resolved incidents too (default: open ones only).")
+@click.option("--process", "process_id", default=None, help="Only cases of this process id.")
+@click.option("--element", "element_id", default=None, help="Only incidents at this diagram element id.")
+@click.option("--limit", type=click.IntRange(1, 10_000), default=200, show_default=True)
+def incidents_list(show_all: bool, process_id: str | None, element_id: str | None, limit: int) -> None:
+    """One line per incident: id, state, kind, case, element, tries, last failure, next try, error."""
+    with _services() as services, services.uow(write=False) as uow:
+        found = uow.incidents.listing(status="all" if show_all else "open", process_id=process_id,
+                                      element_id=element_id, limit=limit)
+    for incident in found:
+        click.echo(incident_line(incident))
+    if not found:
+        click.echo("no incidents", err=True)
+
+
+def incident_line(incident: Incident) -> str:
+    """One incident on one line (the error's first line, shortened)."""
+    state = "open" if incident.open else f"resolved by {incident.resolved_by} ({incident.resolution})"
+    element = incident.element_id or "-"
+    if incident.element_name:
+        element += f" ({incident.element_name})"
+    next_try = f" next try {format_instant(incident.next_try_at)}" if incident.next_try_at and incident.open else ""
+    error = (incident.error.splitlines() or [""])[0][:200]
+    return (f"#{incident.id} {state} {incident.kind} {incident.process_id}/{incident.business_key} case "
+            f"{incident.instance_id} at {element} tries {incident.tries} last {format_instant(incident.last_at)}"
+            f"{next_try}: {error}")
+
+
 @main.command()
 @click.option("--once", is_flag=True, help="One pass, then exit.")
 @click.option("--poll", type=float, default=None, help="Seconds between idle passes (default: the setting).")
@@ -375,7 +410,7 @@ def _background_worker(services: bootstrap.Services, stop: Any) -> None:
     """The worker's loop inside the web process (embedded default)."""
     while not stop.is_set():
         try:
-            busy = _work_once(services)
+            busy = _work_once(services, stop.is_set)
         except Exception:  # keep the web app up; the next pass retries
             log.exception("background worker pass failed")
             busy = False

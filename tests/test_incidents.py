@@ -3,17 +3,27 @@ and the worker carry on with every other case."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import shutil
+import signal
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner, Result
 
-from service.application.cases import complete_task, start_case
-from service.application.incidents import FIRST_INCIDENT_RETRY
+from service.application.cases import complete_task, deliver_message, start_case
+from service.application.inbox import deliver_kept_messages
+from service.application.incidents import (
+    FIRST_INCIDENT_RETRY,
+    MAX_INCIDENT_RETRY,
+    incident_retry_delay,
+    list_incidents,
+)
 from service.application.outbox import deliver_outbox
 from service.application.timers import TimerSweep, fire_due_timers
 from service.bootstrap import Services
+from service.cli import main
 from service.config import Settings
 from service.domain.errors import (
     CaseHasIncident,
@@ -287,3 +297,203 @@ def test_a_parked_case_is_answered_409_case_incident_on_the_api_and_a_clear_page
     page = client.get("/test-parked")  # the web speaks Russian until a person picks a language
     assert page.status_code == 409 and "text/html" in page.content_type
     assert "В этом деле возникла проблема" in page.get_data(as_text=True)
+
+
+# --- retries, the inbox, the outbox ----------------------------------------------------------------
+
+
+def test_a_parked_case_is_retried_with_backoff_and_resolved_when_a_retry_succeeds(
+    poisoned: Services, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    case = _start(poisoned, "timer_healthy", "RETRY-1")
+    real_fire = ProcessRun.fire_timers
+
+    def broken(self: ProcessRun, now: object) -> None:
+        raise RuntimeError("the calendar service fell over")
+
+    monkeypatch.setattr(ProcessRun, "fire_timers", broken)
+    first = fire_due_timers(poisoned.write_uow, poisoned.runtime, now=SWEEP)
+    assert list(first.failed) == [case]
+    assert fire_due_timers(poisoned.write_uow, poisoned.runtime, now=SWEEP + timedelta(minutes=4)).failed == {}
+    second_try = SWEEP + FIRST_INCIDENT_RETRY
+    assert list(fire_due_timers(poisoned.write_uow, poisoned.runtime, now=second_try).failed) == [case]
+    with poisoned.uow(write=False) as uow:
+        incident = uow.incidents.open_for(case)
+    assert incident is not None and incident.tries == 2 and incident.last_at == second_try
+    assert incident.next_try_at == second_try + 2 * FIRST_INCIDENT_RETRY  # doubled
+
+    monkeypatch.setattr(ProcessRun, "fire_timers", real_fire)
+    assert fire_due_timers(poisoned.write_uow, poisoned.runtime, now=incident.next_try_at).fired == [case]
+    with poisoned.uow(write=False) as uow:
+        assert uow.incidents.open_for(case) is None
+        (resolved,) = uow.incidents.for_instance(case)
+        stored = uow.instances.get(case)
+        actions = [e.action for e in uow.events.for_instance(case)]
+    assert (resolved.resolution, resolved.resolved_by, resolved.resolved_at) == (
+        "succeeded on retry", "system:timer", incident.next_try_at)
+    assert stored is not None and stored.status == "completed"
+    assert actions.count("incident_recorded") == 2 and "incident_resolved" in actions
+
+
+def test_the_retry_delay_doubles_from_five_minutes_up_to_four_hours() -> None:
+    assert [incident_retry_delay(n) for n in (1, 2, 3)] == [timedelta(minutes=m) for m in (5, 10, 20)]
+    assert incident_retry_delay(7) == MAX_INCIDENT_RETRY == timedelta(hours=4)
+    assert incident_retry_delay(10_000) == MAX_INCIDENT_RETRY
+
+
+def _confirmation_waiting(services: Services, key: str) -> int:
+    """An intake case waiting for its 'confirmation' message (the clerk and the head have acted)."""
+    case = _intake_case(services, key)
+    with services.uow() as uow:
+        complete_task(uow, services.runtime, actor=person(services, "office_clerk"),
+                      task_id=_clerk_task(services, case), data={"package_complete": True}, now=RECEIVED)
+    with services.uow(write=False) as uow:
+        (review,) = uow.tasks.for_instance(case)
+    with services.uow() as uow:
+        complete_task(uow, services.runtime, actor=person(services, "head"), task_id=review.task_id, data={},
+                      now=RECEIVED)
+    with services.uow(write=False) as uow:
+        assert uow.awaited.instance_waiting("confirmation", key) == case
+    return case
+
+
+def test_a_message_the_diagram_fails_on_is_kept_and_the_case_parked_until_its_retry(services: Services) -> None:
+    case = _confirmation_waiting(services, "MSG-1")
+    # The script after the catch event reads confirmation["by"], which this payload lacks.
+    with services.uow() as uow, pytest.raises(CaseHasIncident) as raised:
+        deliver_message(uow, services.runtime, actor=SYSTEM, name="confirmation", business_key="MSG-1",
+                        payload={"note": "no signer"}, now=RECEIVED, idempotency_key="confirm-1")
+    assert raised.value.kept
+    with services.uow(write=False) as uow:
+        incident = uow.incidents.open_for(case)
+        kept = uow.inbox.pending_for(["confirmation"], "MSG-1")
+        assert uow.inbox.seen("confirm-1")
+    assert incident is not None and incident.kind == "message" and incident.element_id == "record_confirmation"
+    assert incident.next_try_at == RECEIVED + FIRST_INCIDENT_RETRY
+    assert [m.payload for m in kept] == [{"note": "no signer"}]
+
+    # A healthy neighbour's kept message goes through in the same pass; the parked case waits.
+    other = _confirmation_waiting(services, "MSG-2")
+    with services.uow() as uow:
+        uow.inbox.add("confirmation", "MSG-2", {"by": "parent"}, "confirm-2", RECEIVED)
+        uow.commit()
+    assert deliver_kept_messages(services.write_uow, services.runtime, now=RECEIVED + timedelta(minutes=1)) == 1
+    retry_at = RECEIVED + FIRST_INCIDENT_RETRY
+    assert deliver_kept_messages(services.write_uow, services.runtime, now=retry_at) == 0  # tried, failed again
+    with services.uow(write=False) as uow:
+        assert uow.instances.get(other).status == "completed"
+        again = uow.incidents.open_for(case)
+    assert again is not None and again.id == incident.id and again.tries == 2 and again.last_at == retry_at
+
+
+class Exploding:
+    """A transport whose send raises something no transport is meant to raise."""
+
+    def __init__(self, bad: set[int]) -> None:
+        self.bad = bad
+        self.sent: list[int] = []
+
+    def send(self, item: OutboxItem) -> str:
+        if item.id in self.bad:
+            raise ZeroDivisionError("the adapter divided by zero")
+        self.sent.append(item.id)
+        return "test:sent"
+
+
+def test_an_outbox_message_whose_send_raises_anything_fails_alone(poisoned: Services) -> None:
+    _, messages = _neighbours(poisoned)
+    transport = Exploding({messages[3]})
+    result = deliver_outbox(poisoned.write_uow, {"portal_cabinet": transport}, now=SWEEP, batch=500)
+    assert list(result.failed) == [messages[3]] and "ZeroDivisionError" in result.failed[messages[3]]
+    assert set(messages) - {messages[3]} <= set(result.delivered)
+    with poisoned.uow(write=False) as uow:
+        (failed,) = [m for m in uow.outbox.listing() if m.id == messages[3]]
+    assert failed.delivered_at is None and failed.attempts == 1
+
+
+# --- the worker and the command line ----------------------------------------------------------------
+
+
+@pytest.fixture
+def cli(tmp_path: Path, settings: Settings) -> Iterator[Callable[..., Result]]:
+    """Run ``homeschool ARGS`` in-process on the test database, with the test and poison diagrams."""
+    processes = tmp_path / "processes"
+    processes.mkdir()
+    for source in sorted(DIAGRAMS.glob("*.bpmn")) + sorted(POISON.glob("*.bpmn")):
+        shutil.copy(source, processes / source.name)
+    env = {"DATABASE_URL": settings.database_url, "HOMESCHOOL_INSTANCE_DIR": str(settings.instance_dir),
+           "HOMESCHOOL_PROCESSES_DIR": str(processes), "HOMESCHOOL_FORMS_DIR": str(settings.forms_dir),
+           "HOMESCHOOL_CALENDAR_OVERRIDES": str(settings.calendar_overrides),
+           "HOMESCHOOL_OUTBOX_PORTAL_CABINET": f"spool:{tmp_path / 'spool'}",
+           "HOMESCHOOL_OUTBOX_MONITORING": f"spool:{tmp_path / 'spool'}"}
+    saved = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield lambda *args: CliRunner().invoke(main, list(args), env=env, catch_exceptions=False)
+    finally:
+        for sig, handler in saved.items():
+            signal.signal(sig, handler)
+
+
+@pytest.mark.parametrize("kind", ["system_exit", "c_bomb"])
+def test_the_worker_survives_a_poison_case_and_does_the_rest_of_its_pass(
+    poisoned: Services, cli: Callable[..., Result], kind: str,
+) -> None:
+    process_id, element = POISON_KINDS[kind]
+    poison = _start(poisoned, process_id, "POISON-W")
+    healthy = [_start(poisoned, "timer_healthy", f"OK-W{n}") for n in range(3)]
+    with poisoned.uow() as uow:
+        uow.outbox.add_many([{"channel": "portal_cabinet", "message_name": "portal_cabinet.note",
+                              "idempotency_key": f"w-{n}", "instance_id": None, "business_key": None,
+                              "payload": {"n": n}} for n in range(5)], RECEIVED)
+        uow.commit()
+
+    result = cli("worker", "--once")  # the real clock: every wake-up of 2026-03-20 is past
+
+    assert result.exit_code == 0, result.output
+    with poisoned.uow(write=False) as uow:
+        assert [uow.instances.get(case).status for case in healthy] == ["completed"] * 3
+        assert uow.outbox.listing(pending_only=True) == []
+        incident = uow.incidents.open_for(poison)
+    assert incident is not None and incident.element_id == element
+
+    listed = cli("incidents", "list")
+    assert listed.exit_code == 0
+    (line,) = listed.stdout.splitlines()
+    assert line.startswith(f"#{incident.id} open timer {process_id}/POISON-W case {poison} at {element}")
+    assert "tries 1" in line
+    assert cli("incidents", "list", "--process", "timer_healthy").stdout == ""
+    assert cli("incidents", "list", "--element", element).stdout.splitlines() == [line]
+
+
+def test_incidents_list_all_shows_resolved_ones_too(poisoned: Services, cli: Callable[..., Result]) -> None:
+    case = _start(poisoned, "timer_healthy", "DONE-1")
+    with poisoned.uow() as uow:
+        incident = uow.incidents.record(instance_id=case, kind="repair", error="first line\nsecond line",
+                                        element_id="wake", element_name="Wake-up time", now=RECEIVED)
+        uow.incidents.resolve(incident.id, by="admin", resolution="moved to version 2", now=SWEEP)
+        uow.commit()
+    assert cli("incidents", "list").stdout == ""
+    (line,) = cli("incidents", "list", "--all").stdout.splitlines()
+    assert "resolved by admin (moved to version 2)" in line and "at wake (Wake-up time)" in line
+    assert line.endswith(": first line")
+
+
+# --- who may read incidents -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", ["administrator", "analyst"])
+def test_administrators_and_analysts_read_incidents(services: Services, role: str) -> None:
+    case = _intake_case(services, "READ-1")
+    with services.uow() as uow:
+        uow.incidents.record(instance_id=case, kind="timer", error="e", element_id="x", element_name=None,
+                             now=RECEIVED)
+        uow.commit()
+    with services.uow(write=False) as uow:
+        assert [i.instance_id for i in list_incidents(uow, actor=person(services, role))] == [case]
+
+
+@pytest.mark.parametrize("actor", ["office_clerk", "head", "legal", "system"])
+def test_others_may_not_read_incidents(services: Services, actor: str) -> None:
+    who = SYSTEM if actor == "system" else person(services, actor)
+    with services.uow(write=False) as uow, pytest.raises(NotPermitted):
+        list_incidents(uow, actor=who)
