@@ -25,7 +25,6 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextvars import ContextVar
-from dataclasses import dataclass, field
 from typing import Any
 
 from RestrictedPython import RestrictingNodeTransformer
@@ -74,18 +73,34 @@ def _peak_rss_kib() -> int:
     return peak // 1024 if sys.platform == "darwin" else peak  # bytes on macOS, KiB on Linux
 
 
-@dataclass
+_recent_peak: list[float] = [0, float("-inf")]  # peak RSS in KiB, and when it was read (monotonic)
+
+
+def _baseline_peak_kib() -> int:
+    """The process's peak memory as of at most a second ago (one system call per second, not per evaluation).
+
+    A stale value only lowers the ceiling: it could refuse a script early if other threads had
+    just raised the peak by more than :data:`MEMORY_GROWTH_KIB` within that second.
+    """
+    now = time.monotonic()
+    if now - _recent_peak[1] > 1.0:
+        _recent_peak[:] = [_peak_rss_kib(), now]
+    return int(_recent_peak[0])
+
+
 class Budget:
-    """What is left of one evaluation's allowance: lines, wall clock and memory growth."""
+    """What is left of one evaluation's allowance: lines, processor time and memory growth."""
 
-    lines: int
-    limit: int = 0
-    deadline: float = field(default_factory=lambda: time.thread_time() + CPU_SECONDS)
-    memory_ceiling: int = field(default_factory=lambda: _peak_rss_kib() + MEMORY_GROWTH_KIB)
-    _until_memory_check: int = MEMORY_CHECK_EVERY
+    __slots__ = ("lines", "limit", "_cpu_deadline", "_next_cpu_look", "_memory_ceiling", "_until_memory_check")
 
-    def __post_init__(self) -> None:
-        self.limit = self.lines
+    def __init__(self, lines: int) -> None:
+        self.lines = self.limit = lines
+        self._cpu_deadline = time.thread_time() + CPU_SECONDS
+        # A thread's processor time cannot pass faster than the wall clock, so the costly look at it
+        # (a system call) waits until that much wall time has passed; a cheap clock is read per line.
+        self._next_cpu_look = time.monotonic() + CPU_SECONDS
+        self._memory_ceiling = _baseline_peak_kib() + MEMORY_GROWTH_KIB
+        self._until_memory_check = MEMORY_CHECK_EVERY
 
     def line(self) -> None:
         """Charge one traced line; raise when a budget is used up."""
@@ -96,12 +111,15 @@ class Budget:
 
     def tick(self) -> None:
         """Check the processor time (and, every few calls, the memory) without charging a line."""
-        if time.thread_time() > self.deadline:
-            raise _refuse(f"evaluation used more than the limit of {CPU_SECONDS:g} s of processor time")
+        if time.monotonic() >= self._next_cpu_look:
+            left = self._cpu_deadline - time.thread_time()
+            if left <= 0:
+                raise _refuse(f"evaluation used more than the limit of {CPU_SECONDS:g} s of processor time")
+            self._next_cpu_look = time.monotonic() + left
         self._until_memory_check -= 1
         if self._until_memory_check <= 0:
             self._until_memory_check = MEMORY_CHECK_EVERY
-            if _peak_rss_kib() > self.memory_ceiling:
+            if _peak_rss_kib() > self._memory_ceiling:
                 raise _refuse(f"evaluation used more than the limit of {MEMORY_GROWTH_KIB // 1024} MiB of memory")
 
 
@@ -232,6 +250,8 @@ _COMPARE: dict[str, Callable[[Any, Any], Any]] = {
 
 def guarded_compare(left: Any, ops: tuple[str, ...], rights: tuple[Any, ...]) -> bool:
     """A comparison (chain); comparing nested containers is refused past the size limit."""
+    if len(ops) == 1 and type(left) in _SCALARS and type(rights[0]) in _SCALARS:
+        return bool(_COMPARE[ops[0]](left, rights[0]))
     for op, right in zip(ops, rights, strict=True):
         if op not in ("is", "is not") and (type(left) not in _SCALARS or type(right) not in _SCALARS):
             _check_size(weight(left) + weight(right), f"comparing ('{op}') values")
