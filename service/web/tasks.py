@@ -9,6 +9,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from service.application.access import task_scope
 from service.application.cases import claim_task, complete_task, open_task, release_task
 from service.application.forms import coerce_submission
+from service.application.operations import task_incident
 from service.application.queries import list_tasks, task_context
 from service.application.retry import with_retry
 from service.domain.errors import ConcurrencyConflict, FormInvalid, NotPermitted
@@ -96,6 +97,11 @@ def task_page(task_id: str) -> Any:
     svc = services()
     values: dict[str, Any] = {}
     errors: dict[str, list[str]] = {}
+    with svc.uow(write=False) as uow:
+        blocked, incident = task_incident(uow, actor=member, task_id=task_id)
+    if incident is not None:  # the case is parked: no form, and a submission is refused with the same words
+        status = 409 if request.method == "POST" else 200
+        return render_template("task_blocked.html", task=blocked, incident=incident), status
     if request.method == "POST":
         # Try the completion first: the page around the form is only needed again if it fails.
         with svc.uow(write=False) as uow:
