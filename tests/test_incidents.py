@@ -21,7 +21,7 @@ from service.application.incidents import (
     list_incidents,
 )
 from service.application.outbox import deliver_outbox
-from service.application.timers import TimerSweep, fire_due_timers
+from service.application.timers import TimerSweep, fire_due_timers, fire_overdue
 from service.bootstrap import Services
 from service.cli import main
 from service.config import Settings
@@ -497,3 +497,45 @@ def test_others_may_not_read_incidents(services: Services, actor: str) -> None:
     who = SYSTEM if actor == "system" else person(services, actor)
     with services.uow(write=False) as uow, pytest.raises(NotPermitted):
         list_incidents(uow, actor=who)
+
+
+def test_firing_a_lagging_timer_before_a_message_parks_a_failing_case_and_says_so(poisoned: Services) -> None:
+    case = _start(poisoned, "poison_c_bomb", "LAG-1")
+    with pytest.raises(CaseHasIncident) as raised:
+        fire_overdue(poisoned.write_uow, poisoned.runtime, instance_id=case, now=SWEEP)
+    with poisoned.uow(write=False) as uow:
+        incident = uow.incidents.open_for(case)
+        assert uow.timers.due_for_instance(case, SWEEP) == []  # postponed to the incident's next try
+    assert incident is not None and incident.id == raised.value.incident_id and incident.element_id == "poison"
+
+
+def test_the_sweep_stops_between_cases_when_the_worker_is_told_to_stop(poisoned: Services) -> None:
+    cases = [_start(poisoned, "timer_healthy", f"STOP-{n}") for n in range(3)]
+    asked: list[int] = []
+
+    def stop() -> bool:
+        asked.append(1)
+        return len(asked) > 2  # two cases, then the stop flag is up
+
+    sweep = fire_due_timers(poisoned.write_uow, poisoned.runtime, now=SWEEP, stop=stop)
+    assert len(sweep.fired) == 2 and set(sweep.fired) < set(cases)
+
+
+def test_the_worker_pass_goes_on_when_a_whole_step_raises(
+    poisoned: Services, cli: Callable[..., Result], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with poisoned.uow() as uow:
+        uow.outbox.add_many([{"channel": "portal_cabinet", "message_name": "portal_cabinet.note",
+                              "idempotency_key": "step-1", "instance_id": None, "business_key": None,
+                              "payload": {}}], RECEIVED)
+        uow.commit()
+
+    def exits(*args: object, **kwargs: object) -> None:
+        raise SystemExit(3)
+
+    monkeypatch.setattr("service.cli.fire_due_timers", exits)
+    monkeypatch.setattr("service.cli.deliver_kept_messages", exits)
+    result = cli("worker", "--once")
+    assert result.exit_code == 0
+    with poisoned.uow(write=False) as uow:
+        assert uow.outbox.listing(pending_only=True) == []

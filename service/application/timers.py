@@ -13,7 +13,14 @@ from service.domain.staff import Actor
 from service.persistence.uow import UnitOfWork
 
 from ._running import drain_inbox, load_case, resume, save_run
-from .incidents import describe_failure, is_shutdown, record_incident, resolve_on_success
+from .incidents import (
+    case_incident_error,
+    describe_failure,
+    is_shutdown,
+    parked_by,
+    record_incident,
+    resolve_on_success,
+)
 from .runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -83,26 +90,46 @@ def fire_due_timers(
 
 def fire_overdue(uow_factory: Callable[[], UnitOfWork], runtime: Runtime, *, instance_id: int, now: datetime,
                  actor: str = "system:timer") -> bool:
-    """Fire one case's timers due by ``now`` before a message is judged against them (the worker may lag)."""
-    with uow_factory() as uow:
-        load_case(uow, instance_id)  # locked: a worker firing the same timer finishes first, or waits
-        if not uow.timers.due_for_instance(instance_id, now):
-            return False
-        _fire(uow, runtime, instance_id, now, actor)
+    """Fire one case's timers due by ``now`` before a message is judged against them (the worker may lag).
+
+    A case that fails on them is parked like in the sweep, and :class:`CaseHasIncident` says so.
+    """
+    due: list[int] = []
+    try:
+        with uow_factory() as uow:
+            load_case(uow, instance_id)  # locked: a worker firing the same timer finishes first, or waits
+            due = uow.timers.due_for_instance(instance_id, now)
+            if not due:
+                return False
+            _fire(uow, runtime, instance_id, now, actor)
+    except Exception as exc:
+        if not due or not parked_by(exc):
+            raise
+        _park(uow_factory, runtime, instance_id, due, exc, now, actor, TIMER_RETRY_DELAY)
+        with uow_factory() as uow:
+            incident = uow.incidents.open_for(instance_id)
+        if incident is None:
+            raise
+        raise case_incident_error(incident) from exc
     return True
 
 
 def _fire(uow: UnitOfWork, runtime: Runtime, instance_id: int, now: datetime, actor: str) -> None:
     stored = load_case(uow, instance_id)
-    before = {t.element_id for t in uow.timers.for_instance(instance_id) if t.due_at <= now}
     run = resume(uow, runtime, stored)
+    # On time wins: a message received before a timer's due instant is taken first (§7-1: a reply
+    # received before the 24 hours ran out is honoured even if the timer is processed first).
+    due = [t for t in run.pending_timers() if t.due_at <= now]
+    early = drain_inbox(uow, run, stored.id, stored.business_key, actor, now,
+                        received_before=due[0].due_at) if due else []
+    before = {t.element_id for t in run.pending_timers() if t.due_at <= now}
     run.fire_timers(now)
     events = [
         EventRecord(at=now, actor=actor, action="timer_fired", instance_id=stored.id,
                     business_key=stored.business_key, element_id=element_id)
         for element_id in sorted(before)
     ]
-    events += drain_inbox(uow, run, stored.id, stored.business_key, actor, now)
+    events = early + events + drain_inbox(uow, run, stored.id, stored.business_key, actor, now)
     save_run(uow, runtime, run, stored, actor=Actor.system(actor), now=now, events=events)
     resolve_on_success(uow, stored.id, actor=actor, now=now)
     uow.commit()

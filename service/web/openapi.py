@@ -198,15 +198,16 @@ def _response(description: str, schema: str) -> dict[str, Any]:
 
 
 _ERROR_CODES = ("bad_request", "unauthorised", "forbidden", "not_found", "method_not_allowed", "conflict",
-                "payload_too_large", "validation_failed", "rate_limited", "internal", "unavailable")
+                "case_incident", "payload_too_large", "validation_failed", "rate_limited", "internal", "unavailable")
 
 _ERROR_RESPONSES = {
     "400": ("bad_request: the body is not JSON, not an object, or a required header is missing", "BadRequest"),
     "401": ("unauthorised: no bearer token, or one this service does not know", "Unauthorised"),
     "403": ("forbidden: the client's token does not have the scope this operation needs", "Forbidden"),
     "404": ("not_found: no such case (or offer)", "NotFound"),
-    "409": ("conflict: the number is taken, the key was used with another body, or the case moved on",
-            "Conflict"),
+    "409": ("conflict: the number is taken, the key was used with another body, or the case moved on; "
+            "case_incident: the case failed in its diagram and is parked until administrators repair it "
+            "(a message is kept and delivered by the retry; sending it again does not help)", "Conflict"),
     "413": ("payload_too_large: the body is larger than the service accepts", "PayloadTooLarge"),
     "422": ("validation_failed: the body breaks the form's rules; `fields` maps each field path to its messages",
             "ValidationFailed"),
