@@ -27,7 +27,7 @@ from service.application.repair import (
     retry_case,
 )
 from service.application.timers import fire_due_timers
-from service.bootstrap import Services
+from service.bootstrap import Services, build_services
 from service.cli import main
 from service.config import Settings
 from service.domain.errors import InvalidInput, NotPermitted
@@ -35,7 +35,8 @@ from service.domain.model import EventRecord
 from service.engine.library import Diagram, DiagramLibrary, parse_diagram
 from service.web import create_app
 
-from .support import PROJECT, SCHOOL_112, SYSTEM, at, build_test_services, owners, person
+from .support import PROJECT, QUALITY, SCHOOL_112, SYSTEM, at, build_test_services, owners, person, registry
+from .test_sms_gateway import first_version_library, offer_case
 
 FIXTURES = Path(__file__).parent / "repair_diagrams"
 T0 = at("2026-03-20T10:00+05:00")
@@ -440,3 +441,26 @@ def test_after_a_restart_a_case_at_a_claimed_task_moves_to_the_deployed_version_
             assert uow.instances.get(ref.instance_id).status == "completed"  # type: ignore[union-attr]
     finally:
         svc.database.dispose()
+
+
+def test_a_first_version_offer_waiting_for_a_reply_can_move_to_the_shipped_diagram(product: Services) -> None:
+    """A real diagram: proactive_offer as first shipped (tests/legacy) waits at an event-based gateway for
+    the reply or the 24-hour timer; both catch events count as waited on, and today's diagram has them."""
+    old = build_services(product.settings, library=first_version_library())
+    old.test_registry = registry(product)  # type: ignore[attr-defined]
+    try:
+        waiting = offer_case(old, "OLD-1")
+    finally:
+        old.database.dispose()
+    analyst = person(product, "analyst", bin_=QUALITY, login="analyst")
+    with product.uow(write=False) as uow:
+        report = plan_migration(uow, product.runtime, actor=analyst, instance_id=waiting, target_version="current")
+    assert report.waiting_on == ("await_reply", "reply_received", "reply_window_closed")
+    assert report.possible and "follow_up_silence" in report.removed and "silence_policy" in report.changed
+    with product.uow(write=False) as uow:
+        [timer] = uow.timers.for_instance(waiting)
+    outcome = migrate_case(product.write_uow, product.runtime, actor=analyst, instance_id=waiting,
+                           target_version="current", reason="the delivery report", now=at("2026-03-20T18:00+05:00"))
+    assert (outcome.outcome, outcome.status) == ("migrated", "running")
+    with product.uow(write=False) as uow:
+        assert uow.timers.for_instance(waiting) == [timer]  # the reply window still closes when it did

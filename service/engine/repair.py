@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.specs.mixins.events.intermediate_event import EventBasedGateway
 from SpiffWorkflow.bpmn.util.diff import SpecDiff, diff_workflow, migrate_workflow
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.util.task import TaskState
@@ -60,12 +61,20 @@ def _workflow(run: ProcessRun) -> Any:
 
 
 def waiting_on(run: ProcessRun) -> tuple[str, ...]:
-    """Ids of the elements the case stands at: ready tasks, waiting events and timers (boundaries too)."""
+    """Ids of the elements the case stands at: ready tasks, waiting events and timers (boundaries too).
+
+    An event-based gateway waits on the catch events after it as well (SpiffWorkflow moves their
+    definitions onto the gateway): a target without one of them could not take that event.
+    """
     found = set()
     for task in _workflow(run).get_tasks(state=_LIVE):
-        element_id = getattr(task.task_spec, "bpmn_id", None)
-        if element_id and run.diagram.element(element_id) is not None:
-            found.add(element_id)
+        specs = [task.task_spec]
+        if isinstance(task.task_spec, EventBasedGateway):
+            specs += list(task.task_spec.outputs)
+        for spec in specs:
+            element_id = getattr(spec, "bpmn_id", None)
+            if element_id and run.diagram.element(element_id) is not None:
+                found.add(element_id)
     return tuple(sorted(found))
 
 
