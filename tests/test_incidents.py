@@ -3,6 +3,7 @@ and the worker carry on with every other case."""
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 import signal
 from collections.abc import Callable, Iterator
@@ -34,7 +35,7 @@ from service.domain.errors import (
     TaskNotReady,
     Unavailable,
 )
-from service.domain.model import OutboxItem
+from service.domain.model import OutboxItem, OutgoingMessage, Snapshot
 from service.engine.library import DiagramLibrary
 from service.engine.runtime import ProcessRun
 from service.web import create_app
@@ -539,3 +540,26 @@ def test_the_worker_pass_goes_on_when_a_whole_step_raises(
     assert result.exit_code == 0
     with poisoned.uow(write=False) as uow:
         assert uow.outbox.listing(pending_only=True) == []
+
+
+def test_a_value_the_database_refuses_parks_the_case_on_postgresql(
+    poisoned: Services, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An infinity that got past the engine's checks: PostgreSQL's JSON refuses it, SQLite keeps it."""
+    case = _start(poisoned, "timer_healthy", "INF-DB")
+    real_snapshot = ProcessRun.snapshot
+
+    def with_infinity(self: ProcessRun) -> Snapshot:
+        snapshot = real_snapshot(self)
+        bad = OutgoingMessage("portal_cabinet.value", "portal_cabinet", {"value": float("inf")})
+        return dataclasses.replace(snapshot, outgoing=(*snapshot.outgoing, bad))
+
+    monkeypatch.setattr(ProcessRun, "snapshot", with_infinity)
+    sweep = fire_due_timers(poisoned.write_uow, poisoned.runtime, now=SWEEP)
+    with poisoned.uow(write=False) as uow:
+        incident = uow.incidents.open_for(case)
+    if poisoned.database.dialect == "postgresql":
+        assert list(sweep.failed) == [case] and incident is not None
+        assert "DataError" in incident.error or "Infinity" in incident.error, incident.error
+    else:
+        assert sweep.fired == [case] and incident is None
