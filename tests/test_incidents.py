@@ -563,3 +563,15 @@ def test_a_value_the_database_refuses_parks_the_case_on_postgresql(
         assert "DataError" in incident.error or "Infinity" in incident.error, incident.error
     else:
         assert sweep.fired == [case] and incident is None
+
+
+@pytest.mark.parametrize(("kind", "resolved"), [("timer", True), ("task", False), ("repair", False)])
+def test_a_timer_firing_resolves_only_a_timer_incident(poisoned: Services, kind: str, resolved: bool) -> None:
+    case = _start(poisoned, "timer_healthy", "KIND-1")
+    with poisoned.uow() as uow:
+        uow.incidents.record(instance_id=case, kind=kind, error="e", element_id="note_wake", element_name=None,
+                             now=RECEIVED)
+        uow.commit()
+    assert fire_due_timers(poisoned.write_uow, poisoned.runtime, now=SWEEP).fired == [case]
+    with poisoned.uow(write=False) as uow:
+        assert (uow.incidents.open_for(case) is None) is resolved

@@ -39,7 +39,7 @@ def deliver_kept_messages(
                 if not events:
                     continue
                 save_run(uow, runtime, run, stored, actor=Actor.system(actor), now=now, events=events)
-                resolve_on_success(uow, stored.id, actor=actor, now=now)
+                resolve_on_success(uow, stored.id, actor=actor, now=now, kinds=("message",))
                 uow.commit()
                 moved += 1
         except BaseException as exc:  # noqa: BLE001 — a message that breaks one case parks that case only

@@ -126,10 +126,14 @@ def record_incident(
     return incident
 
 
-def resolve_on_success(uow: UnitOfWork, instance_id: int, *, actor: str, now: datetime) -> Incident | None:
-    """Inside a case's successful transaction: resolve its open incident ("succeeded on retry")."""
+def resolve_on_success(uow: UnitOfWork, instance_id: int, *, actor: str, now: datetime,
+                       kinds: Sequence[str]) -> Incident | None:
+    """Inside a case's successful transaction: resolve its open incident of one of ``kinds`` ("succeeded on retry").
+
+    Only the path that failed proves the fix: a timer firing does not resolve a failed task completion.
+    """
     incident = uow.incidents.open_for(instance_id)
-    if incident is None:
+    if incident is None or incident.kind not in kinds:
         return None
     uow.incidents.resolve(incident.id, by=actor, resolution=RESOLVED_ON_RETRY, now=now)
     uow.events.append([EventRecord(

@@ -131,7 +131,8 @@ def _fire(uow: UnitOfWork, runtime: Runtime, instance_id: int, now: datetime, ac
     ]
     events = early + events + drain_inbox(uow, run, stored.id, stored.business_key, actor, now)
     save_run(uow, runtime, run, stored, actor=Actor.system(actor), now=now, events=events)
-    resolve_on_success(uow, stored.id, actor=actor, now=now)
+    took_message = any(e.action == "message_delivered" for e in events)
+    resolve_on_success(uow, stored.id, actor=actor, now=now, kinds=("timer", "message") if took_message else ("timer",))
     uow.commit()
 
 
