@@ -343,7 +343,8 @@ def _work_once(services: bootstrap.Services, stop: Callable[[], bool] = lambda: 
     sweep = _guarded("timer sweep", lambda: fire_due_timers(
         services.write_uow, services.runtime, now=now, limit=200,
         retry_delay=_seconds(services.settings.timer_retry_seconds), stop=stop))
-    moved = _guarded("inbox delivery", lambda: deliver_kept_messages(services.write_uow, services.runtime, now=now))
+    moved = _guarded("inbox delivery", lambda: deliver_kept_messages(services.write_uow, services.runtime,
+                                                                     now=now, stop=stop))
     sent = _guarded("outbox delivery", lambda: deliver_outbox(
         services.write_uow, services.transports, now=now,
         first_retry=_seconds(services.settings.outbox_retry_seconds)))

@@ -575,3 +575,19 @@ def test_a_timer_firing_resolves_only_a_timer_incident(poisoned: Services, kind:
     assert fire_due_timers(poisoned.write_uow, poisoned.runtime, now=SWEEP).fired == [case]
     with poisoned.uow(write=False) as uow:
         assert (uow.incidents.open_for(case) is None) is resolved
+
+
+def test_a_keyboard_interrupt_is_contained_in_the_worker_and_stops_a_one_shot_command(
+    poisoned: Services, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    case = _start(poisoned, "timer_healthy", "KBD-1")
+
+    def interrupted(self: ProcessRun, now: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(ProcessRun, "fire_timers", interrupted)
+    with pytest.raises(KeyboardInterrupt):  # no stop flag: the operator's Ctrl-C ends `timers fire`
+        fire_due_timers(poisoned.write_uow, poisoned.runtime, now=SWEEP)
+    # The worker turns SIGINT into its stop flag, so a KeyboardInterrupt there comes from the case.
+    sweep = fire_due_timers(poisoned.write_uow, poisoned.runtime, now=SWEEP, stop=lambda: False)
+    assert list(sweep.failed) == [case] and "KeyboardInterrupt" in sweep.failed[case]

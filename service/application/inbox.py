@@ -19,16 +19,20 @@ log = logging.getLogger(__name__)
 def deliver_kept_messages(
     uow_factory: Callable[[], UnitOfWork], runtime: Runtime, *, now: datetime, limit: int = 100,
     actor: str = "system:inbox", retry_first: timedelta = FIRST_INCIDENT_RETRY,
+    stop: Callable[[], bool] | None = None,
 ) -> int:
     """Deliver inbox messages to cases now waiting for them; returns how many cases moved on.
 
     A case that fails on a message is parked as an incident (its messages stay kept) and is not
-    tried again before the incident's next try; the other cases go on.
+    tried again before the incident's next try; the other cases go on. ``stop`` is asked between
+    cases (the worker's shutdown flag; given, a ``KeyboardInterrupt`` is contained too).
     """
     with uow_factory() as uow:
         pairs = uow.inbox.deliverable(limit, now=now)
     moved = 0
     for instance_id in dict.fromkeys(case for _, case in pairs):
+        if stop is not None and stop():
+            break
         diagram_hash: str | None = None
         try:
             with uow_factory() as uow:
@@ -43,7 +47,7 @@ def deliver_kept_messages(
                 uow.commit()
                 moved += 1
         except BaseException as exc:  # noqa: BLE001 — a message that breaks one case parks that case only
-            if is_shutdown(exc):
+            if is_shutdown(exc, signals_handled=stop is not None):
                 raise
             failure = describe_failure(exc, runtime, diagram_hash)
             log.warning("case %s parked as an incident while taking a kept message: %s", instance_id, failure.error)

@@ -43,9 +43,16 @@ def incident_retry_delay(tries: int, first: timedelta = FIRST_INCIDENT_RETRY) ->
     return min(first * (2 ** min(max(0, tries - 1), 20)), max(first, MAX_INCIDENT_RETRY))
 
 
-def is_shutdown(exc: BaseException) -> bool:
-    """Whether ``exc`` stops the process itself rather than one case (never contained)."""
-    return isinstance(exc, GeneratorExit)
+def is_shutdown(exc: BaseException, *, signals_handled: bool = False) -> bool:
+    """Whether ``exc`` stops the process itself rather than one case (then it is never contained).
+
+    ``signals_handled``: the caller (the worker) turns SIGTERM/SIGINT into a stop flag, so a
+    ``KeyboardInterrupt`` cannot be a real Ctrl-C and is contained like anything else a case raises.
+    Elsewhere (a one-shot command) it is the operator's Ctrl-C and stops the command.
+    """
+    if isinstance(exc, GeneratorExit):
+        return True
+    return isinstance(exc, KeyboardInterrupt) and not signals_handled
 
 
 def describe_failure(exc: BaseException, runtime: Runtime | None = None,

@@ -48,7 +48,7 @@ def fire_due_timers(
     Whatever one case raises — a script's ``SystemExit`` included — rolls back that case only: it is
     parked as an incident, its timers are retried after a growing delay (``retry_delay``, doubling,
     see :func:`incident_retry_delay`), and the sweep goes on with the other cases. ``stop`` is asked
-    between cases (the worker's shutdown flag).
+    between cases (the worker's shutdown flag; given, a ``KeyboardInterrupt`` is contained too).
     """
     sweep = TimerSweep()
     while len(sweep.fired) + len(sweep.failed) < limit and not (stop is not None and stop()):
@@ -78,7 +78,7 @@ def fire_due_timers(
             instance_id, due = claimed
             error = str(exc)
         except BaseException as exc:  # noqa: BLE001 — anything a diagram raises parks its case only
-            if claimed is None or is_shutdown(exc):
+            if claimed is None or is_shutdown(exc, signals_handled=stop is not None):
                 raise
             instance_id, due = claimed
             sweep.failed[instance_id] = _park(uow_factory, runtime, instance_id, due, exc, now, actor, retry_delay)
