@@ -223,3 +223,13 @@ def test_ordinary_code_runs_unchanged_through_the_guards() -> None:
                                                                                           [1, 3, 5])
     assert (data["joined"], data["padded"], data["checks"]) == ("a-b!!", "   a007  5", [True, True, True, True])
     assert (data["power"], data["total"], data["pairs"]) == (1040, 12, [[1, 2], [1, 2], [3]])
+
+
+def test_a_bad_value_left_behind_in_an_earlier_step_is_caught_when_the_state_is_written() -> None:
+    run = _engine(_bounds(), "bounds.bpmn").start("bounds", {}, NOW)
+    [prepared] = [task for task in run._workflow.get_tasks() if task.task_spec.name == "prepare"]
+    prepared.data["ratio"] = float("nan")  # as if a later script had dropped it from the live data again
+    with pytest.raises(ScriptError) as caught:
+        run.dump()
+    assert (caught.value.element_id, caught.value.element_name) == ("prepare", "Prepare the values")
+    assert "variable 'ratio' holds NaN" in caught.value.message

@@ -38,10 +38,11 @@ from service.domain.time import ALMATY
 from .clock import pinned_now
 from .library import Diagram, DiagramLibrary
 from .scripting import build_script_engine
-from .serialization import SERIALIZER_VERSION, WorkflowSerializer
+from .serialization import SERIALIZER_VERSION, UnstorableState, WorkflowSerializer
 from .storable import describe_unstorable, is_storable
 
 _JUST_AFTER = timedelta(microseconds=1)
+_LIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED
 
 
 def _element_id(task: Task) -> str | None:
@@ -145,6 +146,10 @@ class ProcessRun:
             data=dict(self._workflow.data if self._workflow.is_completed() else (last.data if last else {})),
         )
 
+    def pending_timers(self) -> tuple[PendingTimer, ...]:
+        """The timers the case waits on now, soonest first (reading only, unlike :meth:`snapshot`)."""
+        return tuple(sorted(self._timers_by_task().values(), key=lambda t: (t.due_at, t.element_id)))
+
     def waiting_elements(self) -> tuple[str, ...]:
         """Ids of the events (or event-based gateways) the case waits at, not counting boundary timers."""
         found = set()
@@ -169,8 +174,12 @@ class ProcessRun:
         return states
 
     def dump(self) -> str:
-        """The workflow state as JSON text (without the spec)."""
-        return self._engine.serializer.dump(self._workflow)
+        """The workflow state as JSON text (without the spec); an unstorable value fails naming its element."""
+        try:
+            return self._engine.serializer.dump(self._workflow)
+        except UnstorableState as exc:
+            self._raise_unstorable(list(self._workflow.tasks.values()))
+            raise ScriptError(f"the case's state cannot be stored: {exc}", file=self.diagram.file) from exc
 
     @property
     def serializer_version(self) -> str:
@@ -216,20 +225,36 @@ class ProcessRun:
                            file=self.diagram.file, **where)
 
     def _check_storable(self, since: float) -> None:
-        """Fail the step, naming the element, if it left a value the state, outbox or timers cannot keep."""
-        changed = [task for task in self._workflow.get_tasks() if task.last_state_change >= since]
-        if not is_storable([task.data for task in changed]):
-            for task in sorted(changed, key=lambda t: t.last_state_change):
-                problem = self._variable_problem(task.data)
-                if problem is not None:
-                    raise self._located(problem, self._named(task))
+        """Fail the step, naming the element, if it left a value the state, outbox or timers cannot keep.
+
+        The data the case carries on is checked: that of the tasks now waiting or ready, and of the
+        last one completed. A value a later script dropped again is still in an intermediate task's
+        data; :meth:`dump` finds that one (strict JSON) and names its element the same way.
+        """
+        tasks = self._workflow.tasks.values()
+        holders = [task for task in tasks if task.state & _LIVE and task.last_state_change >= since]
+        if self._workflow.last_task is not None:
+            holders.append(self._workflow.last_task)
+        if not is_storable([task.data for task in holders] + [self._workflow.data]):
+            self._raise_unstorable([task for task in tasks if task.last_state_change >= since])
         events = self._workflow.bpmn_events
         if events and not is_storable([event.payload for event in events]):
+            changed = [task for task in tasks if task.last_state_change >= since]
             for event in events:
                 name = event.event_definition.name
                 problem = describe_unstorable(event.payload, "the payload")
                 if problem is not None:
                     raise self._located(f"message '{name}': {problem}", self._thrower(changed, name))
+
+    def _raise_unstorable(self, tasks: list[Task]) -> None:
+        """Raise naming the first element (in the order they ran) whose data holds an unstorable value."""
+        for task in sorted(tasks, key=lambda t: t.last_state_change):
+            problem = self._variable_problem(task.data)
+            if problem is not None:
+                raise self._located(problem, self._named(task))
+        problem = self._variable_problem(self._workflow.data)
+        if problem is not None:
+            raise self._located(problem, self._workflow.last_task)
 
     @staticmethod
     def _variable_problem(data: Mapping[str, Any]) -> str | None:

@@ -58,6 +58,10 @@ def _build_serializer() -> BpmnWorkflowSerializer:
     return BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(config))
 
 
+class UnstorableState(ValueError):
+    """The state holds a value strict JSON cannot write (NaN, infinity, an object of no known type)."""
+
+
 class WorkflowSerializer:
     """Turns a workflow into compact JSON text and back, given the diagram's parsed specs."""
 
@@ -65,8 +69,21 @@ class WorkflowSerializer:
         self._serializer = _build_serializer()
 
     def dump(self, workflow: BpmnWorkflow) -> str:
-        """The instance's state as JSON, without the spec."""
-        return str(self._serializer.serialize_json(workflow))
+        """The instance's state as strict JSON (no NaN or infinity), without the spec.
+
+        SpiffWorkflow's ``serialize_json`` with ``allow_nan=False`` added: PostgreSQL's JSON types
+        refuse NaN and Infinity, and a state that cannot be read back must never be saved.
+        """
+        serializer = self._serializer
+        serializer.registry._encoder_mode = True
+        try:
+            dct = serializer.to_dict(workflow)
+            dct[serializer.VERSION_KEY] = serializer.VERSION
+            return json.dumps(dct, cls=serializer._encoder_cls, allow_nan=False)
+        except (TypeError, ValueError, RecursionError) as exc:
+            raise UnstorableState(str(exc)) from exc
+        finally:
+            serializer.registry._encoder_mode = False
 
     def restore(self, text: str, spec: Any, subprocess_specs: dict[str, Any]) -> BpmnWorkflow:
         """Rebuild a workflow from :meth:`dump` output onto already parsed specs."""

@@ -27,10 +27,13 @@ _ADVICE = {
 }
 
 
+_STRICT = json.JSONEncoder(allow_nan=False, check_circular=False)  # a cycle ends in RecursionError
+
+
 def is_storable(value: Any) -> bool:
     """Whether ``value`` can be written as strict JSON (finite numbers only); the fast check."""
     try:
-        json.dumps(value, allow_nan=False)
+        _STRICT.encode(value)
     except (TypeError, ValueError, RecursionError):
         return False
     return True
