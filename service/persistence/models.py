@@ -184,7 +184,12 @@ class InboxMessage(Base):
     """A message that arrived before any case waited for it; kept until one does."""
 
     __tablename__ = "inbox"
-    __table_args__ = (Index("ix_inbox_pending", "message_name", "business_key", "delivered_at"),)
+    __table_args__ = (
+        Index("ix_inbox_pending", "message_name", "business_key", "delivered_at"),
+        # the messages still kept, oldest first: what the metrics count and the operations page lists
+        Index("ix_inbox_kept", "received_at", sqlite_where=text("delivered_at IS NULL"),
+              postgresql_where=text("delivered_at IS NULL")),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     message_name: Mapped[str] = mapped_column(String(200))
