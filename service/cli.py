@@ -342,7 +342,8 @@ def _work_once(services: bootstrap.Services, stop: Callable[[], bool] = lambda: 
     now = services.now()
     sweep = _guarded("timer sweep", lambda: fire_due_timers(
         services.write_uow, services.runtime, now=now, limit=200,
-        retry_delay=_seconds(services.settings.timer_retry_seconds), stop=stop))
+        retry_delay=_seconds(services.settings.timer_retry_seconds), stop=stop,
+        settle=_seconds(services.settings.timer_settle_seconds)))
     moved = _guarded("inbox delivery", lambda: deliver_kept_messages(services.write_uow, services.runtime,
                                                                      now=now, stop=stop))
     sent = _guarded("outbox delivery", lambda: deliver_outbox(

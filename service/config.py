@@ -103,6 +103,9 @@ SETTINGS: tuple[Setting, ...] = (
             "a submission after closing counts from the next working day"),
     Setting("HOMESCHOOL_WORKER_POLL_SECONDS", "0.5", "How often an idle worker looks for due timers, inbox and outbox"),
     Setting("HOMESCHOOL_TIMER_RETRY_SECONDS", "300", "Delay before retrying a timer whose case failed to run"),
+    Setting("HOMESCHOOL_TIMER_SETTLE_SECONDS", "5",
+            "The worker fires a timer this long after its due instant, so a message received before that instant "
+            "and still on its way in is taken first (§7-1: an on-time reply wins over the 24-hour timer)"),
     Setting("HOMESCHOOL_SIGNING_KEY", "a demo key generated once into <instance dir>/signing/demo-signing-key.p12",
             "The installation's signing key and certificate (PKCS#12, .p12/.pfx): every issued PDF is signed "
             "with it (PAdES B-B). The generated demo certificate is self-signed and trusted by nobody"),
@@ -162,6 +165,7 @@ class Settings:
     working_hours: str = "09:00-18:30"
     worker_poll_seconds: float = 0.5
     timer_retry_seconds: float = 300.0
+    timer_settle_seconds: float = 5.0
     outbox_retry_seconds: float = 30.0
     outbox_stale_hours: float = 24.0
     inbox_stale_hours: float = 24.0
@@ -227,6 +231,7 @@ class Settings:
             working_hours=env.get(_PREFIX + "WORKING_HOURS", "09:00-18:30"),
             worker_poll_seconds=_number(env, "WORKER_POLL_SECONDS", 0.5),
             timer_retry_seconds=_number(env, "TIMER_RETRY_SECONDS", 300.0),
+            timer_settle_seconds=_number(env, "TIMER_SETTLE_SECONDS", 5.0),
             outbox_retry_seconds=_number(env, "OUTBOX_RETRY_SECONDS", 30.0),
             outbox_stale_hours=_number(env, "OUTBOX_STALE_HOURS", 24.0),
             inbox_stale_hours=_number(env, "INBOX_STALE_HOURS", 24.0),

@@ -4,7 +4,7 @@ service proactively and the parent answers by phone; a case is started, or is no
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -232,6 +232,20 @@ def reply_by_phone(product: Services, offer: Case, phone: str, answer: str, at: 
     reply_to_offer(product.write_uow, product.runtime, actor=Actor.client("sms"), offer=offer.number,
                    consent=answer == "согласие", phone=phone, text=None, idempotency_key=None,
                    now=wording.moment(at))
+    return service_case(product, offer)
+
+
+_LATE_PROCESSED = (r"с номера (?P<phone>\+\d+) приходит (?P<answer>согласие|отказ), полученное шлюзом за секунду до "
+                   r"(?P<deadline>.+), а обработанное (?P<at>.+)")
+
+
+@when(parsers.re(_LATE_PROCESSED), target_fixture="case")
+def reply_processed_late(product: Services, offer: Case, phone: str, answer: str, deadline: str,
+                         at: str) -> Case | None:
+    """The gateway received the answer a second before ``deadline``; the service handles it only at ``at``."""
+    reply_to_offer(product.write_uow, product.runtime, actor=Actor.client("sms"), offer=offer.number,
+                   consent=answer == "согласие", phone=phone, text=None, idempotency_key=None,
+                   received_at=wording.moment(deadline) - timedelta(seconds=1), now=wording.moment(at))
     return service_case(product, offer)
 
 

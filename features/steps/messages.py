@@ -101,6 +101,13 @@ def closed_sms(product: Services, offer: Case, phone: str) -> None:
     assert "закрыто" in ru and "egov.kz" in ru and "школ" in ru, ru
 
 
+@then(parsers.re(r"SMS о закрытом предложении на номер (?P<phone>\+\d+) не отправлено"))
+def no_closed_sms(product: Services, offer: Case, phone: str) -> None:
+    """The parent was not told the offer closed: their answer counted."""
+    closed = [m for m in sms_sent(product, offer, phone) if m.message_name == "sms.proactive_offer_closed"]
+    assert closed == [], closed
+
+
 @then("ответ не оставлен ждать во входящих")
 def reply_not_kept(product: Services, offer: Case) -> None:
     """The late reply was handled: nothing of the offer is left waiting in the inbox."""

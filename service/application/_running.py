@@ -79,11 +79,11 @@ def resume(uow: UnitOfWork, runtime: Runtime, stored: StoredInstance) -> Process
 
 
 def drain_inbox(uow: UnitOfWork, run: ProcessRun, instance_id: int, business_key: str,
-                actor: str, now: datetime) -> list[EventRecord]:
-    """Deliver kept messages the case is now ready for, oldest first."""
+                actor: str, now: datetime, received_before: datetime | None = None) -> list[EventRecord]:
+    """Deliver kept messages the case is now ready for, oldest first (only those received before an instant)."""
     events: list[EventRecord] = []
     for _ in range(MAX_INBOX_DELIVERIES_PER_RUN):
-        pending = uow.inbox.pending_for(run.awaited_messages(), business_key)
+        pending = uow.inbox.pending_for(run.awaited_messages(), business_key, received_before)
         if not pending:
             break
         entry = pending[0]

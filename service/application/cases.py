@@ -187,6 +187,22 @@ def _deliver_into(
                     keep=(name, payload, idempotency_key)) from exc
 
 
+def deliver_stored(
+    uow: UnitOfWork, runtime: Runtime, stored: StoredInstance, inbox_id: int, name: str,
+    payload: Mapping[str, Any], now: datetime, actor: Actor, received: EventRecord,
+) -> MessageReceipt:
+    """Hand a message already kept (committed) in the inbox to its locked case, and commit.
+
+    If the case fails on it, the case is parked as an incident and the message simply stays kept.
+    """
+    try:
+        return _run_delivery(uow, runtime, stored, inbox_id, name, payload, now, actor, received)
+    except Exception as exc:
+        if not parked_by(exc):
+            raise
+        raise _park(uow, runtime, stored, "message", exc, actor, now) from exc
+
+
 def _run_delivery(
     uow: UnitOfWork, runtime: Runtime, stored: StoredInstance, inbox_id: int, name: str,
     payload: Mapping[str, Any], now: datetime, actor: Actor, received: EventRecord,

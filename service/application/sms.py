@@ -135,13 +135,13 @@ def _record(uow: UnitOfWork, item: OutboxItem, payload: dict[str, Any], key: str
 
 def answer_closed_offer(
     uow: UnitOfWork, *, actor: Actor, instance_id: int, offer: str, reply_name: str, reply: Mapping[str, Any],
-    inbox_key: str | None, now: datetime,
+    inbox_id: int, now: datetime,
 ) -> None:
-    """§7-1: a reply to a closed offer is handled, and answered by SMS: the offer closed, how to apply.
+    """§7-1: a reply to a closed offer (kept in the inbox as ``inbox_id``) is handled, and answered by SMS.
 
-    A phone that was told already (an earlier late reply, or the clerk's closing) is not told again.
+    The SMS says the offer closed and how to apply. A phone that was told already (an earlier late
+    reply, or the clerk's closing) is not told again.
     """
-    inbox_id = uow.inbox.add(reply_name, offer, dict(reply), inbox_key, now)
     uow.inbox.mark_delivered(inbox_id, instance_id, now)
     told = _told_closed(uow, instance_id, reply["phone"])
     if not told:

@@ -27,10 +27,13 @@ from service.domain.errors import (
     NotFound,
     NotPermitted,
 )
+from service.domain.model import EventRecord
 from service.domain.staff import Actor
+from service.domain.time import format_instant
 from service.persistence.uow import UnitOfWork
 
-from .cases import deliver_message
+from ._running import load_case
+from .cases import deliver_message, deliver_stored
 from .intake import start_owners
 from .queries import find_case
 from .runtime import Runtime
@@ -155,41 +158,54 @@ def _earlier(uow_factory: Callable[[], UnitOfWork], runtime: Runtime, process_id
 
 def reply_to_offer(
     uow_factory: Callable[[], UnitOfWork], runtime: Runtime, *, actor: Actor, offer: str, consent: bool, phone: str,
-    text: str | None, idempotency_key: str | None, now: datetime,
+    text: str | None, idempotency_key: str | None, now: datetime, received_at: datetime | None = None,
 ) -> Literal["delivered", "kept", "duplicate", "started", "closed"]:
     """§7-1: deliver a citizen's SMS reply to the offer it answers (each reply once).
 
-    The offer's timers due by ``now`` fire first, so a reply after the 24 hours never beats a lagging
-    worker. A reply the offer no longer waits for is answered by SMS ("closed": the offer closed, how
-    to apply) and kept as handled — unless consent already started the service (:class:`OfferClosed`).
+    On time wins, whatever the order of processing: the reply is first kept in the inbox with the
+    instant it was received (``received_at``, by default ``now``), so a timer processed later hands it
+    to the offer before closing it (``fire_due_timers``); then only the offer's timers due by that
+    instant fire, and the offer, locked, takes it. A reply received after the 24 hours is answered
+    by SMS ("closed": the offer closed, how to apply) and kept as handled, never left waiting; after
+    consent already started the service it is refused (:class:`OfferClosed`). The same
+    Idempotency-Key with another body is :class:`KeyReused`.
     """
-    inbox_key = "api:" + _digest("sms", actor.login, idempotency_key) if idempotency_key else None
-    with uow_factory() as uow:
-        if inbox_key is not None and uow.inbox.seen(inbox_key):
-            return "duplicate"
-        instance_id = find_case(uow, runtime, actor=actor, process_id=OFFER_PROCESS, business_key=offer)
-    if instance_id is None:
-        raise NoOffer(f"there is no offer {offer}")
-    fire_overdue(uow_factory, runtime, instance_id=instance_id, now=now)
+    received = received_at or now
     payload: dict[str, Any] = {"consent": consent, "phone": phone}
     if text:
         payload["note"] = text
+    prefix = "api:" + _digest("sms", actor.login, idempotency_key) if idempotency_key else None
+    inbox_key = f"{prefix}:{_body_hash(payload)[:16]}" if prefix else None
     try:
         with uow_factory() as uow:
-            if uow.awaited.instance_waiting(OFFER_REPLY, offer) is None:
-                # A racing copy of this very reply may have closed the offer a moment ago.
-                if inbox_key is not None and uow.inbox.seen(inbox_key):
-                    return "duplicate"
-                if find_case(uow, runtime, actor=actor, process_id=SERVICE_PROCESS, business_key=offer) is not None:
-                    raise OfferClosed(f"offer {offer} was accepted: the service is under way")
-                answer_closed_offer(uow, actor=actor, instance_id=instance_id, offer=offer, reply_name=OFFER_REPLY,
-                                    reply=payload, inbox_key=inbox_key, now=now)
-                return "closed"
-            receipt = deliver_message(uow, runtime, actor=actor, name=OFFER_REPLY, business_key=offer,
-                                      payload=payload, now=now, idempotency_key=inbox_key)
+            if inbox_key is not None and uow.inbox.seen(inbox_key):
+                return "duplicate"
+            if prefix is not None and uow.inbox.key_used(prefix) is not None:
+                raise KeyReused("this Idempotency-Key was used with another reply")
+            instance_id = find_case(uow, runtime, actor=actor, process_id=OFFER_PROCESS, business_key=offer)
+            if instance_id is None:
+                raise NoOffer(f"there is no offer {offer}")
+            inbox_id = uow.inbox.add(OFFER_REPLY, offer, payload, inbox_key, received)
+            uow.commit()
     except (ConcurrencyConflict, DuplicateMessage):  # the same reply, racing: one of them was received
         with uow_factory() as uow:
             if inbox_key is None or not uow.inbox.seen(inbox_key):
                 raise
         return "duplicate"
-    return receipt.outcome
+    fire_overdue(uow_factory, runtime, instance_id=instance_id, now=received)
+    with uow_factory() as uow:
+        stored = load_case(uow, instance_id)  # locked: a timer fired meanwhile has finished (and took the reply)
+        if uow.inbox.delivered(inbox_id):
+            return "delivered"
+        if uow.awaited.instance_waiting(OFFER_REPLY, offer) == instance_id:
+            arrived = EventRecord(at=now, actor=actor.login, action="message_received", business_key=offer,
+                                  details={"message": OFFER_REPLY, "received_at": format_instant(received)})
+            receipt = deliver_stored(uow, runtime, stored, inbox_id, OFFER_REPLY, payload, now, actor, arrived)
+            return receipt.outcome
+        if find_case(uow, runtime, actor=actor, process_id=SERVICE_PROCESS, business_key=offer) is not None:
+            uow.inbox.mark_delivered(inbox_id, instance_id, now)  # handled: nothing is left waiting
+            uow.commit()
+            raise OfferClosed(f"offer {offer} was accepted: the service is under way")
+        answer_closed_offer(uow, actor=actor, instance_id=instance_id, offer=offer, reply_name=OFFER_REPLY,
+                            reply=payload, inbox_id=inbox_id, now=now)
+    return "closed"

@@ -41,9 +41,13 @@ class TimerSweep:
 def fire_due_timers(
     uow_factory: Callable[[], UnitOfWork], runtime: Runtime, *, now: datetime, limit: int = 1000,
     actor: str = "system:timer", retry_delay: timedelta = TIMER_RETRY_DELAY,
-    stop: Callable[[], bool] | None = None,
+    stop: Callable[[], bool] | None = None, settle: timedelta = timedelta(0),
 ) -> TimerSweep:
-    """Fire every timer due by ``now`` (at most ``limit`` cases), each case in its own transaction.
+    """Fire every timer due by ``now - settle`` (at most ``limit`` cases), each case in its own transaction.
+
+    ``settle`` (the worker's HOMESCHOOL_TIMER_SETTLE_SECONDS) lets a message received just before a
+    timer's due instant, and still on its way into the inbox, be kept first: the case then takes it
+    before the timer (on time wins, §7-1).
 
     Whatever one case raises — a script's ``SystemExit`` included — rolls back that case only: it is
     parked as an incident, its timers are retried after a growing delay (``retry_delay``, doubling,
@@ -51,14 +55,15 @@ def fire_due_timers(
     between cases (the worker's shutdown flag; given, a ``KeyboardInterrupt`` is contained too).
     """
     sweep = TimerSweep()
+    cutoff = now - settle
     while len(sweep.fired) + len(sweep.failed) < limit and not (stop is not None and stop()):
         claimed: tuple[int, list[int]] | None = None
         try:
             with uow_factory() as uow:
-                instance_id = uow.timers.claim_due_instance(now)
+                instance_id = uow.timers.claim_due_instance(cutoff)
                 if instance_id is None:
                     break
-                due = uow.timers.due_for_instance(instance_id, now)
+                due = uow.timers.due_for_instance(instance_id, cutoff)
                 if not due:  # another worker fired it between our look and our lock
                     continue
                 claimed = (instance_id, due)

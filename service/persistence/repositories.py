@@ -612,12 +612,13 @@ class InboxRepository(Repository):
             is not None
         )
 
-    def pending_for(self, names: Iterable[str], business_key: str) -> list[InboxEntry]:
-        """Undelivered messages for these names and key, oldest first."""
+    def pending_for(self, names: Iterable[str], business_key: str,
+                    received_before: datetime | None = None) -> list[InboxEntry]:
+        """Undelivered messages for these names and key, oldest first (only those received before an instant)."""
         names = list(names)
         if not names:
             return []
-        rows = self.session.execute(
+        query = (
             select(
                 _InboxMessage_C.id, _InboxMessage_C.message_name, _InboxMessage_C.business_key, _InboxMessage_C.payload
             )
@@ -628,7 +629,23 @@ class InboxRepository(Repository):
             )
             .order_by(_InboxMessage_C.id)
         )
-        return [InboxEntry(**row._mapping) for row in rows]
+        if received_before is not None:
+            query = query.where(_InboxMessage_C.received_at < received_before)
+        return [InboxEntry(**row._mapping) for row in self.session.execute(query)]
+
+    def delivered(self, inbox_id: int) -> bool:
+        """Whether a stored message was handed to a case (or handled) already."""
+        return self.session.execute(
+            select(_InboxMessage_C.delivered_at).where(_InboxMessage_C.id == inbox_id)
+        ).scalar_one_or_none() is not None
+
+    def key_used(self, prefix: str) -> str | None:
+        """A stored idempotency key that begins with ``prefix`` (the same client key, perhaps another body)."""
+        return self.session.execute(
+            select(_InboxMessage_C.idempotency_key).where(_InboxMessage_C.idempotency_key.startswith(prefix,
+                                                                                                 autoescape=True))
+            .limit(1)
+        ).scalar_one_or_none()
 
     def deliverable(self, limit: int, now: datetime | None = None) -> list[tuple[int, int]]:
         """(inbox id, case id) pairs where a case now waits for a kept message.

@@ -308,6 +308,8 @@ def sms_reply() -> Response:
         _fail(404, "no_offer")
     except OfferClosed:
         _fail(409, "offer_closed")
+    except KeyReused:
+        _fail(409, "key_reused")
     return json_response({"offer_number": offer, "outcome": outcome}, 200 if outcome == "duplicate" else 202)
 
 
