@@ -67,6 +67,8 @@ def _bounds(script: str = "x = 1", payload: str = '{"a": 1}', timer: str = ON_TI
         ("x = '%*d' % (10**10, 1)", "'*') is not allowed"),
         ("x = '{:>10000000000}'.format(1)", "format*() methods of `str` is not safe"),
         ("x = sorted(range(10**9))", "range of 1000000000 items"),
+        ("x = (1).to_bytes(10**10, 'big')", "to_bytes() would hold 10,000,000,000"),
+        ("x = round(5, -10**9)", "rounding to -1000000000 digits"),
         ("x = list(range(10**9))", "range of 1000000000 items"),
         ("x = [0] * 600000\nx += x", "joining two sequences would hold 1,200,000"),
         ("x = [0] * 600000\nx.extend(x)", "extend() would hold 1,200,000"),

@@ -376,6 +376,13 @@ def _printing(kind: Callable[..., Any]) -> Callable[..., Any]:
     return guarded
 
 
+def guarded_round(number: Any, ndigits: Any = None) -> Any:
+    """``round``; rounding an integer to minus millions of digits would compute 10 to that power."""
+    if _is_int(number) and _is_int(ndigits) and ndigits < 0:
+        _check_bits(-ndigits * 4, f"rounding to {_short(ndigits)} digits needs a power of ten that")
+    return round(number) if ndigits is None else round(number, ndigits)
+
+
 def _formatted(value: Any) -> Any:
     if type(value) not in _SCALARS:
         _check_size(weight(value), "formatting a value")
@@ -389,7 +396,7 @@ def guarded_builtins() -> dict[str, Any]:
         "filter": guarded_filter, "sorted": guarded_sorted, "min": _extreme(min), "max": _extreme(max),
         "list": _materializing(list), "tuple": _materializing(tuple), "set": _materializing(set),
         "frozenset": _materializing(frozenset), "any": _materializing(any), "all": _materializing(all),
-        "str": _printing(str), "repr": _printing(repr), "hash": _printing(hash),
+        "str": _printing(str), "repr": _printing(repr), "hash": _printing(hash), "round": guarded_round,
     }
     real = {guarded[name]: getattr(builtins, name) for name in ("range", "list", "tuple", "set", "frozenset", "str")}
 
@@ -462,6 +469,12 @@ _TEXT_METHODS: dict[str, Callable[..., Any]] = {
 _LIST_METHODS: dict[str, Callable[..., Any]] = {"sort": _sort, "extend": _extend}
 
 
+def _to_bytes(obj: int, length: int = 1, *args: Any, **kwargs: Any) -> bytes:
+    if _is_int(length):
+        _check_size(length, "to_bytes()")
+    return obj.to_bytes(length, *args, **kwargs)
+
+
 def method_guard(obj: Any, name: str) -> Callable[..., Any] | None:
     """The guarded form of ``obj.name`` when that method can amplify, else None."""
     guard = None
@@ -469,6 +482,8 @@ def method_guard(obj: Any, name: str) -> Callable[..., Any] | None:
         guard = _TEXT_METHODS.get(name)  # str.format and format_map: RestrictedPython refuses them already
     elif isinstance(obj, list):
         guard = _LIST_METHODS.get(name)
+    elif isinstance(obj, int) and name == "to_bytes":
+        guard = _to_bytes
     if guard is None:
         return None
 
