@@ -22,6 +22,8 @@ PHRASES: dict[str, tuple[str, str, str]] = {
     "incident_kind_start": ("Істің басталуы", "Начало дела", "Start of the case"),
     "incident_kind_repair": ("Түзету", "Исправление", "Repair"),
     "incident_resolved": ("Шешілді", "Решён", "Resolved"),
+    "action_incident_recorded": ("Ақау тіркелді", "Записан инцидент", "Incident recorded"),
+    "action_incident_resolved": ("Ақау шешілді", "Инцидент решён", "Incident resolved"),
     "diagram_element": ("Сызба элементі", "Элемент схемы", "Diagram element"),
     "error": ("Қате", "Ошибка", "Error"),
     "first_occurrence": ("Алғаш рет", "Впервые", "First occurred"),
