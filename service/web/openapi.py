@@ -213,7 +213,8 @@ _ERROR_RESPONSES = {
             "ValidationFailed"),
     "429": ("rate_limited: too many calls with this token; wait for `Retry-After` seconds", "RateLimited"),
     "500": ("internal: an unexpected failure (logged); nothing was saved", "Internal"),
-    "503": ("unavailable: the service cannot do this now (e.g. the signing key cannot be used); try later",
+    "503": ("unavailable: the service cannot do this now (the database is unreachable, read-only or full, or "
+            "the signing key cannot be used); nothing was saved; try again after `Retry-After` seconds",
             "Unavailable"),
 }
 
@@ -411,11 +412,13 @@ def build_document(forms_dir: Path) -> dict[str, Any]:
             "deliverSmsReply", "§7-1: the citizen's SMS reply to a proactive offer", "sms:reply",
             {"202": _response("The reply was received", "ReplyAccepted"),
              "200": _response("A retry of a reply already received", "ReplyAccepted"),
-             **_errors("400", "404", "409", "413", "422")},
+             **_errors("400", "404", "409", "413", "422", "503")},
             body="SmsReplyRequest", parameters=[_IDEMPOTENCY, _LANGUAGE],
             description="Delivered as the message 'proactive_reply' to the offer with this number; 404 when "
-                        "there is no such offer. A reply to an offer that has closed is answered by SMS (outcome "
-                        "'closed'); 409 when consent already started the service.",
+                        "there is no such offer. A reply received before the 24 hours ran out is honoured even "
+                        "if it is handled after them; one received later is answered by SMS (outcome 'closed'); "
+                        "409 when consent already started the service, or when the Idempotency-Key was used with "
+                        "another body.",
         )},
         f"{API_PREFIX}/sms/deliveries": {"post": _operation(
             "reportSmsDelivery", "§7-1: the gateway's delivery report of an SMS the service sent", "sms:delivery",
