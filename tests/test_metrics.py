@@ -15,6 +15,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from service.application import metrics as metrics_module
 from service.application.cases import deliver_message
 from service.bootstrap import Services
+from service.config import Settings
 from service.domain.identity import make_iin
 from service.domain.model import EventRecord, PendingTimer
 from service.web import create_app
@@ -151,3 +152,12 @@ def test_with_a_token_only_its_bearer_may_scrape(product: Services) -> None:
     assert remote.get("/metrics", headers={"Authorization": "Bearer wrong"}).status_code == 403
     # with a token configured, loopback needs it too
     assert _client(product, "127.0.0.1").get("/metrics").status_code == 401
+
+
+def test_homeschool_config_hides_the_metrics_token(tmp_path: Path) -> None:
+    settings = Settings.from_env({"HOMESCHOOL_METRICS_TOKEN": "s3cret-metrics", "HOMESCHOOL_INBOX_STALE_HOURS": "6"},
+                                 base=tmp_path)
+    shown = dict(settings.describe())
+    assert shown["metrics_token"] == "***" and "s3cret-metrics" not in str(shown)
+    assert (settings.metrics_token, shown["inbox_stale_hours"], shown["outbox_stale_hours"]) == (
+        "s3cret-metrics", "6.0", "24.0")
