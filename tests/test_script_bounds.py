@@ -246,3 +246,13 @@ def test_a_bad_value_left_behind_in_an_earlier_step_is_caught_when_the_state_is_
         run.dump()
     assert (caught.value.element_id, caught.value.element_name) == ("prepare", "Prepare the values")
     assert "variable 'ratio' holds NaN" in caught.value.message
+
+
+def test_an_infinite_number_in_a_received_message_fails_the_catching_event() -> None:
+    library = DiagramLibrary()
+    library.add(parse_diagram((Path(__file__).parent / "diagrams" / "offer_demo.bpmn").read_bytes(), "offer_demo.bpmn"))
+    run = ProcessEngine(library, WorkingCalendar()).start("offer_demo", {}, NOW)
+    with pytest.raises(ScriptError) as caught:  # json.loads accepts "Infinity", so a gateway could send one
+        run.deliver_message("conclusion_registered", {"phone": "+77010000000", "score": float("inf")}, NOW)
+    assert (caught.value.element_id, caught.value.element_name) == ("conclusion_received", "Conclusion registered")
+    assert "variable 'conclusion' at ['score'] holds an infinite number" in caught.value.message
