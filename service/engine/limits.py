@@ -9,9 +9,15 @@ string and list methods that can amplify are guarded when looked up; and the tra
 checks the thread's processor time and the process's peak memory between lines. Every refusal is a
 :class:`ScriptError` saying what was refused and what the limit is.
 
-Known gap, by design of a guard-based sandbox: C work on data whose *shared* structure is far
-larger than its memory (e.g. hashing a tuple that holds the same 1,000,000-item tuple 100,000
-times, built over 100,000 lines) is bounded only by the line budget and clock between lines.
+Known gaps of a guard-based sandbox (no subprocess per evaluation, so nothing can interrupt a
+C call already running):
+
+- Sizes count shared elements each time they occur, so ``[[0] * 1000] * 1000`` is a million; but a
+  structure built over many lines that refers to one big value many times (100,000 appends of the
+  same 1,000,000-item tuple) passes each guard, and one C call on it that is not guarded — putting
+  it in a set (hashing), ``list.count``/``index``/``remove`` — can take minutes.
+- The memory ceiling watches the process's *peak*: a process that once used more lets a script
+  use up to that old peak plus the allowance before it is stopped.
 """
 
 from __future__ import annotations
