@@ -15,16 +15,16 @@ from datetime import timedelta
 import pytest
 
 from service.application.cases import claim_task, complete_task, release_task, start_case
-from service.application.queries import case_view, list_tasks
+from service.application.queries import case_view
 from service.application.retry import with_retry
 from service.bootstrap import Services
-from service.domain.errors import ConcurrencyConflict, NotPermitted, TaskNotReady
+from service.domain.errors import ConcurrencyConflict, NotPermitted, RetryableConflict, TaskNotReady
 from service.domain.staff import Actor
 
 from .support import SYSTEM, at, owners, person, pg_url
 
-pytestmark = pytest.mark.skipif(pg_url() is None,
-                                reason="row locks and deadlocks are PostgreSQL's (SQLite queues writers)")
+needs_postgresql = pytest.mark.skipif(pg_url() is None,
+                                      reason="row locks and deadlocks are PostgreSQL's (SQLite queues writers)")
 
 NOW = at("2026-03-20T11:00+05:00")
 PAIRS = 50
@@ -40,8 +40,8 @@ def _tasks(services: Services, count: int, prefix: str) -> list[tuple[int, str]]
             ref = start_case(uow, services.runtime, process_id="intake_demo", business_key=f"{prefix}-{n}",
                              data={"received_at": NOW.isoformat()}, actor=SYSTEM, owners=owners(services), now=NOW)
         with services.uow(write=False) as uow:
-            tasks = list_tasks(uow, services.runtime, actor=SYSTEM, role="office_clerk").items
-        found.append((ref.instance_id, next(t.task_id for t in tasks if t.instance_id == ref.instance_id)))
+            [task] = uow.tasks.for_instance(ref.instance_id)
+        found.append((ref.instance_id, task.task_id))
     return found
 
 
@@ -89,6 +89,7 @@ def _completed_by(services: Services, instance_id: int) -> list[str]:
     return [e.actor for e in history if e.action == "task_completed"]
 
 
+@needs_postgresql
 def test_completion_racing_a_claim_never_deadlocks_and_never_passes_the_claimant(services: Services) -> None:
     alice = person(services, "office_clerk", login="alice")
     bob = person(services, "office_clerk", login="bob")
@@ -109,6 +110,7 @@ def test_completion_racing_a_claim_never_deadlocks_and_never_passes_the_claimant
     print(f"claim vs completion, {PAIRS} pairs: {dict(outcomes)}")
 
 
+@needs_postgresql
 def test_completion_racing_a_release_never_deadlocks_and_never_passes_the_claimant(services: Services) -> None:
     alice = person(services, "office_clerk", login="alice")
     bob = person(services, "office_clerk", login="bob")
@@ -134,3 +136,35 @@ def test_completion_racing_a_release_never_deadlocks_and_never_passes_the_claima
         outcomes["completed after release" if by else "refused while claimed"] += 1
     assert sum(outcomes.values()) == PAIRS
     print(f"release vs completion, {PAIRS} pairs: {dict(outcomes)}")
+
+
+class _FakeUnit:
+    """Stands in for a unit of work: with_retry only opens and closes it."""
+
+    def __enter__(self) -> _FakeUnit:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+def test_a_broken_tie_is_retried_and_then_answered_as_a_conflict() -> None:
+    calls: list[int] = []
+
+    def flaky(_uow: object) -> str:
+        calls.append(1)
+        if len(calls) < 3:
+            raise RetryableConflict("deadlock detected")
+        return "done"
+
+    assert with_retry(_FakeUnit, flaky, pause=0.001) == "done"  # type: ignore[arg-type]
+    assert len(calls) == 3
+
+    def always(_uow: object) -> str:
+        calls.append(1)
+        raise RetryableConflict("deadlock detected")
+
+    calls.clear()
+    with pytest.raises(ConcurrencyConflict, match="gave up after 3 attempts") as caught:
+        with_retry(_FakeUnit, always, pause=0.001)  # type: ignore[arg-type]
+    assert type(caught.value) is ConcurrencyConflict and len(calls) == 3
