@@ -376,6 +376,9 @@ def repair_each(instance_ids: list[int], repair: Callable[[int], RepairOutcome])
         except DomainError as exc:
             report.errors[instance_id] = str(exc)
             continue
+        except Exception as exc:  # noqa: BLE001 - an unexpected failure of one case is reported with the rest
+            report.errors[instance_id] = f"{type(exc).__name__}: {exc}"
+            continue
         if outcome.outcome == "failed":
             report.errors[instance_id] = outcome.detail
         report.outcomes.append(outcome)
