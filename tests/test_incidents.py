@@ -32,12 +32,14 @@ from service.domain.errors import (
     InvalidInput,
     NotPermitted,
     RetryableConflict,
+    ScriptError,
     TaskNotReady,
     Unavailable,
 )
 from service.domain.model import OutboxItem, OutgoingMessage, Snapshot
 from service.engine.library import DiagramLibrary
 from service.engine.runtime import ProcessRun
+from service.engine.scripting import build_helpers
 from service.web import create_app
 
 from .support import DIAGRAMS, SYSTEM, at, build_test_services, owners, person
@@ -591,3 +593,26 @@ def test_a_keyboard_interrupt_is_contained_in_the_worker_and_stops_a_one_shot_co
     # The worker turns SIGINT into its stop flag, so a KeyboardInterrupt there comes from the case.
     sweep = fire_due_timers(poisoned.write_uow, poisoned.runtime, now=SWEEP, stop=lambda: False)
     assert list(sweep.failed) == [case] and "KeyboardInterrupt" in sweep.failed[case]
+
+
+def test_a_diagram_refusing_the_step_on_purpose_is_the_persons_to_correct_not_an_incident(
+    services: Services, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """fail_if(condition, message) refuses what the person entered: they see the message and may correct it."""
+    case = _intake_case(services, "REFUSE-1")
+    task_id = _clerk_task(services, case)
+    fail_if = build_helpers(services.calendar)["fail_if"]
+
+    def refusing(self: ProcessRun, task_id: str, data: object, now: object) -> None:
+        try:
+            fail_if(True, "at most 3 working days")
+        except ScriptError as inner:  # the engine reports it located, like any script error
+            raise ScriptError(inner.message, element_id="register_application") from inner
+
+    monkeypatch.setattr(ProcessRun, "complete_task", refusing)
+    with services.uow() as uow, pytest.raises(ScriptError, match="at most 3 working days") as raised:
+        complete_task(uow, services.runtime, actor=person(services, "office_clerk"), task_id=task_id,
+                      data={"package_complete": True}, now=RECEIVED)
+    assert not isinstance(raised.value, CaseHasIncident)
+    with services.uow(write=False) as uow:
+        assert uow.incidents.open_for(case) is None

@@ -159,8 +159,39 @@ def parked_by(exc: BaseException) -> bool:
     a form error, a conflict, a permission, a task already done, the database unavailable — does not.
     """
     if isinstance(exc, ScriptError | DiagramError):
-        return True
+        return not refused_on_purpose(exc)
     return isinstance(exc, Exception) and not isinstance(exc, DomainError)
+
+
+#: The diagram helper that refuses a step on purpose (``fail_if(condition, message)``): its message
+#: is for the person, who can correct what they entered.
+_REFUSING_HELPER = "fail_if"
+
+
+def refused_on_purpose(exc: BaseException) -> bool:
+    """Whether a script error is the diagram refusing the step on purpose (``fail_if``), not a fault.
+
+    The engine reports both as :class:`ScriptError`; the refusal is the one whose innermost
+    ScriptError in the cause chain was raised inside ``fail_if``.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, ScriptError) and _raised_in(current, _REFUSING_HELPER):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
+def _raised_in(exc: BaseException, function: str) -> bool:
+    """Whether the innermost frame of ``exc``'s traceback is ``function``."""
+    tb = exc.__traceback__
+    if tb is None:
+        return False
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    return tb.tb_frame.f_code.co_name == function
 
 
 def case_incident_error(incident: Incident, *, kept: bool = False) -> CaseHasIncident:
