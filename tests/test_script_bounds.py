@@ -256,3 +256,14 @@ def test_an_infinite_number_in_a_received_message_fails_the_catching_event() -> 
         run.deliver_message("conclusion_registered", {"phone": "+77010000000", "score": float("inf")}, NOW)
     assert (caught.value.element_id, caught.value.element_name) == ("conclusion_received", "Conclusion registered")
     assert "variable 'conclusion' at ['score'] holds an infinite number" in caught.value.message
+
+
+def test_a_case_saved_with_an_unrepresentable_timer_fails_naming_it_when_resumed() -> None:
+    engine = _engine(_bounds(), "bounds.bpmn")
+    state = engine.start("bounds", {}, NOW).dump()
+    assert "2026-03-21T10:00:00+05:00" in state
+    poisoned = state.replace("2026-03-21T10:00:00+05:00", "9999-12-31T23:59:59-12:00")  # saved before the check
+    with pytest.raises(ScriptError) as caught:
+        engine.resume(engine.library.current("bounds"), poisoned)
+    assert (caught.value.element_id, caught.value.element_name) == ("escalate", "Escalate the overdue review")
+    assert "cannot be represented in UTC" in caught.value.message

@@ -39,7 +39,7 @@ from .clock import pinned_now
 from .library import Diagram, DiagramLibrary
 from .scripting import build_script_engine
 from .serialization import SERIALIZER_VERSION, UnstorableState, WorkflowSerializer
-from .storable import describe_unstorable, is_storable
+from .storable import describe_unstorable, instant_problem, is_storable
 
 _JUST_AFTER = timedelta(microseconds=1)
 _LIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED
@@ -356,6 +356,11 @@ class ProcessRun:
                 value = value.get("next")
             if not isinstance(value, str):
                 continue
+            problem = instant_problem(value)  # a state saved before timers were checked may hold one
+            if problem is not None:
+                info = self.diagram.element(element_id)
+                raise ScriptError(f"the timer {problem}", element_id=element_id, file=self.diagram.file,
+                                  element_name=info.name if info and info.name else None)
             # re-created as a plain datetime: the engine's clock subclass must not leak out
             due = datetime.fromisoformat(TimerEventDefinition.get_datetime(value).isoformat())
             timers[task.id] = PendingTimer(element_id=element_id, due_at=due.astimezone(ALMATY))
@@ -387,7 +392,7 @@ class ProcessRun:
                 continue
             definition = getattr(child.task_spec, "event_definition", None)
             value = child._get_internal_data("event_value") if isinstance(definition, TimerEventDefinition) else None
-            if isinstance(value, str):
+            if isinstance(value, str) and instant_problem(value) is None:
                 due = datetime.fromisoformat(TimerEventDefinition.get_datetime(value).isoformat())
                 dues.append(due.astimezone(ALMATY))
         return min(dues) if dues else None
