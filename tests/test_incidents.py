@@ -237,6 +237,7 @@ def test_a_task_completion_failing_in_the_diagram_parks_the_case_and_says_so(ser
     assert incident is not None and incident.id == raised.value.incident_id
     assert (incident.kind, incident.tries, incident.next_try_at) == ("task", 1, None)
     assert incident.element_id == "package_complete" and "package_complete" in incident.error
+    assert incident.element_name == "Package complete?" and "intake_demo.bpmn" in incident.error
     assert after == before and tasks == [task_id]  # nothing of the attempt was saved
     assert "incident_recorded" in actions and "task_completed" not in actions
 

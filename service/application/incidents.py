@@ -74,6 +74,9 @@ def describe_failure(exc: BaseException, runtime: Runtime | None = None,
         where.append(f"{file}:{line}" if line else str(file))
     if element_id:
         where.append(f"element '{element_id}'" + (f" ({element_name})" if element_name else ""))
+    script_line = getattr(exc, "line_number", None)  # ScriptError: the line within the script
+    if isinstance(script_line, int):
+        where.append(f"script line {script_line}")
     own = getattr(exc, "message", None)  # ScriptError, DiagramError: the message without its location
     message = own if isinstance(own, str) and own else str(exc)
     if not isinstance(exc, DomainError):
