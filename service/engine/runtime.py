@@ -236,7 +236,7 @@ class ProcessRun:
         if self._workflow.last_task is not None:
             holders.append(self._workflow.last_task)
         if not is_storable([task.data for task in holders] + [self._workflow.data]):
-            self._raise_unstorable([task for task in tasks if task.last_state_change >= since])
+            self._raise_unstorable([task for task in tasks if task.last_state_change >= since] + holders)
         events = self._workflow.bpmn_events
         if events and not is_storable([event.payload for event in events]):
             changed = [task for task in tasks if task.last_state_change >= since]
