@@ -180,7 +180,9 @@ def reply_to_offer(
         with uow_factory() as uow:
             if inbox_key is not None and uow.inbox.seen(inbox_key):
                 return "duplicate"
-            if prefix is not None and uow.inbox.key_used(prefix) is not None:
+            if prefix is not None and uow.inbox.seen(prefix):  # kept before a reply's key named its body
+                return "duplicate"
+            if prefix is not None and uow.inbox.key_used(prefix + ":") is not None:
                 raise KeyReused("this Idempotency-Key was used with another reply")
             instance_id = find_case(uow, runtime, actor=actor, process_id=OFFER_PROCESS, business_key=offer)
             if instance_id is None:
