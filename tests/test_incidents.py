@@ -617,3 +617,24 @@ def test_a_diagram_refusing_the_step_on_purpose_is_the_persons_to_correct_not_an
     assert not isinstance(raised.value, CaseHasIncident)
     with services.uow(write=False) as uow:
         assert uow.incidents.open_for(case) is None
+
+
+@pytest.mark.parametrize("error", [RetryableConflict("deadlock"), Unavailable("disk full")])
+def test_a_kept_message_the_database_could_not_take_now_is_tried_next_pass_without_an_incident(
+    services: Services, monkeypatch: pytest.MonkeyPatch, error: Exception,
+) -> None:
+    case = _confirmation_waiting(services, "DB-1")
+    with services.uow() as uow:
+        uow.inbox.add("confirmation", "DB-1", {"by": "parent"}, "db-1", RECEIVED)
+        uow.commit()
+    real = ProcessRun.deliver_message
+
+    def busy(self: ProcessRun, name: str, payload: object, now: object) -> bool:
+        raise error
+
+    monkeypatch.setattr(ProcessRun, "deliver_message", busy)
+    assert deliver_kept_messages(services.write_uow, services.runtime, now=RECEIVED) == 0
+    with services.uow(write=False) as uow:
+        assert uow.incidents.open_for(case) is None
+    monkeypatch.setattr(ProcessRun, "deliver_message", real)
+    assert deliver_kept_messages(services.write_uow, services.runtime, now=RECEIVED) == 1

@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from service.domain.errors import ConcurrencyConflict, Unavailable
 from service.domain.staff import Actor
 from service.persistence.uow import UnitOfWork
 
@@ -46,6 +47,8 @@ def deliver_kept_messages(
                 resolve_on_success(uow, stored.id, actor=actor, now=now, kinds=("message",))
                 uow.commit()
                 moved += 1
+        except (ConcurrencyConflict, Unavailable) as exc:  # the database's doing: the next pass tries again
+            log.info("kept messages of case %s not delivered this pass: %s", instance_id, exc)
         except BaseException as exc:  # noqa: BLE001 — a message that breaks one case parks that case only
             if is_shutdown(exc, signals_handled=stop is not None):
                 raise
