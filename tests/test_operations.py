@@ -121,6 +121,32 @@ def test_administrator_sees_only_the_cases_of_the_organisation_administered(prod
     assert b"OP-112" not in page.data
 
 
+def test_retrying_the_listed_cases_reaches_only_the_administrators_own(product: Services) -> None:
+    own = _case(product, "OP-R25")
+    other = _case(product, "OP-R112", SCHOOL_112)
+    _incident(product, own)
+    _incident(product, other)
+    web = _client(product, "admin25")
+    assert "Повторить сейчас все показанные дела (1)" in web.get("/operations").data.decode()
+    answer = web.post("/operations/retry", data={"process": "service_delivery"}, follow_redirects=True)
+    assert answer.status_code == 200
+    # the case's timers were due, so it moved on
+    assert "Повторено дел: 1; продвинулись: 1; выполнять было нечего: 0; не удалось: 0." in answer.data.decode()
+    with product.uow(write=False) as uow:
+        resolved = uow.incidents.for_instance(own)
+        assert [(i.open, i.resolved_by) for i in resolved] == [(False, "admin25")]
+        assert uow.incidents.open_for(other) is not None  # another school's case is not touched
+
+
+def test_staff_without_the_operations_role_may_not_retry_the_listed_cases(product: Services) -> None:
+    case = _case(product, "OP-R")
+    _incident(product, case)
+    assert _client(product, "clerk").post("/operations/retry", data={}).status_code == 403
+    with product.uow(write=False) as uow:
+        incident = uow.incidents.open_for(case)
+    assert incident is not None and incident.tries == 1
+
+
 def test_outbox_failing_and_inbox_untaken_longer_than_the_settings_are_listed(product: Services) -> None:
     case = _case(product, "OP-5")
     with product.uow() as uow:

@@ -63,9 +63,8 @@ def operations_scope(actor: Actor) -> frozenset[int] | None:
     return frozenset(actor.organisations_with("administrator"))
 
 
-def operations_overview(uow: UnitOfWork, *, actor: Actor, now: datetime, outbox_stale: timedelta,
-                        inbox_stale: timedelta, incidents: IncidentFilter = IncidentFilter()) -> OperationsOverview:
-    """Incidents by the filter, outbox messages undelivered longer than ``outbox_stale``, inbox ones not taken."""
+def listed_incidents(uow: UnitOfWork, *, actor: Actor, incidents: IncidentFilter) -> list[Incident]:
+    """The incidents the operations page lists for this filter, within this person's organisations."""
     scope = operations_scope(actor)
     status = cast(IncidentStatus, incidents.status if incidents.status in STATUSES else "open")
     found = uow.incidents.listing(status=status, process_id=incidents.process_id or None,
@@ -73,6 +72,14 @@ def operations_overview(uow: UnitOfWork, *, actor: Actor, now: datetime, outbox_
     if scope is not None:
         owners = uow.operations.owners({i.instance_id for i in found})
         found = [i for i in found if owners.get(i.instance_id) in scope]
+    return found
+
+
+def operations_overview(uow: UnitOfWork, *, actor: Actor, now: datetime, outbox_stale: timedelta,
+                        inbox_stale: timedelta, incidents: IncidentFilter = IncidentFilter()) -> OperationsOverview:
+    """Incidents by the filter, outbox messages undelivered longer than ``outbox_stale``, inbox ones not taken."""
+    found = listed_incidents(uow, actor=actor, incidents=incidents)
+    scope = operations_scope(actor)
     outbox = uow.operations.stale_outbox(now - outbox_stale, organisation_ids=scope, limit=LIMIT)
     inbox = uow.operations.stale_inbox(now - inbox_stale, limit=LIMIT) if scope is None else []
     return OperationsOverview(incidents=found, stale_outbox=outbox, stale_inbox=inbox, organisation_ids=scope)

@@ -12,6 +12,13 @@ PHRASES: dict[str, tuple[str, str, str]] = {
                                      "Показаны дела организаций, которыми вы администрируете.",
                                      "Cases of the organisations you administer are shown."),
     "incidents": ("Ақаулар", "Инциденты", "Incidents"),
+    "retry_listed": ("Көрсетілген барлық істі қазір қайталау", "Повторить сейчас все показанные дела",
+                     "Retry every listed case now"),
+    "retry_listed_done": ("Қайталанған істер: {total}; әрі қарай жүрді: {moved}; орындалатын ештеңе жоқ: {waiting}; "
+                          "сәтсіз: {failed}.",
+                          "Повторено дел: {total}; продвинулись: {moved}; выполнять было нечего: {waiting}; "
+                          "не удалось: {failed}.",
+                          "Cases retried: {total}; moved on: {moved}; nothing due: {waiting}; failed: {failed}."),
     "incident_status_open": ("Ашық", "Открытые", "Open"),
     "incident_status_resolved": ("Шешілген", "Решённые", "Resolved"),
     "incident_status_all": ("Барлығы", "Все", "All"),
