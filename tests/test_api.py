@@ -512,3 +512,20 @@ def test_generated_requests_never_cause_a_server_error(live_server: str, tokens:
     assert sent >= len(operations) * 10, statuses
     assert not any(status in (401, 403) for _, status in statuses), statuses  # the token was sent and accepted
     assert any(200 <= status < 300 and not label.endswith("openapi.json") for label, status in statuses), statuses
+
+
+def test_a_fault_in_the_diagram_at_the_start_is_503_process_fault_and_stores_nothing(
+        product: Services, api: FlaskClient, tokens: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """No case exists to park: the portal is told to try again later, with the element named, never a 500."""
+    def broken(*_args: Any, **_kwargs: Any) -> Any:
+        raise ZeroDivisionError("division by zero")
+
+    monkeypatch.setattr("service.domain.package.check_package", broken)
+    response = api.post("/api/v1/applications", json=application(), headers=auth(tokens["portal"], "k-fault"))
+    error = error_of(response, 503, "process_fault")
+    assert response.headers["Retry-After"].isdigit()
+    assert "ZeroDivisionError" not in error["message"]  # the internals stay in the log
+    assert case_count(product) == 0
+    monkeypatch.undo()
+    retried = api.post("/api/v1/applications", json=application(), headers=auth(tokens["portal"], "k-fault"))
+    assert retried.status_code == 201 and case_count(product) == 1  # the same key works once the fault is gone

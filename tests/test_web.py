@@ -156,6 +156,22 @@ def test_a_parent_without_a_vkk_conclusion_is_registered_and_the_refusal_waits_f
     assert 'data-kind="refusal"' in after
 
 
+def test_a_fault_in_the_diagram_at_registration_is_a_clear_page_and_registers_nothing(
+        web: FlaskClient, product: Services, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*_args: Any, **_kwargs: Any) -> Any:
+        raise ZeroDivisionError("division by zero")
+
+    monkeypatch.setattr("service.domain.package.check_package", broken)
+    sign_in(web, "clerk")
+    response = web.post("/intake/application", data=INTAKE_FORM)
+    html = response.data.decode()
+    assert response.status_code == 503 and response.headers["Retry-After"].isdigit()
+    assert "Из-за ошибки в схеме процесса действие не выполнено; ничего не сохранено." in html
+    assert "ZeroDivisionError" not in html and "Traceback" not in html
+    with product.uow(write=False) as uow:
+        assert uow.instances.count() == 0
+
+
 def test_intake_errors_are_shown_beside_the_fields_and_values_kept(web: FlaskClient) -> None:
     sign_in(web, "clerk")
     bad = dict(INTAKE_FORM, **{"child.iin": "150402500019", "child.full_name": "Ахметов Нұрлан"})

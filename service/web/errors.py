@@ -14,15 +14,19 @@ from typing import Any
 from flask import Flask, Response, render_template, request
 from werkzeug.exceptions import HTTPException
 
+from service.application.incidents import refused_on_purpose
 from service.application.staff import Unauthorised
 from service.domain.errors import (
     CaseHasIncident,
     ConcurrencyConflict,
+    DiagramError,
+    DomainError,
     DuplicateCase,
     FormInvalid,
     InvalidInput,
     NotFound,
     NotPermitted,
+    ScriptError,
     TaskNotReady,
     Unavailable,
 )
@@ -79,6 +83,12 @@ _API_MESSAGES: dict[str, dict[str, str]] = {
                                  "will be delivered later."},
     "unavailable": {"kk": "Қызмет уақытша қолжетімсіз.", "ru": "Сервис временно недоступен.",
                     "en": "The service is temporarily unavailable."},
+    "process_fault": {"kk": "Үдеріс сызбасында ақау бар; ештеңе сақталған жоқ. Ақау әкімшілер үшін журналға жазылды; "
+                            "кейінірек қайталаңыз.",
+                      "ru": "В схеме процесса ошибка; ничего не сохранено. Ошибка записана в журнал для "
+                            "администраторов; повторите позже.",
+                      "en": "The process diagram has a fault; nothing was saved. The fault is logged for "
+                            "administrators; try again later."},
 }
 
 
@@ -191,6 +201,24 @@ def install(app: Flask) -> None:
         if is_api_request():
             return api_error(503, headers=headers)
         body, status = _page(503, translate("unavailable", language()))
+        return body, status, headers
+
+    @app.errorhandler(ScriptError)
+    @app.errorhandler(DiagramError)
+    def diagram_failure(exc: DomainError) -> Any:
+        # Where a case exists, its use case has parked it (CaseHasIncident). What reaches here is a
+        # step the diagram refuses on purpose (fail_if: the person's to correct), or a fault where no
+        # case exists yet (a start): nothing was saved, and trying again once it is fixed works.
+        if isinstance(exc, ScriptError) and refused_on_purpose(exc):
+            if is_api_request():
+                return api_error(422, fields={"": [exc.message]})
+            return _page(422, exc.message, title_key="step_refused")
+        log.error("diagram fault outside a case: %s", exc)
+        headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+        if is_api_request():
+            return json_response({"error": {"code": "process_fault",
+                                            "message": _API_MESSAGES["process_fault"][api_language()]}}, 503, headers)
+        body, status = _page(503, translate("process_fault", language()), title_key="process_fault_title")
         return body, status, headers
 
     @app.errorhandler(ApiError)

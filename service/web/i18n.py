@@ -95,6 +95,14 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
     "unavailable": ("Қызмет уақытша қолжетімсіз; бірнеше минуттан кейін қайталап көріңіз. Ештеңе сақталған жоқ.",
                     "Сервис временно недоступен; повторите попытку через несколько минут. Ничего не сохранено.",
                     "The service is temporarily unavailable; try again in a few minutes. Nothing was saved."),
+    "process_fault_title": ("Үдеріс сызбасында ақау бар", "В схеме процесса ошибка", "The process diagram has a fault"),
+    "process_fault": ("Сызбадағы ақаудың салдарынан бұл әрекет орындалмады; ештеңе сақталған жоқ. Ақау әкімшілер "
+                      "үшін журналға жазылды; олар түзеткеннен кейін қайталаңыз.",
+                      "Из-за ошибки в схеме процесса действие не выполнено; ничего не сохранено. Ошибка записана "
+                      "в журнал для администраторов; повторите после исправления.",
+                      "A fault in the process diagram stopped this; nothing was saved. The fault is logged for "
+                      "administrators; try again once it is fixed."),
+    "step_refused": ("Үдеріс бұл қадамнан бас тартты", "Процесс отклонил этот шаг", "The process refused this step"),
     "back_to_tasks": ("Тапсырмаларға оралу", "К списку задач", "Back to tasks"),
     "language": ("Тіл", "Язык", "Language"),
     "yes": ("Иә", "Да", "Yes"),

@@ -198,7 +198,8 @@ def _response(description: str, schema: str) -> dict[str, Any]:
 
 
 _ERROR_CODES = ("bad_request", "unauthorised", "forbidden", "not_found", "method_not_allowed", "conflict",
-                "case_incident", "payload_too_large", "validation_failed", "rate_limited", "internal", "unavailable")
+                "case_incident", "payload_too_large", "validation_failed", "rate_limited", "internal", "unavailable",
+                "process_fault")
 
 _ERROR_RESPONSES = {
     "400": ("bad_request: the body is not JSON, not an object, or a required header is missing", "BadRequest"),
@@ -214,7 +215,8 @@ _ERROR_RESPONSES = {
     "429": ("rate_limited: too many calls with this token; wait for `Retry-After` seconds", "RateLimited"),
     "500": ("internal: an unexpected failure (logged); nothing was saved", "Internal"),
     "503": ("unavailable: the service cannot do this now (the database is unreachable, read-only or full, or "
-            "the signing key cannot be used); nothing was saved; try again after `Retry-After` seconds",
+            "the signing key cannot be used); process_fault: a fault in the process diagram stopped a case from "
+            "starting (logged for administrators); nothing was saved; try again after `Retry-After` seconds",
             "Unavailable"),
 }
 
