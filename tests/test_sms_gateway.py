@@ -28,6 +28,7 @@ from service.domain.model import OutboxItem
 from service.domain.staff import Actor
 from service.domain.time import format_instant
 from service.engine.library import DiagramLibrary
+from service.persistence.repositories import InboxRepository
 from service.web import create_app
 
 from .support import PROJECT, SCHOOL_25, SYSTEM, at, owners, person, registry
@@ -412,3 +413,18 @@ def test_the_clerk_sees_the_undelivered_offer_and_sends_it_again_from_the_task_p
     done = client.post(f"/tasks/{task.task_id}", data={"outcome": "resend", "note": "Шлюз был недоступен"})
     assert done.status_code == 302, done.get_data(as_text=True)
     assert [s.message_name for s in sms_of(product, instance_id)] == ["sms.proactive_offer"] * 2
+
+
+def test_a_retry_whose_twin_was_kept_after_its_first_look_is_a_duplicate_not_a_reused_key(
+        api: FlaskClient, product: Services, tokens: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two identical retries racing: the second looks before the first is kept, then finds its key (PostgreSQL race)."""
+    offer_case(product, now=product.now())
+    reply = {"offer_number": "OFFER-1", "phone": PHONE, "consent": False, "text": "ЖОҚ"}
+    headers = {**bearer(tokens["gateway"]), "Idempotency-Key": "twin"}
+    first = api.post("/api/v1/sms/replies", json=reply, headers=headers)
+    assert first.status_code == 202, first.get_data(as_text=True)
+    monkeypatch.setattr(InboxRepository, "seen", lambda self, key: False)  # its look came before the twin was kept
+    second = api.post("/api/v1/sms/replies", json=reply, headers=headers)
+    assert second.status_code == 200 and second.get_json()["outcome"] == "duplicate", second.get_data(as_text=True)
+    other = api.post("/api/v1/sms/replies", json={**reply, "consent": True, "text": "ИӘ"}, headers=headers)
+    assert other.status_code == 409 and other.get_json()["error"]["code"] == "conflict"  # another body: refused

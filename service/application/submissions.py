@@ -182,7 +182,10 @@ def reply_to_offer(
                 return "duplicate"
             if prefix is not None and uow.inbox.seen(prefix):  # kept before a reply's key named its body
                 return "duplicate"
-            if prefix is not None and uow.inbox.key_used(prefix + ":") is not None:
+            used = uow.inbox.key_used(prefix + ":") if prefix is not None else None
+            if used is not None:
+                if used == inbox_key:  # the same reply, committed by a racing retry since our first look
+                    return "duplicate"
                 raise KeyReused("this Idempotency-Key was used with another reply")
             instance_id = find_case(uow, runtime, actor=actor, process_id=OFFER_PROCESS, business_key=offer)
             if instance_id is None:
