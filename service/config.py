@@ -53,6 +53,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("HOMESCHOOL_DEMO_REGISTRY", "./config/demo-organisations.csv",
             "The demo registry of organisations imported with the demo staff (when HOMESCHOOL_DEMO_USERS is on)"),
     Setting("HOMESCHOOL_FEATURES_DIR", "./features", "Gherkin features read by 'homeschool trace'"),
+    Setting("HOMESCHOOL_NODE_MODULES_DIR", "./node_modules",
+            "Front-end libraries installed by 'make setup' (npm ci from package-lock.json): bpmn-js, served by "
+            "the app under /vendor/, and bpmnlint, run by 'homeschool validate'"),
     Setting("HOMESCHOOL_RULES_FILE", "./docs/regulation/rules.kk.txt",
             "The Kazakh text of the Rules quoted in the legal team's document ('homeschool trace --html', /legal)"),
     Setting("HOMESCHOOL_FEATURE_REPORT", "./reports/cucumber.json",
@@ -141,6 +144,7 @@ class Settings:
     provider_file: Path
     demo_registry: Path = Path("config/demo-organisations.csv")
     features_dir: Path = Path("features")
+    node_modules_dir: Path = Path("node_modules")
     rules_file: Path = Path("docs/regulation/rules.kk.txt")
     feature_report: Path = Path("reports/cucumber.json")
     proactive_silence_is_refusal: bool = True
@@ -207,6 +211,7 @@ class Settings:
             provider_file=path("PROVIDER_FILE", "config/provider.toml"),
             demo_registry=path("DEMO_REGISTRY", "config/demo-organisations.csv"),
             features_dir=path("FEATURES_DIR", "features"),
+            node_modules_dir=path("NODE_MODULES_DIR", "node_modules"),
             rules_file=path("RULES_FILE", "docs/regulation/rules.kk.txt"),
             feature_report=path("FEATURE_REPORT", "reports/cucumber.json"),
             proactive_silence_is_refusal=_flag(env, "PROACTIVE_SILENCE_IS_REFUSAL", True),

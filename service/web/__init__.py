@@ -16,7 +16,7 @@ from flask_wtf.csrf import CSRFProtect
 from service import bootstrap
 from service.config import Settings
 
-from . import admin, api, auth, cases, diagrams, errors, intake, legal, metrics, operations, repair, tasks
+from . import admin, api, auth, cases, diagrams, errors, intake, legal, metrics, operations, repair, tasks, vendor
 from .context import install_context
 from .ids import RecordIdConverter
 from .limits import install_limits
@@ -65,7 +65,7 @@ def create_app(settings: Settings | None = None, services: bootstrap.Services | 
     errors.install(app)
     for blueprint in (auth.blueprint, tasks.blueprint, cases.blueprint, intake.blueprint, diagrams.blueprint,
                       legal.blueprint, admin.blueprint, api.blueprint, operations.blueprint, metrics.blueprint,
-                      repair.blueprint):
+                      repair.blueprint, vendor.blueprint):
         app.register_blueprint(blueprint)
     csrf.exempt(api.blueprint)  # the API authenticates with bearer tokens, not cookies
     install_limits(app, settings, api.blueprint)

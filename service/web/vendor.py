@@ -1,0 +1,58 @@
+"""``GET /vendor/<library>/<file>``: front-end libraries from the npm registry, served by the app itself.
+
+``make setup`` installs them with ``npm ci`` from ``package-lock.json`` into
+``HOMESCHOOL_NODE_MODULES_DIR``; nothing is fetched from a CDN and no copy is committed. Only the
+files listed here are served (the distributed bundles and their style sheets and fonts), so the
+folder's other contents never leak. Pages load them with ``url_for('vendor.asset', ...)``, which
+keeps the strict Content-Security-Policy (``script-src 'self'``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Blueprint, abort, current_app, send_from_directory
+from werkzeug.wrappers import Response
+
+from service import bootstrap
+
+blueprint = Blueprint("vendor", __name__, url_prefix="/vendor")
+
+#: library → (folder inside node_modules, files that may be served from it).
+LIBRARIES: dict[str, tuple[str, frozenset[str]]] = {
+    "bpmn-js": ("bpmn-js/dist", frozenset({
+        "bpmn-viewer.production.min.js",
+        "bpmn-navigated-viewer.production.min.js",
+        "bpmn-modeler.production.min.js",
+        "assets/diagram-js.css",
+        "assets/bpmn-js.css",
+        "assets/bpmn-font/css/bpmn.css",
+        "assets/bpmn-font/css/bpmn-embedded.css",
+        "assets/bpmn-font/font/bpmn.woff",
+        "assets/bpmn-font/font/bpmn.woff2",
+        "assets/bpmn-font/font/bpmn.ttf",
+        "assets/bpmn-font/font/bpmn.eot",
+        "assets/bpmn-font/font/bpmn.svg",
+    })),
+}
+
+
+def library_folder(node_modules: Path, library: str) -> Path:
+    """Where ``library``'s served files lie on this installation."""
+    return node_modules / LIBRARIES[library][0]
+
+
+@blueprint.get("/<library>/<path:name>")
+def asset(library: str, name: str) -> Response:
+    """One whitelisted file of an installed front-end library (404 for anything else)."""
+    if library not in LIBRARIES or name not in LIBRARIES[library][1]:
+        abort(404)
+    services: bootstrap.Services = current_app.extensions["homeschool"]
+    folder = library_folder(services.settings.node_modules_dir, library)
+    if not (folder / name).is_file():
+        current_app.logger.error("front-end library %s is not installed in %s: run 'make setup'",
+                                 library, services.settings.node_modules_dir)
+        abort(404)
+    response = send_from_directory(folder, name, max_age=3600)
+    response.headers["Cache-Control"] = "public, max-age=3600"  # library code, no personal data
+    return response

@@ -1,0 +1,42 @@
+"""The app serves bpmn-js itself, from what ``make setup`` installed from the npm registry."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask.testing import FlaskClient
+
+from service.web import create_app
+from tests.support import shipped_services
+
+
+@pytest.fixture
+def web(tmp_path: Path, database_url: str) -> Iterator[FlaskClient]:
+    services = shipped_services(tmp_path, database_url)
+    yield create_app(services.settings, services, TESTING=True).test_client()
+    services.database.dispose()
+
+
+def test_the_viewer_bundle_comes_from_the_installed_package(web: FlaskClient) -> None:
+    with web.get("/vendor/bpmn-js/bpmn-navigated-viewer.production.min.js") as response:
+        assert response.status_code == 200
+        assert "javascript" in response.mimetype
+        installed = Path("node_modules/bpmn-js/dist/bpmn-navigated-viewer.production.min.js").read_bytes()
+        assert response.data == installed
+
+
+def test_style_sheets_and_fonts_are_served(web: FlaskClient) -> None:
+    with web.get("/vendor/bpmn-js/assets/bpmn-js.css") as css:
+        assert css.mimetype == "text/css"
+    with web.get("/vendor/bpmn-js/assets/bpmn-font/font/bpmn.woff2") as font:
+        assert font.status_code == 200 and font.data[:4] == b"wOF2"
+
+
+@pytest.mark.parametrize("name", [
+    "../package.json", "bpmn-modeler.development.js", "../../package-lock.json", "%2e%2e/package.json",
+])
+def test_nothing_outside_the_list_is_served(web: FlaskClient, name: str) -> None:
+    assert web.get(f"/vendor/bpmn-js/{name}").status_code == 404
+    assert web.get(f"/vendor/bpmnlint/{name}").status_code == 404
