@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import signal
 import sys
@@ -15,13 +16,12 @@ from typing import Any, NoReturn, TypeVar
 import click
 
 from service import bootstrap
-from service.application.catalog import check_forms, check_sms_texts
-from service.application.forms import check_choices
 from service.application.inbox import deliver_kept_messages
 from service.application.legal import build_legal_document, legal_document_html, legal_document_pdf
 from service.application.outbox import deliver_outbox
 from service.application.timers import fire_due_timers
 from service.application.trace import build_trace, failed_scenarios, read_report
+from service.application.validation import errors_in, validation_report
 from service.config import SETTINGS, Settings
 from service.domain.errors import DomainError
 from service.domain.incidents import Incident
@@ -128,26 +128,36 @@ def db_current() -> None:
 
 
 @main.command()
-def validate() -> None:
-    """Validate every diagram (XSD, structure, scripts) and every form; exit 1 on any problem."""
+@click.argument("files", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the problems as a JSON list (machine-readable).")
+def validate(files: tuple[Path, ...], as_json: bool) -> None:
+    """Validate diagrams and their forms: every problem, with file, line, element and what to do.
+
+    FILES are the diagrams to validate (default: every diagram of the processes directory, which
+    is the context either way). Exit 1 on any error; warnings do not fail.
+    """
     settings = _settings()
-    try:
-        library = DiagramLibrary.from_directory(settings.processes_dir)
-    except DomainError as exc:
-        for line in str(exc).splitlines():
-            click.echo(f"ERROR {line}", err=True)
-        sys.exit(1)
-    diagrams = library.diagrams()
-    problems = (check_forms(diagrams, settings.forms_dir) + check_sms_texts(diagrams)
-                + check_choices(settings.forms_dir, bootstrap.form_choices(settings)))
-    for problem in problems:
-        click.echo(f"ERROR {problem}", err=True)
-    for diagram in diagrams:
-        tasks = sum(1 for e in diagram.elements.values() if e.kind == "userTask")
-        click.echo(f"ok    {diagram.file}: process '{diagram.process_id}', {tasks} user tasks")
-    if not diagrams:
+    report = validation_report(
+        list(files) or None, settings.forms_dir, processes_dir=settings.processes_dir,
+        process_settings=bootstrap.process_settings(settings), form_choices=bootstrap.form_choices(settings),
+        calendar=bootstrap.build_calendar(settings))
+    if as_json:
+        click.echo(json.dumps([p.as_dict() for p in report.problems], ensure_ascii=False, indent=2))
+        sys.exit(0 if report.ok else 1)
+    for problem in errors_in(report.problems):
+        click.echo(f"ERROR {problem.describe()}", err=True)
+    failed = {p.file for p in errors_in(report.problems)}
+    for diagram in report.diagrams:
+        status = "FAIL " if diagram.file in failed else "ok   "
+        what = (f"process '{diagram.process_id}', {diagram.user_tasks} user tasks" if diagram.process_id
+                else "not loaded")
+        click.echo(f"{status} {diagram.file}: {what}")
+    if not report.diagrams:
         click.echo(f"no diagrams in {settings.processes_dir}")
-    sys.exit(1 if problems else 0)
+    for problem in report.problems:
+        if not problem.is_error:
+            click.echo(f"warn  {problem.describe()}")
+    sys.exit(0 if report.ok else 1)
 
 
 #: Where ``make test`` writes the Cucumber report; read when --report is not given and it exists.

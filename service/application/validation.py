@@ -1,0 +1,279 @@
+"""``homeschool validate``, the deployment and the modeler: every problem of diagrams and their forms.
+
+:func:`validate_files` (files on disk) and :func:`validate_diagrams` (sources, e.g. a diagram
+being edited in the browser) return every :class:`~service.domain.problems.Problem` of the
+target diagrams, each with the file, line, element and what to do; errors stop a deployment,
+warnings do not. The other diagrams of the processes directory are the context (who catches a
+message a target throws); a context file that cannot be read never causes a problem in a target.
+
+Besides the product's own checks, each function of :data:`FILE_CHECKS` runs on every target
+diagram (bpmn.io's linter and the layout checks add themselves there).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from difflib import get_close_matches
+from pathlib import Path
+from typing import Any
+
+from service.documents.sms import SMS_PREFIX, missing_templates
+from service.domain.calendar import WorkingCalendar
+from service.domain.errors import DiagramError, DomainError
+from service.domain.outbox import document_kind, outbox_channel
+from service.domain.problems import WARNING, Problem, sort_key
+from service.domain.staff import ADMIN_ROLES, ROLE_NAMES
+from service.engine.validation import DiagramFacts, Inspection, inspect_diagram
+
+from .catalog import FORM_SUFFIX, form_path
+from .forms import check_choices, load_form
+from .process_access import SYSTEM_LANE
+from .sms import DELIVERY_REPORT
+from .submissions import OFFER_REPLY
+
+#: Roles a lane may stand for: the fixed list of ``service.domain.staff`` (not the administrative ones).
+LANE_ROLES = frozenset(ROLE_NAMES) - ADMIN_ROLES
+#: Messages outside systems deliver to running cases over the API (besides the start messages,
+#: which intake and the API take in through the start form).
+ACCEPTED_MESSAGES = frozenset({OFFER_REPLY, DELIVERY_REPORT})
+
+
+@dataclass(frozen=True)
+class DiagramFile:
+    """A diagram to validate: the name problems are reported under, where it lies (if on disk), its bytes."""
+
+    file: str
+    source: bytes
+    path: Path | None = None
+
+
+#: A check run on every target diagram: returns problems, or ``DiagramError``s (errors unless the
+#: error carries ``severity = "warning"``; ``kind`` and ``hint`` attributes are used when present).
+FileCheck = Callable[[DiagramFile], Iterable[Problem | DiagramError]]
+
+#: Further checks every validation runs (bpmnlint's recommended rules, layout): append here.
+FILE_CHECKS: list[FileCheck] = []
+
+
+@dataclass(frozen=True)
+class DiagramSummary:
+    """A validated diagram: its process and how many user tasks it has (``None`` if it did not load)."""
+
+    file: str
+    process_id: str | None
+    user_tasks: int
+
+
+@dataclass(frozen=True)
+class Report:
+    """Every problem found, and what was validated."""
+
+    problems: list[Problem]
+    diagrams: list[DiagramSummary]
+
+    @property
+    def ok(self) -> bool:
+        """Whether nothing stops a deployment (warnings allowed)."""
+        return not errors_in(self.problems)
+
+
+def validate_files(
+    paths: Sequence[Path] | None, forms_dir: Path, *, processes_dir: Path,
+    process_settings: Mapping[str, Any] | None = None, form_choices: Mapping[str, Sequence[str]] | None = None,
+    calendar: WorkingCalendar | None = None, checks: Sequence[FileCheck] | None = None,
+) -> list[Problem]:
+    """Every problem of the diagrams ``paths`` (all of ``processes_dir`` when None) and of their forms."""
+    return validation_report(paths, forms_dir, processes_dir=processes_dir, process_settings=process_settings,
+                             form_choices=form_choices, calendar=calendar, checks=checks).problems
+
+
+def validation_report(
+    paths: Sequence[Path] | None, forms_dir: Path, *, processes_dir: Path,
+    process_settings: Mapping[str, Any] | None = None, form_choices: Mapping[str, Sequence[str]] | None = None,
+    calendar: WorkingCalendar | None = None, checks: Sequence[FileCheck] | None = None,
+) -> Report:
+    """:func:`validate_files`, with a summary of each target diagram."""
+    base = processes_dir.parent
+    every = sorted(processes_dir.rglob("*.bpmn")) if processes_dir.is_dir() else []
+    targets = list(paths) if paths is not None else every
+    wanted = {p.resolve() for p in targets}
+    problems: list[Problem] = []
+    target_files: list[DiagramFile] = []
+    for path in targets:
+        try:
+            target_files.append(DiagramFile(_display(path, base), path.read_bytes(), path))
+        except OSError as exc:
+            problems.append(Problem(str(path), f"cannot be read ({exc.strerror})", kind="file",
+                                    hint="give the path of a .bpmn file"))
+    context: list[DiagramFile] = []
+    for path in every:
+        if path.resolve() in wanted:
+            continue
+        try:
+            context.append(DiagramFile(_display(path, base), path.read_bytes(), path))
+        except OSError:
+            continue
+    report = _validate(target_files, forms_dir, context=context, process_settings=process_settings,
+                       form_choices=form_choices, calendar=calendar, checks=checks, all_forms=paths is None)
+    return Report(sorted(problems + report.problems, key=sort_key), report.diagrams)
+
+
+def _display(path: Path, base: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(base.resolve()))
+    except ValueError:
+        return str(path)
+
+
+def validate_diagrams(
+    targets: Sequence[DiagramFile], forms_dir: Path, *, context: Sequence[DiagramFile] = (),
+    process_settings: Mapping[str, Any] | None = None, form_choices: Mapping[str, Sequence[str]] | None = None,
+    calendar: WorkingCalendar | None = None, checks: Sequence[FileCheck] | None = None, all_forms: bool = False,
+) -> list[Problem]:
+    """Every problem of the ``targets``, with ``context`` the other deployed diagrams (not reported on)."""
+    return _validate(targets, forms_dir, context=context, process_settings=process_settings,
+                     form_choices=form_choices, calendar=calendar, checks=checks, all_forms=all_forms).problems
+
+
+def _validate(
+    targets: Sequence[DiagramFile], forms_dir: Path, *, context: Sequence[DiagramFile],
+    process_settings: Mapping[str, Any] | None, form_choices: Mapping[str, Sequence[str]] | None,
+    calendar: WorkingCalendar | None, checks: Sequence[FileCheck] | None, all_forms: bool,
+) -> Report:
+    inspect = _inspector()
+    mine = [inspect(target) for target in targets]
+    others = [inspect(other) for other in context]
+    problems = [p for inspection in mine for p in inspection.problems]
+    problems += _duplicate_processes(mine, others)
+    problems += _message_problems(mine, others)
+    loaded = [i.facts for i in mine if i.loadable and i.facts is not None]
+    problems += _form_problems(loaded, forms_dir, all_forms, form_choices)
+    problems += _sms_problems(loaded)
+    for target in targets:
+        for check in FILE_CHECKS if checks is None else checks:
+            problems += [_as_problem(found) for found in check(target)]
+    summaries = [DiagramSummary(i.file, i.facts.process_id if i.loadable and i.facts else None,
+                                len(i.facts.user_tasks) if i.facts else 0) for i in mine]
+    return Report(sorted(problems, key=sort_key), summaries)
+
+
+def _inspector() -> Callable[[DiagramFile], Inspection]:
+    def inspect(diagram: DiagramFile) -> Inspection:
+        return inspect_diagram(diagram.file, diagram.source, roles=LANE_ROLES, automatic_lane=SYSTEM_LANE)
+    return inspect
+
+
+def _as_problem(found: Problem | DiagramError) -> Problem:
+    return found if isinstance(found, Problem) else Problem.from_error(found, kind="lint")
+
+
+def _duplicate_processes(mine: Sequence[Inspection], others: Sequence[Inspection]) -> list[Problem]:
+    seen: dict[str, str] = {i.facts.process_id: i.file for i in others if i.facts is not None}
+    problems = []
+    for inspection in mine:
+        if inspection.facts is None:
+            continue
+        process_id = inspection.facts.process_id
+        if process_id in seen:
+            problems.append(Problem(
+                inspection.file, f"process id '{process_id}' is also defined in {seen[process_id]}",
+                kind="duplicate-process", element_id=process_id, line=inspection.facts.process.sourceline,
+                hint="give each process its own id (one process per file)"))
+        seen[process_id] = inspection.file
+    return problems
+
+
+def _message_problems(mine: Sequence[Inspection], others: Sequence[Inspection]) -> list[Problem]:
+    """Messages thrown that nobody catches, and messages awaited that nobody sends."""
+    everyone = [i.facts for i in (*mine, *others) if i.facts is not None]
+    blind = any(i.facts is None for i in (*mine, *others))  # a file we could not read may catch or throw anything
+    caught = {use.name for facts in everyone for use in facts.caught}
+    thrown = {use.name for facts in everyone for use in facts.thrown}
+    sent = {name for name in thrown if not outbox_channel(name) and not document_kind(name)} | ACCEPTED_MESSAGES
+    known = sorted(caught | sent)
+    problems = []
+    for inspection in mine:
+        facts = inspection.facts
+        if facts is None:
+            continue
+        for use in facts.thrown:
+            if use.name in caught or outbox_channel(use.name) or document_kind(use.name) or blind:
+                continue
+            close = get_close_matches(use.name, sorted(caught), n=1, cutoff=0.75)
+            problems.append(Problem(
+                facts.file, f"message '{use.name}' is caught by no diagram and names no outbox channel "
+                "('portal_cabinet.…', 'sms.…', 'monitoring.…') or document ('document.…')",
+                kind="message-uncaught", line=use.line, element_id=use.node_id,
+                element_name=facts.nodes[use.node_id].name or None,
+                hint=(f"did you mean '{close[0]}'? " if close else "") + "name a message some diagram catches"))
+        for use in facts.caught:
+            if use.start or use.name in thrown or use.name in ACCEPTED_MESSAGES or blind:
+                continue
+            close = get_close_matches(use.name, [k for k in known if k != use.name], n=1, cutoff=0.8)
+            problems.append(Problem(
+                facts.file, f"message '{use.name}' is awaited here but no diagram throws it and the API does not "
+                "accept it, so the case would wait forever", kind="message-never-sent",
+                severity="error" if close else WARNING, line=use.line, element_id=use.node_id,
+                element_name=facts.nodes[use.node_id].name or None,
+                hint=(f"did you mean '{close[0]}'? " if close else "if an outside system delivers it, make sure "
+                      "it can; ") + f"messages sent to cases: {', '.join(sorted(sent))}"))
+    return problems
+
+
+def _form_problems(diagrams: Sequence[DiagramFacts], forms_dir: Path, all_forms: bool,
+                   choices: Mapping[str, Sequence[str]] | None) -> list[Problem]:
+    """Every user task and start message has a readable form; every form belongs to one."""
+    problems: list[Problem] = []
+    owners: dict[tuple[str, str], DiagramFacts] = {}
+    for facts in diagrams:
+        for node_id, name, what, line in _form_owners(facts):
+            owners[(facts.process_id, node_id)] = facts
+            if not form_path(forms_dir, facts.process_id, node_id).is_file():
+                problems.append(Problem(
+                    facts.file, f"{what} has no form (expected {form_path(forms_dir, facts.process_id, node_id)})",
+                    kind="form-missing", line=line, element_id=node_id if line is not None else None,
+                    element_name=name,
+                    hint="write the form as a JSON Schema at that path"))
+    processes = {facts.process_id for facts in diagrams}
+    for path in sorted(forms_dir.glob(f"*/*{FORM_SUFFIX}")) if forms_dir.is_dir() else []:
+        process_id, form_id = path.parent.name, path.name.removesuffix(FORM_SUFFIX)
+        if not all_forms and process_id not in processes:
+            continue
+        try:
+            schema = load_form(forms_dir, process_id, form_id).schema
+        except DomainError as exc:
+            problems.append(Problem(str(path), str(exc).removeprefix(f"{path}: "), kind="form-invalid",
+                                    hint="correct the form file"))
+            continue
+        if (process_id, form_id) not in owners and not schema.get("x-retired"):
+            problems.append(Problem(
+                str(path), f"no user task or start message '{form_id}' in a process '{process_id}'",
+                kind="form-orphan", hint="rename the form after its task, delete it, or mark it \"x-retired\""))
+    if all_forms and choices is not None:
+        problems += [Problem(None, line, kind="form-invalid", hint="correct the form or the setting")
+                     for line in check_choices(forms_dir, choices)]
+    return problems
+
+
+def _form_owners(facts: DiagramFacts) -> list[tuple[str, str | None, str, int | None]]:
+    found = [(node.id, node.name or None, f"user task '{node.id}'", node.line) for node in facts.user_tasks]
+    # a start message is no element: the problem's text names it
+    found += [(use.name, None, f"start message '{use.name}'", None) for use in facts.start_messages]
+    return found
+
+
+def _sms_problems(diagrams: Sequence[DiagramFacts]) -> list[Problem]:
+    """Every ``sms.<what>`` message a diagram declares has its kk and ru template."""
+    problems = []
+    for facts in diagrams:
+        names = sorted({use.name for use in facts.thrown if use.name.startswith(SMS_PREFIX)})
+        problems += [Problem(facts.file, f"SMS '{name}' has no text template (expected {path})", kind="sms-text",
+                             hint="write the template in Kazakh and Russian")
+                     for name in names for path in missing_templates(name)]
+    return problems
+
+
+def errors_in(problems: Collection[Problem]) -> list[Problem]:
+    """The problems that stop a deployment."""
+    return [p for p in problems if p.is_error]
