@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, jsonify, redirect, render_template, request, url_for
 from markupsafe import Markup
 
 from service.application.attachments import RESTRICTED_KINDS, open_attachment
+from service.application.case_diagram import case_diagram, localized_names
 from service.application.cases import record_court_appeal
 from service.application.documents import document_pdf, readable_document
 from service.application.operations import incident_summary, may_operate, open_incident_of
@@ -40,9 +41,10 @@ def case_page(instance_id: int) -> Any:
     view, progress = page.view, page.progress
     svg = Markup(render_svg(progress.source, progress.marks, standalone=False))  # noqa: S704 - escaped parts
     monitoring = [o for o in reversed(view.outbox) if o.channel == "monitoring"]
+    names = localized_names(svc.settings.processes_dir, view.process_id, progress.element_names, language())
     return render_template("case.html", view=view, svg=svg, data=progress.data, documents=page.documents,
                            monitoring=monitoring, now=now, marks=progress.marks,
-                           element_names=progress.element_names,
+                           element_names=names,
                            attachments=page.attachments, restricted=RESTRICTED_KINDS, organisation=page.organisation,
                            may_record_appeal=page.may_record_appeal, incident=incident,
                            incident_error=_incident_error(incident, member))
@@ -53,6 +55,17 @@ def _incident_error(incident: Incident | None, member: Actor) -> str:
     if incident is None:
         return ""
     return incident.error if may_operate(member) else incident_summary(incident)
+
+
+@blueprint.get("/cases/<int:instance_id>/diagram.json")
+@signed_in
+def case_diagram_json(instance_id: int) -> Any:
+    """The case's diagram for the browser's viewer: XML with names in the interface language, and marks."""
+    svc = services()
+    with svc.uow(write=False) as uow:
+        drawn = case_diagram(uow, svc.runtime, actor=actor(), instance_id=instance_id, now=svc.now(),
+                             language=language(), processes_dir=svc.settings.processes_dir)
+    return jsonify(xml=drawn.xml, marks=drawn.marks, names=drawn.names)
 
 
 @blueprint.post("/cases/<int:instance_id>/court-appeal")

@@ -12,6 +12,7 @@ from babel.dates import format_date
 
 from service.domain.time import ALMATY
 
+from .i18n_forms import PHRASES as _FORMS_PHRASES
 from .i18n_operations import PHRASES as _OPERATIONS_PHRASES
 
 LANGUAGES = ("kk", "ru", "en")
@@ -84,6 +85,13 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
     "actions": ("Әрекеттер", "Действия", "Actions"),
     "row": ("Жол", "Строка", "Row"),
     "diagram_summary": ("Үдеріс бойынша қадамдар", "Шаги процесса", "Steps of the process"),
+    # the diagram viewer and the analysts' modeler (service/web/static/diagram-viewer.js, modeler.js)
+    "zoom_in": ("Үлкейту", "Увеличить", "Zoom in"),
+    "zoom_out": ("Кішірейту", "Уменьшить", "Zoom out"),
+    "zoom_fit": ("Толық көрсету", "Показать целиком", "Fit to screen"),
+    "diagram_keys": ("Пернетақта: + және − өлшем, 0 толық, бағыттаушы пернелер жылжытады",
+                     "Клавиатура: + и − масштаб, 0 целиком, стрелки сдвигают",
+                     "Keyboard: + and − zoom, 0 fits, arrow keys move"),
     "conflict": ("Іс өзгерді. Бетті жаңартып, қайталаңыз.", "Дело изменилось. Обновите страницу и повторите.",
                  "The case changed. Reload the page and try again."),
     "forbidden": ("Бұл әрекетке рұқсат жоқ", "Нет прав на это действие", "You may not do this"),
@@ -227,6 +235,7 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
                    "Restricted-access data: every download is logged"),
 }
 CATALOGUE.update({k: v for k, v in _OPERATIONS_PHRASES.items() if k not in CATALOGUE})
+CATALOGUE.update({k: v for k, v in _FORMS_PHRASES.items() if k not in CATALOGUE})
 
 
 def translate(key: str, language: str) -> str:
