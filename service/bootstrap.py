@@ -7,6 +7,7 @@ from datetime import datetime
 from functools import partial
 
 from service.adapters.transports import build_transports
+from service.application.deployed import DeploymentCache
 from service.application.documents import attach_documents, issue_document
 from service.application.outbox import OutboxTransport
 from service.application.process_access import load_declarations
@@ -73,12 +74,16 @@ def build_services(settings: Settings, library: DiagramLibrary | None = None) ->
         )
     engine = ProcessEngine(library, calendar, package_rules(settings), process_settings(settings))
     database = Database(settings.database_url)
+    access = load_declarations(settings.processes_dir, library.diagrams())
+    deployments = DeploymentCache(library, settings.instance_dir / "deployments",
+                                  lambda: UnitOfWork(database, write=False), settings.deployment_check_seconds, access)
     runtime = Runtime(
         engine=engine,
         issue_document=issue_document,
         forms_dir=settings.forms_dir,
-        access=load_declarations(settings.processes_dir, library.diagrams()),
+        access=access,
         form_choices=form_choices(settings),
+        deployments=deployments,
     )
     signer = build_signer(settings)
 

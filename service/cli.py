@@ -350,6 +350,8 @@ def worker(once: bool, poll: float | None) -> None:
 def _work_once(services: bootstrap.Services, stop: Callable[[], bool] = lambda: False) -> bool:
     """One pass of the worker; True if anything happened. No case, message or diagram stops it."""
     now = services.now()
+    if services.runtime.deployments is not None:  # versions deployed meanwhile (HOMESCHOOL_DEPLOYMENT_CHECK_SECONDS)
+        services.runtime.deployments.poll()
     sweep = _guarded("timer sweep", lambda: fire_due_timers(
         services.write_uow, services.runtime, now=now, limit=200,
         retry_delay=_seconds(services.settings.timer_retry_seconds), stop=stop,

@@ -105,6 +105,9 @@ SETTINGS: tuple[Setting, ...] = (
             "Provider's working hours (Appendix 1, a setting); "
             "a submission after closing counts from the next working day"),
     Setting("HOMESCHOOL_WORKER_POLL_SECONDS", "0.5", "How often an idle worker looks for due timers, inbox and outbox"),
+    Setting("HOMESCHOOL_DEPLOYMENT_CHECK_SECONDS", "5",
+            "How often each web process and worker looks for a newly deployed version ('homeschool deploy', the "
+            "versions page): a new version is used by every process within this many seconds, without a restart"),
     Setting("HOMESCHOOL_TIMER_RETRY_SECONDS", "300", "Delay before retrying a timer whose case failed to run"),
     Setting("HOMESCHOOL_TIMER_SETTLE_SECONDS", "5",
             "The worker fires a timer this long after its due instant, so a message received before that instant "
@@ -169,6 +172,7 @@ class Settings:
     working_hours: str = "09:00-18:30"
     worker_poll_seconds: float = 0.5
     timer_retry_seconds: float = 300.0
+    deployment_check_seconds: float = 5.0
     timer_settle_seconds: float = 5.0
     outbox_retry_seconds: float = 30.0
     outbox_stale_hours: float = 24.0
@@ -236,6 +240,7 @@ class Settings:
             working_hours=env.get(_PREFIX + "WORKING_HOURS", "09:00-18:30"),
             worker_poll_seconds=_number(env, "WORKER_POLL_SECONDS", 0.5),
             timer_retry_seconds=_number(env, "TIMER_RETRY_SECONDS", 300.0),
+            deployment_check_seconds=_number(env, "DEPLOYMENT_CHECK_SECONDS", 5.0),
             timer_settle_seconds=_number(env, "TIMER_SETTLE_SECONDS", 5.0),
             outbox_retry_seconds=_number(env, "OUTBOX_RETRY_SECONDS", 30.0),
             outbox_stale_hours=_number(env, "OUTBOX_STALE_HOURS", 24.0),

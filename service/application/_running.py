@@ -116,18 +116,20 @@ def open_case(
 ) -> CaseRef:
     """Create and run a new case inside the caller's transaction (the caller commits)."""
     business_key = check_business_key(business_key)
-    diagram = runtime.engine.library.current(process_id)
-    store_diagram(uow, diagram, now)
     run = runtime.engine.start(process_id, data, now)
+    diagram = run.diagram  # the version it started on, even if a new one is taken up meanwhile
+    store_diagram(uow, diagram, now)
+    deployment = runtime.deployments.current_for(diagram) if runtime.deployments is not None else None
     instance_id = uow.instances.add(
         process_id=process_id, business_key=business_key, diagram_hash=diagram.content_hash,
+        deployment_hash=deployment,
         state="{}", serializer_version=run.serializer_version, status="running", now=now,
         organisation_id=owners.organisation_id, appealed_organisation_id=owners.appealed_organisation_id,
         related_instance_id=owners.related_instance_id,
     )
     stored = StoredInstance(instance_id, process_id, business_key, diagram.content_hash, "running", "{}",
                             run.serializer_version, 0, owners.organisation_id, owners.appealed_organisation_id,
-                            owners.related_instance_id)
+                            owners.related_instance_id, deployment)
     events = [EventRecord(at=now, actor=actor.login, action="case_started", instance_id=instance_id,
                           business_key=business_key,
                           details={"process": process_id, "diagram": diagram.content_hash[:12],

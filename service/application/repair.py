@@ -291,8 +291,11 @@ def plan_migration(uow: UnitOfWork, runtime: Runtime, *, actor: Actor, instance_
 
 
 def migrate_case(uows: UowFactory, runtime: Runtime, *, actor: Actor, instance_id: int, target_version: str,
-                 reason: str, now: datetime) -> RepairOutcome:
-    """Move the case to another version of its diagram, then retry it; refused if it waits on a missing element."""
+                 reason: str, now: datetime, deployment_hash: str | None = None) -> RepairOutcome:
+    """Move the case to another version of its diagram, then retry it; refused if it waits on a missing element.
+
+    ``deployment_hash``: the deployed version (diagram and forms) the case runs on afterwards, if one is named.
+    """
     why = _reason(reason)
     with uows() as uow:
         stored = _load(uow, actor, instance_id)
@@ -305,8 +308,13 @@ def migrate_case(uows: UowFactory, runtime: Runtime, *, actor: Actor, instance_i
         diff = migrate_run(run, target)
         store_diagram(uow, target, now)
         uow.instances.move_to_version(stored.id, target.content_hash)
+        deployed: dict[str, Any] = {}
+        if deployment_hash is not None:
+            uow.deployments.move_case(stored.id, deployment_hash, target.content_hash)
+            deployed = {"from_deployment": stored.deployment_hash, "to_deployment": deployment_hash}
         event = _event(actor, stored, "case_migrated", now, reason=why, from_version=stored.diagram_hash,
-                       to_version=target.content_hash, changed=sorted(diff.changed), waiting_on=list(diff.waiting_on))
+                       to_version=target.content_hash, changed=sorted(diff.changed), waiting_on=list(diff.waiting_on),
+                       **deployed)
         ref = save_run(uow, runtime, run, stored, actor=actor, now=now, events=[event])
         uow.commit()
     retried = retry_case(uows, runtime, actor=actor, instance_id=ref.instance_id, now=now, note="after migration")

@@ -13,6 +13,7 @@ from service.domain.organisations import Organisation
 from service.engine.runtime import ProcessEngine
 from service.persistence.uow import UnitOfWork
 
+from .deployed import DeploymentCache
 from .forms import Form, load_form, validate_submission, with_choices
 from .process_access import ProcessAccess
 
@@ -46,20 +47,33 @@ class Runtime:
     access: Mapping[str, ProcessAccess] = field(default_factory=dict)
     #: Settings that name a form field's allowed values (``"x-enum-setting"``), e.g. the languages of instruction.
     form_choices: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    #: The deployed versions (diagram, forms, access file): a case's forms are those of its version.
+    deployments: DeploymentCache | None = None
+
+    def forms_dir_for(self, process_id: str, deployment_hash: str | None = None) -> Path | None:
+        """Where the forms of a version are: the case's version, else the process's current one, else ``forms_dir``."""
+        if self.deployments is not None:
+            digest = deployment_hash or self.deployments.current_hash(process_id)
+            if digest is not None:
+                return self.deployments.forms_dir(digest)
+        return self.forms_dir
 
     def form(self, forms_dir: Path, process_id: str, form_id: str) -> Form:
         """The form of a user task or start message, with the allowed values the settings give."""
         return with_choices(load_form(forms_dir, process_id, form_id), self.form_choices)
 
     def check_form(self, process_id: str, form_id: str, data: Mapping[str, Any],
-                   context: Mapping[str, Any] | None = None, elements: frozenset[str] | None = None) -> None:
+                   context: Mapping[str, Any] | None = None, elements: frozenset[str] | None = None,
+                   deployment_hash: str | None = None) -> None:
         """Validate submitted values against the form of a user task or start message.
 
-        ``elements``: the element ids of the case's diagram version, for choices only newer versions carry out.
+        ``elements``: the element ids of the case's diagram version, for choices only newer versions carry out;
+        ``deployment_hash``: the case's version (its forms are used), None for a new case (the current version).
         """
-        if self.forms_dir is None:
+        forms_dir = self.forms_dir_for(process_id, deployment_hash)
+        if forms_dir is None:
             return
-        form = self.form(self.forms_dir, process_id, form_id)
+        form = self.form(forms_dir, process_id, form_id)
         errors = validate_submission(form, data, context, elements)
         if errors:
             raise FormInvalid(f"{process_id}/{form_id}", {path: list(messages) for path, messages in errors.items()})

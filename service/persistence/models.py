@@ -123,6 +123,8 @@ class ProcessInstance(Base):
     process_id: Mapped[str] = mapped_column(String(120))
     business_key: Mapped[str] = mapped_column(String(120), index=True)
     diagram_hash: Mapped[str] = mapped_column(ForeignKey("diagram_versions.content_hash"))
+    #: The deployment (diagram, forms, access file) the case runs on; see ``deployment_models``.
+    deployment_hash: Mapped[str | None] = mapped_column(String(64), index=True)
     status: Mapped[str] = mapped_column(String(20))
     state: Mapped[str] = mapped_column(Text)
     serializer_version: Mapped[str] = mapped_column(String(20))
@@ -314,4 +316,4 @@ class IncidentRow(Base):
 
 
 # Register the documents and sessions tables on Base.metadata (they import Base from here).
-from . import document_models, session_models  # noqa: E402, F401
+from . import deployment_models, document_models, session_models  # noqa: E402, F401

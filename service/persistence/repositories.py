@@ -77,6 +77,8 @@ class StoredInstance:
     appealed_organisation_id: int | None = None
     #: For a complaint: the service case it is about.
     related_instance_id: int | None = None
+    #: The deployment (diagram, forms, access file) the case runs on; None for a case not yet attached.
+    deployment_hash: str | None = None
 
 
 #: Which open tasks a person may see: (organisation id, the lanes they act in there).
@@ -139,6 +141,7 @@ _INSTANCE_COLUMNS = (
     _ProcessInstance_C.organisation_id,
     _ProcessInstance_C.appealed_organisation_id,
     _ProcessInstance_C.related_instance_id,
+    _ProcessInstance_C.deployment_hash,
 )
 
 
@@ -158,6 +161,7 @@ class InstanceRepository(Repository):
         organisation_id: int | None = None,
         appealed_organisation_id: int | None = None,
         related_instance_id: int | None = None,
+        deployment_hash: str | None = None,
     ) -> int:
         """Insert a new case at version 0 (its first save makes it 1) and return its id.
 
@@ -172,6 +176,7 @@ class InstanceRepository(Repository):
                 process_id=process_id,
                 business_key=business_key,
                 diagram_hash=diagram_hash,
+                deployment_hash=deployment_hash,
                 state=state,
                 serializer_version=serializer_version,
                 status=status,

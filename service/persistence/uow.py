@@ -8,6 +8,7 @@ from types import TracebackType
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from .database import Database
+from .deployment_repository import DeploymentRepository
 from .document_repository import DocumentRepository
 from .failures import translate
 from .incident_repository import IncidentRepository
@@ -42,6 +43,7 @@ class UnitOfWork:
         self._committed = False
         skip = self.database.supports_skip_locked
         self.diagrams = DiagramRepository(self.session, skip)
+        self.deployments = DeploymentRepository(self.session, skip)
         self.instances = InstanceRepository(self.session, skip)
         self.tasks = TaskRepository(self.session, skip)
         self.timers = TimerRepository(self.session, skip)

@@ -70,6 +70,12 @@ def create_app(settings: Settings | None = None, services: bootstrap.Services | 
     csrf.exempt(api.blueprint)  # the API authenticates with bearer tokens, not cookies
     install_limits(app, settings, api.blueprint)
 
+    @app.before_request
+    def take_up_deployments() -> None:
+        # A version deployed by another process is used here within HOMESCHOOL_DEPLOYMENT_CHECK_SECONDS.
+        if services.runtime.deployments is not None:
+            services.runtime.deployments.poll()
+
     @app.after_request
     def security_headers(response: Any) -> Any:
         response.headers.setdefault("Content-Security-Policy", _CSP)
