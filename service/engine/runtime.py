@@ -36,6 +36,7 @@ from service.domain.package import PackageRules
 from service.domain.time import ALMATY
 
 from .clock import pinned_now
+from .history import pruned_history
 from .library import Diagram, DiagramLibrary
 from .scripting import build_script_engine
 from .serialization import SERIALIZER_VERSION, UnstorableState, WorkflowSerializer
@@ -171,6 +172,8 @@ class ProcessRun:
                 states[element_id] = "active"
             elif task.state == TaskState.COMPLETED and states.get(element_id) != "active":
                 states[element_id] = "completed"
+        for element_id in pruned_history(self._workflow).completed:  # done in rounds no longer saved
+            states.setdefault(element_id, "completed")
         return states
 
     def dump(self) -> str:
