@@ -24,7 +24,7 @@ from service.domain.errors import DiagramError, DomainError
 from service.domain.outbox import document_kind, outbox_channel
 from service.domain.problems import WARNING, Problem, sort_key
 from service.domain.staff import ADMIN_ROLES, ROLE_NAMES
-from service.engine.validation import DiagramFacts, Inspection, inspect_diagram
+from service.engine.validation import DiagramFacts, FormFields, Inspection, check_data, inspect_diagram
 
 from .catalog import FORM_SUFFIX, form_path
 from .forms import check_choices, load_form
@@ -148,8 +148,16 @@ def _validate(
     problems += _duplicate_processes(mine, others)
     problems += _message_problems(mine, others)
     loaded = [i.facts for i in mine if i.loadable and i.facts is not None]
-    problems += _form_problems(loaded, forms_dir, all_forms, form_choices)
+    readable = [i.facts for i in (*mine, *others) if i.facts is not None]
+    blind = any(i.facts is None for i in (*mine, *others))
+    targeted = {i.facts.process_id for i in mine if i.facts is not None}
+    problems += _form_problems(loaded, readable, targeted, forms_dir, all_forms=all_forms, blind=blind)
+    if all_forms and form_choices is not None:
+        problems += [Problem(None, line, kind="form-invalid", hint="correct the form or the setting")
+                     for line in check_choices(forms_dir, form_choices)]
     problems += _sms_problems(loaded)
+    for facts in loaded:
+        problems += check_data(facts, form_fields(facts, forms_dir), calendar=calendar, settings=process_settings)
     for target in targets:
         for check in FILE_CHECKS if checks is None else checks:
             problems += [_as_problem(found) for found in check(target)]
@@ -221,24 +229,28 @@ def _message_problems(mine: Sequence[Inspection], others: Sequence[Inspection]) 
     return problems
 
 
-def _form_problems(diagrams: Sequence[DiagramFacts], forms_dir: Path, all_forms: bool,
-                   choices: Mapping[str, Sequence[str]] | None) -> list[Problem]:
-    """Every user task and start message has a readable form; every form belongs to one."""
+def _form_problems(diagrams: Sequence[DiagramFacts], readable: Sequence[DiagramFacts], targeted: set[str],
+                   forms_dir: Path, *, all_forms: bool, blind: bool) -> list[Problem]:
+    """Every user task and start message of ``diagrams`` has a readable form; every form belongs to one.
+
+    Forms are matched against every ``readable`` diagram (a diagram that does not load still owns its
+    forms). The forms of the ``targeted`` processes are checked, with ``all_forms`` every form; a form
+    of a process no diagram defines is reported unless some diagram could not be read (``blind``).
+    """
     problems: list[Problem] = []
-    owners: dict[tuple[str, str], DiagramFacts] = {}
+    owners = {(facts.process_id, owner[0]) for facts in readable for owner in _form_owners(facts)}
     for facts in diagrams:
         for node_id, name, what, line in _form_owners(facts):
-            owners[(facts.process_id, node_id)] = facts
             if not form_path(forms_dir, facts.process_id, node_id).is_file():
                 problems.append(Problem(
                     facts.file, f"{what} has no form (expected {form_path(forms_dir, facts.process_id, node_id)})",
                     kind="form-missing", line=line, element_id=node_id if line is not None else None,
                     element_name=name,
                     hint="write the form as a JSON Schema at that path"))
-    processes = {facts.process_id for facts in diagrams}
+    defined = {facts.process_id for facts in readable}
     for path in sorted(forms_dir.glob(f"*/*{FORM_SUFFIX}")) if forms_dir.is_dir() else []:
         process_id, form_id = path.parent.name, path.name.removesuffix(FORM_SUFFIX)
-        if not all_forms and process_id not in processes:
+        if process_id not in targeted and not all_forms:
             continue
         try:
             schema = load_form(forms_dir, process_id, form_id).schema
@@ -246,13 +258,11 @@ def _form_problems(diagrams: Sequence[DiagramFacts], forms_dir: Path, all_forms:
             problems.append(Problem(str(path), str(exc).removeprefix(f"{path}: "), kind="form-invalid",
                                     hint="correct the form file"))
             continue
-        if (process_id, form_id) not in owners and not schema.get("x-retired"):
+        if (process_id, form_id) not in owners and not schema.get("x-retired") and not (
+                blind and process_id not in defined):
             problems.append(Problem(
                 str(path), f"no user task or start message '{form_id}' in a process '{process_id}'",
                 kind="form-orphan", hint="rename the form after its task, delete it, or mark it \"x-retired\""))
-    if all_forms and choices is not None:
-        problems += [Problem(None, line, kind="form-invalid", hint="correct the form or the setting")
-                     for line in check_choices(forms_dir, choices)]
     return problems
 
 
@@ -261,6 +271,18 @@ def _form_owners(facts: DiagramFacts) -> list[tuple[str, str | None, str, int | 
     # a start message is no element: the problem's text names it
     found += [(use.name, None, f"start message '{use.name}'", None) for use in facts.start_messages]
     return found
+
+
+def form_fields(facts: DiagramFacts, forms_dir: Path) -> FormFields:
+    """Each user task's and start message's form fields (None: no readable form, or one declaring no fields)."""
+    fields: dict[str, dict[str, Any] | None] = {}
+    for form_id in [node.id for node in facts.user_tasks] + [use.name for use in facts.start_messages]:
+        try:
+            properties = load_form(forms_dir, facts.process_id, form_id).schema.get("properties")
+        except DomainError:
+            properties = None
+        fields[form_id] = dict(properties) if isinstance(properties, dict) and properties else None
+    return fields
 
 
 def _sms_problems(diagrams: Sequence[DiagramFacts]) -> list[Problem]:

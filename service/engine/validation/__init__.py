@@ -3,21 +3,29 @@
 :func:`inspect_diagram` reads a file and runs the checks that need nothing but the file; the
 application adds what needs forms and the other diagrams (variables, timers on sample data,
 messages between diagrams). A file that cannot be loaded (not XML, not BPMN, against the schema,
-a flow pointing nowhere, code that does not compile, refused by the engine) is ``loadable=False``:
+a duplicate id, a flow pointing nowhere) is ``loadable=False``:
 the checks that would only repeat its breakage in other words (paths, variables) do not run.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
+from service.domain.calendar import WorkingCalendar
+from service.domain.package import PackageRules
 from service.domain.problems import Problem
 
-from . import structure
+from ..scripting import RestrictedEnvironment, build_helpers
+from . import data, structure
+from .data import FormFields
 from .facts import DiagramFacts, read_facts
 
-__all__ = ["DiagramFacts", "Inspection", "inspect_diagram"]
+#: Problems after which the file's graph cannot be trusted: the checks built on it do not run.
+_BREAKING = frozenset({"xml", "schema", "duplicate-id", "process", "flow"})
+
+__all__ = ["DiagramFacts", "FormFields", "Inspection", "check_data", "inspect_diagram"]
 
 
 @dataclass
@@ -46,12 +54,23 @@ def inspect_diagram(file: str, source: bytes, *, roles: Collection[str], automat
     problems += structure.code_problems(file, root)
     problems += structure.stage_problems(facts)
     problems += structure.unnamed_messages(facts)
+    loadable = not any(p.is_error and p.kind in _BREAKING for p in problems)
     if not any(p.is_error for p in problems):
         problems += structure.spiff_problems(file, root, facts.process_id)
-    loadable = not any(p.is_error for p in problems)
     problems += structure.lane_problems(facts, roles, automatic_lane)
     problems += structure.gateway_problems(facts)
     problems += structure.camunda_problems(facts)
     if loadable:
         problems += structure.path_problems(facts)
     return Inspection(file, facts, problems, loadable)
+
+
+def check_data(facts: DiagramFacts, forms: FormFields, *, calendar: WorkingCalendar | None = None,
+               rules: PackageRules | None = None, settings: Mapping[str, Any] | None = None) -> list[Problem]:
+    """What a loadable diagram's code reads is written upstream, and its timers give what they must."""
+    helpers = build_helpers(calendar or WorkingCalendar(), rules, settings)
+    environment = RestrictedEnvironment(helpers)
+    problems = data.variable_problems(facts, forms, frozenset(helpers))
+    sample, unknown = data.sample_data(facts, forms, environment)
+    problems += data.timer_problems(facts, sample, unknown, environment)
+    return problems

@@ -288,11 +288,15 @@ def path_problems(facts: DiagramFacts) -> list[Problem]:
         return [Problem(facts.file, "the process has no start event", kind="unreachable",
                         element_id=facts.process_id, hint="add a start event")]
     reached = facts.reachable_from(starts)
-    for node in facts.nodes.values():
-        if node.id not in reached:
-            problems.append(problem_at(facts.file, node.xml, "unreachable",
-                                       "no path from a start event reaches this element",
-                                       "connect a flow into it, or delete it"))
+    lost = [node for node in facts.nodes.values() if node.id not in reached]
+    fed = {nxt for node in lost for nxt in facts.successors(node.id)}
+    entries = [node for node in lost if node.id not in fed] or lost  # report where the cut is, not all behind it
+    for node in entries:
+        problems.append(problem_at(facts.file, node.xml, "unreachable",
+                                   "no path from a start event reaches this element"
+                                   + (f" (nor {len(lost) - 1} element(s) after it)" if len(entries) == 1 < len(lost)
+                                      else ""),
+                                   "connect a flow into it (was one deleted?), or delete it"))
     ends = {n.id for n in facts.nodes.values() if n.kind == "endEvent"}
     finishing = _reaching(facts, ends)
     for node in facts.nodes.values():
