@@ -25,6 +25,7 @@ from service.domain.outbox import document_kind, outbox_channel
 from service.domain.problems import WARNING, Problem, sort_key
 from service.domain.staff import ADMIN_ROLES, ROLE_NAMES
 from service.engine.validation import DiagramFacts, FormFields, Inspection, check_data, inspect_diagram
+from service.engine.validation.facts import message_names
 
 from .catalog import FORM_SUFFIX, form_path
 from .forms import check_choices, load_form
@@ -289,7 +290,7 @@ def _sms_problems(diagrams: Sequence[DiagramFacts]) -> list[Problem]:
     """Every ``sms.<what>`` message a diagram declares has its kk and ru template."""
     problems = []
     for facts in diagrams:
-        names = sorted({use.name for use in facts.thrown if use.name.startswith(SMS_PREFIX)})
+        names = sorted({name for name in message_names(facts.root).values() if name.startswith(SMS_PREFIX)})
         problems += [Problem(facts.file, f"SMS '{name}' has no text template (expected {path})", kind="sms-text",
                              hint="write the template in Kazakh and Russian")
                      for name in names for path in missing_templates(name)]
