@@ -24,6 +24,7 @@ pytest_plugins = [
     "features.steps.cabinet",
     "features.steps.complaints",
     "features.steps.court",
+    "features.steps.generic",
 ]
 
 
