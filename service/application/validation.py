@@ -24,11 +24,19 @@ from service.domain.errors import DiagramError, DomainError
 from service.domain.outbox import document_kind, outbox_channel
 from service.domain.problems import WARNING, Problem, sort_key
 from service.domain.staff import ADMIN_ROLES, ROLE_NAMES
-from service.engine.validation import DiagramFacts, FormFields, Inspection, check_data, inspect_diagram
+from service.engine.validation import (
+    DiagramFacts,
+    FormFields,
+    Inspection,
+    check_data,
+    inspect_diagram,
+    payload_keys,
+)
 from service.engine.validation.facts import message_names
 
 from .catalog import FORM_SUFFIX, form_path
 from .forms import check_choices, load_form
+from .intake import INTAKES
 from .process_access import SYSTEM_LANE
 from .sms import DELIVERY_REPORT
 from .submissions import OFFER_REPLY
@@ -158,7 +166,9 @@ def _validate(
                      for line in check_choices(forms_dir, form_choices)]
     problems += _sms_problems(loaded)
     for facts in loaded:
-        problems += check_data(facts, form_fields(facts, forms_dir), calendar=calendar, settings=process_settings)
+        fields = form_fields(facts, forms_dir)
+        problems += check_data(facts, fields, records=start_records(facts, fields, readable), calendar=calendar,
+                               settings=process_settings)
     for target in targets:
         for check in FILE_CHECKS if checks is None else checks:
             problems += [_as_problem(found) for found in check(target)]
@@ -284,6 +294,28 @@ def form_fields(facts: DiagramFacts, forms_dir: Path) -> FormFields:
             properties = None
         fields[form_id] = dict(properties) if isinstance(properties, dict) and properties else None
     return fields
+
+
+def start_records(facts: DiagramFacts, fields: FormFields,
+                  everyone: Sequence[DiagramFacts]) -> dict[str, frozenset[str]]:
+    """The fields each start message's variable carries: its form's, the office's, a throwing diagram's.
+
+    A start message without a form declaring fields, or thrown by a diagram whose payload does not
+    show its fields, is left out (its fields are unknown).
+    """
+    records: dict[str, frozenset[str]] = {}
+    for use in facts.start_messages:
+        variable, form = facts.message_variables.get(use.node_id), fields.get(use.name)
+        if variable is None or form is None:
+            continue
+        keys = set(form)
+        keys |= {name for intake in INTAKES.values() if intake.message == use.name for name in intake.office_fields}
+        sent = [payload_keys(other, thrown.node_id) for other in everyone for thrown in other.thrown
+                if thrown.name == use.name]
+        if any(found is None for found in sent):
+            continue
+        records[variable] = frozenset(keys.union(*(found for found in sent if found is not None)))
+    return records
 
 
 def _sms_problems(diagrams: Sequence[DiagramFacts]) -> list[Problem]:

@@ -19,13 +19,13 @@ from service.domain.problems import Problem
 
 from ..scripting import RestrictedEnvironment, build_helpers
 from . import data, structure
-from .data import FormFields
+from .data import FormFields, payload_keys
 from .facts import DiagramFacts, read_facts
 
 #: Problems after which the file's graph cannot be trusted: the checks built on it do not run.
 _BREAKING = frozenset({"xml", "schema", "duplicate-id", "process", "flow"})
 
-__all__ = ["DiagramFacts", "FormFields", "Inspection", "check_data", "inspect_diagram"]
+__all__ = ["DiagramFacts", "FormFields", "Inspection", "check_data", "inspect_diagram", "payload_keys"]
 
 
 @dataclass
@@ -65,12 +65,17 @@ def inspect_diagram(file: str, source: bytes, *, roles: Collection[str], automat
     return Inspection(file, facts, problems, loadable)
 
 
-def check_data(facts: DiagramFacts, forms: FormFields, *, calendar: WorkingCalendar | None = None,
-               rules: PackageRules | None = None, settings: Mapping[str, Any] | None = None) -> list[Problem]:
-    """What a loadable diagram's code reads is written upstream, and its timers give what they must."""
+def check_data(facts: DiagramFacts, forms: FormFields, *, records: Mapping[str, frozenset[str]] | None = None,
+               calendar: WorkingCalendar | None = None, rules: PackageRules | None = None,
+               settings: Mapping[str, Any] | None = None) -> list[Problem]:
+    """What a loadable diagram's code reads is written upstream, and its timers give what they must.
+
+    ``records``: for a message's variable whose fields are known, those fields (``request["…"]``).
+    """
     helpers = build_helpers(calendar or WorkingCalendar(), rules, settings)
     environment = RestrictedEnvironment(helpers)
     problems = data.variable_problems(facts, forms, frozenset(helpers))
+    problems += data.field_problems(facts, records or {})
     sample, unknown = data.sample_data(facts, forms, environment)
     problems += data.timer_problems(facts, sample, unknown, environment)
     return problems

@@ -275,3 +275,77 @@ def _timer(facts: DiagramFacts, node: Node, tag: str, expression: str, data: Map
                        f"a {tag} counts calendar time, not working days",
                        "the Rules' deadlines are working days: use a timeDate with working_deadline(start, n) "
                        "(or hours_after(start, h) for clock hours)", severity=WARNING)]
+
+
+def payload_keys(facts: DiagramFacts, node_id: str) -> frozenset[str] | None:
+    """The fields of the payload a throw event sends, when its expression shows them (None: unknown)."""
+    node = facts.nodes.get(node_id)
+    payload = None if node is None else node.xml.find(
+        f"{B}messageEventDefinition/{B}extensionElements/{S}messagePayload")
+    if payload is None:
+        return None
+    try:
+        expression = ast.parse((payload.text or "").strip(), mode="eval").body
+    except SyntaxError:
+        return None
+    if isinstance(expression, ast.Name):  # a variable: the dict a script builds for it
+        built = [_dict_keys(statement.value) for other in facts.nodes.values() for script in _scripts(other)
+                 for statement in _statements(script)
+                 if isinstance(statement, ast.Assign) and any(
+                     isinstance(t, ast.Name) and t.id == expression.id for t in statement.targets)]
+        return built[0] if len(built) == 1 else None
+    return _dict_keys(expression)
+
+
+def _statements(script: str) -> list[ast.stmt]:
+    try:
+        return list(ast.parse(script).body)
+    except SyntaxError:
+        return []
+
+
+def _dict_keys(expression: ast.expr) -> frozenset[str] | None:
+    if isinstance(expression, ast.Dict) and all(
+            isinstance(k, ast.Constant) and isinstance(k.value, str) for k in expression.keys):
+        return frozenset(k.value for k in expression.keys if isinstance(k, ast.Constant) and isinstance(k.value, str))
+    return None
+
+
+def field_problems(facts: DiagramFacts, records: Mapping[str, frozenset[str]]) -> list[Problem]:
+    """Code reading ``record["field"]`` of a message's variable reads a field the message carries."""
+    problems = []
+    for owner, code, mode in _code(facts):
+        try:
+            tree = ast.parse(code.strip() if mode == "eval" else code, mode=mode)
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if not (isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Load)
+                    and isinstance(node.value, ast.Name) and node.value.id in records
+                    and isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, str)):
+                continue
+            variable, key = node.value.id, node.slice.value
+            known = records[variable]
+            if key in known:
+                continue
+            close = get_close_matches(key, sorted(known), n=1, cutoff=0.75)
+            problems.append(problem_at(
+                facts.file, owner, "field-unknown",
+                f"reads '{key}' of '{variable}', which the message does not carry",
+                (f"did you mean '{close[0]}'? " if close else "if intake or the API adds it, ignore this; ")
+                + f"its fields: {', '.join(sorted(known))}", severity="error" if close else WARNING))
+    return problems
+
+
+def _code(facts: DiagramFacts) -> Iterator[tuple[Any, str, str]]:
+    for flow in facts.flows.values():
+        if flow.condition:
+            yield flow.xml, flow.condition, "eval"
+    for node in facts.nodes.values():
+        for tag in ("timeDate", "timeDuration", "timeCycle"):
+            for timer in node.xml.iterfind(f"{B}timerEventDefinition/{B}{tag}"):
+                yield node.xml, timer.text or "", "eval"
+        for payload in node.xml.iterfind(f"{B}messageEventDefinition/{B}extensionElements/{S}messagePayload"):
+            yield node.xml, payload.text or "", "eval"
+        for script in _scripts(node):
+            yield node.xml, script, "exec"
