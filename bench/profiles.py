@@ -1,6 +1,6 @@
 """Where the time goes when a benchmark misses its target: ``python -m bench.profiles [1] [2] [3] [5] [--no-postgres]``.
 
-1 — benchmark 1's persisted case: time per SQL statement and cProfile's top functions, per case.
+1 — benchmark 1's task completions (N = 10): time per SQL statement and cProfile's top functions, per step.
 2 — task list: one school's head's page query and count query timed apart at 1,000 and 100,000
     open cases over 7,500 schools, with each one's query plan (EXPLAIN on PostgreSQL, EXPLAIN
     QUERY PLAN on SQLite).
@@ -36,7 +36,6 @@ from service.persistence.models import OpenTaskRow
 from service.persistence.uow import UnitOfWork
 from service.web import create_app
 
-from .b1_case import NOW, application
 from .b2_task_list import ROLE, SCHOOLS, head_of, plans, seed
 from .b3_timer_sweep import FAR, start_portal_cases
 from .common import (
@@ -53,6 +52,7 @@ from .common import (
     seed_placeholder_cases,
     settle,
 )
+from .shipped_case import NOW, application
 
 
 @contextmanager
@@ -113,35 +113,35 @@ def print_callees(profile: cProfile.Profile, per: int, *functions: str) -> None:
                 print("    " + line)
 
 
-# --- 1: a persisted case -------------------------------------------------------------------
+# --- 1: task completions of benchmark 1's case shape ---------------------------------------
 
-def persisted(url: str, cases: int = 50) -> None:
-    """Benchmark 1's persisted case (4 use cases), against its in-memory run, profiled."""
-    from .b1_case import in_memory_case, persisted_case
+def persisted(url: str, cases: int = 10, tasks: int = 10) -> None:
+    """Benchmark 1's product steps (N tasks per case), against the floor, profiled."""
+    from .b1_case import Cases, step_services
+    from .floor import FloorStep
 
     label = dialect_of(url)
-    print(f"\n=== 1: persisted case vs in memory, {cases} cases ({label}) ===")
-    with product_services(url) as services:
-        for i in range(5):
-            persisted_case(services, f"WARM-{i}")
-            in_memory_case(services, f"WARM-M-{i}")
-        began = time.perf_counter()
-        for i in range(cases):
-            in_memory_case(services, f"M-{i}")
-        memory = (time.perf_counter() - began) / cases
-        profile = cProfile.Profile()
-        with statement_times([services.database.write_engine, services.database.read_engine]) as times:
-            began = time.perf_counter()
-            profile.enable()
-            for i in range(cases):
-                persisted_case(services, f"P-{i}")
-            profile.disable()
-            stored = (time.perf_counter() - began) / cases
-        print(f"  in memory {memory * 1000:.2f} ms per case; persisted {stored * 1000:.2f} ms (under the profiler)")
-        print_statements("per case", times, cases, top=20)
-        print_profile("per case", profile, cases, top=30)
-        print_callees(profile, cases, "cases.py:.*(complete_task)", "_running.py:.*(save_run)",
-                      "cases.py:.*(deliver_message)")
+    print(f"\n=== 1: task completions, {cases} cases of {tasks} tasks ({label}) ===")
+    with step_services(url) as services:
+        raw = services.database.write_engine.raw_connection()
+        try:
+            steps = Cases(services, FloorStep(raw, services.database.dialect, services.engine))
+            for _ in range(2):
+                steps.product(tasks), steps.floor_case(tasks)
+            floor = statistics.median(steps.floor_case(tasks) for _ in range(cases))
+            profile = cProfile.Profile()
+            with statement_times([services.database.write_engine, services.database.read_engine]) as times:
+                profile.enable()
+                product = statistics.median(steps.product(tasks) for _ in range(cases))
+                profile.disable()
+        finally:
+            raw.close()
+        per = cases * tasks
+        print(f"  floor {floor * 1000:.2f} ms per step; product {product * 1000:.2f} ms (under the profiler; "
+              "the reads finding each next task are counted below too)")
+        print_statements("per step", times, per, top=20)
+        print_profile("per step", profile, per, top=40)
+        print_callees(profile, per, "cases.py:.*(complete_task)", "_running.py:.*(save_run)")
 
 
 # --- 2: task list ---------------------------------------------------------------------------

@@ -56,14 +56,13 @@ def open_task(uow: UnitOfWork, actor: Actor, task_id: str) -> TaskSummary:
 def locked_task(uow: UnitOfWork, actor: Actor, task_id: str) -> tuple[TaskSummary, StoredInstance]:
     """An open task and its case, both locked in the one order every use case keeps: the case, then the task.
 
-    The first look finds the task's case without locking; the task is read again under the locks,
-    so its assignee is the one a racing claim, release or completion left.
+    One statement reads and locks both, so the task's assignee is the one a racing claim, release
+    or completion left.
     """
-    seen = open_task(uow, actor, task_id)
-    stored = load_case(uow, seen.instance_id)
-    task = uow.tasks.get(task_id, lock=True)
-    if task is None:
+    found = uow.tasks.with_case(task_id, lock=True)
+    if found is None:
         raise TaskNotReady("this task is no longer open: someone else completed it, or it was cancelled")
+    task, stored = found
     check_task(actor, task)
     return task, stored
 

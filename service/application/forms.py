@@ -173,7 +173,7 @@ def load_form(forms_dir: Path, process_id: str, task_id: str) -> Form:
     except FileNotFoundError:
         ui_stamp = None
     stamp = (info.st_mtime_ns, info.st_size, ui_stamp)
-    key = path.resolve()
+    key = path  # as given: resolving it (a system call per directory) on every task completion costs more
     with _cache_lock:
         cached = _cache.get(key)
     if cached is not None and cached[0] == stamp:
@@ -184,13 +184,33 @@ def load_form(forms_dir: Path, process_id: str, task_id: str) -> Form:
     return form
 
 
+#: Forms with their configured choices, per loaded form and settings (loaded forms are shared and
+#: replaced when their file changes, so an entry is only ever reused for the very same objects).
+_CHOSEN: dict[tuple[int, int], tuple[Form, Mapping[str, Sequence[str]], Form]] = {}
+_CHOSEN_LOCK = threading.Lock()
+
+
 def with_choices(form: Form, choices: Mapping[str, Sequence[str]]) -> Form:
     """The form with the allowed values of each ``"x-enum-setting": NAME`` property taken from setting NAME.
 
     The schema's own ``enum`` is the default; ``x-enum-labels`` must name every configured value.
     A form without such a property is returned as it is. Raises ``DomainError`` naming the file
-    for a setting that does not exist or a value the form has no label for.
+    for a setting that does not exist or a value the form has no label for. Built once per
+    loaded form and settings, then reused (every task completion checks its form).
     """
+    key = (id(form), id(choices))
+    found = _CHOSEN.get(key)
+    if found is not None and found[0] is form and found[1] is choices:
+        return found[2]
+    chosen = _with_choices(form, choices)
+    with _CHOSEN_LOCK:
+        if len(_CHOSEN) > 4096:  # forms reloaded many times over: start again
+            _CHOSEN.clear()
+        _CHOSEN[key] = (form, choices, chosen)
+    return chosen
+
+
+def _with_choices(form: Form, choices: Mapping[str, Sequence[str]]) -> Form:
     if not any(True for _ in _setting_enums(form.schema)):
         return form
     schema = json.loads(json.dumps(form.schema))

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, and_, case, delete, func, insert, literal, or_, select, union_all, update
+from sqlalchemy import Table, and_, bindparam, case, delete, func, insert, literal, or_, select, union_all, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -30,6 +30,7 @@ from .models import (
     ProcessInstance,
     StaffUser,
 )
+from .prepared import Prepared
 
 # Core tables, not ORM entities: statements on them skip the ORM's per-statement work (the hot
 # path issues a handful of narrow statements per use case; see the benchmarks).
@@ -145,6 +146,17 @@ _INSTANCE_COLUMNS = (
 )
 
 
+# The hot path's statements, built once: each step reuses them (SQLAlchemy's compiled cache then
+# skips building and compiling; only the values change).
+_SAVE_STATE = Prepared(
+    update(_ProcessInstance_T)
+    .where(_ProcessInstance_C.id == bindparam("case_id"), _ProcessInstance_C.version == bindparam("expected_version"))
+    .values(state=bindparam("new_state"), status=bindparam("new_status"),
+            serializer_version=bindparam("new_serializer_version"), version=bindparam("new_version"),
+            updated_at=bindparam("now"))
+)
+
+
 class InstanceRepository(Repository):
     """Case state rows, with a version number for optimistic locking."""
 
@@ -234,18 +246,11 @@ class InstanceRepository(Repository):
         now: datetime,
     ) -> int:
         """Write new state if nobody else did first; return the new version or raise a conflict."""
-        result = self.session.execute(
-            update(_ProcessInstance_T)
-            .where(_ProcessInstance_C.id == instance_id, _ProcessInstance_C.version == expected_version)
-            .values(
-                state=state,
-                status=status,
-                serializer_version=serializer_version,
-                version=expected_version + 1,
-                updated_at=now,
-            )
-        )
-        if result.rowcount != 1:  # type: ignore[attr-defined]
+        changed = _SAVE_STATE.execute(self.session.connection(), {
+            "case_id": instance_id, "expected_version": expected_version, "new_state": state, "new_status": status,
+            "new_serializer_version": serializer_version, "new_version": expected_version + 1, "now": now,
+        })
+        if changed != 1:
             raise ConcurrencyConflict(
                 f"case {instance_id} was changed by someone else (expected version {expected_version}); "
                 "reload it and try again"
@@ -291,6 +296,29 @@ _TASK_COLUMNS = (
 )
 
 
+_TASK_NAMES = tuple(column.name for column in _TASK_COLUMNS)
+_INSTANCE_NAMES = tuple(column.name for column in _INSTANCE_COLUMNS)
+# An open task and its case in one statement; FOR UPDATE (PostgreSQL) locks the rows in the order
+# of the FROM list: the case first, then the task — the order every use case keeps.
+_TASK_AND_CASE = (
+    select(*_INSTANCE_COLUMNS, *_TASK_COLUMNS)
+    .select_from(_ProcessInstance_T.join(_OpenTaskRow_T, _OpenTaskRow_C.instance_id == _ProcessInstance_C.id))
+    .where(_OpenTaskRow_C.task_id == bindparam("task_id"))
+)
+_TASK_AND_CASE_LOCKED = Prepared(_TASK_AND_CASE.with_for_update())
+_TASK_AND_CASE_READ = Prepared(_TASK_AND_CASE)
+_INSERT_TASKS = Prepared(insert(_OpenTaskRow_T), column_keys=[column.name for column in _TASK_COLUMNS])
+_DELETE_TASK = Prepared(delete(_OpenTaskRow_T).where(_OpenTaskRow_C.task_id == bindparam("old_task_id")))
+# A task closed and another opened by the same step: the row is reused (one UPDATE, not DELETE + INSERT).
+_MOVE_TASK = Prepared(
+    update(_OpenTaskRow_T)
+    .where(_OpenTaskRow_C.task_id == bindparam("old_task_id"))
+    .values(task_id=bindparam("new_task_id"), element_id=bindparam("new_element_id"), title=bindparam("new_title"),
+            lane=bindparam("new_lane"), organisation_id=bindparam("new_organisation_id"),
+            due_at=bindparam("new_due_at"), assignee=None, created_at=bindparam("now"))
+)
+
+
 class TaskRepository(Repository):
     """The open user tasks: the task list's only table."""
 
@@ -311,28 +339,37 @@ class TaskRepository(Repository):
         """
         was = {task.task_id: task for task in before}
         wanted = {task.task_id: task for task in after}
-        gone = was.keys() - wanted.keys()
-        if gone:
-            self.session.execute(delete(_OpenTaskRow_T).where(_OpenTaskRow_C.task_id.in_(gone)))
-        new = [
-            {
-                "task_id": t.task_id,
-                "instance_id": instance_id,
-                "process_id": process_id,
-                "business_key": business_key,
-                "element_id": t.element_id,
-                "title": t.title[:300],
-                "lane": t.lane,
-                "organisation_id": organisation_of(t.lane),
-                "due_at": t.due_at,
-                "assignee": None,
-                "created_at": now,
-            }
-            for key, t in wanted.items()
-            if key not in was
-        ]
-        if new:
-            self.session.execute(insert(_OpenTaskRow_T), new)
+        gone = [key for key in was if key not in wanted]
+        opened = [task for key, task in wanted.items() if key not in was]
+        connection = self.session.connection()
+        moved = min(len(gone), len(opened))
+        if moved:  # a task closed and the next one opened: the row is reused in place
+            moves = [
+                {"old_task_id": old, "new_task_id": t.task_id, "new_element_id": t.element_id,
+                 "new_title": t.title[:300], "new_lane": t.lane, "new_organisation_id": organisation_of(t.lane),
+                 "new_due_at": t.due_at, "now": now}
+                for old, t in zip(gone, opened, strict=False)
+            ]
+            _MOVE_TASK.execute_many(connection, moves)
+        if len(gone) > moved:
+            _DELETE_TASK.execute_many(connection, [{"old_task_id": old} for old in gone[moved:]])
+        if len(opened) > moved:
+            _INSERT_TASKS.execute_many(connection, [
+                {
+                    "task_id": t.task_id,
+                    "instance_id": instance_id,
+                    "process_id": process_id,
+                    "business_key": business_key,
+                    "element_id": t.element_id,
+                    "title": t.title[:300],
+                    "lane": t.lane,
+                    "organisation_id": organisation_of(t.lane),
+                    "due_at": t.due_at,
+                    "assignee": None,
+                    "created_at": now,
+                }
+                for t in opened[moved:]
+            ])
         for key in was.keys() & wanted.keys():
             old_task, new_task = was[key], wanted[key]
             if old_task.due_at != new_task.due_at:
@@ -344,6 +381,21 @@ class TaskRepository(Repository):
                     update(_OpenTaskRow_T).where(_OpenTaskRow_C.task_id == key).values(
                         title=new_task.title[:300], lane=new_task.lane, organisation_id=organisation_of(new_task.lane))
                 )
+
+    def with_case(self, task_id: str, lock: bool = False) -> tuple[TaskSummary, StoredInstance] | None:
+        """An open task and its case in one statement, or None if the task is not open.
+
+        ``lock`` holds both rows until the transaction ends, the case's first (the order of
+        :meth:`get` after ``InstanceRepository.get(lock=True)``), so the task read is the one a
+        racing claim, release or completion left.
+        """
+        row = (_TASK_AND_CASE_LOCKED if lock else _TASK_AND_CASE_READ).first(self.session.connection(),
+                                                                            {"task_id": task_id})
+        if row is None:
+            return None
+        split = len(_INSTANCE_NAMES)
+        return (TaskSummary(**dict(zip(_TASK_NAMES, row[split:], strict=True))),
+                StoredInstance(**dict(zip(_INSTANCE_NAMES, row[:split], strict=True))))
 
     def get(self, task_id: str, lock: bool = False) -> TaskSummary | None:
         """One open task, or None if it is not open (or never existed); ``lock`` holds its row.
@@ -713,14 +765,21 @@ _OUTBOX_COLUMNS = (
 )
 
 
+_INSERT_OUTBOX = Prepared(insert(_OutboxMessage_T), column_keys=[
+    "channel", "message_name", "idempotency_key", "instance_id", "business_key", "payload", "created_at", "attempts",
+    "next_attempt_at", "delivered_at", "delivered_to", "last_error"])
+_INSERT_EVENTS = Prepared(insert(_EventLogEntry_T), column_keys=[
+    "at", "instance_id", "business_key", "actor", "action", "element_id", "paragraph", "details"])
+
+
 class OutboxRepository(Repository):
     """Messages for outside systems, written with the state that caused them."""
 
     def add_many(self, messages: Sequence[dict[str, Any]], now: datetime) -> None:
         """Queue several messages in one statement (keys as for :meth:`add`)."""
         if messages:
-            self.session.execute(
-                insert(_OutboxMessage_T),
+            _INSERT_OUTBOX.execute_many(
+                self.session.connection(),
                 [
                     {**m, "created_at": now, "attempts": 0, "next_attempt_at": now, "delivered_at": None,
                      "delivered_to": None, "last_error": None}
@@ -847,7 +906,7 @@ class EventLogRepository(Repository):
             for r in records
         ]
         if rows:
-            self.session.execute(insert(_EventLogEntry_T), rows)
+            _INSERT_EVENTS.execute_many(self.session.connection(), rows)
 
     def for_instance(self, instance_id: int) -> list[EventRecord]:
         """A case's history, oldest first."""

@@ -1,0 +1,99 @@
+"""Benchmark 1's case shape: a diagram of N user tasks in a row, each with its form, generated here.
+
+Every task is the specialist's and carries a stage of the fixed list (§8), alternating between two,
+so each completion moves the case to another stage (the last one ends it as provided). The
+product then writes what a real step writes: the state, the open task (the next one replaces
+it), the event log (task completed, stage changed, outbox queued) and one outbox row for the
+monitoring system. No documents are issued (the floor has none either); the shipped diagrams
+issue theirs on a few steps only.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+#: The lane (role) doing every task of the generated cases.
+LANE = "specialist"
+#: Two stages of the fixed list, alternated so each step changes the stage.
+STAGES = ("check_request", "refusal_confirmation")
+NS = ('xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" '
+      'xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core"')
+
+
+def process_id(tasks: int) -> str:
+    """The process id of the case shape with ``tasks`` user tasks."""
+    return f"bench_steps_{tasks}"
+
+
+def task_id(number: int) -> str:
+    """The element id of the ``number``-th user task (from 1)."""
+    return f"step_{number:03d}"
+
+
+def _stage(code: str) -> str:
+    return (f'<bpmn:extensionElements><spiffworkflow:properties><spiffworkflow:property name="stage" '
+            f'value="{code}"/></spiffworkflow:properties></bpmn:extensionElements>')
+
+
+def diagram(tasks: int) -> str:
+    """BPMN text: start → ``tasks`` user tasks in a row → end, all in the specialist's lane."""
+    pid = process_id(tasks)
+    ids = ["start"] + [task_id(i) for i in range(1, tasks + 1)] + ["done"]
+    nodes = ['    <bpmn:startEvent id="start" name="Start"><bpmn:outgoing>f0</bpmn:outgoing></bpmn:startEvent>']
+    for i in range(1, tasks + 1):
+        stage = STAGES[i % 2]
+        nodes.append(
+            f'    <bpmn:userTask id="{task_id(i)}" name="Step {i}">'
+            f'{_stage(stage)}'
+            f'<bpmn:incoming>f{i - 1}</bpmn:incoming><bpmn:outgoing>f{i}</bpmn:outgoing></bpmn:userTask>')
+    nodes.append(f'    <bpmn:endEvent id="done" name="Done">{_stage("provided")}'
+                 f'<bpmn:incoming>f{tasks}</bpmn:incoming></bpmn:endEvent>')
+    flows = [f'    <bpmn:sequenceFlow id="f{i}" sourceRef="{ids[i]}" targetRef="{ids[i + 1]}"/>'
+             for i in range(tasks + 1)]
+    refs = "".join(f"<bpmn:flowNodeRef>{node}</bpmn:flowNodeRef>" for node in ids)
+    return "\n".join([
+        "<?xml version='1.0' encoding='UTF-8'?>",
+        f'<bpmn:definitions {NS} id="{pid}_definitions" targetNamespace="http://homeschool.edu.kz/bench">',
+        f'  <bpmn:process id="{pid}" name="Benchmark case of {tasks} tasks" isExecutable="true">',
+        f'    <bpmn:laneSet id="{pid}_lanes"><bpmn:lane id="{LANE}" name="Specialist">{refs}</bpmn:lane>'
+        "</bpmn:laneSet>",
+        *nodes, *flows,
+        "  </bpmn:process>",
+        "</bpmn:definitions>",
+        "",
+    ])
+
+
+def form() -> dict[str, object]:
+    """The form of every step: a note and a mark, both required, checked like any task's form."""
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": "Step",
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["note", "mark"],
+        "properties": {
+            "note": {"type": "string", "maxLength": 200, "title": "Note"},
+            "mark": {"type": "integer", "minimum": 1, "maximum": 5, "title": "Mark"},
+        },
+    }
+
+
+def answers(number: int) -> dict[str, object]:
+    """What the specialist submits at step ``number``."""
+    return {"note": f"Шаг {number} выполнен", "mark": 1 + number % 5}
+
+
+def write(folder: Path, sizes: tuple[int, ...]) -> tuple[Path, Path]:
+    """Write the diagrams and forms for each size under ``folder``; (processes dir, forms dir)."""
+    processes, forms = folder / "processes", folder / "forms"
+    processes.mkdir(parents=True, exist_ok=True)
+    for tasks in sizes:
+        (processes / f"{process_id(tasks)}.bpmn").write_text(diagram(tasks), encoding="utf-8")
+        own = forms / process_id(tasks)
+        own.mkdir(parents=True, exist_ok=True)
+        text = json.dumps(form(), ensure_ascii=False, indent=1)
+        for i in range(1, tasks + 1):
+            (own / f"{task_id(i)}.schema.json").write_text(text, encoding="utf-8")
+    return processes, forms

@@ -1,0 +1,126 @@
+"""Statements of the hot path, compiled once per database and run on the driver's own cursor.
+
+A step issues the same handful of statements every time (lock and read the case with its task,
+save the state, move the open task, log, queue). SQLAlchemy rebuilds an execution context for
+each; here each statement is compiled once per dialect (with the column types' converters
+looked up once) and then only its values travel: the driver does the rest. The statement
+runs inside the unit of work's transaction, on its connection; a driver error is raised as
+SQLAlchemy's wrapped error (and a lost connection invalidated), as if SQLAlchemy had run it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection
+from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError, StatementError
+from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql.compiler import SQLCompiler
+
+Converter = Callable[[Any], Any] | None
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    sql: str
+    names: tuple[str, ...]
+    positional: bool
+    binds: tuple[Converter, ...]
+    #: Values written into the statement itself (``values(assignee=None)``), used when not given.
+    fixed: dict[str, Any]
+    results: tuple[Converter, ...]
+
+
+class Prepared:
+    """One Core statement, compiled per dialect on first use and reused after."""
+
+    def __init__(self, statement: ClauseElement, column_keys: Sequence[str] | None = None) -> None:
+        self.statement = statement
+        self.column_keys = list(column_keys) if column_keys is not None else None
+        self._by_dialect: dict[str, _Compiled] = {}
+
+    def _compiled(self, dialect: Dialect) -> _Compiled:
+        found = self._by_dialect.get(dialect.name)
+        if found is None:
+            compiled = self.statement.compile(dialect=dialect, column_keys=self.column_keys)
+            assert isinstance(compiled, SQLCompiler)
+            names = tuple(compiled.positiontup or ()) if dialect.positional else tuple(compiled.binds)
+            binds = tuple(compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names)
+            results = tuple(  # (key, name, objects, type) per selected column
+                entry[3].dialect_impl(dialect).result_processor(dialect, None)
+                for entry in getattr(compiled, "_result_columns", ())
+            )
+            fixed = {name: compiled.binds[name].value for name in names if not compiled.binds[name].required}
+            found = _Compiled(compiled.string, names, dialect.positional, binds, fixed, results)
+            self._by_dialect[dialect.name] = found
+        return found
+
+    def _values(self, compiled: _Compiled, params: Mapping[str, Any]) -> Any:
+        given = (params[name] if name in params else compiled.fixed[name] for name in compiled.names)
+        try:
+            converted = [value if convert is None else convert(value)
+                         for convert, value in zip(compiled.binds, given, strict=True)]
+        except (TypeError, ValueError) as exc:  # a value its column refuses (a naive instant): as SQLAlchemy says it
+            raise StatementError(f"({type(exc).__module__}.{type(exc).__name__}) {exc}", compiled.sql, dict(params),
+                                 exc) from exc
+        return tuple(converted) if compiled.positional else dict(zip(compiled.names, converted, strict=True))
+
+    def execute(self, connection: Connection, params: Mapping[str, Any]) -> int:
+        """Run once with ``params``; the number of rows it changed."""
+        compiled = self._compiled(connection.dialect)
+        values = self._values(compiled, params)
+        cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.execute(compiled.sql, values)
+            return int(cursor.rowcount)
+        except connection.dialect.loaded_dbapi.Error as exc:
+            raise _wrapped(connection, exc, compiled.sql, values) from exc
+        finally:
+            cursor.close()
+
+    def execute_many(self, connection: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Run once per row of ``rows`` in one driver call."""
+        if not rows:
+            return
+        if len(rows) == 1:
+            self.execute(connection, rows[0])
+            return
+        compiled = self._compiled(connection.dialect)
+        values = [self._values(compiled, row) for row in rows]
+        cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.executemany(compiled.sql, values)
+        except connection.dialect.loaded_dbapi.Error as exc:
+            raise _wrapped(connection, exc, compiled.sql, values) from exc
+        finally:
+            cursor.close()
+
+    def first(self, connection: Connection, params: Mapping[str, Any]) -> tuple[Any, ...] | None:
+        """The first row a SELECT returns (its values converted as SQLAlchemy would), or None."""
+        compiled = self._compiled(connection.dialect)
+        values = self._values(compiled, params)
+        cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.execute(compiled.sql, values)
+            row = cursor.fetchone()
+        except connection.dialect.loaded_dbapi.Error as exc:
+            raise _wrapped(connection, exc, compiled.sql, values) from exc
+        finally:
+            cursor.close()
+        if row is None:
+            return None
+        return tuple(value if convert is None or value is None else convert(value)
+                     for convert, value in zip(compiled.results, row, strict=True))
+
+
+def _wrapped(connection: Connection, exc: Any, sql: str, values: Any) -> BaseException:
+    """The driver's error as SQLAlchemy raises it; a lost connection is invalidated, as SQLAlchemy does."""
+    dialect = connection.dialect
+    lost = dialect.is_disconnect(exc, connection.connection.dbapi_connection, None)
+    if lost:
+        connection.invalidate(exc)
+    return DBAPIError.instance(sql, values, exc, dialect.loaded_dbapi.Error, connection_invalidated=lost,
+                               dialect=dialect)
