@@ -3,6 +3,7 @@ SQLite, or PostgreSQL when DATABASE_URL names one — with the registry of organ
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,6 +15,9 @@ from tests.conftest import database_url  # noqa: F401  (the fixture, re-used as 
 from tests.support import PROJECT
 
 from .steps.people import load_registry
+
+#: Set by the modeler's run of the features on a candidate version (service/application/feature_runs.py).
+CANDIDATE_FOLDERS = ("HOMESCHOOL_PROCESSES_DIR", "HOMESCHOOL_FORMS_DIR")
 
 pytest_plugins = [
     "features.steps.cases",
@@ -34,6 +38,8 @@ def product(tmp_path: Path, database_url: str) -> Iterator[Services]:  # noqa: F
     settings = Settings.from_env({
         "DATABASE_URL": database_url, "HOMESCHOOL_INSTANCE_DIR": str(tmp_path / "instance"),
         "HOMESCHOOL_CALENDAR_OVERRIDES": str(tmp_path / "no-overrides.toml"),
+        # a candidate version under test (the modeler's pre-deployment run) names its own folders
+        **{name: os.environ[name] for name in CANDIDATE_FOLDERS if os.environ.get(name)},
     }, base=PROJECT)
     services = build_services(settings)
     load_registry(services)

@@ -108,6 +108,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("HOMESCHOOL_DEPLOYMENT_CHECK_SECONDS", "5",
             "How often each web process and worker looks for a newly deployed version ('homeschool deploy', the "
             "versions page): a new version is used by every process within this many seconds, without a restart"),
+    Setting("HOMESCHOOL_PREDEPLOY_FEATURES", "(all)",
+            "Which legal features the modeler runs on a candidate version before it goes live: a pytest -k "
+            "expression over the scenarios' names; empty runs every feature"),
     Setting("HOMESCHOOL_TIMER_RETRY_SECONDS", "300", "Delay before retrying a timer whose case failed to run"),
     Setting("HOMESCHOOL_TIMER_SETTLE_SECONDS", "5",
             "The worker fires a timer this long after its due instant, so a message received before that instant "
@@ -173,6 +176,7 @@ class Settings:
     worker_poll_seconds: float = 0.5
     timer_retry_seconds: float = 300.0
     deployment_check_seconds: float = 5.0
+    predeploy_features: str = ""
     timer_settle_seconds: float = 5.0
     outbox_retry_seconds: float = 30.0
     outbox_stale_hours: float = 24.0
@@ -241,6 +245,7 @@ class Settings:
             worker_poll_seconds=_number(env, "WORKER_POLL_SECONDS", 0.5),
             timer_retry_seconds=_number(env, "TIMER_RETRY_SECONDS", 300.0),
             deployment_check_seconds=_number(env, "DEPLOYMENT_CHECK_SECONDS", 5.0),
+            predeploy_features=env.get(_PREFIX + "PREDEPLOY_FEATURES", "").strip(),
             timer_settle_seconds=_number(env, "TIMER_SETTLE_SECONDS", 5.0),
             outbox_retry_seconds=_number(env, "OUTBOX_RETRY_SECONDS", 30.0),
             outbox_stale_hours=_number(env, "OUTBOX_STALE_HOURS", 24.0),

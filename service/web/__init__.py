@@ -20,6 +20,7 @@ from . import admin, api, auth, cases, diagrams, errors, intake, legal, metrics,
 from .context import install_context
 from .ids import RecordIdConverter
 from .limits import install_limits
+from .modeler import blueprint as modeler_blueprint
 
 csrf = CSRFProtect()
 
@@ -67,6 +68,7 @@ def create_app(settings: Settings | None = None, services: bootstrap.Services | 
                       legal.blueprint, admin.blueprint, api.blueprint, operations.blueprint, metrics.blueprint,
                       repair.blueprint, vendor.blueprint):
         app.register_blueprint(blueprint)
+    app.register_blueprint(modeler_blueprint)  # the analysts' in-browser modeler
     csrf.exempt(api.blueprint)  # the API authenticates with bearer tokens, not cookies
     install_limits(app, settings, api.blueprint)
 
