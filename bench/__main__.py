@@ -8,12 +8,22 @@ import sys
 import time
 from types import ModuleType
 
-from . import b1_case, b2_task_list, b3_timer_sweep, b4_timer_lag, b5_http_tasks, b6_memory, b7_metrics
+from . import (
+    b1_case,
+    b2_task_list,
+    b3_timer_sweep,
+    b4_timer_lag,
+    b5_http_tasks,
+    b6_memory,
+    b7_metrics,
+    b8_growth,
+    b9_throughput,
+)
 from .common import PROJECT, Result, machine
 
 MODULES: dict[str, ModuleType] = {
     "1": b1_case, "2": b2_task_list, "3": b3_timer_sweep, "4": b4_timer_lag, "5": b5_http_tasks, "6": b6_memory,
-    "7": b7_metrics,
+    "7": b7_metrics, "8": b8_growth, "9": b9_throughput,
 }
 
 
