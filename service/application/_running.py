@@ -19,6 +19,7 @@ from service.engine.runtime import ProcessRun
 from service.persistence.repositories import StoredInstance
 from service.persistence.uow import UnitOfWork
 
+from .case_index import index_step
 from .process_access import ProcessAccess, process_lanes
 from .runtime import Runtime, Signatory
 
@@ -174,6 +175,7 @@ def save_run(uow: UnitOfWork, runtime: Runtime, run: ProcessRun, stored: StoredI
     records = list(events) + _step_events(snapshot, stored.id, stored.business_key, actor.login, now)
     outgoing = list(snapshot.outgoing)
     stage = _stage_change(run, snapshot, before)
+    index_step(uow, stored, status=status, stage=stage, data=snapshot.data, now=now)
     if stage is not None:
         outgoing.append(OutgoingMessage("monitoring.stage_changed", "monitoring", {
             "process": stored.process_id, "business_key": stored.business_key, "status": status, **stage,

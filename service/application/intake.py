@@ -6,6 +6,7 @@ Here a new case gets its number and its organisations: the school that provides 
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -14,8 +15,10 @@ from typing import Any
 
 from service.domain.errors import FormInvalid, InvalidInput, NotPermitted
 from service.domain.organisations import COMPLAINT_ADDRESSEE, KIND_NAMES, Organisation
+from service.domain.search import people_in
 from service.domain.staff import Actor
 from service.domain.time import format_instant
+from service.persistence.case_index import IndexedCase, case_index_of
 from service.persistence.uow import UnitOfWork
 
 from ._running import CaseOwners
@@ -47,6 +50,13 @@ INTAKES: dict[str, OfficeIntake] = {
 
 #: The scans an office clerk may attach to an application, by document kind.
 UPLOAD_KINDS = ("application", "vkk_conclusion")
+#: What an intake form's token looks like (made by :func:`new_form_token`).
+_TOKEN = re.compile(r"^[0-9a-f]{32}$")
+
+
+def new_form_token() -> str:
+    """A token for one intake form: sending the same form twice registers one case."""
+    return secrets.token_hex(16)
 
 
 @dataclass(frozen=True)
@@ -116,16 +126,54 @@ def new_case_number(prefix: str, now: datetime) -> str:
     return f"{prefix}-{now:%Y%m%d}-{secrets.token_hex(3).upper()}"
 
 
+class PossibleDuplicate(InvalidInput):
+    """The child already has an open case at this school: shown before a new one is registered."""
+
+    def __init__(self, cases: Sequence[IndexedCase]) -> None:
+        self.cases = list(cases)
+        super().__init__(f"the child already has an open case: {', '.join(c.business_key for c in cases)}")
+
+
+def office_key(actor: Actor, token: str | None) -> str | None:
+    """The idempotency key of one filled-in intake form (its token), or None without a usable token."""
+    if not token or not _TOKEN.match(token):
+        return None
+    return f"office/{actor.login}/{token}"
+
+
+def registered_case(uow: UnitOfWork, *, actor: Actor, form_token: str | None) -> int | None:
+    """The case this person's intake form (its token) registered, if it did."""
+    key = office_key(actor, form_token)
+    return case_index_of(uow).case_for_message_key(key) if key is not None else None
+
+
 def register_at_office(
     uow: UnitOfWork, runtime: Runtime, *, actor: Actor, kind: str, organisation_id: int, values: Mapping[str, Any],
-    uploads: Sequence[Upload] = (), max_upload_bytes: int, now: datetime,
+    uploads: Sequence[Upload] = (), max_upload_bytes: int, now: datetime, form_token: str | None = None,
+    allow_duplicate: bool = False,
 ) -> MessageReceipt:
-    """Register what a person handed in at the office of ``organisation_id``: number it, store scans, start it."""
+    """Register what a person handed in at the office of ``organisation_id``: number it, store scans, start it.
+
+    The same form sent again (its ``form_token``: Back and register again, a double click) answers
+    with the case it registered the first time. An application for a child who already has an open
+    case at this school raises :class:`PossibleDuplicate` unless ``allow_duplicate``.
+    """
     intake = INTAKES.get(kind)
     if intake is None:
         raise InvalidInput(f"nothing called '{kind}' is registered at the office")
     if not actor.acts_in(organisation_id, intake.role):
         raise NotPermitted(f"registering a {kind} is for the role '{intake.role}' of that organisation")
+    key = office_key(actor, form_token)
+    index = case_index_of(uow)
+    earlier = index.case_for_message_key(key) if key is not None else None
+    if earlier is not None:
+        return MessageReceipt("duplicate", earlier)
+    child_iin = people_in(values).child_iin
+    if kind == "application" and child_iin and not allow_duplicate:
+        open_cases = index.open_for_child(process_id=intake.process_id, organisation_id=organisation_id,
+                                          child_iin=child_iin)
+        if open_cases:
+            raise PossibleDuplicate(open_cases)
     office = uow.organisations.get(organisation_id)
     assert office is not None  # a membership always points at an organisation
     number = new_case_number(intake.prefix, now)
@@ -138,7 +186,7 @@ def register_at_office(
     if kind == "application":
         payload["attachments"] = _store_uploads(uow, actor, number, uploads, max_upload_bytes, now)
     return deliver_message(uow, runtime, actor=actor, name=intake.message, business_key=number, payload=payload,
-                           owners=owners, now=now)
+                           owners=owners, now=now, idempotency_key=key)
 
 
 def _store_uploads(uow: UnitOfWork, actor: Actor, number: str, uploads: Sequence[Upload], max_bytes: int,

@@ -10,8 +10,11 @@ from typing import Any
 from service.domain.documents import DocumentInfo
 from service.domain.model import EventRecord, OutboxItem, PendingTimer, TaskSummary
 from service.domain.organisations import Organisation
+from service.domain.search import parse_query
 from service.domain.staff import Actor
+from service.domain.stages import STAGES, UNMAPPED
 from service.persistence.repositories import AttachmentInfo, StoredInstance
+from service.persistence.task_search import TaskFilter, task_search_of
 from service.persistence.uow import UnitOfWork
 
 from ._running import resume
@@ -48,22 +51,46 @@ class TaskPage:
 def list_tasks(
     uow: UnitOfWork, runtime: Runtime, *, actor: Actor, role: str | None = None, mine: bool = False,
     process_id: str | None = None, overdue_at: datetime | None = None, stage: str | None = None, page: int = 1,
-    per_page: int = 50,
+    per_page: int = 50, search: str | None = None, due_before: datetime | None = None,
 ) -> TaskPage:
-    """Open tasks this person may do (their roles in their organisations), oldest first.
+    """Open tasks this person may do (all their roles in all their organisations), oldest first.
 
-    ``role`` narrows to one role, ``mine`` to the tasks they have taken; ``overdue_at`` keeps only
-    those due before it.
+    ``role`` narrows to one role, ``mine`` to the tasks they have taken; ``stage`` to the tasks of
+    one §8 stage; ``overdue_at`` and ``due_before`` keep only those due before the instant given;
+    ``search`` to the tasks of the cases found by number, IIN or the start of a name (the person
+    already knows these cases: each is one of their roles' tasks).
     """
     page = max(1, page)
     per_page = max(1, min(per_page, MAX_PAGE_SIZE))
     scope = task_scope(runtime, actor)
-    filters: dict[str, Any] = {"scope": scope, "lane": role, "assignee": actor.login if mine else None,
-                               "process_id": process_id, "overdue_at": overdue_at, "element_id": stage}
-    items = uow.tasks.page(**filters, limit=per_page, offset=(page - 1) * per_page)
+    cutoffs = [instant for instant in (overdue_at, due_before) if instant is not None]
+    if scope is None:  # the service itself: every task, by the plain filters
+        filters: dict[str, Any] = {"scope": None, "lane": role, "assignee": actor.login if mine else None,
+                                   "process_id": process_id, "overdue_at": min(cutoffs, default=None)}
+        items = uow.tasks.page(**filters, limit=per_page, offset=(page - 1) * per_page)
+        total = uow.tasks.count(**filters, cap=(page - 1) * per_page + COUNT_CAP + 1)
+    else:
+        wanted = TaskFilter(lane=role, assignee=actor.login if mine else None, process_id=process_id,
+                            elements=stage_elements(runtime, stage) if stage else None,
+                            due_before=min(cutoffs, default=None), query=parse_query(search))
+        tasks = task_search_of(uow)
+        items = tasks.page(scope, wanted, limit=per_page, offset=(page - 1) * per_page)
+        total = tasks.count(scope, wanted, cap=(page - 1) * per_page + COUNT_CAP + 1)
     cap = (page - 1) * per_page + COUNT_CAP
-    total = uow.tasks.count(**filters, cap=cap + 1)
     return TaskPage(items=items, total=min(total, cap), page=page, per_page=per_page, more=total > cap)
+
+
+def stage_elements(runtime: Runtime, stage: str) -> set[tuple[str, str]]:
+    """The (process, user task) pairs of the current diagrams that stand for the §8 stage ``stage``."""
+    return {(d.process_id, e.element_id) for d in runtime.engine.library.diagrams()
+            for e in d.elements.values() if e.kind == "userTask" and (e.stage or UNMAPPED) == stage}
+
+
+def task_stages(runtime: Runtime, process_id: str | None = None) -> list[str]:
+    """The §8 stages some user task (of ``process_id``, if given) stands for, in the fixed list's order."""
+    found = {e.stage or UNMAPPED for d in runtime.engine.library.diagrams() if process_id in (None, d.process_id)
+             for e in d.elements.values() if e.kind == "userTask"}
+    return [code for code in STAGES if code in found]
 
 
 @dataclass(frozen=True)

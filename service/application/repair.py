@@ -26,6 +26,7 @@ from service.domain.model import EventRecord, OpenTask
 from service.domain.staff import Actor
 from service.engine.library import Diagram
 from service.engine.repair import VersionDiff, correct_data, diff_versions, migrate_run, waiting_on
+from service.persistence.case_index import case_index_of
 from service.persistence.repositories import StoredInstance
 from service.persistence.uow import UnitOfWork
 
@@ -339,6 +340,7 @@ def cancel_case(uow: UnitOfWork, *, actor: Actor, instance_id: int, reason: str,
     uow.awaited.replace_for_instance(stored.id, stored.business_key, [])
     uow.instances.save(stored.id, expected_version=stored.version, state=stored.state, status="cancelled",
                        serializer_version=stored.serializer_version, now=now)
+    case_index_of(uow).change(stored.id, status="cancelled")
     _resolve_incident(uow, stored, actor, now, f"cancelled by {actor.login}: {why}")
     uow.events.append([_event(actor, stored, "case_cancelled", now, reason=why, by=actor.login,
                               tasks=[t.element_id for t in open_tasks])])

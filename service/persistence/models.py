@@ -316,4 +316,4 @@ class IncidentRow(Base):
 
 
 # Register the documents and sessions tables on Base.metadata (they import Base from here).
-from . import deployment_models, document_models, session_models  # noqa: E402, F401
+from . import deployment_models, document_models, search_models, session_models  # noqa: E402, F401

@@ -17,6 +17,7 @@ from service import bootstrap
 from service.config import Settings
 
 from . import admin, api, auth, cases, diagrams, errors, intake, legal, metrics, operations, repair, tasks, vendor
+from .case_list import blueprint as case_list_blueprint
 from .context import install_context
 from .ids import RecordIdConverter
 from .limits import install_limits
@@ -66,7 +67,7 @@ def create_app(settings: Settings | None = None, services: bootstrap.Services | 
     errors.install(app)
     for blueprint in (auth.blueprint, tasks.blueprint, cases.blueprint, intake.blueprint, diagrams.blueprint,
                       legal.blueprint, admin.blueprint, api.blueprint, operations.blueprint, metrics.blueprint,
-                      repair.blueprint, vendor.blueprint):
+                      repair.blueprint, vendor.blueprint, case_list_blueprint):
         app.register_blueprint(blueprint)
     app.register_blueprint(modeler_blueprint)  # the analysts' in-browser modeler
     csrf.exempt(api.blueprint)  # the API authenticates with bearer tokens, not cookies

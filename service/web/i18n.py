@@ -14,6 +14,7 @@ from service.domain.time import ALMATY
 
 from .i18n_forms import PHRASES as _FORMS_PHRASES
 from .i18n_operations import PHRASES as _OPERATIONS_PHRASES
+from .i18n_search import PHRASES as _SEARCH_PHRASES
 
 LANGUAGES = ("kk", "ru", "en")
 LANGUAGE_NAMES = {"kk": "Қазақша", "ru": "Русский", "en": "English"}
@@ -276,6 +277,7 @@ CATALOGUE: dict[str, tuple[str, str, str]] = {
                    "Restricted-access data: every download is logged"),
 }
 CATALOGUE.update({k: v for k, v in _OPERATIONS_PHRASES.items() if k not in CATALOGUE})
+CATALOGUE.update({k: v for k, v in _SEARCH_PHRASES.items() if k not in CATALOGUE})
 CATALOGUE.update({k: v for k, v in _FORMS_PHRASES.items() if k not in CATALOGUE})
 
 

@@ -4,13 +4,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
 from service.application.forms import coerce_submission, load_form
-from service.application.intake import INTAKES, UPLOAD_KINDS, Upload, UploadRefused, register_at_office
+from service.application.intake import (
+    INTAKES,
+    UPLOAD_KINDS,
+    PossibleDuplicate,
+    Upload,
+    UploadRefused,
+    new_form_token,
+    register_at_office,
+    registered_case,
+)
 from service.domain.errors import DuplicateCase, FormInvalid
 
 from .context import actor, language, services, signed_in
+from .i18n import translate
 from .ids import record_id
 from .widgets import build_widgets, error_labels
 
@@ -45,15 +55,22 @@ def register(kind: str) -> Any:
     form = load_form(svc.settings.forms_dir, intake.process_id, intake.message)
     values: dict[str, Any] = {}
     errors: dict[str, list[str]] = {}
+    duplicates: list[Any] = []
+    token = request.form.get("form_token") or new_form_token()
     if request.method == "POST":
         values = coerce_submission(form, request.form.to_dict(flat=False))
-        values.pop("csrf_token", None)
-        values.pop("organisation", None)
+        for own in ("csrf_token", "organisation", "form_token", "register_anyway"):
+            values.pop(own, None)
+        anyway = request.form.get("register_anyway") == "1"
         try:
             with svc.uow() as uow:
                 receipt = register_at_office(uow, svc.runtime, actor=member, kind=kind, organisation_id=chosen,
                                              values=values, uploads=_uploads(),
-                                             max_upload_bytes=svc.settings.max_attachment_bytes, now=svc.now())
+                                             max_upload_bytes=svc.settings.max_attachment_bytes, now=svc.now(),
+                                             form_token=token, allow_duplicate=anyway)
+        except PossibleDuplicate as exc:
+            duplicates = exc.cases
+            errors = {"": [translate("duplicate_confirm_needed", language())]}
         except UploadRefused as exc:
             errors = {exc.field: [str(exc)]}
         except FormInvalid as exc:
@@ -61,11 +78,20 @@ def register(kind: str) -> Any:
         except DuplicateCase:
             errors = {"": ["duplicate"]}
         else:
-            return redirect(url_for("cases.case_page", instance_id=receipt.instance_id))
+            instance_id = receipt.instance_id
+            if instance_id is None:  # the same form raced in twice: the other request registered it
+                with svc.uow(write=False) as uow:
+                    instance_id = registered_case(uow, actor=member, form_token=token)
+            if instance_id is None:
+                abort(409)
+            if receipt.outcome == "duplicate":
+                flash(translate("already_registered", language()), "ok")
+            return redirect(url_for("cases.case_page", instance_id=instance_id))
     with svc.uow(write=False) as uow:
         organisations = [org for org in (uow.organisations.get(i) for i in offices) if org is not None]
     hidden = intake.office_fields
     widgets = build_widgets(form.schema, values, errors, language(), hidden=hidden)
-    return render_template("intake.html", form=form, widgets=widgets, errors=errors, kind=kind,
+    return render_template("intake.html", form=form, widgets=widgets, errors=errors, kind=kind, token=token,
+                           duplicates=duplicates,
                            uploads=UPLOAD_KINDS if kind == "application" else (), organisations=organisations,
                            chosen=chosen, error_labels=error_labels(form, errors, language())), (422 if errors else 200)

@@ -6,17 +6,16 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
-from service.application.access import task_scope
 from service.application.cases import claim_task, complete_task, open_task, release_task
 from service.application.forms import coerce_submission
 from service.application.operations import task_incident
-from service.application.queries import list_tasks, task_context
+from service.application.queries import task_context
 from service.application.retry import with_retry
 from service.domain.errors import ConcurrencyConflict, FormInvalid, NotPermitted
 
 from .context import actor, language, safe_next, services, signed_in
 from .i18n import translate
-from .ids import record_id
+from .task_list import task_list_view
 from .widgets import build_widgets, error_labels
 
 blueprint = Blueprint("tasks", __name__)
@@ -33,39 +32,8 @@ def home() -> Any:
 @blueprint.get("/tasks")
 @signed_in
 def task_list() -> Any:
-    """Open tasks of all my roles in my organisations (or one role, or mine), with due dates and days left."""
-    member = actor()
-    roles = sorted(frozenset().union(*(lanes for _, lanes in task_scope(services().runtime, member) or ())))
-    scope = request.args.get("scope", "role")
-    role = request.args.get("role") or None
-    if role not in roles:
-        role = None
-    process = request.args.get("process") or None
-    stage = request.args.get("stage") or None
-    overdue = request.args.get("overdue") == "1"
-    page = max(1, request.args.get("page", 1, type=record_id) or 1)
-    now = services().now()
-    with services().uow(write=False) as uow:
-        result = list_tasks(
-            uow, services().runtime, actor=member, role=role, mine=scope == "mine",
-            process_id=process, stage=stage, overdue_at=now if overdue else None, page=page, per_page=PER_PAGE,
-        )
-    calendar = services().calendar
-    rows = [
-        {"task": task, "days_left": calendar.working_days_left(now, task.due_at) if task.due_at else None,
-         "overdue": bool(task.due_at and task.due_at < now)}
-        for task in result.items
-    ]
-    diagrams = services().engine.library.diagrams()
-    stages = sorted(
-        {(e.element_id, e.name) for d in diagrams if process in (None, d.process_id)
-         for e in d.elements.values() if e.kind == "userTask"},
-        key=lambda pair: pair[1],
-    )
-    return render_template(
-        "tasks.html", rows=rows, result=result, roles=roles, role=role, scope=scope, process=process, stage=stage,
-        overdue=overdue, diagrams=diagrams, stages=stages,
-    )
+    """Open tasks of all my roles in my organisations (or one role, or mine), filtered and searched."""
+    return task_list_view()
 
 
 @blueprint.post("/tasks/<task_id>/claim")
