@@ -14,6 +14,8 @@ from typing import Any
 from .i18n import pick, translate
 
 EMPTY_ROWS = 2
+#: The index of the row a browser script copies to add one (``teachers[__INDEX__].subject``).
+ROW_PLACEHOLDER = "__INDEX__"
 
 
 @dataclass
@@ -39,12 +41,15 @@ class Widget:
 
 def build_widgets(
     schema: Mapping[str, Any], values: Mapping[str, Any], errors: Mapping[str, list[str]], language: str,
-    hidden: Collection[str] = (),
+    hidden: Collection[str] = (), shown_rows: Mapping[str, int] | None = None,
 ) -> list[Widget]:
-    """The inputs of a form (top level), filled with ``values`` and the messages in ``errors``."""
+    """The inputs of a form (top level), filled with ``values`` and the messages in ``errors``.
+
+    ``shown_rows``: for a list of objects, how many rows to draw at least (a row added without script).
+    """
     required = set(schema.get("required", []))
     return [
-        _widget(name, sub, values.get(name), errors, language, name in required)
+        _widget(name, sub, values.get(name), errors, language, name in required, shown_rows or {})
         for name, sub in schema.get("properties", {}).items()
         if name not in hidden
     ]
@@ -62,7 +67,7 @@ def _options(schema: Mapping[str, Any], language: str) -> list[tuple[str, str]]:
 
 
 def _widget(path: str, schema: Mapping[str, Any], value: Any, errors: Mapping[str, list[str]], language: str,
-            required: bool) -> Widget:
+            required: bool, shown_rows: Mapping[str, int] | None = None) -> Widget:
     label = _label(schema, path.rsplit(".", 1)[-1], language)
     kind = schema.get("type")
     own = list(errors.get(path, []))
@@ -70,12 +75,12 @@ def _widget(path: str, schema: Mapping[str, Any], value: Any, errors: Mapping[st
         inner_required = set(schema.get("required", []))
         value = value if isinstance(value, Mapping) else {}
         children = [
-            _widget(f"{path}.{name}", sub, value.get(name), errors, language, name in inner_required)
+            _widget(f"{path}.{name}", sub, value.get(name), errors, language, name in inner_required, shown_rows)
             for name, sub in schema["properties"].items()
         ]
         return Widget("group", path, label, required, children=children, errors=own)
     if kind == "array":
-        return _array(path, schema, value, errors, language, required, label, own)
+        return _array(path, schema, value, errors, language, required, label, own, (shown_rows or {}).get(path, 0))
     if "enum" in schema:
         return Widget("select", path, label, required, _text(value), _options(schema, language), own)
     if kind == "boolean":
@@ -102,11 +107,11 @@ def _widget(path: str, schema: Mapping[str, Any], value: Any, errors: Mapping[st
 
 
 def _array(path: str, schema: Mapping[str, Any], value: Any, errors: Mapping[str, list[str]], language: str,
-           required: bool, label: str, own: list[str]) -> Widget:
+           required: bool, label: str, own: list[str], shown: int = 0) -> Widget:
     items = schema.get("items", {})
     rows_in = value if isinstance(value, list) else []
     if items.get("type") == "object":
-        count = len(rows_in) + EMPTY_ROWS
+        count = max(len(rows_in) + EMPTY_ROWS, shown)
         rows = []
         for index in range(count):
             row_value = rows_in[index] if index < len(rows_in) else {}
@@ -118,8 +123,10 @@ def _array(path: str, schema: Mapping[str, Any], value: Any, errors: Mapping[str
             ])
         row_errors = [m for key, messages in errors.items() if key.startswith(f"{path}[") and "." not in
                       key[len(path):] for m in messages]
-        return Widget("rows", path, label, required, rows=rows, errors=own + row_errors,
-                      attrs={"hint": translate("add_row", language)})
+        template = [_widget(f"{path}[{ROW_PLACEHOLDER}].{name}", sub, None, {}, language, False)
+                    for name, sub in items.get("properties", {}).items()]
+        return Widget("rows", path, label, required, rows=rows, errors=own + row_errors, children=template,
+                      attrs={"hint": translate("rows_hint", language)})
     chosen = {str(v) for v in rows_in}
     return Widget("choices", f"{path}[]", label, required, sorted(chosen), _options(items, language), own)
 
