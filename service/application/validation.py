@@ -6,8 +6,9 @@ target diagrams, each with the file, line, element and what to do; errors stop a
 warnings do not. The other diagrams of the processes directory are the context (who catches a
 message a target throws); a context file that cannot be read never causes a problem in a target.
 
-Besides the product's own checks, each function of :data:`FILE_CHECKS` runs on every target
-diagram (bpmn.io's linter and the layout checks add themselves there).
+Besides the product's own checks, each function of :data:`FILE_CHECKS` (or of ``checks``: the
+command passes bpmn.io's linter and the layout checks) runs on every target diagram whose
+structure is sound (readable XML, schema, unique ids, flows that connect).
 """
 
 from __future__ import annotations
@@ -169,7 +170,9 @@ def _validate(
         fields = form_fields(facts, forms_dir)
         problems += check_data(facts, fields, records=start_records(facts, fields, readable), calendar=calendar,
                                settings=process_settings)
-    for target in targets:
+    for target, inspection in zip(targets, mine, strict=True):
+        if not inspection.loadable:
+            continue  # its own problems first: a linter would only repeat them in other words
         for check in FILE_CHECKS if checks is None else checks:
             problems += [_as_problem(found) for found in check(target)]
     summaries = [DiagramSummary(i.file, i.facts.process_id if i.loadable and i.facts else None,

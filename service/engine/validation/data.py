@@ -198,7 +198,8 @@ def sample_value(name: str, schema: Mapping[str, Any] | None) -> Any:
 def sample_data(facts: DiagramFacts, forms: FormFields,
                 environment: RestrictedEnvironment) -> tuple[dict[str, Any], set[str]]:
     """Task data a case might have, filled in flow order from forms, messages and scripts; and the
-    variables whose sample value is unknown (a script that failed on the sample data writes them)."""
+    variables whose sample value is unknown (a script that failed on the sample data writes them, and
+    nothing before gave them a value other than None)."""
     data: dict[str, Any] = {}
     unknown: set[str] = set()
     starts = [n.id for n in facts.nodes.values() if n.kind == "startEvent"]
@@ -216,7 +217,7 @@ def sample_data(facts: DiagramFacts, forms: FormFields,
             try:
                 environment.execute(script, scratch)
             except Exception:  # noqa: BLE001 - sample data may not satisfy a script: what it writes is unknown
-                unknown |= _names(script, "exec")[1]
+                unknown |= {name for name in _names(script, "exec")[1] if data.get(name) is None}
                 continue
             data.update(scratch)
         for nxt in facts.successors(node.id):

@@ -103,6 +103,8 @@ class DiagramFacts:
     thrown: list[MessageUse] = field(default_factory=list)
     #: node id → the variable its message payload is stored in.
     message_variables: dict[str, str] = field(default_factory=dict)
+    _attached_cache: dict[str, list[str]] | None = field(default=None, repr=False)
+    _upstream_cache: dict[str, set[str]] | None = field(default=None, repr=False)
 
     @property
     def user_tasks(self) -> list[Node]:
@@ -123,11 +125,19 @@ class DiagramFacts:
             flow = self.flows.get(flow_id)
             if flow is not None and flow.target in self.nodes:
                 yield flow.target
-        for other in self.nodes.values():
-            if other.kind == "boundaryEvent" and other.xml.get("attachedToRef") == node_id:
-                yield other.id
-            if other.parent == node_id and other.kind == "startEvent":
-                yield other.id
+        yield from self._attached().get(node_id, ())
+
+    def _attached(self) -> dict[str, list[str]]:
+        """node id → its boundary events and, for a sub-process, its start events (computed once)."""
+        if self._attached_cache is None:
+            attached: dict[str, list[str]] = {}
+            for other in self.nodes.values():
+                if other.kind == "boundaryEvent" and other.xml.get("attachedToRef"):
+                    attached.setdefault(other.xml.get("attachedToRef"), []).append(other.id)
+                if other.parent is not None and other.kind == "startEvent":
+                    attached.setdefault(other.parent, []).append(other.id)
+            self._attached_cache = attached
+        return self._attached_cache
 
     def reachable_from(self, starts: Iterable[str]) -> set[str]:
         """Every node a token can reach from ``starts`` (the starts included)."""
@@ -142,11 +152,13 @@ class DiagramFacts:
 
     def upstream(self) -> dict[str, set[str]]:
         """node id → the nodes a token passes before reaching it (itself only if it lies on a loop)."""
-        before: dict[str, set[str]] = {node_id: set() for node_id in self.nodes}
-        for node_id in self.nodes:
-            for reached in self.reachable_from(self.successors(node_id)):
-                before.setdefault(reached, set()).add(node_id)
-        return before
+        if self._upstream_cache is None:
+            before: dict[str, set[str]] = {node_id: set() for node_id in self.nodes}
+            for node_id in self.nodes:
+                for reached in self.reachable_from(self.successors(node_id)):
+                    before.setdefault(reached, set()).add(node_id)
+            self._upstream_cache = before
+        return self._upstream_cache
 
 
 def _flow_nodes(process: Any) -> Iterator[tuple[Any, str | None]]:

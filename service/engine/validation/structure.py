@@ -261,22 +261,40 @@ def gateway_problems(facts: DiagramFacts) -> list[Problem]:
                     "give the flow a condition, or make it the gateway's default"))
                 continue
             key = _normalised(flow.condition)
-            if key in seen:
+            if key in seen and node.kind == "exclusiveGateway":
                 problems.append(problem_at(
                     facts.file, flow.xml, "gateway-overlap",
                     f"has the same condition as flow '{seen[key]}' out of gateway '{node.id}' "
                     f"({flow.condition.strip()}), so one of them is never taken",
                     "make the conditions exclude each other"))
+            elif key in seen:
+                problems.append(problem_at(
+                    facts.file, flow.xml, "gateway-overlap",
+                    f"has the same condition as flow '{seen[key]}' out of inclusive gateway '{node.id}' "
+                    f"({flow.condition.strip()}): both are always taken together",
+                    "merge the two branches, or make the conditions differ", severity=WARNING))
             else:
                 seen[key] = flow.id
     return problems
 
 
 def _normalised(expression: str) -> str:
+    """The condition's meaning, as far as order does not matter: ``a and b`` = ``b and a``, ``1 == x`` = ``x == 1``."""
     try:
-        return ast.dump(ast.parse(expression.strip(), mode="eval"))
+        return _canonical(ast.parse(expression.strip(), mode="eval").body)
     except SyntaxError:
         return " ".join(expression.split())
+
+
+def _canonical(node: ast.expr) -> str:
+    if isinstance(node, ast.BoolOp):
+        return f"{type(node.op).__name__}({','.join(sorted(_canonical(v) for v in node.values))})"
+    if isinstance(node, ast.Compare) and len(node.ops) == 1 and isinstance(node.ops[0], ast.Eq | ast.NotEq | ast.Is):
+        sides = sorted((_canonical(node.left), _canonical(node.comparators[0])))
+        return f"{type(node.ops[0]).__name__}({sides[0]},{sides[1]})"
+    if isinstance(node, ast.UnaryOp):
+        return f"{type(node.op).__name__}({_canonical(node.operand)})"
+    return ast.dump(node, annotate_fields=False)
 
 
 def path_problems(facts: DiagramFacts) -> list[Problem]:
@@ -339,9 +357,11 @@ def camunda_problems(facts: DiagramFacts) -> list[Problem]:
                 problems.append(problem_at(
                     facts.file, node, "camunda", f"camunda:{etree.QName(attribute).localname} is ignored here",
                     _camunda_hint(etree.QName(attribute).localname), severity=WARNING))
-        if etree.QName(node).namespace in (CAMUNDA_NS, _ZEEBE_NS):
+        parent = node.getparent()
+        if etree.QName(node).namespace in (CAMUNDA_NS, _ZEEBE_NS) and not (
+                parent is not None and etree.QName(parent).namespace in (CAMUNDA_NS, _ZEEBE_NS)):
             problems.append(problem_at(
-                facts.file, node.getparent(), "camunda", f"camunda:{local(node.tag)} is ignored here",
+                facts.file, parent, "camunda", f"camunda:{local(node.tag)} is ignored here",
                 _camunda_hint(local(node.tag)), severity=WARNING))
     return problems
 
