@@ -59,6 +59,8 @@ def _services(prepare: bool = True) -> Iterator[bootstrap.Services]:
     try:
         if prepare:
             bootstrap.prepare_database(services)
+            if services.runtime.deployments is not None:  # the deployed versions, not only the files on disk
+                services.runtime.deployments.refresh(force=True)
         yield services
     except DomainError as exc:
         fail(str(exc), code=1)
@@ -333,6 +335,7 @@ def worker(once: bool, poll: float | None) -> None:
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
         with _services() as services:
+            _deploy_commands.take_up_shipped(services)
             interval = poll if poll is not None else services.settings.worker_poll_seconds
             log.info("worker started: %s, poll every %.2fs", services.database.dialect, interval)
             while not stopping:
@@ -401,6 +404,7 @@ def serve(worker: bool, threads: int) -> None:
     from service.web.server import WebServer
 
     with _services() as services:
+        _deploy_commands.take_up_shipped(services)
         if services.settings.demo_users:
             try:
                 report, accounts = load_demo(services.write_uow, services.settings.demo_registry, services.now())
@@ -581,6 +585,9 @@ def _date(text: str) -> date:
     except ValueError:
         raise ValueError(f"'{text}' is not a date like 2026-03-20") from None
 
+from service import cli_deploy as _deploy_commands  # noqa: E402 - ``homeschool deploy``, ``deployments …``
 from service.cli_repair import case as _repair_commands  # noqa: E402 - ``homeschool case …`` lives apart
 
 main.add_command(_repair_commands)
+main.add_command(_deploy_commands.deploy_command)
+main.add_command(_deploy_commands.deployments)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -38,8 +39,18 @@ T0 = at("2026-03-20T10:00+05:00")
 LATER = T0 + timedelta(hours=2)
 DIAGRAM = "processes/repair_demo.bpmn"
 FORM = "forms/repair_demo/check.schema.json"
-V2 = (FIXTURES / "repair_demo_v2.bpmn").read_bytes()
-V3 = (FIXTURES / "repair_demo_v3.bpmn").read_bytes()
+
+
+def _valid(source: bytes) -> bytes:
+    """A repair fixture as the deep validation wants it: the gateway's 'no' flow is its default."""
+    gateway = b'<bpmn:exclusiveGateway id="decide"'
+    source = source.replace(gateway, gateway + b' default="flow_no"')
+    return re.sub(rb'(<bpmn:sequenceFlow id="flow_no"[^>]*)>\s*<bpmn:conditionExpression>[^<]*'
+                  rb'</bpmn:conditionExpression>\s*</bpmn:sequenceFlow>', rb"\1 />", source)
+
+
+V2 = _valid((FIXTURES / "repair_demo_v2.bpmn").read_bytes())
+V3 = _valid((FIXTURES / "repair_demo_v3.bpmn").read_bytes())
 #: v2 with the clerk's task renamed: a changed element.
 V2_RENAMED = V2.replace(b'name="Check the request"', b'name="Check the request and note why"')
 
@@ -137,6 +148,10 @@ def test_a_missing_form_and_a_broken_diagram_are_each_named(svc: Services) -> No
     with pytest.raises(DeploymentRefused) as refused:
         deploy(svc.write_uow, svc.runtime, actor=_analyst(svc), files={DIAGRAM: V2}, now=T0)
     assert any("'check' has no form" in p for p in refused.value.problems), refused.value.problems
+    raw = (FIXTURES / "repair_demo_v2.bpmn").read_bytes()  # the deep validation: a gateway without a default flow
+    with pytest.raises(DeploymentRefused) as refused:
+        deploy(svc.write_uow, svc.runtime, actor=_analyst(svc), files={DIAGRAM: raw, FORM: FORM_A}, now=T0)
+    assert any("'decide'" in p and "default flow" in p for p in refused.value.problems), refused.value.problems
 
 
 def test_only_an_analyst_deploys(svc: Services) -> None:
@@ -192,7 +207,7 @@ def test_a_second_web_process_on_the_same_database_takes_up_a_new_version_withou
 
 def test_the_diff_of_two_versions_names_changed_elements_and_form_fields(svc: Services) -> None:
     first = _deploy(svc, V2, FORM_A)
-    changed_v3 = V3.replace(b'name="Check the request"', b'name="Check"').replace(b"approved == False", b"not approved")
+    changed_v3 = V3.replace(b'name="Check the request"', b'name="Check"').replace(b"approved == True", b"approved")
     second = _deploy(svc, changed_v3, FORM_B, when=LATER)
     with svc.uow(write=False) as uow:
         diff = diff_versions(uow, svc.runtime, actor=_analyst(svc), process_id="repair_demo", old=first[:8],
@@ -201,7 +216,7 @@ def test_the_diff_of_two_versions_names_changed_elements_and_form_fields(svc: Se
     assert [c.element_id for c in diff.diagram.removed] == ["cooling_off"]
     changed = {c.element_id: c.facts for c in diff.diagram.changed}
     assert changed["check"]["name"] == ("Check the request", "Check")
-    assert changed["flow_no"] == {"condition": ("approved == False", "not approved")}
+    assert changed["flow_yes"] == {"condition": ("approved == True", "approved")}
     assert changed["flow_to_cooling"] == {"flow": ("check → cooling_off", "check → cool_down")}
     assert [(f.form_id, f.added, f.changed) for f in diff.forms] == [("check", (), ("note",))]
     assert diff.diagram.marks("new")["cool_down"] == "added" and diff.diagram.marks("old")["cooling_off"] == "removed"
@@ -217,7 +232,7 @@ def test_running_cases_move_to_a_new_version_after_a_dry_run(svc: Services) -> N
     ana = _analyst(svc)
 
     with svc.uow(write=False) as uow:
-        version, ids = cases_of_version(uow, first[:10])
+        version, ids = cases_of_version(uow, first[:10], actor=ana)
         plans = plan_moves(uow, svc.runtime, actor=ana, instance_ids=ids, to_version=second[:10])
     assert version.content_hash == first and ids == [at_task, at_timer]
     assert [(p.instance_id, p.possible) for p in plans] == [(at_task, True), (at_timer, False)]

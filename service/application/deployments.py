@@ -47,17 +47,17 @@ from pathlib import Path
 from service.domain.errors import DomainError, InvalidInput, NotFound, NotPermitted
 from service.domain.model import EventRecord
 from service.domain.staff import Actor
-from service.engine.library import Diagram, DiagramLibrary, DiagramSetError, content_hash
+from service.engine.library import Diagram, DiagramLibrary, content_hash
 from service.engine.versions import DiagramDiff, diff_diagrams
 from service.persistence.deployment_repository import StoredDeployment
 from service.persistence.uow import UnitOfWork
 
 from ._running import store_diagram
-from .catalog import FORM_SUFFIX, check_forms, check_sms_texts
+from .catalog import FORM_SUFFIX
 from .deployed import diagram_path, write_files
-from .forms import check_choices, load_form
 from .process_access import load_declarations
 from .runtime import Runtime
+from .validation import validate_files
 
 UowFactory = Callable[[], UnitOfWork]
 #: Who deploys: analysts (and the service itself, at start-up and from the command line).
@@ -242,22 +242,15 @@ def validate_tree(files: Mapping[str, bytes], runtime: Runtime, checked: set[str
         def named(text: str) -> str:
             return text.replace(f"{root}/", "")
 
+        targets = [processes / f"{pid}.bpmn" for pid in sorted(checked) if (processes / f"{pid}.bpmn").is_file()]
+        problems = [problem.describe() for problem in validate_files(
+            targets, forms, processes_dir=processes, form_choices=runtime.form_choices) if problem.is_error]
         try:
-            library = DiagramLibrary.from_directory(processes)
-        except DiagramSetError as exc:
-            return [named(error.describe()) for error in exc.errors]
-        except DomainError as exc:
-            return [named(str(exc))]
-        diagrams = library.diagrams()
-        problems = [f"processes/{d.process_id}.bpmn: the file is named after another process than "
-                    f"'{d.process_id}' ({d.file})" for d in diagrams if d.file != f"processes/{d.process_id}.bpmn"]
-        mine = [d for d in diagrams if d.process_id in checked]
-        problems += check_forms(mine, forms) + check_sms_texts(mine) + check_choices(forms, runtime.form_choices)
-        for path in sorted(forms.glob(f"*/*{FORM_SUFFIX}")):
-            try:
-                load_form(forms, path.parent.name, path.name.removesuffix(FORM_SUFFIX))
-            except DomainError as exc:
-                problems.append(str(exc))
+            diagrams = DiagramLibrary.from_directory(processes).diagrams()
+        except DomainError:
+            return sorted({named(problem) for problem in problems}) or ["the diagrams could not be loaded"]
+        problems += [f"processes/{d.process_id}.bpmn: the file is named after another process than "
+                     f"'{d.process_id}' ({d.file})" for d in diagrams if d.file != f"processes/{d.process_id}.bpmn"]
         try:
             load_declarations(processes, diagrams)
         except DomainError as exc:
@@ -272,6 +265,16 @@ def _only_about(problem: str, processes: set[str]) -> bool:
 
 
 # --- deploying ----------------------------------------------------------------------------------------
+
+def deployer(uow: UnitOfWork, login: str) -> Actor:
+    """The active analyst acting at the command line."""
+    found = uow.staff.by_login(login.strip().lower())
+    if found is None or not found[4]:
+        raise NotFound(f"there is no active member of staff '{login}'")
+    member = found[0]
+    _check_deployer(member)
+    return member
+
 
 def _check_deployer(actor: Actor) -> None:
     if actor.kind == "system":

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from service.domain.errors import DomainError, InvalidInput, NotFound
+from service.domain.errors import DomainError, InvalidInput, NotFound, NotPermitted
 from service.domain.model import EventRecord
 from service.domain.staff import Actor
 from service.persistence.deployment_repository import StoredDeployment
@@ -57,8 +57,10 @@ def version_of_hash(uow: UnitOfWork, version: str) -> StoredDeployment:
     return found[0]
 
 
-def cases_of_version(uow: UnitOfWork, version: str) -> tuple[StoredDeployment, list[int]]:
-    """A version and the ids of its running cases."""
+def cases_of_version(uow: UnitOfWork, version: str, *, actor: Actor) -> tuple[StoredDeployment, list[int]]:
+    """A version and the ids of its running cases (for an analyst: moving every case of a version is theirs)."""
+    if not actor.is_person or not actor.has_role("analyst"):
+        raise NotPermitted("the cases of a version are moved by an analyst")
     deployment = version_of_hash(uow, version)
     return deployment, uow.deployments.cases_on(deployment.content_hash)
 
@@ -92,7 +94,7 @@ def plan_move(uow: UnitOfWork, runtime: Runtime, *, actor: Actor, instance_id: i
 def _check_movable(uow: UnitOfWork, actor: Actor, instance_id: int) -> None:
     stored = load_case(uow, instance_id)
     if not may_repair(actor, stored):
-        raise InvalidInput("cases are moved by an analyst or an administrator of their organisation")
+        raise NotPermitted("cases are moved by an analyst or an administrator of their organisation")
     if stored.status != "running":
         raise InvalidInput(f"case {stored.business_key} is {stored.status}: only a running case can move")
 

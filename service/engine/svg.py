@@ -29,7 +29,14 @@ STYLE = """
 .node.active rect, .node.active circle, .node.active polygon { fill: #e3edfb; stroke: #1565c0; stroke-width: 3; }
 .node.overdue rect, .node.overdue circle, .node.overdue polygon { fill: #fdecea; stroke: #c62828; stroke-width: 3; }
 .node.cited rect, .node.cited circle, .node.cited polygon { fill: #fff3c4; stroke: #b26a00; stroke-width: 3.5; }
+.node.added rect, .node.added circle, .node.added polygon { fill: #e3f2e6; stroke: #2e7d32; stroke-width: 3.5; }
+.node.removed rect, .node.removed circle, .node.removed polygon { fill: #fdecea; stroke: #c62828; stroke-width: 3.5;
+  stroke-dasharray: 6 3; }
+.node.changed rect, .node.changed circle, .node.changed polygon { fill: #fff3c4; stroke: #b26a00; stroke-width: 3.5; }
 .edge { fill: none; stroke: #555; stroke-width: 1.2; marker-end: url(#arrow); }
+.edge.added { stroke: #2e7d32; stroke-width: 3; }
+.edge.removed { stroke: #c62828; stroke-width: 3; stroke-dasharray: 6 3; }
+.edge.changed { stroke: #b26a00; stroke-width: 3; }
 .edge.completed { stroke: #2e7d32; }
 .edge.cited { stroke: #b26a00; stroke-width: 3; }
 .mark-line { fill: none; stroke: #333; stroke-width: 1.2; }
@@ -63,7 +70,8 @@ def _label(x: float, y: float, text: str, width: int) -> str:
 
 
 def render_svg(source: bytes, marks: Mapping[str, str] | None = None, standalone: bool = True) -> str:
-    """An SVG of the diagram; ``marks`` maps element ids to ``completed``/``active``/``overdue``/``cited``.
+    """An SVG of the diagram; ``marks`` maps element ids to ``completed``/``active``/``overdue``/``cited``
+    (or, comparing two versions, ``added``/``removed``/``changed``).
 
     ``standalone`` embeds the styles; a page with a strict Content-Security-Policy passes False
     and styles the ``bpmn-*`` classes from its own stylesheet (see :data:`STYLE`).

@@ -22,6 +22,7 @@ from .context import install_context
 from .ids import RecordIdConverter
 from .limits import install_limits
 from .modeler import blueprint as modeler_blueprint
+from .versions import blueprint as versions_blueprint
 
 csrf = CSRFProtect()
 
@@ -70,6 +71,7 @@ def create_app(settings: Settings | None = None, services: bootstrap.Services | 
                       repair.blueprint, vendor.blueprint, case_list_blueprint):
         app.register_blueprint(blueprint)
     app.register_blueprint(modeler_blueprint)  # the analysts' in-browser modeler
+    app.register_blueprint(versions_blueprint)  # the analysts' versions page (deployments)
     csrf.exempt(api.blueprint)  # the API authenticates with bearer tokens, not cookies
     install_limits(app, settings, api.blueprint)
 
