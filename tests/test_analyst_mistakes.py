@@ -15,14 +15,18 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+from service import bootstrap
 from service.application.validation import validate_files
 from service.cli import main
+from service.config import Settings
 from service.domain.problems import Problem
 
 CORPUS = Path(__file__).parent / "analyst_mistakes"
 BASE = CORPUS / "base"
 MISTAKES: list[dict[str, Any]] = tomllib.loads((CORPUS / "mistakes.toml").read_text(encoding="utf-8"))["mistake"]
 ROOT = Path(__file__).parent.parent
+#: The settings diagrams read with setting(name), as the command passes them.
+PROCESS_SETTINGS = bootstrap.process_settings(Settings.from_env())
 
 
 def make_mistake(mistake: dict[str, Any], tmp_path: Path) -> Path:
@@ -56,7 +60,8 @@ def test_the_base_diagrams_have_no_errors() -> None:
 @pytest.mark.parametrize("mistake", MISTAKES, ids=[m["name"] for m in MISTAKES])
 def test_each_mistake_is_caught_naming_its_element(mistake: dict[str, Any], tmp_path: Path) -> None:
     target = make_mistake(mistake, tmp_path)
-    problems = validate_files([target], BASE / "forms", processes_dir=target.parent, checks=[])
+    problems = validate_files([target], BASE / "forms", processes_dir=target.parent, checks=[],
+                              process_settings=PROCESS_SETTINGS)
     severity = mistake.get("severity", "error")
     found = [p for p in problems if p.kind == mistake["kind"] and p.element_id == mistake["element"]]
     assert found, [f"{p.kind} {p.describe()}" for p in problems]
@@ -128,8 +133,21 @@ def test_a_broken_file_causes_no_false_error_in_an_untouched_one(tmp_path: Path)
     assert [p.describe() for p in alone if p.is_error] == []
 
 
+def test_a_draft_beside_the_deployed_diagrams_is_their_new_version(tmp_path: Path) -> None:
+    mistake = next(m for m in MISTAKES if m["name"] == "condition-variable-typo")
+    draft = tmp_path / "draft" / "service_delivery.bpmn"
+    draft.parent.mkdir()
+    make_mistake(mistake, tmp_path).rename(draft)
+    processes = tmp_path / "deployed"
+    shutil.copytree(BASE / "processes", processes)
+    problems = validate_files([draft], BASE / "forms", processes_dir=processes, checks=[])
+    assert {p.kind for p in problems if p.is_error} == {"variable-unknown"}, [p.describe() for p in problems]
+    assert {p.file for p in problems} == {"draft/service_delivery.bpmn"}  # named from the processes' parent
+
+
 def test_the_shipped_diagrams_have_no_errors() -> None:
-    problems = validate_files(None, ROOT / "forms", processes_dir=ROOT / "processes")
+    problems = validate_files(None, ROOT / "forms", processes_dir=ROOT / "processes",
+                              process_settings=PROCESS_SETTINGS)
     assert [p.describe() for p in problems if p.is_error] == []
 
 

@@ -153,7 +153,9 @@ def _validate(
 ) -> Report:
     inspect = _inspector()
     mine = [inspect(target) for target in targets]
-    others = [inspect(other) for other in context]
+    drafts = {i.facts.process_id for i in mine if i.facts is not None}
+    # a target defining a process of the context is its new version (a draft beside the deployed file)
+    others = [i for i in (inspect(other) for other in context) if i.facts is None or i.facts.process_id not in drafts]
     problems = [p for inspection in mine for p in inspection.problems]
     problems += _duplicate_processes(mine, others)
     problems += _message_problems(mine, others)

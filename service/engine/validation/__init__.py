@@ -76,6 +76,8 @@ def check_data(facts: DiagramFacts, forms: FormFields, *, records: Mapping[str, 
     environment = RestrictedEnvironment(helpers)
     problems = data.variable_problems(facts, forms, frozenset(helpers))
     problems += data.field_problems(facts, records or {})
+    if settings is not None:
+        problems += data.setting_problems(facts, frozenset(settings))
     sample, unknown = data.sample_data(facts, forms, environment)
     problems += data.timer_problems(facts, sample, unknown, environment)
     return problems

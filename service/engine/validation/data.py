@@ -16,7 +16,7 @@ from __future__ import annotations
 import ast
 import builtins
 from collections import deque
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from difflib import get_close_matches
@@ -350,3 +350,23 @@ def _code(facts: DiagramFacts) -> Iterator[tuple[Any, str, str]]:
             yield node.xml, payload.text or "", "eval"
         for script in _scripts(node):
             yield node.xml, script, "exec"
+
+
+def setting_problems(facts: DiagramFacts, known: Collection[str]) -> list[Problem]:
+    """Every ``setting("name")`` the diagram's code calls names a process setting."""
+    problems = []
+    for owner, code, mode in _code(facts):
+        try:
+            tree = ast.parse(code.strip() if mode == "eval" else code, mode=mode)
+        except SyntaxError:
+            continue
+        for node in ast.walk(tree):
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "setting"
+                    and node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)
+                    and node.args[0].value not in known):
+                name = node.args[0].value
+                close = get_close_matches(name, sorted(known), n=1, cutoff=0.6)
+                hint = (f"did you mean '{close[0]}'? " if close else "") + f"settings: {', '.join(sorted(known))}"
+                problems.append(problem_at(facts.file, owner, "setting-unknown",
+                                           f"reads the setting '{name}', which does not exist", hint))
+    return problems
