@@ -232,3 +232,57 @@ def test_rows_are_added_and_removed_without_a_submit_and_nothing_typed_is_lost(p
     assert ">ИУП № 14 от 01.04.2026</textarea>" in html
     with product.uow(write=False) as uow:  # nothing was completed by a row button
         assert uow.tasks.get(task_id) is not None
+
+
+# --- files: every bad one named, the good ones kept -------------------------------------------------
+
+
+SCAN = b"%PDF-1.4\n% a scanned application\n%%EOF\n"
+
+
+def test_every_bad_file_is_named_in_the_interface_language(product: Services) -> None:
+    clerk = _client(product)
+    sign_in(clerk, "clerk")
+    clerk.post("/language", data={"lang": "kk", "next": "/tasks"})
+    both_bad = dict(INTAKE_FORM, **{"child.full_name": "Ахметов Нұрлан",
+                                    "upload.application": (io.BytesIO(b""), "otinish.pdf"),
+                                    "upload.vkk_conclusion": (io.BytesIO(b"just text"), "dkk.pdf")})
+    refused = clerk.post("/intake/application", data=both_bad, content_type="multipart/form-data")
+    html = refused.data.decode()
+    assert refused.status_code == 422
+    assert "«otinish.pdf» файлы бос." in html
+    assert "«dkk.pdf» файлы PDF, JPEG немесе PNG емес." in html
+    assert 'id="f-upload-application-error"' in html and 'id="f-upload-vkk-conclusion-error"' in html
+    with product.uow(write=False) as uow:
+        assert uow.instances.count() == 0
+
+
+def test_a_good_file_is_kept_across_a_failed_submit(product: Services) -> None:
+    clerk = _client(product)
+    sign_in(clerk, "clerk")
+    typo = dict(INTAKE_FORM, **{"child.full_name": "Ахметов Нұрлан", "child.iin": "150402500019",
+                                "upload.application": (io.BytesIO(SCAN), "zayavlenie.pdf"),
+                                "upload.vkk_conclusion": (io.BytesIO(b"not a scan"), "vkk.docx")})
+    refused = clerk.post("/intake/application", data=typo, content_type="multipart/form-data")
+    html = refused.data.decode()
+    assert refused.status_code == 422
+    assert 'id="f-child-iin-error"' in html  # the typed fields are checked too, beside the bad file
+    assert "Файл «vkk.docx» не является PDF, JPEG или PNG." in html
+    kept = re.search(r'name="pending.application" value="([0-9a-f]{32})"', html)
+    assert kept is not None and "zayavlenie.pdf" in html
+    assert 'name="pending.vkk_conclusion"' not in html  # a bad file is not kept
+    fixed = dict(INTAKE_FORM, **{"child.full_name": "Ахметов Нұрлан", "pending.application": kept.group(1)})
+    other = _client(product)  # a kept file is its owner's only
+    sign_in(other, "clerk112")
+    elsewhere = other.post("/intake/application", data=fixed, content_type="multipart/form-data")
+    assert elsewhere.status_code == 302
+    with product.uow(write=False) as uow:
+        other_key = uow.instances.get(int(elsewhere.headers["Location"].rsplit("/", 1)[1])).business_key
+        assert uow.attachments.for_key(other_key) == []
+    registered = clerk.post("/intake/application", data=fixed, content_type="multipart/form-data")
+    assert registered.status_code == 302, registered.data.decode()[:3000]
+    case = int(registered.headers["Location"].rsplit("/", 1)[1])
+    with product.uow(write=False) as uow:
+        key = uow.instances.get(case).business_key
+        [stored] = uow.attachments.for_key(key)
+    assert (stored.kind, stored.filename) == ("application", "zayavlenie.pdf")

@@ -291,7 +291,7 @@ def test_scans_are_checked_by_content_and_medical_downloads_are_logged(product: 
     sign_in(web, "clerk")
     fake = dict(INTAKE_FORM, **{"upload.vkk_conclusion": (io.BytesIO(b"just text, not a scan"), "vkk.pdf")})
     refused = web.post("/intake/application", data=fake, content_type="multipart/form-data")
-    assert refused.status_code == 422 and "is not a PDF, JPEG or PNG file" in refused.data.decode()
+    assert refused.status_code == 422 and "Файл «vkk.pdf» не является PDF, JPEG или PNG." in refused.data.decode()
     with product.uow(write=False) as uow:
         assert uow.instances.count() == 0  # nothing registered, nothing stored
 

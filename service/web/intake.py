@@ -11,7 +11,6 @@ from service.application.intake import (
     INTAKES,
     UPLOAD_KINDS,
     PossibleDuplicate,
-    Upload,
     UploadRefused,
     new_form_token,
     register_at_office,
@@ -22,19 +21,10 @@ from service.domain.errors import DuplicateCase, FormInvalid
 from .context import actor, language, services, signed_in
 from .i18n import translate
 from .ids import record_id
+from .intake_files import check_without_files, chosen_files, forget_files
 from .widgets import build_widgets, error_labels
 
 blueprint = Blueprint("intake", __name__)
-
-
-def _uploads() -> list[Upload]:
-    """The scans chosen in the form's file inputs."""
-    found = []
-    for kind in UPLOAD_KINDS:
-        upload = request.files.get(f"upload.{kind}")
-        if upload is not None and upload.filename:
-            found.append(Upload(kind, upload.filename, upload.read()))
-    return found
 
 
 @blueprint.route("/intake/<kind>", methods=["GET", "POST"])
@@ -52,20 +42,25 @@ def register(kind: str) -> Any:
     if chosen not in offices:
         abort(403)
     svc = services()
-    form = load_form(svc.settings.forms_dir, intake.process_id, intake.message)
+    form = load_form(svc.runtime.forms_dir_for(intake.process_id) or svc.settings.forms_dir, intake.process_id,
+                     intake.message)  # the start form of the current deployed version
     values: dict[str, Any] = {}
     errors: dict[str, list[str]] = {}
+    kept: dict[str, Any] = {}
     duplicates: list[Any] = []
     token = request.form.get("form_token") or new_form_token()
     if request.method == "POST":
         values = coerce_submission(form, request.form.to_dict(flat=False))
-        for own in ("csrf_token", "organisation", "form_token", "register_anyway"):
+        for own in ("csrf_token", "organisation", "form_token", "register_anyway", "pending"):
             values.pop(own, None)
         anyway = request.form.get("register_anyway") == "1"
+        uploads, kept, errors = chosen_files(member.login, svc.settings, language())
         try:
+            if errors:  # every bad file is named, and the typed fields' problems beside them
+                check_without_files(svc.runtime, kind, values, svc.now())
             with svc.uow() as uow:
                 receipt = register_at_office(uow, svc.runtime, actor=member, kind=kind, organisation_id=chosen,
-                                             values=values, uploads=_uploads(),
+                                             values=values, uploads=uploads,
                                              max_upload_bytes=svc.settings.max_attachment_bytes, now=svc.now(),
                                              form_token=token, allow_duplicate=anyway)
         except PossibleDuplicate as exc:
@@ -74,10 +69,11 @@ def register(kind: str) -> Any:
         except UploadRefused as exc:
             errors = {exc.field: [str(exc)]}
         except FormInvalid as exc:
-            errors = {path: [m.text(language()) for m in msgs] for path, msgs in exc.fields.items()}
+            errors.update({path: [m.text(language()) for m in msgs] for path, msgs in exc.fields.items()})
         except DuplicateCase:
             errors = {"": ["duplicate"]}
         else:
+            forget_files(member.login, svc.settings, kept)
             instance_id = receipt.instance_id
             if instance_id is None:  # the same form raced in twice: the other request registered it
                 with svc.uow(write=False) as uow:
@@ -92,6 +88,6 @@ def register(kind: str) -> Any:
     hidden = intake.office_fields
     widgets = build_widgets(form.schema, values, errors, language(), hidden=hidden)
     return render_template("intake.html", form=form, widgets=widgets, errors=errors, kind=kind, token=token,
-                           duplicates=duplicates,
+                           duplicates=duplicates, kept=kept,
                            uploads=UPLOAD_KINDS if kind == "application" else (), organisations=organisations,
                            chosen=chosen, error_labels=error_labels(form, errors, language())), (422 if errors else 200)
