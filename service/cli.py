@@ -18,10 +18,11 @@ import click
 from service import bootstrap
 from service.application.inbox import deliver_kept_messages
 from service.application.legal import build_legal_document, legal_document_html, legal_document_pdf
+from service.application.lint_checks import lint_checks
 from service.application.outbox import deliver_outbox
 from service.application.timers import fire_due_timers
 from service.application.trace import build_trace, failed_scenarios, read_report
-from service.application.validation import errors_in, validation_report
+from service.application.validation import FILE_CHECKS, errors_in, validation_report
 from service.config import SETTINGS, Settings
 from service.domain.errors import DomainError
 from service.domain.incidents import Incident
@@ -142,7 +143,7 @@ def validate(files: tuple[Path, ...], as_json: bool) -> None:
     report = validation_report(
         list(files) or None, settings.forms_dir, processes_dir=settings.processes_dir,
         process_settings=bootstrap.process_settings(settings), form_choices=bootstrap.form_choices(settings),
-        calendar=bootstrap.build_calendar(settings))
+        calendar=bootstrap.build_calendar(settings), checks=[*FILE_CHECKS, *lint_checks(settings.node_modules_dir)])
     if as_json:
         click.echo(json.dumps([p.as_dict() for p in report.problems], ensure_ascii=False, indent=2))
         sys.exit(0 if report.ok else 1)
