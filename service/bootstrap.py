@@ -95,7 +95,8 @@ def build_services(settings: Settings, library: DiagramLibrary | None = None) ->
         database=database,
         calendar=calendar,
         engine=engine,
-        transports=build_transports(settings.outbox_targets, attach=partial(attach_documents, uows, runtime, signer)),
+        transports=build_transports(settings.outbox_targets, attach=partial(attach_documents, uows, runtime, signer),
+                                    mail_from=settings.mail_from),
         runtime=runtime,
         signer=signer,
     )

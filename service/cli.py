@@ -19,6 +19,7 @@ from service import bootstrap
 from service.application.inbox import deliver_kept_messages
 from service.application.legal import build_legal_document, legal_document_html, legal_document_pdf
 from service.application.lint_checks import lint_checks
+from service.application.notifications import notify_staff
 from service.application.outbox import deliver_outbox
 from service.application.timers import fire_due_timers
 from service.application.trace import build_trace, failed_scenarios, read_report
@@ -362,6 +363,9 @@ def _work_once(services: bootstrap.Services, stop: Callable[[], bool] = lambda: 
         settle=_seconds(services.settings.timer_settle_seconds)))
     moved = _guarded("inbox delivery", lambda: deliver_kept_messages(services.write_uow, services.runtime,
                                                                      now=now, stop=stop))
+    _guarded("staff notifications", lambda: notify_staff(
+        services.write_uow, services.calendar, now, services.settings.public_url,
+        _seconds(services.settings.notify_seconds)))
     sent = _guarded("outbox delivery", lambda: deliver_outbox(
         services.write_uow, services.transports, now=now,
         first_retry=_seconds(services.settings.outbox_retry_seconds)))

@@ -128,6 +128,13 @@ SETTINGS: tuple[Setting, ...] = (
             "An outbox message still undelivered this long after it was queued is listed on the operations page"),
     Setting("HOMESCHOOL_INBOX_STALE_HOURS", "24",
             "An incoming message no case has taken this long after it arrived is listed on the operations page"),
+    Setting("HOMESCHOOL_NOTIFY_SECONDS", "60",
+            "How often the worker looks for tasks to tell staff about by e-mail (new tasks, due on the next "
+            "working day, due today); each person's digest frequency is a personal setting"),
+    Setting("HOMESCHOOL_PUBLIC_URL", "http://127.0.0.1:5000",
+            "The address staff open the service at: the links in notification e-mails start with it"),
+    Setting("HOMESCHOOL_MAIL_FROM", "homeschool@localhost",
+            "Sender address of notification e-mails (with an smtp:// or smtps:// mail target)"),
     Setting("HOMESCHOOL_METRICS_TOKEN", "(none)",
             "Bearer token GET /metrics requires; without one, /metrics answers only requests from loopback"),
     *(
@@ -174,6 +181,9 @@ class Settings:
     demo_users: bool = False
     working_hours: str = "09:00-18:30"
     worker_poll_seconds: float = 0.5
+    notify_seconds: float = 60.0
+    public_url: str = "http://127.0.0.1:5000"
+    mail_from: str = "homeschool@localhost"
     timer_retry_seconds: float = 300.0
     deployment_check_seconds: float = 5.0
     predeploy_features: str = ""
@@ -243,6 +253,9 @@ class Settings:
             demo_users=_flag(env, "DEMO_USERS", url.startswith("sqlite")),
             working_hours=env.get(_PREFIX + "WORKING_HOURS", "09:00-18:30"),
             worker_poll_seconds=_number(env, "WORKER_POLL_SECONDS", 0.5),
+            notify_seconds=_number(env, "NOTIFY_SECONDS", 60.0),
+            public_url=env.get(_PREFIX + "PUBLIC_URL") or "http://127.0.0.1:5000",
+            mail_from=env.get(_PREFIX + "MAIL_FROM") or "homeschool@localhost",
             timer_retry_seconds=_number(env, "TIMER_RETRY_SECONDS", 300.0),
             deployment_check_seconds=_number(env, "DEPLOYMENT_CHECK_SECONDS", 5.0),
             predeploy_features=env.get(_PREFIX + "PREDEPLOY_FEATURES", "").strip(),

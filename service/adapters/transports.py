@@ -7,6 +7,8 @@ channel is configured with one of:
   a 2xx answer counts as delivered, anything else is retried with backoff;
 * ``spool:/path/to/dir`` — write one JSON file per message (named by its idempotency key,
   written atomically) for an integration bus or an operator to pick up;
+* ``smtp://host:port`` / ``smtps://host:port`` (the ``mail`` channel) — send the message's e-mail
+  (payload ``to``, ``subject``, ``body``) to an SMTP relay, in clear on loopback or over TLS;
 * nothing — the channel is *held*: messages stay in the outbox, undelivered, until one is set.
 
 No transport pretends: "delivered" always means the other side (or the spool) has the message.
@@ -20,10 +22,14 @@ from __future__ import annotations
 import json
 import os
 import re
+import smtplib
 import tempfile
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Callable, Mapping
+from email.message import EmailMessage
+from email.utils import make_msgid
 from pathlib import Path
 
 from service.application.documents import DocumentUnavailable
@@ -85,6 +91,48 @@ class HttpTransport:
         return self.url
 
 
+class SmtpTransport:
+    """Sends each ``mail`` message's e-mail through an SMTP relay (``smtps://`` for implicit TLS)."""
+
+    def __init__(self, url: str, sender: str, timeout: float = 10.0) -> None:
+        parts = urllib.parse.urlsplit(url)
+        if not parts.hostname:
+            raise ValueError(f"mail target '{url}' names no host: smtp://host:port")
+        self.tls = parts.scheme == "smtps"
+        self.host, self.port = parts.hostname, parts.port or (465 if self.tls else 25)
+        self.user, self.password = parts.username, parts.password
+        self.sender = sender
+        self.timeout = timeout
+
+    def send(self, item: OutboxItem) -> str:
+        """Hand the e-mail to the relay; a refusal or a network error is a failed attempt (retried)."""
+        message = self.message(item)
+        client_class = smtplib.SMTP_SSL if self.tls else smtplib.SMTP
+        try:
+            with client_class(self.host, self.port, timeout=self.timeout) as client:
+                if self.user:
+                    client.login(urllib.parse.unquote(self.user), urllib.parse.unquote(self.password or ""))
+                client.send_message(message)
+        except (smtplib.SMTPException, OSError) as exc:
+            raise DeliveryFailed(f"smtp://{self.host}:{self.port}: {exc}") from exc
+        return f"smtp://{self.host}:{self.port}/{message['Message-ID']}"
+
+    def message(self, item: OutboxItem) -> EmailMessage:
+        """The e-mail of an outbox item (its Message-ID derives from the idempotency key)."""
+        payload = item.payload
+        if not all(isinstance(payload.get(k), str) and payload.get(k) for k in ("to", "subject", "body")):
+            raise DeliveryFailed(f"outbox item {item.id} is not an e-mail (needs to, subject and body)")
+        message = EmailMessage()
+        message["From"] = self.sender
+        message["To"] = payload["to"]
+        message["Subject"] = payload["subject"]
+        domain = self.sender.rpartition("@")[2] or "localhost"
+        message["Message-ID"] = make_msgid(idstring=re.sub(r"[^A-Za-z0-9.-]", "-", item.idempotency_key),
+                                           domain=domain)
+        message.set_content(payload["body"])
+        return message
+
+
 class WithDocuments:
     """Sends each message with the documents it names attached (``attach``), through another transport."""
 
@@ -101,22 +149,25 @@ class WithDocuments:
         return self.transport.send(complete)
 
 
-def build_transport(target: str) -> OutboxTransport:
-    """A transport from its setting (``spool:DIR`` or an http(s) URL)."""
+def build_transport(target: str, mail_from: str = "homeschool@localhost") -> OutboxTransport:
+    """A transport from its setting (``spool:DIR``, an http(s) URL, or an smtp(s) URL)."""
     if target.startswith("spool:"):
         return SpoolTransport(Path(target.removeprefix("spool:")))
     if target.startswith(("http://", "https://")):
         return HttpTransport(target)
-    raise ValueError(f"outbox target '{target}' is neither spool:DIR nor an http(s) URL")
+    if target.startswith(("smtp://", "smtps://")):
+        return SmtpTransport(target, mail_from)
+    raise ValueError(f"outbox target '{target}' is neither spool:DIR, an http(s) URL nor an smtp(s) URL")
 
 
 def build_transports(targets: Mapping[str, str], attach: Callable[[OutboxItem], OutboxItem] | None = None,
-                     with_documents: tuple[str, ...] = ("portal_cabinet",)) -> dict[str, OutboxTransport]:
+                     with_documents: tuple[str, ...] = ("portal_cabinet",),
+                     mail_from: str = "homeschool@localhost") -> dict[str, OutboxTransport]:
     """Transports for every channel that has a target (channels left empty are held).
 
     With ``attach``, the channels ``with_documents`` send their messages with the documents attached.
     """
-    transports = {channel: build_transport(target) for channel, target in targets.items() if target}
+    transports = {channel: build_transport(target, mail_from) for channel, target in targets.items() if target}
     if attach is not None:
         for channel in with_documents:
             if channel in transports:

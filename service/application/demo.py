@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from service.domain.notifications import DEFAULT_FREQUENCY
 from service.domain.staff import Actor
 from service.persistence.uow import UnitOfWork
 
@@ -83,4 +84,6 @@ def ensure_demo_accounts(uow: UnitOfWork, now: datetime, accounts: tuple[DemoAcc
                                  password_hash=hash_password(account.password), language="ru",
                                  national_admin=account.national_admin, now=now)
         uow.memberships.set(staff_id, organisation.id, account.roles)
+        # Demo addresses under the reserved .invalid domain: the e-mails land in the mail spool.
+        uow.notifications.change_settings(staff_id, f"{account.login}@demo.invalid", DEFAULT_FREQUENCY)
     uow.commit()

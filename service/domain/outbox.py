@@ -9,6 +9,7 @@ OUTBOX_CHANNELS: Final[dict[str, str]] = {
     "portal_cabinet": "the applicant's personal cabinet on the e-government portal (egov.kz)",
     "sms": "the SMS gateway (the mobile number registered on the portal)",
     "monitoring": "the information system for monitoring the provision of state services (§8)",
+    "mail": "staff e-mail: task notifications (smtp://host:port, smtps://host:port, or a spool)",
 }
 
 

@@ -256,6 +256,10 @@ class StaffUser(Base):
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None]
     created_at: Mapped[datetime]
+    #: Where task notifications go (none: not notified), how often, and when the last digest went.
+    email: Mapped[str | None] = mapped_column(String(254))
+    notify_every: Mapped[str] = mapped_column(String(20), default="immediate")
+    last_digest_at: Mapped[datetime | None]
 
 
 class ApiClient(Base):
@@ -316,4 +320,4 @@ class IncidentRow(Base):
 
 
 # Register the documents and sessions tables on Base.metadata (they import Base from here).
-from . import deployment_models, document_models, search_models, session_models  # noqa: E402, F401
+from . import deployment_models, document_models, notification_models, search_models, session_models  # noqa: E402, F401

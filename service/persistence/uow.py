@@ -12,6 +12,7 @@ from .deployment_repository import DeploymentRepository
 from .document_repository import DocumentRepository
 from .failures import translate
 from .incident_repository import IncidentRepository
+from .notification_repository import NotificationRepository
 from .operations_queries import OperationsQueries
 from .organisation_repository import MembershipRepository, OrganisationRepository
 from .repositories import (
@@ -60,6 +61,7 @@ class UnitOfWork:
         self.sessions = SessionRepository(self.session, skip)
         self.incidents = IncidentRepository(self.session, skip)
         self.operations = OperationsQueries(self.session, skip)
+        self.notifications = NotificationRepository(self.session, skip)
         try:
             # Start the transaction now, so on SQLite a writer waits for the lock up front.
             self.session.connection()

@@ -16,7 +16,7 @@ from flask_wtf.csrf import CSRFProtect
 from service import bootstrap
 from service.config import Settings
 
-from . import admin, api, auth, cases, diagrams, errors, intake, legal, metrics, operations, repair, tasks, vendor
+from . import admin, api, auth, cases, diagrams, errors, intake, legal, me, metrics, operations, repair, tasks, vendor
 from .case_list import blueprint as case_list_blueprint
 from .context import install_context
 from .ids import RecordIdConverter
@@ -68,7 +68,7 @@ def create_app(settings: Settings | None = None, services: bootstrap.Services | 
     errors.install(app)
     for blueprint in (auth.blueprint, tasks.blueprint, cases.blueprint, intake.blueprint, diagrams.blueprint,
                       legal.blueprint, admin.blueprint, api.blueprint, operations.blueprint, metrics.blueprint,
-                      repair.blueprint, vendor.blueprint, case_list_blueprint):
+                      repair.blueprint, vendor.blueprint, case_list_blueprint, me.blueprint):
         app.register_blueprint(blueprint)
     app.register_blueprint(modeler_blueprint)  # the analysts' in-browser modeler
     app.register_blueprint(versions_blueprint)  # the analysts' versions page (deployments)
