@@ -5,7 +5,7 @@ working day, or is due today — so nobody is told the same thing twice, whateve
 workers; ``notifier_marks`` keeps how far the notifier has read the new tasks.
 
 Revision ID: 0015_staff_notifications
-Revises: 0012_inbox_kept_index
+Revises: 0014_case_index
 Create Date: 2026-12-07
 """
 
@@ -17,7 +17,7 @@ from alembic import op
 from service.persistence.models import UtcDateTime
 
 revision = "0015_staff_notifications"
-down_revision = "0012_inbox_kept_index"
+down_revision = "0014_case_index"
 branch_labels = None
 depends_on = None
 
