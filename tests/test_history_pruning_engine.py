@@ -83,3 +83,54 @@ def test_a_pruned_case_can_be_corrected_moved_to_another_version_and_finished() 
     snapshot = run.snapshot()
     assert snapshot.completed and snapshot.data["reviewer"] == "head" and snapshot.data["stop"] is True
     assert run.element_states()["end"] == "completed"
+
+
+REMINDERS = """<?xml version='1.0' encoding='UTF-8'?>
+<bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" id="reminders_definitions"
+                  targetNamespace="http://homeschool.edu.kz/tests">
+  <bpmn:process id="reminders" name="Two reminders" isExecutable="true">
+    <bpmn:laneSet id="reminders_lanes"><bpmn:lane id="specialist" name="Specialist">
+      <bpmn:flowNodeRef>start</bpmn:flowNodeRef><bpmn:flowNodeRef>review</bpmn:flowNodeRef>
+      <bpmn:flowNodeRef>done</bpmn:flowNodeRef><bpmn:flowNodeRef>first_reminder</bpmn:flowNodeRef>
+      <bpmn:flowNodeRef>second_reminder</bpmn:flowNodeRef><bpmn:flowNodeRef>first_noted</bpmn:flowNodeRef>
+      <bpmn:flowNodeRef>second_noted</bpmn:flowNodeRef></bpmn:lane></bpmn:laneSet>
+    <bpmn:startEvent id="start"><bpmn:outgoing>f1</bpmn:outgoing></bpmn:startEvent>
+    <bpmn:userTask id="review" name="Review"><bpmn:incoming>f1</bpmn:incoming><bpmn:outgoing>f2</bpmn:outgoing>
+    </bpmn:userTask>
+    <bpmn:endEvent id="done"><bpmn:incoming>f2</bpmn:incoming></bpmn:endEvent>
+    <bpmn:boundaryEvent id="first_reminder" attachedToRef="review" cancelActivity="false">
+      <bpmn:outgoing>f3</bpmn:outgoing>
+      <bpmn:timerEventDefinition><bpmn:timeDate>"2026-03-21T10:00:00+05:00"</bpmn:timeDate>
+      </bpmn:timerEventDefinition></bpmn:boundaryEvent>
+    <bpmn:boundaryEvent id="second_reminder" attachedToRef="review" cancelActivity="false">
+      <bpmn:outgoing>f4</bpmn:outgoing>
+      <bpmn:timerEventDefinition><bpmn:timeDate>"2026-03-22T10:00:00+05:00"</bpmn:timeDate>
+      </bpmn:timerEventDefinition></bpmn:boundaryEvent>
+    <bpmn:endEvent id="first_noted"><bpmn:incoming>f3</bpmn:incoming></bpmn:endEvent>
+    <bpmn:endEvent id="second_noted"><bpmn:incoming>f4</bpmn:incoming></bpmn:endEvent>
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="review"/>
+    <bpmn:sequenceFlow id="f2" sourceRef="review" targetRef="done"/>
+    <bpmn:sequenceFlow id="f3" sourceRef="first_reminder" targetRef="first_noted"/>
+    <bpmn:sequenceFlow id="f4" sourceRef="second_reminder" targetRef="second_noted"/>
+  </bpmn:process>
+</bpmn:definitions>
+"""
+
+
+def test_a_task_stays_due_at_its_first_fired_reminder_after_another_fired_and_the_state_was_pruned() -> None:
+    reminders = parse_diagram(REMINDERS.encode(), "reminders.bpmn")
+    found = {}
+    for prune in (True, False):
+        library = DiagramLibrary()
+        library.add(reminders)
+        engine = ProcessEngine(library, WorkingCalendar())
+        engine.serializer = WorkflowSerializer(prune=prune)
+        run = engine.start("reminders", {}, NOW)
+        for instant in ("2026-03-21T11:00+05:00", "2026-03-22T11:00+05:00"):
+            run.fire_timers(at(instant))
+            run = engine.resume(reminders, run.dump())
+        [task] = run.snapshot().open_tasks
+        found[prune] = (task.element_id, task.due_at, run.element_states(), run.pending_timers())
+    assert found[True] == found[False]
+    assert found[True][1] == at("2026-03-21T10:00+05:00")  # the first reminder's, though both fired
+    assert found[True][2]["first_noted"] == "completed" and found[True][3] == ()
