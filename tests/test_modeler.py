@@ -10,7 +10,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import text
 
 from service.application.deployments import deploy_shipped
-from service.application.feature_runs import FeatureRun, FeatureResult, candidate_hash
+from service.application.feature_runs import FeatureResult, FeatureRun, candidate_hash
 from service.application.modeler import candidate_files, deploy_candidate
 from service.bootstrap import Services
 from service.domain.errors import InvalidInput, NotPermitted
@@ -56,8 +56,9 @@ def test_only_analysts_open_the_modeler(product: Services) -> None:  # noqa: F81
     assert clerk.post(f"{URL}/validate", json={"xml": LIVE}).status_code == 403
     assert clerk.post(f"{URL}/deploy", json={"xml": RENAMED, "override_reason": "x"}).status_code == 403
     with pytest.raises(NotPermitted):
-        deploy_candidate(product.write_uow, product.runtime, actor=_member(product, "clerk"), process_id="service_delivery",
-                         xml=RENAMED, run=None, override_reason="because", now=product.now())
+        deploy_candidate(product.write_uow, product.runtime, actor=_member(product, "clerk"),
+                         process_id="service_delivery", xml=RENAMED, run=None, override_reason="because",
+                         now=product.now())
 
 
 def test_the_live_version_opens_and_a_broken_diagram_is_marked_on_its_element(web: FlaskClient) -> None:

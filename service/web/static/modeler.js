@@ -224,6 +224,7 @@
     })
     .then(function (xml) { return modeler.importXML(xml); })
     .then(function () {
+      modeler.get("canvas").resized();
       modeler.get("canvas").zoom("fit-viewport", "auto");
       root.setAttribute("data-modeler", "ready");
       say(data.msgLoaded);
