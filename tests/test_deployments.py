@@ -56,8 +56,9 @@ V2_RENAMED = V2.replace(b'name="Check the request"', b'name="Check the request a
 
 
 def _form(*required: str) -> bytes:
-    properties = {"approved": {"type": "boolean"}, "checked_by": {"type": "string"}, "note": {"type": "string"}}
-    return json.dumps({"type": "object", "required": list(required), "properties": properties}).encode()
+    types = {"approved": {"type": "boolean"}, "checked_by": {"type": "string"}, "note": {"type": "string"}}
+    return json.dumps({"type": "object", "required": list(required),
+                       "properties": {name: types[name] for name in required}}).encode()
 
 
 FORM_A = _form("approved", "checked_by")
@@ -218,7 +219,7 @@ def test_the_diff_of_two_versions_names_changed_elements_and_form_fields(svc: Se
     assert changed["check"]["name"] == ("Check the request", "Check")
     assert changed["flow_yes"] == {"condition": ("approved == True", "approved")}
     assert changed["flow_to_cooling"] == {"flow": ("check → cooling_off", "check → cool_down")}
-    assert [(f.form_id, f.added, f.changed) for f in diff.forms] == [("check", (), ("note",))]
+    assert [(f.form_id, f.added, f.changed) for f in diff.forms] == [("check", ("note",), ())]
     assert diff.diagram.marks("new")["cool_down"] == "added" and diff.diagram.marks("old")["cooling_off"] == "removed"
     assert second == diff.new.content_hash
 

@@ -128,3 +128,21 @@ def test_the_diff_is_drawn_on_the_diagrams_with_added_removed_and_changed_marked
     assert re.search(r'class="node [^"]*added[^"]*" data-element-id="attend_overdue"', drawn_new)
     assert re.search(r'class="node [^"]*changed[^"]*" data-element-id="confirm_office_refusal"', drawn_new)
     assert re.search(r'class="node [^"]*removed[^"]*" data-element-id="attend_overdue_request"', drawn_old)
+
+
+def test_the_task_page_shows_the_form_of_the_case_s_own_version(svc: Services) -> None:
+    _deploy(svc, V2, FORM_A)
+    old_case = start_case_of(svc, "F-1")
+    _deploy(svc, V2.replace(b'name="Check the request"', b'name="Check and note"'), FORM_B,
+            when=T0 + timedelta(minutes=1))
+    new_case = start_case_of(svc, "F-2")
+    clerk, _token = _signed_in(svc, "clerk")
+    pages = {}
+    for instance_id in (old_case, new_case):
+        with svc.uow(write=False) as uow:
+            [task] = uow.tasks.for_instance(instance_id)
+        response = clerk.get(f"/tasks/{task.task_id}")
+        assert response.status_code == 200
+        pages[instance_id] = response.data.decode()
+    assert 'name="note"' not in pages[old_case] and 'name="checked_by"' in pages[old_case]
+    assert 'name="note"' in pages[new_case]

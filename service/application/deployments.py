@@ -259,6 +259,14 @@ def validate_tree(files: Mapping[str, bytes], runtime: Runtime, checked: set[str
         return sorted({named(problem) for problem in problems if not _only_about(named(problem), others)})
 
 
+def case_forms_dir(uow: UnitOfWork, runtime: Runtime, instance_id: int) -> Path | None:
+    """Where the forms of a case's version are (its process's current version for a case not attached)."""
+    stored = uow.instances.get(instance_id)
+    if stored is None:
+        return runtime.forms_dir
+    return runtime.forms_dir_for(stored.process_id, stored.deployment_hash)
+
+
 def _only_about(problem: str, processes: set[str]) -> bool:
     """Whether a problem names a file of one of ``processes`` (files not being deployed now)."""
     return any(problem.startswith((f"forms/{pid}/", f"processes/{pid}.")) for pid in processes)

@@ -18,6 +18,7 @@ from typing import Any
 from flask import abort, flash, redirect, render_template, request, url_for
 
 from service.application.cases import complete_task, open_task
+from service.application.deployments import case_forms_dir
 from service.application.forms import coerce_submission
 from service.application.incidents import refused_on_purpose
 from service.application.operations import task_incident
@@ -80,7 +81,8 @@ def task_page_view(task_id: str) -> Any:
     if request.method == "POST":
         with svc.uow(write=False) as uow:
             task = open_task(uow, member, task_id)
-        form = svc.runtime.form(svc.settings.forms_dir, task.process_id, task.element_id)
+            forms_dir = case_forms_dir(uow, svc.runtime, task.instance_id) or svc.settings.forms_dir
+        form = svc.runtime.form(forms_dir, task.process_id, task.element_id)
         raw, shown, row_button = row_edits(request.form.to_dict(flat=False))
         values = coerce_submission(form, raw)
         values.pop("csrf_token", None)
@@ -89,7 +91,7 @@ def task_page_view(task_id: str) -> Any:
         if taken_by_other:
             status = 403
         elif not row_button:
-            refusal_field = load_declaration(svc.settings.forms_dir, task.process_id, task.element_id).refusal_field
+            refusal_field = load_declaration(forms_dir, task.process_id, task.element_id).refusal_field
             try:
                 now, version = svc.now(), request.form.get("version", type=int)
                 with_retry(svc.uow, lambda uow: complete_task(uow, svc.runtime, actor=member, task_id=task_id,
@@ -109,10 +111,11 @@ def task_page_view(task_id: str) -> Any:
     with svc.uow(write=False) as uow:
         context = task_context(uow, svc.runtime, actor=member, task_id=task_id)
         documents = uow.documents.for_instance(context.task.instance_id)
+        forms_dir = case_forms_dir(uow, svc.runtime, context.task.instance_id) or svc.settings.forms_dir
         facts = task_facts(uow, svc.runtime, actor=member, task=context.task, data=context.data,
-                           forms_dir=svc.settings.forms_dir)
+                           forms_dir=forms_dir)
         taken_by = assignee_name(uow, context.task) if context.task.assignee not in (None, member.login) else None
-    form = svc.runtime.form(svc.settings.forms_dir, context.task.process_id, context.task.element_id)
+    form = svc.runtime.form(forms_dir, context.task.process_id, context.task.element_id)
     widgets = build_widgets(form.schema, values, errors, language(), shown_rows=shown)
     return render_template(
         "task.html", context=context, form=form, widgets=widgets, errors=errors, taken_by=taken_by,
