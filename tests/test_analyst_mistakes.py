@@ -163,3 +163,12 @@ def test_lint_checks_plug_in_and_their_diagram_errors_become_problems(tmp_path: 
     problems = validate_files([target], BASE / "forms", processes_dir=target.parent, checks=[no_gateway_join_fork])
     [lint] = problems
     assert (lint.kind, lint.severity, lint.element_id, lint.line) == ("lint", "warning", "route_by_channel", 96)
+
+
+def test_every_kind_of_problem_the_corpus_finds_has_a_title_in_three_languages() -> None:
+    from service.domain.problems import KIND_TITLES, kind_title
+
+    kinds = {m["kind"] for m in MISTAKES}
+    assert kinds <= set(KIND_TITLES), kinds - set(KIND_TITLES)
+    assert kind_title("variable-unknown", "ru") == "Переменная не задана"
+    assert all(all(title.strip() for title in titles) for titles in KIND_TITLES.values())
