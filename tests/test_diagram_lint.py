@@ -85,6 +85,32 @@ def test_overlapping_labels_and_an_undrawn_element_are_named() -> None:
     assert (missing.element_id, missing.is_error) == ("explain", True)
 
 
+SUB_PROCESS = """    <bpmn:subProcess id="sub" name="Уточнить">
+      <bpmn:task id="inner" name="Позвонить"/></bpmn:subProcess>
+    <bpmn:sequenceFlow id="to_check\""""
+SUB_SHAPE = """<bpmndi:BPMNShape id="sub_di" bpmnElement="sub" isExpanded="false">
+        <dc:Bounds x="780" y="240" width="100" height="80"/></bpmndi:BPMNShape>
+      <bpmndi:BPMNShape id="done_di\""""
+SUB_PLANE = """  </bpmndi:BPMNDiagram>
+  <bpmndi:BPMNDiagram id="sub_diagram"><bpmndi:BPMNPlane id="sub_plane" bpmnElement="sub">
+    <bpmndi:BPMNShape id="inner_di" bpmnElement="inner"><dc:Bounds x="240" y="120" width="110" height="80"/>
+    </bpmndi:BPMNShape></bpmndi:BPMNPlane>
+  </bpmndi:BPMNDiagram>"""
+
+
+def test_a_collapsed_sub_process_is_drawn_on_a_plane_of_its_own() -> None:
+    # bpmn-js draws a collapsed sub-process's content on its own plane, at coordinates of its own
+    text = CLEAN.decode()
+    text = text.replace('    <bpmn:sequenceFlow id="to_check"', SUB_PROCESS, 1)
+    text = text.replace('<bpmndi:BPMNShape id="done_di"', SUB_SHAPE, 1)
+    text = text.replace("  </bpmndi:BPMNDiagram>", SUB_PLANE, 1)
+    assert text.count("<bpmndi:BPMNPlane") == 2 and 'bpmnElement="inner"' in text
+    assert layout_of(text.encode()) == []
+    # on the main plane the same box would lie on top of the task 'check'
+    moved = text.replace('<dc:Bounds x="780" y="240"', '<dc:Bounds x="240" y="120"')
+    assert ("layout-overlap", "check") in layout_of(moved.encode())
+
+
 def test_a_label_without_bounds_is_placed_as_bpmn_js_places_it() -> None:
     # widths as bpmn-js 18 measured them in chromium: 67px, and 69px by 53px (four lines) for the end event
     assert text_width("Рассмотрено") == pytest.approx(67, abs=2)

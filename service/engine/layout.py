@@ -171,6 +171,8 @@ class Drawn:
     label: Rect | None = None
     host: str | None = None
     lane: str | None = None
+    #: The plane it is drawn on (a collapsed sub-process's content has a plane of its own).
+    plane: str = ""
 
     @property
     def is_edge(self) -> bool:
@@ -261,9 +263,11 @@ def drawn_elements(root: Any) -> tuple[list[Drawn], list[Drawn]]:
         bounds = None if points else _bounds(di)
         label_node = di.find(f"{{{BPMNDI_NS}}}BPMNLabel")
         di_label = _bounds(label_node) if label_node is not None else None
+        parent = di.getparent()
         drawn.append(Drawn(
             element_id, kind, name, node.sourceline, process_id, bounds=bounds, waypoints=points,
             label=_label_box(kind, name, bounds, points, di_label), host=base.host, lane=lane,
+            plane=(parent.get("bpmnElement") or parent.get("id") or "") if parent is not None else "",
         ))
     return drawn, missing
 
@@ -289,12 +293,14 @@ def check_layout(root: Any, file: str) -> list[Problem]:
                  "layout-no-di", "draw it in the modeler (or add its bpmndi element) and save", ERROR)
         for element in missing
     ]
-    shapes = [e for e in drawn if e.bounds is not None and not _is_container(e.kind)]
-    labels = [e for e in drawn if e.label is not None]
-    edges = [e for e in drawn if e.is_edge and len(e.waypoints) >= 2]
-    findings += _overlapping_shapes(file, shapes)
-    findings += _overlapping_labels(file, labels, shapes)
-    findings += _crossed_labels(file, labels, edges)
+    for plane in dict.fromkeys(e.plane for e in drawn):  # what is drawn on one plane is seen together
+        here = [e for e in drawn if e.plane == plane]
+        shapes = [e for e in here if e.bounds is not None and e.kind not in ("participant", "lane")]
+        labels = [e for e in here if e.label is not None]
+        edges = [e for e in here if e.is_edge and len(e.waypoints) >= 2]
+        findings += _overlapping_shapes(file, shapes)
+        findings += _overlapping_labels(file, labels, shapes)
+        findings += _crossed_labels(file, labels, edges)
     findings += _outside_pool(file, drawn)
     return findings
 
@@ -350,13 +356,14 @@ def _crossed_labels(file: str, labels: list[Drawn], edges: list[Drawn]) -> list[
 
 
 def _outside_pool(file: str, drawn: list[Drawn]) -> list[Problem]:
-    pools = {e.process_id: e.bounds for e in drawn if e.kind == "participant" and e.bounds is not None}
+    pools = {e.process_id: e for e in drawn if e.kind == "participant" and e.bounds is not None}
     lanes = {e.element_id: e.bounds for e in drawn if e.kind == "lane" and e.bounds is not None}
     found = []
     for element in drawn:
         if element.kind in ("participant", "lane"):
             continue
-        pool = pools.get(element.process_id)
+        drawn_pool = pools.get(element.process_id)
+        pool = drawn_pool.bounds if drawn_pool is not None and drawn_pool.plane == element.plane else None
         if pool is not None:
             parts = [element.bounds] if element.bounds is not None else []
             parts += [Rect(x, y, 0, 0) for x, y in element.waypoints]
@@ -366,7 +373,7 @@ def _outside_pool(file: str, drawn: list[Drawn]) -> list[Problem]:
                 found.append(_finding(file, element, "is drawn (or labelled) outside its pool", "layout-outside-pool",
                                       "move it inside the pool, or make the pool larger"))
                 continue
-        lane = lanes.get(element.lane or "")
+        lane = lanes.get(element.lane or "") if pool is not None else None
         if lane is not None and element.bounds is not None and not lane.contains_point(*element.bounds.center()):
             found.append(_finding(file, element, f"belongs to lane '{element.lane}' but is drawn in another",
                                   "layout-outside-lane", "move it into its lane, or into that lane's list"))
