@@ -33,6 +33,8 @@ def make_mistake(mistake: dict[str, Any], tmp_path: Path) -> Path:
     """A copy of the base diagrams with the mistake made in one of them; returns that file."""
     processes = tmp_path / "processes"
     shutil.copytree(BASE / "processes", processes)
+    if "minimal" in mistake:
+        return Path(shutil.copy(CORPUS / "minimal" / mistake["minimal"], processes))
     target = processes / f"{mistake['diagram']}.bpmn"
     text = target.read_text(encoding="utf-8")
     for edit in mistake["edits"]:
@@ -67,7 +69,7 @@ def test_each_mistake_is_caught_naming_its_element(mistake: dict[str, Any], tmp_
     assert found, [f"{p.kind} {p.describe()}" for p in problems]
     problem: Problem = found[0]
     assert problem.severity == severity
-    assert problem.file == f"processes/{mistake['diagram']}.bpmn"
+    assert problem.file == f"processes/{mistake.get('minimal') or mistake['diagram'] + '.bpmn'}"
     assert problem.line is not None and problem.hint
     assert (severity == "error") == any(p.is_error for p in problems)
 
