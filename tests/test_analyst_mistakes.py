@@ -173,4 +173,6 @@ def test_every_kind_of_problem_the_corpus_finds_has_a_title_in_three_languages()
     kinds = {m["kind"] for m in MISTAKES}
     assert kinds <= set(KIND_TITLES), kinds - set(KIND_TITLES)
     assert kind_title("variable-unknown", "ru") == "Переменная не задана"
+    assert kind_title("bpmnlint/fake-join", "en") == "bpmnlint finding"
+    assert kind_title("layout-label-crossed", "kk") == "Сызбадағы орналасу"
     assert all(all(title.strip() for title in titles) for titles in KIND_TITLES.values())

@@ -98,13 +98,18 @@ KIND_TITLES: dict[str, tuple[str, str, str]] = {
     "sms-text": ("SMS мәтіні жоқ", "Нет текста SMS", "SMS text missing"),
     "file": ("Файл оқылмайды", "Файл не читается", "File cannot be read"),
     "lint": ("bpmnlint ескертуі", "Замечание bpmnlint", "bpmnlint finding"),
+    "layout": ("Сызбадағы орналасу", "Расположение на схеме", "Drawing layout"),
 }
 _LANGUAGE_INDEX = {"kk": 0, "ru": 1, "en": 2}
 
 
 def kind_title(kind: str, language: str) -> str:
-    """What a kind of problem is, in ``language`` (kk, ru or en); the kind itself if it has no title."""
-    titles = KIND_TITLES.get(kind)
+    """What a kind of problem is, in ``language`` (kk, ru or en); the kind itself if it has no title.
+
+    The linter's kinds (``bpmnlint/<rule>``, ``bpmnlint-…``) and the layout checks' (``layout-…``) share one title.
+    """
+    family = "lint" if kind.startswith("bpmnlint") else "layout" if kind.startswith("layout-") else kind
+    titles = KIND_TITLES.get(kind) or KIND_TITLES.get(family)
     return titles[_LANGUAGE_INDEX.get(language, 2)] if titles else kind
 
 
