@@ -11,7 +11,9 @@ from flask.testing import FlaskClient
 from lxml import etree
 
 from service.application.case_diagram import localized_names
+from service.application.deployments import deploy, deploy_shipped
 from service.bootstrap import Services
+from service.domain.staff import Actor
 from service.engine.library import BPMN_NS
 from service.engine.names import diagram_names, translations, with_names
 
@@ -86,3 +88,22 @@ def test_names_fall_back_to_the_diagram_and_a_broken_file_changes_nothing(tmp_pa
         own["determine_class_and_language"]
     renamed = with_names(source, {"determine_class_and_language": "Grade & <language>"})
     assert _names_in(renamed.decode("utf-8"))["determine_class_and_language"] == "Grade & <language>"
+
+
+def test_each_case_is_named_by_the_names_file_of_its_own_version(product: Services, web: FlaskClient) -> None:  # noqa: F811
+    settings = product.settings
+    deploy_shipped(product.write_uow, product.runtime, settings.processes_dir, settings.forms_dir, product.now())
+    older = _submit(product, number="APP-OLD")
+    names = (PROJECT / "processes" / "service_delivery.names.toml").read_text(encoding="utf-8")
+    renamed = names.replace('kk = "Оқыту сыныбы мен тілін анықтау"', 'kk = "Сынып пен тілді анықтау"')
+    assert renamed != names
+    deploy(product.write_uow, product.runtime, actor=Actor.system("test"), now=product.now(),
+           files={"processes/service_delivery.names.toml": renamed.encode("utf-8")})
+    newer = _submit(product, number="APP-NEW")
+    sign_in(web, "head")
+    web.post("/language", data={"lang": "kk", "next": "/tasks"})
+    old_names = web.get(f"/cases/{older}/diagram.json").get_json()["names"]
+    new_names = web.get(f"/cases/{newer}/diagram.json").get_json()["names"]
+    assert old_names["determine_class_and_language"] == "Оқыту сыныбы мен тілін анықтау"
+    assert new_names["determine_class_and_language"] == "Сынып пен тілді анықтау"
+    assert "Сынып пен тілді анықтау" in web.get(f"/cases/{newer}").get_data(as_text=True)

@@ -8,7 +8,7 @@ from flask import Blueprint, Response, flash, jsonify, redirect, render_template
 from markupsafe import Markup
 
 from service.application.attachments import RESTRICTED_KINDS, open_attachment
-from service.application.case_diagram import case_diagram, localized_names
+from service.application.case_diagram import case_diagram, case_names
 from service.application.cases import record_court_appeal
 from service.application.documents import document_pdf, readable_document
 from service.application.operations import incident_summary, may_operate, open_incident_of
@@ -38,10 +38,11 @@ def case_page(instance_id: int) -> Any:
     with svc.uow(write=False) as uow:
         page = case_page_data(uow, svc.runtime, actor=member, instance_id=instance_id, now=now)
         incident = open_incident_of(uow, instance_id)
+        names = case_names(uow, svc.runtime, actor=member, instance_id=instance_id, own=page.progress.element_names,
+                           language=language(), processes_dir=svc.settings.processes_dir)
     view, progress = page.view, page.progress
     svg = Markup(render_svg(progress.source, progress.marks, standalone=False))  # noqa: S704 - escaped parts
     monitoring = [o for o in reversed(view.outbox) if o.channel == "monitoring"]
-    names = localized_names(svc.settings.processes_dir, view.process_id, progress.element_names, language())
     return render_template("case.html", view=view, svg=svg, data=progress.data, documents=page.documents,
                            monitoring=monitoring, now=now, marks=progress.marks,
                            element_names=names,
