@@ -22,6 +22,7 @@ from service.application.deployments import (
     diff_versions,
     list_versions,
 )
+from service.application.repair import migrate_case
 from service.application.timers import fire_due_timers
 from service.application.version_moves import cases_of_version, move_cases, plan_moves
 from service.bootstrap import Services
@@ -280,3 +281,16 @@ def test_start_up_deploys_the_shipped_files_once_and_attaches_existing_cases(tmp
     finally:
         product.database.dispose()
     assert PROJECT.is_dir()
+
+
+def test_a_repair_moving_a_case_to_a_deployed_diagram_also_gives_it_that_version_s_forms(svc: Services) -> None:
+    first = _deploy(svc, V2, FORM_A)
+    case = _start(svc, "R-1")
+    second = _deploy(svc, V2_RENAMED, FORM_B, when=T0 + timedelta(minutes=1))
+    outcome = migrate_case(svc.uow, svc.runtime, actor=_analyst(svc), instance_id=case,
+                           target_version=parse_diagram(V2_RENAMED, DIAGRAM).content_hash[:12],
+                           reason="the renamed task", now=LATER)
+    assert outcome.outcome == "migrated"
+    assert (first != second) and _case(svc, case).deployment_hash == second
+    with pytest.raises(FormInvalid):  # the new version's form: 'note' is required now
+        _complete(svc, case, approved=True, checked_by="clerk")

@@ -310,6 +310,8 @@ def migrate_case(uows: UowFactory, runtime: Runtime, *, actor: Actor, instance_i
         store_diagram(uow, target, now)
         uow.instances.move_to_version(stored.id, target.content_hash)
         deployed: dict[str, Any] = {}
+        if deployment_hash is None and stored.deployment_hash is not None:  # the deployed version with that diagram
+            deployment_hash = uow.deployments.version_with_diagram(stored.process_id, target.content_hash)
         if deployment_hash is not None:
             uow.deployments.move_case(stored.id, deployment_hash, target.content_hash)
             deployed = {"from_deployment": stored.deployment_hash, "to_deployment": deployment_hash}

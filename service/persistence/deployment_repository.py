@@ -89,6 +89,12 @@ class DeploymentRepository(Repository):
             _Deployment_C.content_hash.startswith(prefix, autoescape=True)).limit(3))
         return [StoredDeployment(**row._mapping) for row in rows]
 
+    def version_with_diagram(self, process_id: str, diagram_hash: str) -> str | None:
+        """The version of a process made of this diagram: the current one if it is, else the newest."""
+        current = self.current().get(process_id)
+        found = [d.content_hash for d in self.versions_of(process_id) if d.diagram_hash == diagram_hash]
+        return current if current in found else (found[0] if found else None)
+
     def current(self) -> dict[str, str]:
         """process id → hash of its current version (the marker every process checks every few seconds)."""
         rows = self.session.execute(select(_Current_C.process_id, _Current_C.deployment_hash))
