@@ -26,6 +26,7 @@ from service.application.repair import migrate_case
 from service.application.timers import fire_due_timers
 from service.application.version_moves import cases_of_version, move_cases, plan_moves
 from service.bootstrap import Services
+from service.cli import _work_once
 from service.config import Settings
 from service.domain.errors import FormInvalid, NotPermitted
 from service.domain.model import EventRecord
@@ -205,6 +206,21 @@ def test_a_second_web_process_on_the_same_database_takes_up_a_new_version_withou
         assert _case(other, ref.instance_id).deployment_hash == second
     finally:
         other.database.dispose()
+
+
+def test_a_worker_takes_up_a_new_version_in_its_next_pass(svc: Services, settings: Settings) -> None:
+    _deploy(svc, V2, FORM_A)
+    worker = _services(settings)  # a separate worker process
+    try:
+        _work_once(worker)
+        assert worker.engine.library.current("repair_demo").element("check").name == "Check the request"
+        second = _deploy(svc, V2_RENAMED, FORM_B, when=LATER)
+        _work_once(worker)
+        assert worker.engine.library.current("repair_demo").element("check").name == "Check the request and note why"
+        cache = worker.runtime.deployments
+        assert cache is not None and cache.current_hash("repair_demo") == second
+    finally:
+        worker.database.dispose()
 
 
 def test_the_diff_of_two_versions_names_changed_elements_and_form_fields(svc: Services) -> None:
