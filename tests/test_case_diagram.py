@@ -17,7 +17,7 @@ from service.domain.staff import Actor
 from service.engine.library import BPMN_NS
 from service.engine.names import diagram_names, translations, with_names
 
-from .support import PROJECT
+from .support import PROJECT, at
 from .test_web import _client, _submit, sign_in
 from .test_web import product as product  # noqa: F401 - the shipped product with the demo accounts
 
@@ -107,3 +107,16 @@ def test_each_case_is_named_by_the_names_file_of_its_own_version(product: Servic
     assert old_names["determine_class_and_language"] == "Оқыту сыныбы мен тілін анықтау"
     assert new_names["determine_class_and_language"] == "Сынып пен тілді анықтау"
     assert "Сынып пен тілді анықтау" in web.get(f"/cases/{newer}").get_data(as_text=True)
+
+
+def test_a_task_past_its_due_date_is_marked_overdue(
+        product: Services, web: FlaskClient, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+    case = _submit(product)  # received on 2026-03-20: the head's task is due within days of it
+    sign_in(web, "head")
+    monkeypatch.setattr(Services, "now", staticmethod(lambda: at("2026-03-20T17:30+05:00")))
+    in_time = web.get(f"/cases/{case}/diagram.json").get_json()["marks"]
+    assert in_time["determine_class_and_language"] == "active" and "overdue" not in in_time.values()
+    monkeypatch.setattr(Services, "now", staticmethod(lambda: at("2026-06-01T10:00+05:00")))
+    late = web.get(f"/cases/{case}/diagram.json").get_json()["marks"]
+    assert late["determine_class_and_language"] == "overdue"
+    assert late["service_requested"] == "completed"
