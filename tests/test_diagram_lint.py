@@ -18,6 +18,7 @@ from service.application.validation import DiagramFile
 from service.cli import main
 from service.engine.layout import check_layout, drawn_elements, label_size, text_width
 from service.engine.lint import lint_diagram, run_bpmnlint
+from service.engine.svg import render_svg
 
 from .support import PROJECT
 
@@ -147,3 +148,21 @@ def test_validate_reports_bpmnlint_and_layout_findings(tmp_path: Path) -> None:
     shipped = CliRunner().invoke(main, ["validate", "--json"], env=env, catch_exceptions=False)
     assert shipped.exit_code == 0
     assert [p for p in json.loads(shipped.stdout) if p["kind"].startswith(("bpmnlint", "layout"))] == []
+
+
+def test_the_products_own_drawing_puts_labels_where_the_diagram_places_them() -> None:
+    # the case page's fallback and the legal document draw with service.engine.svg
+    svg = etree.fromstring(render_svg(CLEAN).encode())
+    ns = {"svg": "http://www.w3.org/2000/svg"}
+
+    def first_line(element_id: str) -> tuple[float, float]:
+        [span] = svg.xpath(f"//svg:g[@data-element-id='{element_id}']//svg:tspan[1]", namespaces=ns)
+        return float(span.get("x")), float(span.get("y"))
+
+    assert first_line("decision") == (425, 107)  # its BPMNLabel: x 395, y 100, 60 by 14
+    assert first_line("done")[1] > 142 + 36  # no BPMNLabel: below the end event, as bpmn-js puts it
+    placed = b'<bpmndi:BPMNLabel><dc:Bounds x="395" y="100" width="60" height="14"/></bpmndi:BPMNLabel>'
+    assert placed in CLEAN
+    label_free = CLEAN.replace(placed, b"")
+    svg = etree.fromstring(render_svg(label_free).encode())
+    assert first_line("decision")[1] > 135 + 50  # a gateway's label below it too

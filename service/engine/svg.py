@@ -47,6 +47,7 @@ STYLE = """
 
 _EVENTS = {"startEvent", "endEvent", "intermediateCatchEvent", "intermediateThrowEvent", "boundaryEvent"}
 _GATEWAYS = {"exclusiveGateway", "inclusiveGateway", "parallelGateway", "eventBasedGateway", "complexGateway"}
+_DATA = {"dataObjectReference", "dataStoreReference"}
 
 
 def _wrap(text: str, width: int) -> list[str]:
@@ -90,7 +91,7 @@ def render_svg(source: bytes, marks: Mapping[str, str] | None = None, standalone
         x, y, w, h = (float(bounds.get(k, 0)) for k in ("x", "y", "width", "height"))
         right, bottom = max(right, x + w), max(bottom, y + h)
         left, top = min(left, x), min(top, y)
-        parts.append(_shape(element, x, y, w, h, marks.get(element.get("id"), "")))
+        parts.append(_shape(element, x, y, w, h, marks.get(element.get("id"), ""), _label_bounds(shape)))
     for edge in root.iter(f"{{{DI_NS}}}BPMNEdge"):
         points = [(float(p.get("x", 0)), float(p.get("y", 0))) for p in edge.findall(f"{{{OMG_DI_NS}}}waypoint")]
         if len(points) < 2:
@@ -113,7 +114,20 @@ def render_svg(source: bytes, marks: Mapping[str, str] | None = None, standalone
     return header + "".join(parts) + "</svg>"
 
 
-def _shape(element: etree._Element, x: float, y: float, w: float, h: float, mark: str) -> str:
+def _label_bounds(shape: etree._Element) -> tuple[float, float, float, float] | None:
+    """(x, y, width, height) of the shape's label as the diagram places it (``bpmndi:BPMNLabel``), if it does."""
+    bounds = shape.find(f"{{{DI_NS}}}BPMNLabel/{{{DC_NS}}}Bounds")
+    if bounds is None:
+        return None
+    try:
+        x, y, w, h = (float(bounds.get(k, "")) for k in ("x", "y", "width", "height"))
+    except ValueError:
+        return None
+    return (x, y, w, h) if w > 0 else None
+
+
+def _shape(element: etree._Element, x: float, y: float, w: float, h: float, mark: str,
+           placed: tuple[float, float, float, float] | None = None) -> str:
     kind = etree.QName(element).localname
     name = element.get("name") or ""
     element_id = element.get("id") or ""
@@ -135,10 +149,16 @@ def _shape(element: etree._Element, x: float, y: float, w: float, h: float, mark
         marker = "X" if kind == "exclusiveGateway" else ("+" if kind == "parallelGateway" else "◇")
         body = (f'<polygon points="{points}"/><text x="{cx:.0f}" y="{cy + 1:.0f}" text-anchor="middle" '
                 f'dominant-baseline="middle">{marker}</text>')
-        label = _label(cx, y - 14, name, 20)
+        label = _label(cx, y + h + 16, name, 18)  # below, as bpmn-js puts it when the diagram does not say
+    elif kind in _DATA:  # a data object or store: a plain box, its name below it as bpmn-js writes it
+        body = f'<rect x="{x:.0f}" y="{y:.0f}" width="{w:.0f}" height="{h:.0f}"/>'
+        label = _label(cx, y + h + 16, name, 18)
     else:
         body = f'<rect x="{x:.0f}" y="{y:.0f}" width="{w:.0f}" height="{h:.0f}" rx="8"/>'
         label = _label(cx, cy, name, max(8, int(w / 7)))
+    if placed is not None and kind in _EVENTS | _GATEWAYS | _DATA:  # where the diagram puts it, clear of its flows
+        lx, ly, lw, lh = placed
+        label = _label(lx + lw / 2, ly + lh / 2, name, max(8, int(lw / 6)))
     return f'<g class="{css}" {attrs}>{title}{body}{label}</g>'
 
 
