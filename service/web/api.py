@@ -13,6 +13,7 @@ import json
 import logging
 import re
 from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import Any, NoReturn
 
 from flask import Blueprint, Response, request
@@ -49,6 +50,7 @@ from .openapi import (
     COMPLAINT,
     CONCLUSION,
     KEY_PATTERN,
+    RequestForm,
     build_document,
     request_form,
     sms_delivery_form,
@@ -192,6 +194,11 @@ def _bad_text(value: Any) -> Iterator[list[str | int]]:
             stack.extend((member, [*path, index]) for index, member in enumerate(item))
 
 
+def _start_forms(svc: Any, spec: RequestForm) -> Path:
+    """The forms a new case of the request's process is checked against: its current deployed version's."""
+    return svc.runtime.forms_dir_for(spec.process_id) or svc.settings.forms_dir  # type: ignore[no-any-return]
+
+
 def _validate(form: Form, body: Mapping[str, Any]) -> None:
     """422 with every problem by field path, worded as the office form words them."""
     problems = validate_submission(form, body)
@@ -256,7 +263,7 @@ def submit_application() -> Response:
     key = _idempotency_key(required=True)
     body = _body()
     svc = services()
-    _validate(request_form(svc.settings.forms_dir, APPLICATION), body)
+    _validate(request_form(_start_forms(svc, APPLICATION), APPLICATION), body)
     now = svc.now()
     numbering = numbered("applications", "APP", client.id, key, body, now)
     payload = {**body, "application_number": numbering.number, "channel": "portal", "received_at": format_instant(now)}
@@ -271,7 +278,7 @@ def file_complaint() -> Response:
     body = _body()
     svc = services()
     now = svc.now()
-    _validate(request_form(svc.settings.forms_dir, COMPLAINT), body)
+    _validate(request_form(_start_forms(svc, COMPLAINT), COMPLAINT), body)
     numbering = numbered("complaints", "COMP", client.id, key, body, now)
     payload = {**body, "complaint_number": numbering.number, "channel": "electronic",
                "registered_at": format_instant(now)}
@@ -285,7 +292,7 @@ def register_conclusion() -> Response:
     key = _idempotency_key(required=False)
     body = _body()
     _strip(body, "offer_number")
-    _validate(request_form(services().settings.forms_dir, CONCLUSION), body)
+    _validate(request_form(_start_forms(services(), CONCLUSION), CONCLUSION), body)
     numbering = given_number("conclusions", body["offer_number"], client.id, key, body)
     return _start(client, CONCLUSION.process_id, CONCLUSION.form_id, numbering, body)
 
