@@ -73,6 +73,7 @@ def test_the_live_version_opens_and_a_broken_diagram_is_marked_on_its_element(we
     assert broken["ok"] is False
     gateway = [p for p in broken["problems"] if p["element_id"] == "office_package_complete"]
     assert gateway and gateway[0]["severity"] == "error" and gateway[0]["element_name"] == "Пакет полный?"
+    assert gateway[0]["title"] and gateway[0]["title"] != gateway[0]["kind"]  # what kind of problem, in Russian
     unreadable = web.post(f"{URL}/validate", json={"xml": "<bpmn:definitions"})
     assert unreadable.status_code == 200 and unreadable.get_json()["ok"] is False
     assert web.post(f"{URL}/validate", data="no json").status_code == 422

@@ -24,9 +24,10 @@ from service.application.modeler import (
     live_version,
 )
 from service.domain.errors import InvalidInput
+from service.domain.problems import kind_title
 from service.engine.versions import ElementChange
 
-from .context import actor, require_role, services, signed_in
+from .context import actor, language, require_role, services, signed_in
 
 blueprint = Blueprint("modeler", __name__)
 
@@ -86,7 +87,9 @@ def validate(process_id: str) -> Any:
                                        form_choices=bootstrap.form_choices(svc.settings), calendar=svc.calendar)
     except InvalidInput as exc:
         return _refused(str(exc))
-    return jsonify(ok=not any(p.is_error for p in problems), problems=[p.as_dict() for p in problems])
+    lang = language()
+    return jsonify(ok=not any(p.is_error for p in problems),
+                   problems=[{**p.as_dict(), "title": kind_title(p.kind, lang)} for p in problems])
 
 
 def _change(change: ElementChange) -> dict[str, Any]:

@@ -108,7 +108,8 @@
       answer.problems.forEach(function (problem) {
         var where = problem.element_name || problem.element_id || problem.file || "";
         var text = (problem.severity === "warning" ? data.msgWarning : data.msgErrorLabel) + ": " +
-          (where ? where + " — " : "") + problem.message + (problem.hint ? " (" + problem.hint + ")" : "");
+          (where ? where + " — " : "") + (problem.title && problem.title !== problem.kind ? problem.title + ": " : "") +
+          problem.message + (problem.hint ? " (" + problem.hint + ")" : "");
         item(list, text, problem.severity, problem.element_id);
         mark(problem.element_id, "problem-" + problem.severity);
       });
