@@ -54,7 +54,10 @@ HOW = ("Each size is a separate fresh database: 7,500 schools bulk-inserted into
        "perf_counter and checked to return 25 of that school's head tasks; 10 warm-up calls per size, then the "
        "repetitions go round the sizes in turn. The ratio is p95 at the largest size over p95 at the smallest, "
        "from the same run. The plans of the two statements a call issues are read with the statements' own "
-       "parameters (EXPLAIN QUERY PLAN on SQLite, EXPLAIN on PostgreSQL), per size.")
+       "parameters (EXPLAIN QUERY PLAN on SQLite, EXPLAIN on PostgreSQL), per size. Search (bench/b2_search.py): "
+       "the same seeding at 1,000, 10,000 and 100,000 cases plus one case_index row per case (a distinct child and "
+       "applicant IIN and surname each); the head of the large school searches the inbox by a child's IIN and by "
+       "their surname, and the case list by the IIN; each call is checked to find exactly that child's case.")
 
 START = at("2025-01-06T09:00+05:00")
 ROLE = "head"
@@ -180,4 +183,6 @@ def run(quick: bool, databases: list[str]) -> list[Result]:
     results: list[Result] = []
     for url in databases:
         results += measure(url, sizes, repetitions)
-    return results
+    from .b2_search import run as run_search  # search by IIN and name (its own databases: 1,000/10,000/100,000)
+
+    return results + run_search(quick, databases)

@@ -131,6 +131,15 @@ def db_current() -> None:
         click.echo(migrate.current_revision(services.database) or "none (run 'homeschool db upgrade')")
 
 
+@db.command("reindex-cases")
+def db_reindex_cases() -> None:
+    """Copy the child and applicant of cases from before the case index into it (once, after upgrading)."""
+    from service.application.reindex import reindex_people
+
+    with _services() as services:
+        click.echo(f"{reindex_people(services.write_uow, services.runtime)} case(s) now searchable by person")
+
+
 @main.command()
 @click.argument("files", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the problems as a JSON list (machine-readable).")

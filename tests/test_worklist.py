@@ -13,6 +13,7 @@ from datetime import timedelta
 from flask.testing import FlaskClient
 
 from service.application.people import create_staff
+from service.application.reindex import reindex_people
 from service.application.worklist import case_scope, inbox, knows_people, list_cases, working_cutoff
 from service.bootstrap import Services
 from service.domain.search import fold, parse_query, people_in
@@ -242,3 +243,17 @@ def test_an_open_case_for_the_same_child_is_shown_before_a_new_one(product: Serv
     anyway = web.post("/intake/application", data={**second_form, "register_anyway": "1"})
     assert anyway.status_code == 302 and anyway.headers["Location"] != first.headers["Location"]
     assert _case_count(product) == 2
+
+
+def test_cases_indexed_before_people_were_copied_get_them_from_their_data(product: Services) -> None:
+    case = _submit(product)
+    with product.uow() as uow:  # as migration 0014 leaves a case it found: number and state, no people
+        case_index_of(uow).change(case, people=people_in({}))
+        uow.commit()
+    with product.uow(write=False) as uow:
+        assert list_cases(uow, product.runtime, actor=person(product, "office_clerk"), search=CHILD_IIN).rows == []
+    assert reindex_people(product.write_uow, product.runtime) == 1
+    with product.uow(write=False) as uow:
+        found = list_cases(uow, product.runtime, actor=person(product, "office_clerk"), search=CHILD_IIN).rows
+    assert [row.instance_id for row in found] == [case] and found[0].child_name == "Ахметов Нұрлан"
+    assert reindex_people(product.write_uow, product.runtime) == 0  # nothing left to fill

@@ -125,6 +125,14 @@ class CaseIndexRepository(Repository):
         return self.session.execute(
             select(_Inbox.c.instance_id).where(_Inbox.c.idempotency_key == idempotency_key)).scalar_one_or_none()
 
+    def without_people(self, *, after: int, limit: int) -> list[int]:
+        """Ids above ``after`` of indexed cases that name neither a child nor an applicant, in order."""
+        rows = self.session.execute(
+            select(_I.instance_id).where(_I.instance_id > after, _I.child_name == "", _I.applicant_name == "",
+                                         _I.child_iin == "", _I.applicant_iin == "")
+            .order_by(_I.instance_id).limit(limit))
+        return [int(row[0]) for row in rows]
+
     def open_for_child(self, *, process_id: str, organisation_id: int, child_iin: str,
                        limit: int = 5) -> list[IndexedCase]:
         """Running cases of ``process_id`` at this organisation about the child with this IIN, newest first."""
@@ -138,54 +146,40 @@ class CaseIndexRepository(Repository):
              stage: str | None = None, status: str | None = None, limit: int = 25,
              offset: int = 0) -> list[IndexedCase]:
         """The cases in scope matching the search and filters, newest first."""
-        merged = self._parts(scope, query, process_id, stage, status, first=offset + limit)
-        if merged is None:
+        found = self._query(scope, query, process_id, stage, status, first=offset + limit)
+        if found is None:
             return []
-        rows = self.session.execute(
-            select(*merged.c).order_by(merged.c.opened_at.desc(), merged.c.instance_id.desc())
-            .limit(limit).offset(offset))
-        return [IndexedCase(**row._mapping) for row in rows]
+        if isinstance(found, Select):
+            found = found.order_by(_I.opened_at.desc(), _I.instance_id.desc()).limit(limit).offset(offset)
+        else:
+            found = select(*found.c).order_by(found.c.opened_at.desc(), found.c.instance_id.desc()).limit(
+                limit).offset(offset)
+        return [IndexedCase(**row._mapping) for row in self.session.execute(found)]
 
     def count(self, scope: CaseScope, *, query: CaseQuery | None = None, process_id: str | None = None,
               stage: str | None = None, status: str | None = None, cap: int = 1000) -> int:
         """How many cases :meth:`page` pages through (at most ``cap``)."""
-        merged = self._parts(scope, query, process_id, stage, status, first=cap)
-        if merged is None:
+        found = self._query(scope, query, process_id, stage, status, first=cap)
+        if found is None:
             return 0
-        return min(cap, int(self.session.execute(select(func.count()).select_from(merged)).scalar_one()))
+        counted = found.limit(cap).subquery() if isinstance(found, Select) else found
+        return min(cap, int(self.session.execute(select(func.count()).select_from(counted)).scalar_one()))
 
-    def _parts(self, scope: CaseScope, query: CaseQuery | None, process_id: str | None, stage: str | None,
+    def _query(self, scope: CaseScope, query: CaseQuery | None, process_id: str | None, stage: str | None,
                status: str | None, first: int) -> Any:
-        """One part per organisation and way of knowing, each reading its index newest first, merged."""
-        personal = query is not None and query.personal
-        parts: list[Select[Any]] = []
-        for column, pairs in ((_I.organisation_id, scope.owned), (_I.appealed_organisation_id, scope.appealed)):
-            for org, processes in pairs:
-                wanted = sorted(processes if process_id is None else processes & {process_id})
-                if wanted:
-                    parts.append(self._part(column == org, _I.process_id.in_(wanted), query, stage, status, first))
-        if not personal:
-            for org in sorted(scope.repairs):
-                had_incident = exists().where(_Incidents.c.instance_id == _I.instance_id)
-                narrowed = had_incident if process_id is None else and_(had_incident, _I.process_id == process_id)
-                parts.append(self._part(_I.organisation_id == org, narrowed, query, stage, status, first))
-        if not parts:
+        """A plain select (a search, or one way of knowing), a merged subquery of per-organisation reads, or None."""
+        access = _access(scope, process_id, personal=query is not None and query.personal, searched=query is not None)
+        if not access:
             return None
-        return (parts[0] if len(parts) == 1 else union_all(*parts)).subquery()
-
-    @staticmethod
-    def _part(where: Any, narrowed: Any, query: CaseQuery | None, stage: str | None, status: str | None,
-              first: int) -> Any:
-        part = select(*_COLUMNS).where(where, narrowed)
-        if query is not None:
-            part = part.where(matching(query))
-        if stage is not None:
-            part = part.where(or_(_I.stage == stage, _I.stage.startswith(stage + "+"),
-                                  _I.stage.endswith("+" + stage), _I.stage.contains("+" + stage + "+")))
-        if status is not None:
-            part = part.where(_I.status == status)
-        newest = part.order_by(_I.opened_at.desc(), _I.instance_id.desc()).limit(first).subquery()
-        return select(*newest.c)
+        filters = _filters(query, stage, status)
+        if query is not None or len(access) == 1:  # a search finds few rows; one part reads its index in order
+            return select(*_COLUMNS).where(or_(*access), *filters)
+        parts: list[Select[Any]] = []
+        for allowed in access:
+            newest = (select(*_COLUMNS).where(allowed, *filters)
+                      .order_by(_I.opened_at.desc(), _I.instance_id.desc()).limit(first).subquery())
+            parts.append(select(*newest.c))
+        return union_all(*parts).subquery()
 
     def full_names(self, logins: Collection[str]) -> dict[str, str]:
         """The full names of the staff with these logins."""
@@ -206,3 +200,36 @@ def _people_values(people: CasePeople) -> dict[str, str]:
 def case_index_of(uow: UnitOfWork) -> CaseIndexRepository:
     """The case index inside this unit of work's transaction."""
     return CaseIndexRepository(uow.session, uow.database.supports_skip_locked)
+
+
+def _access(scope: CaseScope, process_id: str | None, personal: bool, searched: bool = False) -> list[Any]:
+    """One condition per organisation and way of knowing its cases (repairs only when not looking for a person).
+
+    For a search (``searched``) the organisation is compared as ``organisation + 0``, so that the
+    search's own index is read rather than the organisation's cases walked in order.
+    """
+    found: list[Any] = []
+    for column, pairs in ((_I.organisation_id, scope.owned), (_I.appealed_organisation_id, scope.appealed)):
+        for org, processes in pairs:
+            wanted = sorted(processes if process_id is None else processes & {process_id})
+            if wanted:
+                found.append(and_((column + 0 if searched else column) == org, _I.process_id.in_(wanted)))
+    if not personal:
+        for org in sorted(scope.repairs):
+            had_incident = exists().where(_Incidents.c.instance_id == _I.instance_id)
+            found.append(and_((_I.organisation_id + 0 if searched else _I.organisation_id) == org, had_incident,
+                              *([_I.process_id == process_id] if process_id is not None else [])))
+    return found
+
+
+def _filters(query: CaseQuery | None, stage: str | None, status: str | None) -> list[Any]:
+    """The search and the filters besides need to know."""
+    found: list[Any] = []
+    if query is not None:
+        found.append(matching(query))
+    if stage is not None:
+        found.append(or_(_I.stage == stage, _I.stage.startswith(stage + "+"), _I.stage.endswith("+" + stage),
+                         _I.stage.contains("+" + stage + "+")))
+    if status is not None:
+        found.append(_I.status == status)
+    return found

@@ -44,50 +44,79 @@ class TaskFilter:
     query: CaseQuery | None = None
 
 
+#: A search narrows the list to at most this many cases (a name's beginning shared by more is too vague).
+SEARCH_CAP = 1000
+
+
 class TaskSearch(Repository):
     """Pages and counts of a person's open tasks under a :class:`TaskFilter`."""
 
+    def __init__(self, session: Any, skip_locked: bool) -> None:
+        super().__init__(session, skip_locked)
+        self._found: dict[CaseQuery, list[int]] = {}
+
     def page(self, scope: TaskScope, wanted: TaskFilter, *, limit: int, offset: int) -> list[TaskSummary]:
         """Open tasks in scope matching the filter, oldest first."""
-        merged = self._merged(_COLUMNS, scope, wanted, offset + limit)
-        if merged is None:
+        query = self._query(_COLUMNS, scope, wanted, offset + limit)
+        if query is None:
             return []
-        rows = self.session.execute(
-            select(*merged.c).order_by(merged.c.created_at, merged.c.task_id).limit(limit).offset(offset))
-        return [TaskSummary(**row._mapping) for row in rows]
+        if isinstance(query, Select):
+            query = query.order_by(_T.created_at, _T.task_id).limit(limit).offset(offset)
+        else:
+            query = select(*query.c).order_by(query.c.created_at, query.c.task_id).limit(limit).offset(offset)
+        return [TaskSummary(**row._mapping) for row in self.session.execute(query)]
 
     def count(self, scope: TaskScope, wanted: TaskFilter, *, cap: int) -> int:
         """How many tasks :meth:`page` pages through, at most ``cap``."""
-        merged = self._merged((_T.task_id, _T.created_at), scope, wanted, cap)
-        if merged is None:
+        query = self._query((_T.task_id, _T.created_at), scope, wanted, cap)
+        if query is None:
             return 0
-        return min(cap, int(self.session.execute(select(func.count()).select_from(merged)).scalar_one()))
+        counted = query.limit(cap).subquery() if isinstance(query, Select) else query
+        return min(cap, int(self.session.execute(select(func.count()).select_from(counted)).scalar_one()))
 
-    def _merged(self, columns: Any, scope: TaskScope, wanted: TaskFilter, first: int) -> Any:
+    def _cases(self, query: CaseQuery) -> list[int]:
+        """The ids of the cases a search finds (one indexed lookup, remembered for the count)."""
+        if query not in self._found:
+            rows = self.session.execute(select(_Index.c.instance_id).where(matching(query)).limit(SEARCH_CAP))
+            self._found[query] = sorted(int(row[0]) for row in rows)
+        return self._found[query]
+
+    def _query(self, columns: Any, scope: TaskScope, wanted: TaskFilter, first: int) -> Any:
+        """A plain select (one lane, or a search: few rows), a merged subquery (several lanes), or None."""
         pairs = [(org, lane) for org, lanes in scope for lane in sorted(lanes) if wanted.lane in (None, lane)]
-        if wanted.elements is not None and not wanted.elements:
+        if not pairs or (wanted.elements is not None and not wanted.elements):
             return None
-        found = None
-        if wanted.query is not None:
-            found = select(_Index.c.instance_id).where(matching(wanted.query))
+        conditions = _conditions(wanted)
+        if wanted.query is not None:  # the cases found are few: their tasks, then need to know
+            cases = self._cases(wanted.query)
+            if not cases:
+                return None
+            # "+ 0": the organisation's index must not be chosen to walk all its tasks in order
+            allowed = or_(*(and_(_T.organisation_id + 0 == org, _T.lane == lane) for org, lane in pairs))
+            return select(*columns).where(_T.instance_id.in_(cases), allowed, *conditions)
+        if len(pairs) == 1:
+            org, lane = pairs[0]
+            return select(*columns).where(_T.organisation_id == org, _T.lane == lane, *conditions)
         parts: list[Select[Any]] = []
         for org, lane in pairs:
-            part = select(*columns).where(_T.organisation_id == org, _T.lane == lane)
-            if wanted.assignee is not None:
-                part = part.where(_T.assignee == wanted.assignee)
-            if wanted.process_id is not None:
-                part = part.where(_T.process_id == wanted.process_id)
-            if wanted.elements is not None:
-                part = part.where(_of_elements(wanted.elements))
-            if wanted.due_before is not None:
-                part = part.where(_T.due_at < wanted.due_before)
-            if found is not None:
-                part = part.where(_T.instance_id.in_(found))
+            part = select(*columns).where(_T.organisation_id == org, _T.lane == lane, *conditions)
             oldest = part.order_by(_T.created_at, _T.task_id).limit(first).subquery()
             parts.append(select(*oldest.c))
-        if not parts:
-            return None
-        return (parts[0] if len(parts) == 1 else union_all(*parts)).subquery()
+        return union_all(*parts).subquery()
+
+
+def _conditions(wanted: TaskFilter) -> list[Any]:
+    """The filter's conditions besides scope and search."""
+    found: list[Any] = []
+    if wanted.assignee is not None:
+        found.append(_T.assignee == wanted.assignee)
+    if wanted.process_id is not None:
+        found.append(_T.process_id == wanted.process_id)
+    if wanted.elements is not None:
+        found.append(_of_elements(wanted.elements))
+    if wanted.due_before is not None:
+        found.append(_T.due_at < wanted.due_before)
+    return found
 
 
 def _of_elements(elements: Collection[tuple[str, str]]) -> Any:

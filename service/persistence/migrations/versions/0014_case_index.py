@@ -3,7 +3,7 @@
 The case list and the search of the task list (by case number, IIN, the start of the child's or
 applicant's name) read this table through its indexes instead of the cases' workflow state. Each
 step of a case keeps its row current. Cases from before this revision are indexed here with their
-number, organisations and status; their people are copied in by ``homeschool reindex-cases``.
+number, organisations and status; their people are copied in by ``homeschool db reindex-cases``.
 
 Revision ID: 0014_case_index
 Revises: 0013_deployments
