@@ -261,7 +261,7 @@ def timers_per_second(url: str, workers: int, timers: int) -> tuple[float, float
             cpu_used = sum(cpu_seconds(p.pid) for p in running) - cpu_before
             progress(f"{workers} worker(s): {watch.summary()}")
         finally:
-            codes = [stop_process(p, 15) for p in running]
+            codes = [stop_process(p, 60) for p in running]  # a pass ends its case, then its outbox batch
         if left > 0 or first_seen is None:
             raise RuntimeError(f"{left} of {timers} timers still pending: {tail(logs[0])}")
         if any(codes):

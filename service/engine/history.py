@@ -80,99 +80,116 @@ def remember(workflow: Any, history: PrunedHistory) -> None:
 
 @dataclass
 class Shape:
-    """The tree of one (sub)workflow as it will be saved: which tasks stay and how they hang together."""
+    """The tree of one (sub)workflow as it will be saved: which tasks stay and how they hang together.
 
-    kept: set[UUID]
+    Tasks are held by identity (SpiffWorkflow's ``Task`` has no ``__eq__``): hashing their UUIDs
+    again and again in Python would cost more than the pruning saves on a small case.
+    """
+
+    kept: set[Task]
     #: kept task → its kept children, in the original order (only for tasks whose children change).
-    children: dict[UUID, list[UUID]] = field(default_factory=dict)
+    children: dict[Task, list[Task]] = field(default_factory=dict)
     #: kept task → its new parent (only for tasks whose parent was cut out).
-    parent: dict[UUID, UUID] = field(default_factory=dict)
+    parent: dict[Task, Task] = field(default_factory=dict)
     removed: list[Task] = field(default_factory=list)
+
+    def keeps(self, task_id: UUID, workflow: Any) -> bool:
+        """Whether the task of ``workflow`` with ``task_id`` is saved."""
+        task = workflow.tasks.get(task_id)
+        return task is not None and task in self.kept
 
 
 def shape_of(workflow: Any) -> Shape:
     """Which tasks of ``workflow`` its saved state keeps, and the tree they form (nothing is changed)."""
     tasks: dict[UUID, Task] = workflow.tasks
-    root: Task = workflow.task_tree
-    kept: set[UUID] = {root.id}
+    children_of: dict[Task, list[Task]] = {}
+    parent_of: dict[Task, Task] = {}
+    for task in tasks.values():
+        below = [child for child in map(tasks.get, task._children) if child is not None]  # noqa: SLF001
+        children_of[task] = below
+        for child in below:
+            parent_of[child] = task
+    kept: set[Task] = {workflow.task_tree}
     sources: list[Task] = []
     for task in tasks.values():
         if not task.state & _PRUNABLE:
             sources.append(task)
-            kept.add(task.id)
-            parent = task.parent
+            kept.add(task)
+            parent = parent_of.get(task)
             if parent is not None:
-                kept.update(parent._children)  # noqa: SLF001 - ids, without looking each task up
+                kept.update(children_of[parent])
     last = workflow.last_task
-    if last is not None and last.id in tasks:
+    if last is not None and last in children_of:
         sources.append(last)
-        kept.add(last.id)
-    for task in sources:
-        _keep_nearest_ancestors(task, kept)
+        kept.add(last)
+    walked: set[Task] = set()
+    for task in sources:  # in the workflow's order: a parent's walk comes before its children's
+        _keep_nearest_ancestors(task, parent_of, kept, walked)
     if len(kept) == len(tasks):
         return Shape(kept)
-    return _cut(tasks, root, kept)
+    return _cut(tasks, children_of, kept)
 
 
-def _keep_nearest_ancestors(task: Task, kept: set[UUID]) -> None:
-    """Keep, above ``task``, the nearest task of each spec (the direct parent among them)."""
+def _keep_nearest_ancestors(task: Task, parent_of: dict[Task, Task], kept: set[Task], walked: set[Task]) -> None:
+    """Keep, above ``task``, the nearest task of each spec (the direct parent among them).
+
+    Reaching a task whose own walk is done ends this one: that walk kept the nearest task of every
+    spec above it, and this walk would only keep some of those.
+    """
     seen: set[str] = set()
-    current = task.parent
+    walked.add(task)
+    current = parent_of.get(task)
     while current is not None:
         name = current.task_spec.name
         if name not in seen:
             seen.add(name)
-            kept.add(current.id)
-        current = current.parent
+            kept.add(current)
+        if current in walked:
+            return
+        current = parent_of.get(current)
 
 
-def _cut(tasks: dict[UUID, Task], root: Task, kept: set[UUID]) -> Shape:
+def _cut(tasks: dict[UUID, Task], children_of: dict[Task, list[Task]], kept: set[Task]) -> Shape:
     """Hang each kept task below its nearest kept ancestor; list the tasks cut out."""
     shape = Shape(kept)
-    for task_id in kept:
-        task = tasks.get(task_id)
-        if task is None:
+    for task in tasks.values():
+        if task not in kept:
             continue
-        direct = task._children  # noqa: SLF001
+        direct = children_of[task]
         if all(child in kept for child in direct):
             continue
-        below: list[UUID] = []
+        below: list[Task] = []
         stack = list(reversed(direct))
         while stack:
-            child_id = stack.pop()
-            if child_id in kept:
-                below.append(child_id)
-                shape.parent[child_id] = task_id
+            child = stack.pop()
+            if child in kept:
+                below.append(child)
+                if child not in direct:
+                    shape.parent[child] = task
                 continue
-            child = tasks.get(child_id)
-            if child is not None:
-                shape.removed.append(child)
-                stack.extend(reversed(child._children))  # noqa: SLF001
-        shape.children[task_id] = below
-    # a kept child under a kept parent keeps that parent: only record real changes
-    shape.parent = {child: parent for child, parent in shape.parent.items() if tasks[child]._parent != parent}  # noqa: SLF001
+            shape.removed.append(child)
+            stack.extend(reversed(children_of[child]))
+        shape.children[task] = below
     return shape
 
 
 def tasks_to_dict(registry: Any, workflow: Any, shape: Shape) -> dict[str, Any]:
     """The saved form of the kept tasks of ``workflow``, in the workflow's own order (parents first)."""
-    tasks: dict[UUID, Task] = workflow.tasks
     saved: dict[str, Any] = {}
-    for task_id, task in tasks.items():
-        if task_id not in shape.kept:
+    for task in workflow.tasks.values():
+        if task not in shape.kept:
             continue
         dct = registry.convert(task)
-        children = shape.children.get(task_id)
+        children = shape.children.get(task)
         if children is not None:
-            dct["children"] = [str(child) for child in children]
-        new_parent = shape.parent.get(task_id)
+            dct["children"] = [str(child.id) for child in children]
+        new_parent = shape.parent.get(task)
         if new_parent is not None:
-            dct["parent"] = str(new_parent)
-            base = tasks[new_parent].data
+            dct["parent"] = str(new_parent.id)
             if "delta" in dct:  # data stored as a difference from the parent's: now from the new parent
                 dct["delta"] = {
-                    "updates": DeepMerge.get_updated_keys(base, task.data),
-                    "deletions": DeepMerge.get_deleted_keys(base, task.data),
+                    "updates": DeepMerge.get_updated_keys(new_parent.data, task.data),
+                    "deletions": DeepMerge.get_deleted_keys(new_parent.data, task.data),
                 }
-        saved[str(task_id)] = dct
+        saved[dct["id"]] = dct
     return saved

@@ -68,7 +68,7 @@ class _SpecFreeWorkflowConverter(BpmnWorkflowConverter):
         subprocesses: dict[str, Any] = {}
         for task_id, sub in workflow.subprocesses.items():  # parents before their children
             parent_shape = shapes.get(id(sub.parent_workflow))
-            if parent_shape is None or task_id not in parent_shape.kept:
+            if parent_shape is None or not parent_shape.keeps(task_id, sub.parent_workflow):
                 removed.extend(sub.tasks.values())  # its task is cut out: the finished subprocess goes too
                 continue
             shape = shapes[id(sub)] = shape_of(sub)
