@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
 import pytest
 
-from service.application.feature_runs import FeatureRun, candidate_hash, run_status, start_run
+from service.application.feature_runs import FeatureRun, candidate_hash, prune_runs, run_status, start_run
 from service.domain.errors import NotFound
 
 from .support import PROJECT
@@ -65,3 +66,14 @@ def test_unknown_runs_and_paths_outside_the_candidate_are_refused(tmp_path: Path
     with pytest.raises(ValueError, match="not a deployment path"):
         start_run(tmp_path / "runs", PROJECT, PROJECT / "processes", PROJECT / "forms",
                   {"../outside.bpmn": b"<x/>"})
+
+
+def test_only_the_newest_finished_runs_are_kept(tmp_path: Path) -> None:
+    for number in range(5):
+        folder = tmp_path / f"{number:016x}"
+        folder.mkdir()
+        (folder / "exit_code").write_text("0", encoding="utf-8")
+        os.utime(folder / "exit_code", (1000 + number, 1000 + number))
+    (tmp_path / f"{9:016x}").mkdir()  # still running: no exit code
+    assert sorted(prune_runs(tmp_path, 2)) == [f"{n:016x}" for n in range(3)]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [f"{n:016x}" for n in (3, 4, 9)]

@@ -28,6 +28,8 @@ from service.domain.errors import NotFound
 
 #: A run taking longer than this is stopped and reported as failed.
 RUN_TIMEOUT_SECONDS = 30 * 60
+#: Finished runs kept (each holds a copy of the processes and forms); older ones are removed.
+KEEP_RUNS = 20
 _RUN_ID = re.compile(r"^[0-9a-f]{16}$")
 _COLLECTED = re.compile(r"collected (\d+) items?(?: / \d+ deselected / (\d+) selected)?")
 _RESULT = re.compile(r"\s(PASSED|FAILED|ERROR|SKIPPED|XFAIL|XPASS)\b")
@@ -76,6 +78,7 @@ def start_run(runs_dir: Path, project_dir: Path, processes_dir: Path, forms_dir:
 
     ``selection`` is a pytest keyword expression (``-k``) choosing scenarios; empty runs them all.
     """
+    prune_runs(runs_dir, KEEP_RUNS)
     run_id = secrets.token_hex(8)
     folder = runs_dir / run_id
     candidate_processes, candidate_forms = folder / "processes", folder / "forms"
@@ -101,6 +104,16 @@ def start_run(runs_dir: Path, project_dir: Path, processes_dir: Path, forms_dir:
                                stdin=subprocess.DEVNULL, start_new_session=True)
     threading.Thread(target=_wait, args=(process, folder, log), name=f"features-{run_id}", daemon=True).start()
     return run_id
+
+
+def prune_runs(runs_dir: Path, keep: int) -> list[str]:
+    """Remove finished runs beyond the ``keep`` newest (a run still going is never touched); their ids."""
+    finished = [folder for folder in runs_dir.iterdir() if _RUN_ID.match(folder.name)
+                and (folder / "exit_code").exists()] if runs_dir.is_dir() else []
+    finished.sort(key=lambda folder: (folder / "exit_code").stat().st_mtime, reverse=True)
+    for folder in finished[keep:]:
+        shutil.rmtree(folder, ignore_errors=True)
+    return [folder.name for folder in finished[keep:]]
 
 
 def _candidate_path(folder: Path, path: str) -> Path:
