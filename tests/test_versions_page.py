@@ -146,3 +146,18 @@ def test_the_task_page_shows_the_form_of_the_case_s_own_version(svc: Services) -
         pages[instance_id] = response.data.decode()
     assert 'name="note"' not in pages[old_case] and 'name="checked_by"' in pages[old_case]
     assert 'name="note"' in pages[new_case]
+
+
+def test_every_phrase_of_the_versions_page_is_in_kazakh_russian_and_english() -> None:
+    from service.web import versions  # noqa: F401 - adds its phrases to the catalogue
+    from service.web.i18n import CATALOGUE
+    from service.web.i18n_versions import PHRASES
+
+    for key, phrases in PHRASES.items():
+        assert len(phrases) == 3 and all(p.strip() for p in phrases), key
+        assert CATALOGUE[key] == phrases, f"{key} is also in the main catalogue with other words"
+    templates = PROJECT / "service" / "web" / "templates"
+    used = set()
+    for name in ("versions.html", "version_diff.html"):
+        used |= set(re.findall(r"t\('([a-z_]+)'\)", (templates / name).read_text(encoding="utf-8")))
+    assert used and not used - set(CATALOGUE), sorted(used - set(CATALOGUE))
