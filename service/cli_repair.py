@@ -45,6 +45,8 @@ def _services() -> Iterator[bootstrap.Services]:
         _fail(str(exc), code=1)
     try:
         bootstrap.prepare_database(services)
+        if services.runtime.deployments is not None:  # 'current' is the deployed current version
+            services.runtime.deployments.refresh(force=True)
         yield services
     except DomainError as exc:
         _fail(str(exc), code=1)
