@@ -5,17 +5,19 @@ A case of N user tasks in a row (N = 4, 10, 40; the diagram and its forms are ge
 an outbox row for the monitoring system). Three ways, interleaved case by case in one run:
 
 * product — ``complete_task`` through the application services, one unit of work per step (what
-  the web app does): lock, form check, engine, state with the version check, open-task
-  projection, timers and awaited messages, event log, outbox, commit;
+  the web app does): lock, form check, engine, state with the version check, the projections
+  (open task; timers, awaited messages and the case index when they change), event log, outbox,
+  commit;
 * floor — ``bench/floor.py``: the least a durable step must do, with the same state and serializer:
   deserialize, engine step, serialize, 5 statements on the plain driver (lock + read the state
   with its task in one SELECT … FOR UPDATE, UPDATE the state with the version check, UPDATE the
   open-task row, INSERT the event, INSERT the outbox row) and one commit;
 * in memory — the same diagram in the product's engine, no database, no serialization.
 
-Times are per task completion (starting the case is not counted; the task's id is found before
-the clock starts). Reported: medians over cases, and the median of product ÷ floor of cases run
-side by side. Target: product ≤ 1.5 × floor on SQLite and PostgreSQL at each N.
+Times are wall-clock per task completion (starting the case is not counted; the task's id is
+found before the clock starts). Product, floor and memory cases alternate, so a busy moment of the
+machine hits all three; reported are medians over cases and the median of product ÷ floor of the
+cases run side by side. Target: product ≤ 1.5 × floor on SQLite and PostgreSQL at each N.
 """
 
 from __future__ import annotations

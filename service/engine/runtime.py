@@ -369,8 +369,21 @@ class ProcessRun:
             timers[task.id] = PendingTimer(element_id=element_id, due_at=due.astimezone(ALMATY))
         return timers
 
+    def _ready_user_tasks(self) -> list[Task]:
+        """The ready user tasks in the order of the task tree.
+
+        Without subprocesses every task is in the workflow's own table: one pass over it finds them,
+        and when at most one is ready there is no order to find (the usual case), so the tree is not walked.
+        """
+        if not self._workflow.subprocesses:
+            ready = [task for task in self._workflow.tasks.values()
+                     if task.state == TaskState.READY and task.task_spec.manual]
+            if len(ready) < 2:
+                return ready
+        return list(self._workflow.get_tasks(state=TaskState.READY, manual=True))
+
     def _open_tasks(self, timers_by_task: Mapping[UUID, PendingTimer]) -> Iterator[OpenTask]:
-        for task in self._workflow.get_tasks(state=TaskState.READY, manual=True):
+        for task in self._ready_user_tasks():
             element_id = _element_id(task) or task.task_spec.name
             info = self.diagram.element(element_id)
             yield OpenTask(

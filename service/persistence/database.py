@@ -7,11 +7,14 @@ row locks (``SELECT … FOR UPDATE``, ``SKIP LOCKED`` for the worker).
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 
@@ -38,7 +41,44 @@ def _sqlite_engine(url: str, begin: str) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _begin(connection: Any) -> None:
-        connection.exec_driver_sql(begin)
+        # Straight to the driver (every unit of work begins here); its error raised as SQLAlchemy would.
+        try:
+            connection.connection.dbapi_connection.execute(begin)
+        except sqlite3.Error as exc:
+            raise DBAPIError.instance(begin, (), exc, sqlite3.Error) from exc
+
+    return engine
+
+
+#: A pooled server connection unused for longer than this is checked (one ``SELECT 1``) before use.
+PING_AFTER_IDLE_SECONDS = 2.0
+
+
+def _server_engine(url: str) -> Engine:
+    """A pooled engine whose connections are pinged before use when they sat idle (a server restart, a cut link).
+
+    Pinging at every checkout (``pool_pre_ping``) costs a round trip per unit of work; a connection
+    back in use within :data:`PING_AFTER_IDLE_SECONDS` was answered moments ago. Should the server
+    go away in between, the first statement fails, SQLAlchemy discards the pool's connections and
+    the use case answers "unavailable" (nothing half-written); the next one connects afresh.
+    """
+    engine = create_engine(url, pool_size=10, max_overflow=10)
+
+    @event.listens_for(engine, "checkin")
+    def _returned(_dbapi_connection: Any, record: Any) -> None:
+        record.info["returned_at"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _check(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        returned = record.info.get("returned_at")
+        if returned is None or time.monotonic() - returned <= PING_AFTER_IDLE_SECONDS:
+            return  # new, or in use moments ago
+        try:
+            alive = engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as exc:
+            raise DisconnectionError(str(exc)) from exc  # the pool replaces it (up to three times)
+        if not alive:
+            raise DisconnectionError("the connection did not answer")
 
     return engine
 
@@ -61,7 +101,7 @@ class Database:
             self.write_engine = _sqlite_engine(url, "BEGIN IMMEDIATE")
             self.read_engine = _sqlite_engine(url, "BEGIN")
         else:
-            self.write_engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+            self.write_engine = _server_engine(url)
             self.read_engine = self.write_engine
         #: Diagram versions known to be stored (committed) in this database.
         self.stored_diagrams: set[str] = set()

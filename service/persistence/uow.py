@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import suppress
 from types import TracebackType
+from typing import Any, Generic, TypeVar, overload
 
 from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.orm import Session
 
 from .database import Database
 from .deployment_repository import DeploymentRepository
@@ -30,9 +33,57 @@ from .repositories import (
 )
 from .session_repository import SessionRepository
 
+R = TypeVar("R")
+
+
+class _Lazy(Generic[R]):
+    """A repository of the unit of work, made when a use case first asks for it (most use a few)."""
+
+    def __init__(self, factory: Callable[[Session, bool], R]) -> None:
+        self.factory = factory
+        self.name = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, uow: None, owner: type) -> _Lazy[R]: ...
+
+    @overload
+    def __get__(self, uow: UnitOfWork, owner: type) -> R: ...
+
+    def __get__(self, uow: UnitOfWork | None, owner: type) -> _Lazy[R] | R:
+        if uow is None:
+            return self
+        found: R | None = uow._repositories.get(self.name)
+        if found is None:
+            found = self.factory(uow.session, uow.database.supports_skip_locked)
+            uow._repositories[self.name] = found
+        return found
+
 
 class UnitOfWork:
     """Opens a session and its repositories; commit() makes the use case's changes durable."""
+
+    diagrams = _Lazy(DiagramRepository)
+    deployments = _Lazy(DeploymentRepository)
+    instances = _Lazy(InstanceRepository)
+    tasks = _Lazy(TaskRepository)
+    timers = _Lazy(TimerRepository)
+    awaited = _Lazy(AwaitedMessageRepository)
+    inbox = _Lazy(InboxRepository)
+    outbox = _Lazy(OutboxRepository)
+    events = _Lazy(EventLogRepository)
+    documents = _Lazy(DocumentRepository)
+    staff = _Lazy(StaffRepository)
+    api_clients = _Lazy(ApiClientRepository)
+    attachments = _Lazy(AttachmentRepository)
+    organisations = _Lazy(OrganisationRepository)
+    memberships = _Lazy(MembershipRepository)
+    sessions = _Lazy(SessionRepository)
+    incidents = _Lazy(IncidentRepository)
+    operations = _Lazy(OperationsQueries)
+    notifications = _Lazy(NotificationRepository)
 
     def __init__(self, database: Database, write: bool = True) -> None:
         self.database = database
@@ -42,26 +93,7 @@ class UnitOfWork:
     def __enter__(self) -> UnitOfWork:
         self.session = self.database.session(write=self.write)
         self._committed = False
-        skip = self.database.supports_skip_locked
-        self.diagrams = DiagramRepository(self.session, skip)
-        self.deployments = DeploymentRepository(self.session, skip)
-        self.instances = InstanceRepository(self.session, skip)
-        self.tasks = TaskRepository(self.session, skip)
-        self.timers = TimerRepository(self.session, skip)
-        self.awaited = AwaitedMessageRepository(self.session, skip)
-        self.inbox = InboxRepository(self.session, skip)
-        self.outbox = OutboxRepository(self.session, skip)
-        self.events = EventLogRepository(self.session, skip)
-        self.documents = DocumentRepository(self.session, skip)
-        self.staff = StaffRepository(self.session, skip)
-        self.api_clients = ApiClientRepository(self.session, skip)
-        self.attachments = AttachmentRepository(self.session, skip)
-        self.organisations = OrganisationRepository(self.session, skip)
-        self.memberships = MembershipRepository(self.session, skip)
-        self.sessions = SessionRepository(self.session, skip)
-        self.incidents = IncidentRepository(self.session, skip)
-        self.operations = OperationsQueries(self.session, skip)
-        self.notifications = NotificationRepository(self.session, skip)
+        self._repositories: dict[str, Any] = {}
         try:
             # Start the transaction now, so on SQLite a writer waits for the lock up front.
             self.session.connection()
