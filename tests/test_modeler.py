@@ -119,3 +119,20 @@ def test_a_version_whose_features_passed_deploys_without_a_reason(product: Servi
     with pytest.raises(InvalidInput, match="reason"):
         deploy_candidate(product.write_uow, product.runtime, actor=analyst, process_id="service_delivery",
                          xml=LIVE, run=other, override_reason="", now=product.now())
+
+
+def test_validation_in_the_modeler_includes_bpmnlint_and_the_layout(web: FlaskClient) -> None:
+    """A shape dragged onto another: the layout check marks both; bpmnlint runs too (its kinds in the list)."""
+    moved = LIVE.replace('<bpmndi:BPMNShape id="issue_admission_order_di" bpmnElement="issue_admission_order">\n'
+                         '        <dc:Bounds x="2905" y="740"',
+                         '<bpmndi:BPMNShape id="issue_admission_order_di" bpmnElement="issue_admission_order">\n'
+                         '        <dc:Bounds x="2905" y="600"', 1)
+    assert moved != LIVE
+    answer = web.post(f"{URL}/validate", json={"xml": moved}).get_json()
+    layout = [p for p in answer["problems"]
+              if p["kind"] == "layout-overlap" and "issue_admission_order" in p["message"]]
+    linted = [p for p in answer["problems"]
+              if p["kind"] == "bpmnlint/no-overlapping-elements" and p["element_id"] == "issue_admission_order"]
+    assert layout and linted, answer["problems"]
+    clean = web.post(f"{URL}/validate", json={"xml": LIVE}).get_json()
+    assert not [p for p in clean["problems"] if p["kind"].startswith(("layout", "bpmnlint"))], clean["problems"]

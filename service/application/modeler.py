@@ -34,7 +34,7 @@ from .deployed import write_files
 from .deployments import DEPLOY_ROLE, DeploymentResult, UowFactory, deploy, find_version, version_diagram
 from .feature_runs import FeatureRun, candidate_hash
 from .runtime import Runtime
-from .validation import DiagramFile, validate_diagrams
+from .validation import DiagramFile, FileCheck, validate_diagrams
 
 #: The longest diagram the modeler takes (the shipped ones are 60–120 KB).
 MAX_DIAGRAM_BYTES = 2 * 1024 * 1024
@@ -81,8 +81,12 @@ def _candidate_source(xml: str) -> bytes:
 def check_candidate(uow: UnitOfWork, runtime: Runtime, *, actor: Actor, process_id: str, xml: str,
                     process_settings: Mapping[str, Any] | None = None,
                     form_choices: Mapping[str, Sequence[str]] | None = None,
-                    calendar: WorkingCalendar | None = None) -> list[Problem]:
-    """Every problem the product's validator finds in the candidate diagram of ``process_id``."""
+                    calendar: WorkingCalendar | None = None,
+                    checks: Sequence[FileCheck] | None = None) -> list[Problem]:
+    """Every problem the product's validator finds in the candidate diagram of ``process_id``.
+
+    ``checks``: the per-file checks to run (default: the validator's own; the web adds bpmnlint and layout).
+    """
     live = live_version(uow, runtime, actor=actor, process_id=process_id)
     source = _candidate_source(xml)
     path = diagram_path(process_id)
@@ -93,7 +97,8 @@ def check_candidate(uow: UnitOfWork, runtime: Runtime, *, actor: Actor, process_
         write_files(root, {p: c for p, c in live.files.items() if p.startswith("forms/")})
         (root / "forms").mkdir(exist_ok=True)
         return validate_diagrams([DiagramFile(path, source)], root / "forms", context=context,
-                                 process_settings=process_settings, form_choices=form_choices, calendar=calendar)
+                                 process_settings=process_settings, form_choices=form_choices, calendar=calendar,
+                                 checks=checks)
 
 
 def candidate_diff(uow: UnitOfWork, runtime: Runtime, *, actor: Actor, process_id: str, xml: str) -> DiagramDiff:

@@ -16,6 +16,7 @@ from flask import Blueprint, Response, jsonify, render_template, request
 from service import bootstrap
 from service.application import feature_runs
 from service.application.deployments import DeploymentRefused
+from service.application.lint_checks import lint_checks
 from service.application.modeler import (
     candidate_diff,
     candidate_files,
@@ -23,6 +24,7 @@ from service.application.modeler import (
     deploy_candidate,
     live_version,
 )
+from service.application.validation import FILE_CHECKS
 from service.domain.errors import InvalidInput
 from service.domain.problems import kind_title
 from service.engine.versions import ElementChange
@@ -84,7 +86,8 @@ def validate(process_id: str) -> Any:
         with svc.uow(write=False) as uow:
             problems = check_candidate(uow, svc.runtime, actor=actor(), process_id=process_id, xml=xml,
                                        process_settings=bootstrap.process_settings(svc.settings),
-                                       form_choices=bootstrap.form_choices(svc.settings), calendar=svc.calendar)
+                                       form_choices=bootstrap.form_choices(svc.settings), calendar=svc.calendar,
+                                       checks=[*FILE_CHECKS, *lint_checks(svc.settings.node_modules_dir)])
     except InvalidInput as exc:
         return _refused(str(exc))
     lang = language()
