@@ -12,7 +12,8 @@ A task's facts are declared in ``forms/<process>/<task>.context.json`` (no per-t
   under its message variable, or a user task's form) writes there. The writing form's field gives
   the labels of choices and of a list's columns.
 - ``attachments``: the scans handed in with the case, of the kinds listed (``"*"``: every kind).
-- ``refusal_field``: the field beside which a refusal of the diagram on submit (``fail_if``) is shown.
+- ``refusal_field``: the field beside which a refusal of the diagram on submit (``fail_if``) is shown;
+  ``refusal_labels``: what such a refusal means, in kk/ru/en, shown before the diagram's own words.
 
 Need to know: a fact holding medical data (a path through one of the process's medical fields,
 or a restricted kind of scan) is shown only to the roles the ``*.access.toml`` allows; others see
@@ -66,6 +67,8 @@ class TaskContextDeclaration:
 
     facts: tuple[FactDeclaration, ...] = ()
     refusal_field: str = ""
+    #: What a refusal means, in kk/ru/en, shown before the diagram's own words.
+    refusal_labels: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -104,7 +107,7 @@ def parse_declaration(path: Path) -> TaskContextDeclaration:
         raise ContextInvalid(f"{path}: not valid JSON ({exc})") from None
     if not isinstance(raw, dict) or not isinstance(raw.get("facts", []), list):
         raise ContextInvalid(f"{path}: expected an object with a list 'facts'")
-    unknown = sorted(set(raw) - {"facts", "refusal_field", "$comment"})
+    unknown = sorted(set(raw) - {"facts", "refusal_field", "refusal_labels", "$comment"})
     if unknown:
         raise ContextInvalid(f"{path}: unknown keys {', '.join(unknown)}")
     facts = []
@@ -129,7 +132,11 @@ def parse_declaration(path: Path) -> TaskContextDeclaration:
     refusal = raw.get("refusal_field", "")
     if not isinstance(refusal, str):
         raise ContextInvalid(f"{path}: 'refusal_field' must be a field name")
-    return TaskContextDeclaration(facts=tuple(facts), refusal_field=refusal)
+    refusal_labels = raw.get("refusal_labels", {})
+    if refusal_labels and (not isinstance(refusal_labels, dict)
+                           or any(not isinstance(refusal_labels.get(lang), str) for lang in LANGUAGES)):
+        raise ContextInvalid(f"{path}: 'refusal_labels' must give the text in kk, ru and en")
+    return TaskContextDeclaration(facts=tuple(facts), refusal_field=refusal, refusal_labels=dict(refusal_labels))
 
 
 # --- what upstream forms write --------------------------------------------------------------------

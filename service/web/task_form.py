@@ -24,12 +24,18 @@ from service.application.incidents import refused_on_purpose
 from service.application.operations import task_incident
 from service.application.queries import task_context
 from service.application.retry import with_retry
-from service.application.task_facts import Fact, assignee_name, load_declaration, task_facts
+from service.application.task_facts import (
+    Fact,
+    TaskContextDeclaration,
+    assignee_name,
+    load_declaration,
+    task_facts,
+)
 from service.domain.errors import FormInvalid, NotPermitted, ScriptError
 
 from .context import actor, language, services
 from .facts_view import fact_view
-from .i18n import translate
+from .i18n import pick, translate
 from .widgets import build_widgets, error_labels
 
 #: The form fields that only steer the page (row buttons, row counts), never the case's data.
@@ -61,8 +67,10 @@ def row_edits(raw: dict[str, list[str]]) -> tuple[dict[str, list[str]], dict[str
     return raw, shown, bool(added or removed)
 
 
-def _refusal_errors(exc: ScriptError, field: str) -> dict[str, list[str]]:
-    return {field: [exc.message]}
+def _refusal_errors(exc: ScriptError, declared: TaskContextDeclaration) -> dict[str, list[str]]:
+    """The diagram's refusal as the declared field's error, led by its meaning in the interface language."""
+    meaning = pick(dict(declared.refusal_labels), language(), "")
+    return {declared.refusal_field: [f"{meaning} ({exc.message})" if meaning else exc.message]}
 
 
 def task_page_view(task_id: str) -> Any:
@@ -91,7 +99,7 @@ def task_page_view(task_id: str) -> Any:
         if taken_by_other:
             status = 403
         elif not row_button:
-            refusal_field = load_declaration(forms_dir, task.process_id, task.element_id).refusal_field
+            declared = load_declaration(forms_dir, task.process_id, task.element_id)
             try:
                 now, version = svc.now(), request.form.get("version", type=int)
                 with_retry(svc.uow, lambda uow: complete_task(uow, svc.runtime, actor=member, task_id=task_id,
@@ -101,7 +109,7 @@ def task_page_view(task_id: str) -> Any:
             except ScriptError as exc:
                 if not refused_on_purpose(exc):
                     raise
-                errors = _refusal_errors(exc, refusal_field)
+                errors = _refusal_errors(exc, declared)
             except NotPermitted:
                 abort(403)
             else:

@@ -14,6 +14,9 @@ from playwright.sync_api import Browser, Page, expect
 from service.application.demo import DemoAccount, ensure_demo_accounts
 
 from ..support import SCHOOL_25
+from ..test_task_forms import COMPLAINT
+from ..test_web import _client, _task_ids
+from ..test_web import sign_in as web_sign_in
 from .conftest import STEP_TIMEOUT_MS, LiveServer
 from .test_staff_journeys import sign_in, sign_out, submit_office_case
 
@@ -166,3 +169,36 @@ def test_every_page_of_the_journeys_fits_a_phone_and_keeps_focus_visible(chromiu
     too_wide = [(path, width, what) for path, width, what in widths if width > PHONE["width"]]
     assert too_wide == []
     phone.context.close()
+
+
+def test_a_second_extension_over_ten_days_is_a_field_error_with_the_reasons_kept(page: Page,
+                                                                                 live_server: LiveServer) -> None:
+    services = live_server.services
+    clerk, head, reviewer = _client(services), _client(services), _client(services)
+    web_sign_in(clerk, "clerk3")
+    assert clerk.post("/intake/complaint", data=COMPLAINT).status_code == 302
+    web_sign_in(head, "head3")
+    [provider_task] = _task_ids(head.get("/tasks?role=appealed_official").data)
+    assert head.post(f"/tasks/{provider_task}", data={"decision": "forward"}).status_code == 302
+    web_sign_in(reviewer, "reviewer")
+    [review] = _task_ids(reviewer.get("/tasks").data)
+    assert reviewer.post(f"/tasks/{review}", data={
+        "decision": "extend", "extension_days": "5", "reasons": "Запрошены материалы у школы."}).status_code == 302
+    [notify] = _task_ids(reviewer.get("/tasks").data)
+    assert reviewer.post(f"/tasks/{notify}", data={}).status_code == 302
+    [again] = _task_ids(reviewer.get("/tasks").data)
+
+    sign_in(page, "reviewer")
+    page.goto(f"/tasks/{again}")
+    assert fact(page, "Текст жалобы") == COMPLAINT["text"]
+    page.get_by_label("Решение по жалобе").select_option(label="продлить срок рассмотрения жалобы")
+    reasons = "Школа не представила дело в срок; повторный запрос направлен."
+    page.get_by_label("Мотивы решения (причины продления срока)").fill(reasons)
+    days = page.get_by_label("Продлить срок рассмотрения на, рабочих дней")
+    days.fill("6")
+    page.get_by_role("button", name="Выполнить").click()
+    expect(days).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#f-extension-days-error")).to_contain_text(
+        "Срок рассмотрения можно продлить не более чем на десять рабочих дней в сумме")
+    expect(page.get_by_label("Мотивы решения (причины продления срока)")).to_have_value(reasons)
+    expect(days).to_have_value("6")
