@@ -310,3 +310,31 @@ def test_a_repair_moving_a_case_to_a_deployed_diagram_also_gives_it_that_version
     assert (first != second) and _case(svc, case).deployment_hash == second
     with pytest.raises(FormInvalid):  # the new version's form: 'note' is required now
         _complete(svc, case, approved=True, checked_by="clerk")
+
+
+def test_two_processes_starting_at_once_both_come_up(tmp_path: Path, database_url: str,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """The other process stores the same content first; this one's insert conflicts, it looks again and goes on."""
+    from service.application import deployments
+    from service.domain.errors import ConcurrencyConflict
+
+    product = shipped_services(tmp_path, database_url)
+    real_deploy = deployments.deploy
+    calls = []
+
+    def other_process_wins(*args: object, **kwargs: object) -> object:
+        calls.append(1)
+        if len(calls) == 1:
+            real_deploy(*args, **kwargs)  # type: ignore[arg-type]  # the other process, a moment earlier
+            raise ConcurrencyConflict("a conflicting change was saved first; try again")
+        return real_deploy(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(deployments, "deploy", other_process_wins)
+    try:
+        settings = product.settings
+        result = deploy_shipped(product.write_uow, product.runtime, settings.processes_dir, settings.forms_dir, T0)
+        assert result is None and calls == [1]  # looked again: already deployed, nothing more to store
+        with product.uow(write=False) as uow:
+            assert set(uow.deployments.current()) == {"service_delivery", "proactive_offer", "complaint_review"}
+    finally:
+        product.database.dispose()

@@ -44,7 +44,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from service.domain.errors import DomainError, InvalidInput, NotFound, NotPermitted
+from service.domain.errors import ConcurrencyConflict, DomainError, InvalidInput, NotFound, NotPermitted
 from service.domain.model import EventRecord
 from service.domain.staff import Actor
 from service.engine.library import Diagram, DiagramLibrary, content_hash
@@ -368,7 +368,25 @@ def shipped_files(processes_dir: Path, forms_dir: Path) -> dict[str, bytes]:
 
 def deploy_shipped(uows: UowFactory, runtime: Runtime, processes_dir: Path, forms_dir: Path,
                    now: datetime) -> DeploymentResult | None:
-    """At start-up: deploy the files on disk, unless this exact content was deployed before (then keep current)."""
+    """At start-up: deploy the files on disk, unless this exact content was deployed before (then keep current).
+
+    Several processes starting at once (web workers, ``homeschool worker``s) race to store the same
+    content: the one that loses sees a conflict, looks again, finds it deployed and goes on.
+    """
+    for attempt in range(_START_UP_ATTEMPTS):
+        try:
+            return _deploy_shipped_once(uows, runtime, processes_dir, forms_dir, now)
+        except ConcurrencyConflict:
+            if attempt == _START_UP_ATTEMPTS - 1:
+                raise
+    return None
+
+
+_START_UP_ATTEMPTS = 3
+
+
+def _deploy_shipped_once(uows: UowFactory, runtime: Runtime, processes_dir: Path, forms_dir: Path,
+                         now: datetime) -> DeploymentResult | None:
     files = shipped_files(processes_dir, forms_dir)
     if not files:
         return None
