@@ -166,6 +166,12 @@ def test_every_page_of_the_journeys_fits_a_phone_and_keeps_focus_visible(chromiu
     phone.goto("/intake/application")
     phone.get_by_role("button", name="Зарегистрировать").click()  # the page with every error shown
     widths.append(_overflow(phone, None))
+    staff_pages = (("admin25", ("/admin/staff", "/operations")),
+                   ("analyst", ("/diagrams", "/admin/organisations")), ("legal", ("/legal",)))
+    for login, paths in staff_pages:
+        sign_out(phone)
+        sign_in(phone, login)
+        widths += [_overflow(phone, path) for path in paths]
     too_wide = [(path, width, what) for path, width, what in widths if width > PHONE["width"]]
     assert too_wide == []
     phone.context.close()
