@@ -156,8 +156,25 @@ def start_variables(diagram: Diagram) -> dict[str, str]:
     return found
 
 
+#: Paths written, per (diagram version, forms directory, the forms' names and times): parsed once.
+_WRITTEN: dict[tuple[object, ...], dict[str, Mapping[str, Any]]] = {}
+
+
 def written_fields(diagram: Diagram, forms_dir: Path) -> dict[str, Mapping[str, Any]]:
     """Every case variable path an upstream form of this process writes → the field's schema."""
+    folder = forms_dir / diagram.process_id
+    stamp = tuple(sorted((p.name, p.stat().st_mtime_ns) for p in folder.glob(f"*{FORM_SUFFIX}"))
+                  ) if folder.is_dir() else ()
+    key = (diagram.content_hash, str(forms_dir), stamp)
+    found = _WRITTEN.get(key)
+    if found is None:
+        if len(_WRITTEN) > 64:
+            _WRITTEN.clear()
+        found = _WRITTEN[key] = _written_fields(diagram, forms_dir)
+    return found
+
+
+def _written_fields(diagram: Diagram, forms_dir: Path) -> dict[str, Mapping[str, Any]]:
     fields: dict[str, Mapping[str, Any]] = {}
     sources: list[tuple[str, str]] = [(message, variable) for message, variable in start_variables(diagram).items()]
     sources += [(element.element_id, "") for element in diagram.elements.values() if element.kind == "userTask"]
