@@ -13,11 +13,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, Table, and_, exists, func, insert, or_, select, union_all, update
+from sqlalchemy import Select, Table, and_, bindparam, exists, func, insert, or_, select, union_all, update
 
 from service.domain.search import CasePeople, CaseQuery
 
 from .models import InboxMessage, IncidentRow, StaffUser
+from .prepared import Prepared
 from .repositories import Repository
 from .search_models import CaseIndexRow
 from .uow import UnitOfWork
@@ -102,7 +103,8 @@ class CaseIndexRepository(Repository):
         if people is not None:
             values.update(_people_values(people))
         if values:
-            self.session.execute(update(_Index).where(_I.instance_id == instance_id).values(**values))
+            _change_statement(tuple(values)).execute(
+                self.session.connection(), {"case_id": instance_id, **{f"new_{k}": v for k, v in values.items()}})
 
     def get(self, instance_id: int) -> IndexedCase | None:
         """One indexed case."""
@@ -188,6 +190,19 @@ class CaseIndexRepository(Repository):
         rows = self.session.execute(select(_Staff.c.login, _Staff.c.full_name).where(
             _Staff.c.login.in_(sorted(logins))))
         return {row.login: row.full_name for row in rows}
+
+
+#: The index's UPDATE per set of changed columns, built once (a step that moves a stage writes one).
+_CHANGES: dict[tuple[str, ...], Prepared] = {}
+
+
+def _change_statement(columns: tuple[str, ...]) -> Prepared:
+    found = _CHANGES.get(columns)
+    if found is None:
+        found = Prepared(update(_Index).where(_I.instance_id == bindparam("case_id"))
+                         .values({name: bindparam(f"new_{name}") for name in columns}))
+        _CHANGES[columns] = found
+    return found
 
 
 def _people_values(people: CasePeople) -> dict[str, str]:
