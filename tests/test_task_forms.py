@@ -15,6 +15,7 @@ from flask.testing import FlaskClient
 
 from service.application.demo import DemoAccount, ensure_demo_accounts
 from service.application.task_facts import check_contexts
+from service.application.validation import validate_files
 from service.bootstrap import Services
 from service.engine.library import DiagramLibrary
 
@@ -287,3 +288,18 @@ def test_a_good_file_is_kept_across_a_failed_submit(product: Services) -> None:
         key = uow.instances.get(case).business_key
         [stored] = uow.attachments.for_key(key)
     assert (stored.kind, stored.filename) == ("application", "zayavlenie.pdf")
+
+
+def test_homeschool_validate_names_a_context_that_reads_what_no_form_writes(tmp_path: Path) -> None:
+    """The analyst's typo in a declared fact path is caught by the validator, not by an empty box on the page."""
+    forms = tmp_path / "forms"
+    shutil.copytree(PROJECT / "forms", forms)
+    declared = forms / "service_delivery" / "organise_home_schooling.context.json"
+    text = declared.read_text(encoding="utf-8")
+    declared.write_text(text.replace('"path": "grade"', '"path": "grdae"', 1), encoding="utf-8")
+    problems = validate_files(None, forms, processes_dir=PROJECT / "processes")
+    found = [p for p in problems if p.kind == "task-context"]
+    assert found and "grdae" in found[0].message and "organise_home_schooling" in found[0].message
+    assert found[0].is_error
+    clean = validate_files(None, PROJECT / "forms", processes_dir=PROJECT / "processes")
+    assert not [p for p in clean if p.kind == "task-context"]

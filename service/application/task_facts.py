@@ -200,16 +200,18 @@ def _walk(schema: Mapping[str, Any], prefix: str, into: dict[str, Mapping[str, A
             _walk(sub, path, into)
 
 
-def check_contexts(diagrams: Iterable[Diagram], forms_dir: Path) -> list[str]:
+def check_contexts(diagrams: Iterable[Diagram], forms_dir: Path, processes: set[str] | None = None) -> list[str]:
     """Problems with task context declarations, one readable line each (empty when all is well).
 
     Each declaration must belong to a user task, read well, name paths an upstream form writes and,
-    for a refusal field, a field of the task's own form.
+    for a refusal field, a field of the task's own form. ``processes``: only these processes' declarations.
     """
     problems: list[str] = []
     by_process = {d.process_id: d for d in diagrams}
     for path in sorted(forms_dir.glob(f"*/*{CONTEXT_SUFFIX}")) if forms_dir.is_dir() else []:
         process_id, task_id = path.parent.name, path.name.removesuffix(CONTEXT_SUFFIX)
+        if processes is not None and process_id not in processes:
+            continue
         diagram = by_process.get(process_id)
         element = diagram.elements.get(task_id) if diagram else None
         if diagram is None or element is None or element.kind != "userTask":

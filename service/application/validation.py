@@ -25,6 +25,7 @@ from service.domain.errors import DiagramError, DomainError
 from service.domain.outbox import document_kind, outbox_channel
 from service.domain.problems import WARNING, Problem, sort_key
 from service.domain.staff import ADMIN_ROLES, ROLE_NAMES
+from service.engine.library import parse_diagram
 from service.engine.validation import (
     DiagramFacts,
     FormFields,
@@ -41,6 +42,7 @@ from .intake import INTAKES
 from .process_access import SYSTEM_LANE
 from .sms import DELIVERY_REPORT
 from .submissions import OFFER_REPLY
+from .task_facts import check_contexts
 
 #: Roles a lane may stand for: the fixed list of ``service.domain.staff`` (not the administrative ones).
 LANE_ROLES = frozenset(ROLE_NAMES) - ADMIN_ROLES
@@ -168,6 +170,7 @@ def _validate(
         problems += [Problem(None, line, kind="form-invalid", hint="correct the form or the setting")
                      for line in check_choices(forms_dir, form_choices)]
     problems += _sms_problems(loaded)
+    problems += _context_problems([*targets, *context], forms_dir, targeted)
     for facts in loaded:
         fields = form_fields(facts, forms_dir)
         problems += check_data(facts, fields, records=start_records(facts, fields, readable), calendar=calendar,
@@ -180,6 +183,19 @@ def _validate(
     summaries = [DiagramSummary(i.file, i.facts.process_id if i.loadable and i.facts else None,
                                 len(i.facts.user_tasks) if i.facts else 0) for i in mine]
     return Report(sorted(problems, key=sort_key), summaries)
+
+
+def _context_problems(files: Sequence[DiagramFile], forms_dir: Path, targeted: set[str]) -> list[Problem]:
+    """The task context declarations (``forms/<process>/<task>.context.json``) of the targeted processes."""
+    diagrams = []
+    for diagram in files:
+        try:
+            diagrams.append(parse_diagram(diagram.source, diagram.file))
+        except DomainError:
+            continue  # its own problems are reported already
+    return [Problem(None, line, kind="task-context",
+                    hint="name a user task of the process and paths its upstream forms write")
+            for line in check_contexts(diagrams, forms_dir, targeted)]
 
 
 def _inspector() -> Callable[[DiagramFile], Inspection]:
