@@ -10,10 +10,7 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import NoReturn
 
 import click
 
@@ -28,33 +25,12 @@ from service.application.deployments import (
     list_versions,
 )
 from service.application.version_moves import cases_of_version, move_cases, plan_moves
-from service.config import Settings
-from service.domain.errors import DomainError
+from service.cli_support import command_services, fail
 from service.domain.staff import Actor
 
 log = logging.getLogger(__name__)
 
 
-def _fail(message: str, code: int = 2) -> NoReturn:
-    click.echo(f"homeschool: error: {message}", err=True)
-    sys.exit(code)
-
-
-@contextmanager
-def _services() -> Iterator[bootstrap.Services]:
-    try:
-        services = bootstrap.build_services(Settings.from_env())
-    except (DomainError, ValueError) as exc:
-        _fail(str(exc), code=1)
-    try:
-        bootstrap.prepare_database(services)
-        if services.runtime.deployments is not None:
-            services.runtime.deployments.refresh(force=True)
-        yield services
-    except DomainError as exc:
-        _fail(str(exc), code=1)
-    finally:
-        services.database.dispose()
 
 
 def take_up_shipped(services: bootstrap.Services) -> None:
@@ -84,7 +60,7 @@ def _actor(services: bootstrap.Services, login: str | None) -> Actor:
 @click.option("--override-reason", default=None, help="Kept with the version: why it goes live despite failed checks.")
 def deploy_command(paths: tuple[Path, ...], login: str | None, override_reason: str | None) -> None:
     """Validate and deploy diagrams, forms and declarations (default: the processes and forms folders)."""
-    with _services() as services:
+    with command_services() as services:
         settings = services.settings
         given = list(paths) or [d for d in (settings.processes_dir, settings.forms_dir) if d.is_dir()]
         try:
@@ -109,7 +85,7 @@ def deployments() -> None:
 @click.option("--as", "login", required=True, help="Login of the analyst.")
 def list_command(process_id: str, login: str) -> None:
     """Every version of a process, newest first, with its running cases."""
-    with _services() as services, services.uow(write=False) as uow:
+    with command_services() as services, services.uow(write=False) as uow:
         for v in list_versions(uow, services.runtime, actor=_actor(services, login), process_id=process_id):
             mark = "current" if v.current else "       "
             click.echo(f"{v.content_hash[:12]} {mark} {v.deployed_at:%Y-%m-%d %H:%M} {v.deployed_by:16} "
@@ -123,7 +99,7 @@ def list_command(process_id: str, login: str) -> None:
 @click.option("--as", "login", required=True, help="Login of the analyst.")
 def diff_command(process_id: str, old: str, new: str, login: str) -> None:
     """What differs between two versions of a process: elements, form fields, declarations."""
-    with _services() as services, services.uow(write=False) as uow:
+    with command_services() as services, services.uow(write=False) as uow:
         diff = diff_versions(uow, services.runtime, actor=_actor(services, login), process_id=process_id,
                              old=old, new=new)
     click.echo(f"{process_id}: {diff.old.content_hash[:12]} -> {diff.new.content_hash[:12]}")
@@ -151,10 +127,10 @@ def migrate_command(instance_id: int | None, version: str | None, target: str, d
                     login: str) -> None:
     """Move one running case, or every running case of a version, to another version."""
     if (instance_id is None) == (version is None):
-        _fail("name one case (N) or use --all-of-version HASH")
+        fail("name one case (N) or use --all-of-version HASH")
     if not dry_run and not reason.strip():
-        _fail("--reason is required (unless --dry-run)")
-    with _services() as services:
+        fail("--reason is required (unless --dry-run)")
+    with command_services() as services:
         member = _actor(services, login)
         with services.uow(write=False) as uow:
             ids = cases_of_version(uow, version, actor=member)[1] if version else [instance_id or 0]

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from typing import Any, NoReturn
+from collections.abc import Callable
+from typing import Any
 
 import click
 
@@ -27,31 +26,9 @@ from service.application.repair import (
     repairer,
     retry_case,
 )
-from service.config import Settings
+from service.cli_support import command_services, fail
 from service.domain.errors import DomainError
 from service.domain.staff import Actor
-
-
-def _fail(message: str, code: int = 2) -> NoReturn:
-    click.echo(f"homeschool: error: {message}", err=True)
-    sys.exit(code)
-
-
-@contextmanager
-def _services() -> Iterator[bootstrap.Services]:
-    try:
-        services = bootstrap.build_services(Settings.from_env())
-    except (DomainError, ValueError) as exc:
-        _fail(str(exc), code=1)
-    try:
-        bootstrap.prepare_database(services)
-        if services.runtime.deployments is not None:  # 'current' is the deployed current version
-            services.runtime.deployments.refresh(force=True)
-        yield services
-    except DomainError as exc:
-        _fail(str(exc), code=1)
-    finally:
-        services.database.dispose()
 
 
 def _actor(services: bootstrap.Services, login: str) -> Actor:
@@ -62,12 +39,12 @@ def _actor(services: bootstrap.Services, login: str) -> Actor:
 def _targets(services: bootstrap.Services, instance_id: int | None, stuck_at: str | None) -> list[int]:
     """The case named, or every case stuck at PROCESS:VERSION:ELEMENT."""
     if (instance_id is None) == (stuck_at is None):
-        _fail("name one case (N) or use --stuck-at PROCESS:VERSION:ELEMENT")
+        fail("name one case (N) or use --stuck-at PROCESS:VERSION:ELEMENT")
     if instance_id is not None:
         return [instance_id]
     parts = (stuck_at or "").split(":")
     if len(parts) != 3 or not all(parts):
-        _fail(f"--stuck-at must be PROCESS:VERSION:ELEMENT, got '{stuck_at}'")
+        fail(f"--stuck-at must be PROCESS:VERSION:ELEMENT, got '{stuck_at}'")
     with services.uow(write=False) as uow:
         found = cases_stuck_at(uow, parts[0], parts[1], parts[2])
     if not found:
@@ -110,7 +87,7 @@ def case() -> None:
 @_AS
 def retry(instance_id: int | None, stuck_at: str | None, login: str) -> None:
     """Run the case now: due timers, kept messages, pending steps."""
-    with _services() as services:
+    with command_services() as services:
         member = _actor(services, login)
         _apply(_targets(services, instance_id, stuck_at),
                lambda n: retry_case(services.uow, services.runtime, actor=member, instance_id=n, now=services.now()))
@@ -121,11 +98,11 @@ def _assignments(pairs: tuple[str, ...]) -> dict[str, Any]:
     for pair in pairs:
         name, equals, text = pair.partition("=")
         if not equals or not name.strip():
-            _fail(f"--set must be name=JSON, got '{pair}'")
+            fail(f"--set must be name=JSON, got '{pair}'")
         try:
             changes[name.strip()] = json.loads(text)
         except json.JSONDecodeError as exc:
-            _fail(f"--set {name.strip()}: not JSON ({exc.msg}); text goes in quotes, e.g. name='\"text\"'")
+            fail(f"--set {name.strip()}: not JSON ({exc.msg}); text goes in quotes, e.g. name='\"text\"'")
     return changes
 
 
@@ -139,7 +116,7 @@ def _assignments(pairs: tuple[str, ...]) -> dict[str, Any]:
 def correct(instance_id: int | None, stuck_at: str | None, pairs: tuple[str, ...], reason: str, login: str) -> None:
     """Set variables where the case stands (old and new values logged), then retry it."""
     changes = _assignments(pairs)
-    with _services() as services:
+    with command_services() as services:
         member = _actor(services, login)
         _apply(_targets(services, instance_id, stuck_at),
                lambda n: correct_case_data(services.uow, services.runtime, actor=member, instance_id=n,
@@ -157,8 +134,8 @@ def migrate(instance_id: int | None, stuck_at: str | None, target: str, dry_run:
             login: str) -> None:
     """Move the case to another version of its diagram, then retry it."""
     if not dry_run and not reason.strip():
-        _fail("--reason is required (unless --dry-run)")
-    with _services() as services:
+        fail("--reason is required (unless --dry-run)")
+    with command_services() as services:
         member = _actor(services, login)
         ids = _targets(services, instance_id, stuck_at)
         if dry_run:
@@ -193,7 +170,7 @@ def _dry_run(services: bootstrap.Services, member: Actor, ids: list[int], target
 @_AS
 def cancel(instance_id: int | None, stuck_at: str | None, reason: str, login: str) -> None:
     """End the case as cancelled: open tasks and timers removed, the outbox left as it is."""
-    with _services() as services:
+    with command_services() as services:
         member = _actor(services, login)
 
         def one(n: int) -> RepairOutcome:
