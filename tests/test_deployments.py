@@ -338,3 +338,24 @@ def test_two_processes_starting_at_once_both_come_up(tmp_path: Path, database_ur
             assert set(uow.deployments.current()) == {"service_delivery", "proactive_offer", "complaint_review"}
     finally:
         product.database.dispose()
+
+
+def test_a_stored_version_that_no_longer_parses_does_not_stop_start_up(tmp_path: Path, database_url: str) -> None:
+    """A case on a diagram version that cannot be parsed (found by benchmark 6's placeholder cases) stays
+    without a deployment; the shipped processes are still deployed and the service comes up."""
+    from service.application.deployments import attach_existing_cases, shipped_files
+
+    product = shipped_services(tmp_path, database_url)
+    try:
+        with product.uow() as uow:
+            uow.diagrams.ensure("e" * 64, "service_delivery", "service_delivery.bpmn", b"", T0)
+            uow.instances.add(process_id="service_delivery", business_key="OLD-1", diagram_hash="e" * 64,
+                              state="{}", serializer_version="1.5", status="running", now=T0)
+            uow.commit()
+        settings = product.settings
+        result = deploy_shipped(product.write_uow, product.runtime, settings.processes_dir, settings.forms_dir, T0)
+        assert result is not None and len(result.versions) == 3
+        assert attach_existing_cases(product.write_uow, shipped_files(settings.processes_dir, settings.forms_dir),
+                                     T0) == 0
+    finally:
+        product.database.dispose()

@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
 import tempfile
 from collections.abc import Callable, Iterable, Mapping
@@ -58,6 +59,8 @@ from .deployed import diagram_path, write_files
 from .process_access import load_declarations
 from .runtime import Runtime
 from .validation import validate_files
+
+log = logging.getLogger(__name__)
 
 UowFactory = Callable[[], UnitOfWork]
 #: Who deploys: analysts (and the service itself, at start-up and from the command line).
@@ -416,7 +419,12 @@ def attach_existing_cases(uows: UowFactory, shipped: Mapping[str, bytes], now: d
             files[f"processes/{process_id}.bpmn"] = source[0]
             digest = version_hash(files)
             if uow.deployments.get(digest) is None:
-                _store(uow, files, process_id, digest, "start-up", now, None)
+                try:
+                    _store(uow, files, process_id, digest, "start-up", now, None)
+                except DomainError as exc:  # a stored version that no longer parses must not stop start-up
+                    log.error("cases of %s on diagram version %s stay without a deployment: %s",
+                              process_id, diagram_hash[:12], exc)
+                    continue
             attached += uow.deployments.attach(diagram_hash, digest)
         uow.commit()
     return attached
