@@ -49,6 +49,14 @@ def _xml() -> str:
     return xml
 
 
+def _live(process_id: str) -> Any:
+    """The live version of ``process_id``, for an analyst (403 for anyone else)."""
+    require_role(ANALYST)
+    svc = services()
+    with svc.uow(write=False) as uow:
+        return live_version(uow, svc.runtime, actor=actor(), process_id=process_id)
+
+
 def _refused(message: str, problems: list[str] | None = None) -> tuple[Response, int]:
     return jsonify(error=message, problems=problems or []), 422
 
@@ -57,21 +65,14 @@ def _refused(message: str, problems: list[str] | None = None) -> tuple[Response,
 @signed_in
 def modeler_page(process_id: str) -> Any:
     """The live version of a process in bpmn-js's Modeler, with validate, diff, features and deploy."""
-    require_role(ANALYST)
-    svc = services()
-    with svc.uow(write=False) as uow:
-        live = live_version(uow, svc.runtime, actor=actor(), process_id=process_id)
-    return render_template("modeler.html", live=live)
+    return render_template("modeler.html", live=_live(process_id))
 
 
 @blueprint.get("/modeler/<process_id>/live.bpmn")
 @signed_in
 def live_diagram(process_id: str) -> Any:
     """The live version's diagram XML, as the modeler opens it."""
-    require_role(ANALYST)
-    svc = services()
-    with svc.uow(write=False) as uow:
-        live = live_version(uow, svc.runtime, actor=actor(), process_id=process_id)
+    live = _live(process_id)
     return Response(live.source, mimetype="application/xml", headers={"X-Version": live.content_hash})
 
 
