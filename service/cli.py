@@ -600,8 +600,10 @@ def _date(text: str) -> date:
         raise ValueError(f"'{text}' is not a date like 2026-03-20") from None
 
 from service import cli_deploy as _deploy_commands  # noqa: E402 - ``homeschool deploy``, ``deployments …``
+from service.cli_names import names as _names_commands  # noqa: E402 - ``homeschool names missing``
 from service.cli_repair import case as _repair_commands  # noqa: E402 - ``homeschool case …`` lives apart
 
 main.add_command(_repair_commands)
 main.add_command(_deploy_commands.deploy_command)
 main.add_command(_deploy_commands.deployments)
+main.add_command(_names_commands)

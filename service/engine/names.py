@@ -11,13 +11,17 @@ The diagrams are drawn with Russian names. Other languages come from, in this or
 - the diagram's own name.
 
 One function reads them (:func:`element_names`) and one writes them into a copy of the diagram's
-XML (:func:`with_names`), so the browser's viewer draws the translated names.
+XML (:func:`with_names`), so the browser's viewer draws the translated names. :func:`named_elements`
+lists what needs a translation: every named element people see (messages are channel names such as
+``document.receipt``, and ``property`` a data-input placeholder: neither is shown, neither is listed).
 """
 
 from __future__ import annotations
 
 import tomllib
 from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from lxml import etree
@@ -25,6 +29,17 @@ from lxml import etree
 from .library import BPMN_NS
 
 NAMES_SUFFIX = ".names.toml"
+#: Named BPMN elements that are never shown to people, so never translated.
+UNSHOWN_KINDS = frozenset({"message", "property"})
+
+
+@dataclass(frozen=True)
+class NamedElement:
+    """One named element of a diagram, as a translator needs it: id, BPMN type, Russian name."""
+
+    element_id: str
+    kind: str
+    name: str
 
 
 def names_file(processes_dir: Path, process_id: str) -> Path:
@@ -33,12 +48,34 @@ def names_file(processes_dir: Path, process_id: str) -> Path:
 
 
 def translations(processes_dir: Path, process_id: str) -> dict[str, dict[str, str]]:
-    """Element id → {language: name} from the file beside the diagram; {} when none (or unreadable)."""
+    """Element id → {language: name} from the file beside the diagram; {} when none (or unreadable).
+
+    Read once per version of the file (its time and size), so pages may ask for it on every request;
+    the table returned is shared: do not change it.
+    """
     path = names_file(processes_dir, process_id)
     try:
+        stat = path.stat()
+    except OSError:
+        return {}
+    return _read(path, stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=256)
+def _read(path: Path, _mtime_ns: int, _size: int) -> dict[str, dict[str, str]]:
+    """The parsed names file (the time and size only key the cache)."""
+    try:
+        return read_names_file(path)
+    except ValueError:
+        return {}  # a broken file leaves the diagram's own names; `homeschool names missing` reports it
+
+
+def read_names_file(path: Path) -> dict[str, dict[str, str]]:
+    """Element id → {language: name} from a names file; ValueError saying what is wrong if it cannot be read."""
+    try:
         table = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-        return {}  # a missing or broken file leaves the diagram's own names; validation reports it
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ValueError(f"{path.name}: {exc}") from None
     return {element_id: {lang: str(text) for lang, text in names.items() if isinstance(text, str)}
             for element_id, names in table.items() if isinstance(names, dict)}
 
@@ -62,6 +99,26 @@ def diagram_names(source: bytes) -> dict[str, str]:
     root = etree.fromstring(source, etree.XMLParser(resolve_entities=False, no_network=True))
     return {node.get("id"): node.get("name") for node in root.iter(f"{{{BPMN_NS}}}*")
             if node.get("id") and node.get("name")}
+
+
+def named_elements(source: bytes) -> list[NamedElement]:
+    """Every element of the diagram that is shown with its name, in document order (the pool first)."""
+    root = etree.fromstring(source, etree.XMLParser(resolve_entities=False, no_network=True))
+    found: list[NamedElement] = []
+    for node in root.iter(f"{{{BPMN_NS}}}*"):
+        kind = etree.QName(node).localname
+        if node.get("id") and node.get("name") and kind not in UNSHOWN_KINDS:
+            found.append(NamedElement(node.get("id"), kind, node.get("name")))
+    return found
+
+
+def executable_process_id(source: bytes) -> str | None:
+    """The id of the diagram's executable process (its names file is named after it); None if none."""
+    root = etree.fromstring(source, etree.XMLParser(resolve_entities=False, no_network=True))
+    for node in root.iter(f"{{{BPMN_NS}}}process"):
+        if node.get("isExecutable", "false") == "true" and node.get("id"):
+            return str(node.get("id"))
+    return None
 
 
 def with_names(source: bytes, names: Mapping[str, str]) -> bytes:
