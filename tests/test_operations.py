@@ -15,8 +15,7 @@ from service.application.demo import DEMO_ACCOUNTS, ensure_demo_accounts
 from service.bootstrap import Services
 from service.domain.identity import make_iin
 from service.web import create_app
-from service.web.i18n import CATALOGUE, translate
-from service.web.i18n_operations import PHRASES
+from service.web.i18n import translate
 
 from .support import SCHOOL_25, SCHOOL_112, SYSTEM, at, owners, shipped_services
 
@@ -191,12 +190,6 @@ def test_operations_page_in_kazakh(product: Services) -> None:
                 "incident_kind_timer"):
         assert translate(key, "kk") in body, key
     assert "Инциденты" not in body
-
-
-def test_every_operations_phrase_has_kazakh_russian_and_english_and_reaches_the_catalogue() -> None:
-    for key, phrases in PHRASES.items():
-        assert len(phrases) == 3 and all(p.strip() for p in phrases), key
-        assert CATALOGUE[key] == phrases, f"{key} is also in the main catalogue with other words"
 
 
 # --- the case page and the task page -----------------------------------------------------------------

@@ -43,7 +43,7 @@ from service.domain.time import format_instant, parse_instant
 from service.persistence.uow import UnitOfWork
 
 from .context import services
-from .errors import ApiError, api_language, json_response
+from .errors import ApiError, api_language, api_phrase, json_response
 from .openapi import (
     API_PREFIX,
     APPLICATION,
@@ -69,50 +69,12 @@ _BEARER = re.compile(r"bearer[ \t]+(\S+)[ \t]*", re.IGNORECASE)
 # Text the database and the documents cannot hold: NUL and other control characters, lone surrogates.
 _BAD_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 
-_MESSAGES: dict[str, dict[str, str]] = {
-    "not_json": {"kk": "Сұраудың денесі JSON объектісі болуы керек.",
-                 "ru": "Тело запроса должно быть объектом JSON.",
-                 "en": "The request body must be a JSON object."},
-    "key_missing": {"kk": "Idempotency-Key тақырыбы міндетті.", "ru": "Заголовок Idempotency-Key обязателен.",
-                    "en": "The Idempotency-Key header is required."},
-    "key_invalid": {"kk": "Idempotency-Key: 1–200 көрінетін ASCII таңбасы.",
-                    "ru": "Idempotency-Key: от 1 до 200 видимых символов ASCII.",
-                    "en": "Idempotency-Key: 1–200 visible ASCII characters."},
-    "key_reused": {"kk": "Бұл Idempotency-Key басқа сұрауда қолданылған.",
-                   "ru": "Этот Idempotency-Key уже использован с другим телом запроса.",
-                   "en": "This Idempotency-Key was already used with another request body."},
-    "number_taken": {"kk": "Осы нөмірмен іс бар.", "ru": "Дело с этим номером уже существует.",
-                     "en": "A case with this number already exists."},
-    "no_case": {"kk": "Мұндай нөмірмен іс жоқ.", "ru": "Дела с таким номером нет.",
-                "en": "There is no case with this number."},
-    "no_document": {"kk": "Бұл істе мұндай құжат жоқ.", "ru": "В этом деле нет такого документа.",
-                    "en": "This case has no such document."},
-    "no_offer": {"kk": "Мұндай нөмірмен ұсыныс жоқ.", "ru": "Предложения с таким номером нет.",
-                 "en": "There is no offer with this number."},
-    "no_sms": {"kk": "Мұндай идентификатормен SMS жіберілмеген.", "ru": "SMS с таким идентификатором не отправлялось.",
-               "en": "No SMS was sent with this message id."},
-    "implausible_delivery": {"kk": "Жеткізу сәті мүмкін емес: қызметтің сағаты бойынша болашақта немесе SMS "
-                                   "жіберілгенге дейін.",
-                             "ru": "Момент доставки невозможен: он в будущем по часам службы или раньше отправки SMS.",
-                             "en": "The delivery instant cannot be: it lies in the future of the service's clock or "
-                                   "before the SMS was sent."},
-    "offer_closed": {"kk": "Ұсыныс қабылданды: қызмет көрсетілуде.",
-                     "ru": "Предложение уже принято: услуга оказывается.",
-                     "en": "The offer was accepted: the service is under way."},
-    "bad_characters": {"kk": "Мәтінде рұқсат етілмеген таңбалар бар (басқару таңбалары немесе қате Unicode).",
-                       "ru": "Текст содержит недопустимые символы (управляющие символы или неверный Unicode).",
-                       "en": "The text contains characters that are not allowed (control characters or invalid "
-                             "Unicode)."},
-    "not_deployed": {"kk": "Бұл процесс іске қосылмаған.", "ru": "Этот процесс не развернут.",
-                     "en": "This process is not deployed."},
-}
-
 
 # --- request parsing ------------------------------------------------------------------------------
 
 
 def _fail(status: int, message: str | None = None, **kw: Any) -> NoReturn:
-    raise ApiError(status, _MESSAGES[message] if message else None, **kw)
+    raise ApiError(status, api_phrase(message) if message else None, **kw)
 
 
 def _client(scope: str) -> ApiClientInfo:
@@ -172,7 +134,7 @@ def _body() -> dict[str, Any]:
         _fail(400, "not_json")
     bad = sorted({format_path(path) for path in _bad_text(value)})
     if bad:
-        _fail(422, fields={path: [_MESSAGES["bad_characters"][api_language()]] for path in bad})
+        _fail(422, fields={path: [api_phrase("bad_characters")[api_language()]] for path in bad})
     return value
 
 
@@ -334,7 +296,7 @@ def sms_delivery() -> Response:
     except NoSuchSms:
         _fail(404, "no_sms")
     except ImplausibleDeliveryTime:
-        _fail(422, fields={"at": [_MESSAGES["implausible_delivery"][api_language()]]})
+        _fail(422, fields={"at": [api_phrase("implausible_delivery")[api_language()]]})
     answer = {"message_id": body["message_id"], "outcome": outcome.result}
     return json_response(answer, 200 if outcome.result == "duplicate" else 202)
 

@@ -17,11 +17,11 @@ from service.domain.staff import ROLE_NAMES, Actor
 from service.domain.stages import recorded_stage_name
 
 from .i18n import (
-    CATALOGUE,
     DEFAULT_LANGUAGE,
     LANGUAGE_NAMES,
     LANGUAGES,
     date_text,
+    install_babel,
     instant_text,
     local_date,
     local_datetime,
@@ -89,7 +89,8 @@ def safe_next(target: str | None) -> str:
 
 
 def install_context(app: Flask) -> None:
-    """Load the signed-in member per request and give templates their helpers."""
+    """Load the signed-in member per request, choose the interface language, give templates their helpers."""
+    install_babel(app, language)
 
     @app.before_request
     def load_staff() -> None:
@@ -124,6 +125,12 @@ def install_context(app: Flask) -> None:
             "instant": lambda value: instant_text(value, lang),
             "date_text": lambda value: date_text(value, lang),
             "problem": lambda item: problem_text(item, lang),
-            "action": lambda name: translate(f"action_{name}", lang) if f"action_{name}" in CATALOGUE else name,
+            "action": lambda name: _action(name, lang),
             "stage": lambda details: recorded_stage_name(details, lang),
         }
+
+
+def _action(name: str, lang: str) -> str:
+    """A history entry's action in the interface language; the recorded name where none is written."""
+    text = translate(f"action_{name}", lang)
+    return name if text == f"action_{name}" else text

@@ -45,50 +45,11 @@ RETRY_AFTER_SECONDS = 120
 
 API_LANGUAGES = ("ru", "kk", "en")
 
-#: The stable error codes of the API by HTTP status, and their messages (kk, ru, en).
+#: The stable error codes of the API by HTTP status; their messages are the catalogue's ``api_error_<code>``.
 API_CODES: dict[int, str] = {
     400: "bad_request", 401: "unauthorised", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
     409: "conflict", 413: "payload_too_large", 422: "validation_failed", 429: "rate_limited", 500: "internal",
     503: "unavailable",
-}
-_API_MESSAGES: dict[str, dict[str, str]] = {
-    "bad_request": {"kk": "Сұрау дұрыс құрылмаған.", "ru": "Запрос составлен неверно.",
-                    "en": "The request is malformed."},
-    "unauthorised": {"kk": "API токені жоқ немесе белгісіз.", "ru": "API-токен не передан или неизвестен.",
-                     "en": "Missing or unknown API token."},
-    "forbidden": {"kk": "Бұл клиентке осы әрекетке рұқсат жоқ.", "ru": "Этому клиенту не разрешено это действие.",
-                  "en": "This client may not do this."},
-    "not_found": {"kk": "Табылмады.", "ru": "Не найдено.", "en": "Not found."},
-    "method_not_allowed": {"kk": "Бұл әдіс қолданылмайды.", "ru": "Этот метод не поддерживается.",
-                           "en": "This method is not allowed here."},
-    "conflict": {"kk": "Сұрау істің қазіргі күйіне сәйкес келмейді.",
-                 "ru": "Запрос противоречит текущему состоянию дела.",
-                 "en": "The request conflicts with the current state of the case."},
-    "payload_too_large": {"kk": "Сұраудың көлемі тым үлкен.", "ru": "Слишком большой запрос.",
-                          "en": "The request body is too large."},
-    "validation_failed": {"kk": "Деректер қате толтырылған.", "ru": "Данные заполнены неверно.",
-                          "en": "The data are not valid."},
-    "rate_limited": {"kk": "Сұраулар тым көп; біраз күтіп, қайталаңыз.",
-                     "ru": "Слишком много запросов; подождите и повторите.",
-                     "en": "Too many requests; wait a little and try again."},
-    "internal": {"kk": "Ішкі қате; ештеңе сақталмады.", "ru": "Внутренняя ошибка; ничего не сохранено.",
-                 "en": "Internal error; nothing was saved."},
-    "case_incident": {"kk": "Бұл істе ақау бар; әкімшілерге хабарланды. Ештеңе сақталған жоқ.",
-                      "ru": "В этом деле возникла проблема; администраторы уведомлены. Ничего не сохранено.",
-                      "en": "This case has a problem; administrators are told. Nothing was saved."},
-    "case_incident_kept": {"kk": "Бұл істе ақау бар; әкімшілерге хабарланды. Хабар сақталды, кейін жеткізіледі.",
-                           "ru": "В этом деле возникла проблема; администраторы уведомлены. Сообщение сохранено "
-                                 "и будет доставлено позже.",
-                           "en": "This case has a problem; administrators are told. The message is kept and "
-                                 "will be delivered later."},
-    "unavailable": {"kk": "Қызмет уақытша қолжетімсіз.", "ru": "Сервис временно недоступен.",
-                    "en": "The service is temporarily unavailable."},
-    "process_fault": {"kk": "Үдеріс сызбасында ақау бар; ештеңе сақталған жоқ. Ақау әкімшілер үшін журналға жазылды; "
-                            "кейінірек қайталаңыз.",
-                      "ru": "В схеме процесса ошибка; ничего не сохранено. Ошибка записана в журнал для "
-                            "администраторов; повторите позже.",
-                      "en": "The process diagram has a fault; nothing was saved. The fault is logged for "
-                            "administrators; try again later."},
 }
 
 
@@ -108,6 +69,15 @@ class ApiError(Exception):
 def api_code(status: int) -> str:
     """The stable code of an HTTP status (``bad_request`` or ``internal`` for the ones not listed)."""
     return API_CODES.get(status) or ("bad_request" if status < 500 else "internal")
+
+
+def api_phrase(key: str) -> dict[str, str]:
+    """The catalogue's phrase ``api_<key>`` in every API language (the error body picks the caller's)."""
+    return {lang: translate(f"api_{key}", lang) for lang in API_LANGUAGES}
+
+
+def _api_message(code: str, lang: str) -> str:
+    return translate(f"api_error_{code}", lang)
 
 
 def is_api_request() -> bool:
@@ -138,11 +108,11 @@ def api_error(status: int, message: str | Mapping[str, str] | None = None, *,
     code = api_code(status)
     lang = api_language()
     if message is None:
-        text = _API_MESSAGES[code][lang]
+        text = _api_message(code, lang)
     elif isinstance(message, str):
         text = message
     else:
-        text = message.get(lang) or message.get("ru") or _API_MESSAGES[code][lang]
+        text = message.get(lang) or message.get("ru") or _api_message(code, lang)
     error: dict[str, Any] = {"code": code, "message": text}
     if status == 422:
         error["fields"] = dict(fields or {})
@@ -190,7 +160,7 @@ def install(app: Flask) -> None:
         # so sending the same request again does not help (a portal must not loop on it).
         log.warning("refused on a parked case: %s", exc)
         if is_api_request():
-            text = _API_MESSAGES["case_incident_kept" if exc.kept else "case_incident"][api_language()]
+            text = _api_message("case_incident_kept" if exc.kept else "case_incident", api_language())
             return json_response({"error": {"code": "case_incident", "message": text}}, 409)
         return _page(409, translate("task_blocked", language()), title_key="case_incident")
 
@@ -217,7 +187,7 @@ def install(app: Flask) -> None:
         headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
         if is_api_request():
             return json_response({"error": {"code": "process_fault",
-                                            "message": _API_MESSAGES["process_fault"][api_language()]}}, 503, headers)
+                                            "message": _api_message("process_fault", api_language())}}, 503, headers)
         body, status = _page(503, translate("process_fault", language()), title_key="process_fault_title")
         return body, status, headers
 

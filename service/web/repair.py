@@ -22,49 +22,9 @@ from service.application.repair import (
 from service.domain.errors import InvalidInput, NotFound
 
 from .context import actor, language, services, signed_in, staff
-from .i18n import CATALOGUE, translate
+from .i18n import translate
 
 blueprint = Blueprint("repair", __name__)
-
-#: The repair panel's phrases (kk, ru, en); added to the web's catalogue when this module is loaded.
-PHRASES: dict[str, tuple[str, str, str]] = {
-    "cancelled": ("Тоқтатылды", "Отменено", "Cancelled"),
-    "repair_case": ("Істі түзету", "Исправление дела", "Repair the case"),
-    "repair_note": ("Әр әрекет себебімен және атыңызбен іс тарихына жазылады.",
-                    "Каждое действие записывается в историю дела с причиной и вашим именем.",
-                    "Every action is written to the case's history with the reason and your name."),
-    "repair_retry": ("Қазір қайталау", "Повторить сейчас", "Retry now"),
-    "repair_correct": ("Деректерді түзету", "Исправить данные", "Correct the data"),
-    "repair_variable": ("Айнымалы", "Переменная", "Variable"),
-    "repair_value": ("Жаңа мәні (JSON)", "Новое значение (JSON)", "New value (JSON)"),
-    "repair_reason": ("Себебі", "Причина", "Reason"),
-    "repair_migrate": ("Сызбаның басқа нұсқасына көшіру", "Перевести на другую версию схемы",
-                       "Move to another diagram version"),
-    "repair_version": ("Нұсқа", "Версия", "Version"),
-    "repair_current": ("ағымдағы", "текущая", "current"),
-    "repair_plan": ("Тексеру (өзгеріссіз)", "Проверить (без изменений)", "Check (dry run)"),
-    "repair_move": ("Көшіру", "Перевести", "Move"),
-    "repair_cancel": ("Істі тоқтату", "Отменить дело", "Cancel the case"),
-    "repair_not_json": ("Мән JSON болуы керек (мәтін тырнақшада: \"мәтін\")",
-                        "Значение должно быть JSON (текст в кавычках: \"текст\")",
-                        "The value must be JSON (text in quotes: \"text\")"),
-    "repair_outcome_moved": ("Іс әрі қарай жүрді", "Дело продвинулось", "The case moved on"),
-    "repair_outcome_waiting": ("Орындалатын ештеңе жоқ еді", "Выполнять было нечего", "Nothing was due"),
-    "repair_outcome_corrected": ("Деректер түзетілді", "Данные исправлены", "The data was corrected"),
-    "repair_outcome_migrated": ("Іс басқа нұсқаға көшірілді", "Дело переведено на другую версию",
-                                "The case was moved to another version"),
-    "repair_outcome_cancelled": ("Іс тоқтатылды", "Дело отменено", "The case was cancelled"),
-    "repair_outcome_failed": ("Қайталау сәтсіз аяқталды; әрекет ақауға жазылды",
-                              "Повтор не удался; попытка записана в инцидент",
-                              "The retry failed; the try is recorded on the incident"),
-    "action_case_retried": ("Іс қайталанды", "Дело запущено повторно", "Case retried"),
-    "action_case_retry_failed": ("Қайталау сәтсіз", "Повтор не удался", "Retry failed"),
-    "action_case_data_corrected": ("Іс деректері түзетілді", "Данные дела исправлены", "Case data corrected"),
-    "action_case_migrated": ("Іс сызбаның басқа нұсқасына көшірілді", "Дело переведено на другую версию схемы",
-                             "Case moved to another diagram version"),
-    "action_case_cancelled": ("Іс тоқтатылды", "Дело отменено", "Case cancelled"),
-}
-CATALOGUE.update({key: value for key, value in PHRASES.items() if key not in CATALOGUE})
 
 
 @blueprint.app_context_processor

@@ -14,11 +14,9 @@ from service.domain.errors import DomainError, InvalidInput, NotPermitted
 from service.engine.svg import render_svg
 
 from .context import actor, language, services, signed_in
-from .i18n import CATALOGUE, translate
-from .i18n_versions import PHRASES
+from .i18n import translate
 
 blueprint = Blueprint("versions", __name__)
-CATALOGUE.update({key: value for key, value in PHRASES.items() if key not in CATALOGUE})
 
 
 def _name(process_id: str) -> str:
