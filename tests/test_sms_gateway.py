@@ -313,7 +313,8 @@ def test_validate_names_an_sms_without_its_templates(tmp_path) -> None:
     problems = check_sms_texts(DiagramLibrary.from_directory(tmp_path).diagrams())
     expected = "offer_demo.bpmn: SMS 'sms.reminder' has no text template"
     assert [problem.split(" (expected")[0].endswith(expected) for problem in problems] == [True] * 2, problems
-    assert problems[0].endswith("sms_reminder.kk.txt)") and problems[1].endswith("sms_reminder.ru.txt)")
+    assert problems[0].endswith('msgid "sms.reminder" in service/translations/kk/LC_MESSAGES/documents.po)')
+    assert problems[1].endswith('msgid "sms.reminder" in service/translations/ru/LC_MESSAGES/documents.po)')
 
 
 def _messages(source: bytes) -> list[Any]:

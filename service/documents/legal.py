@@ -13,7 +13,8 @@ from datetime import datetime
 
 from service.domain.regulation import FAILED, NOT_RUN, PASSED, Drawing, LegalDocument
 
-from .render import SERVICE_NAME, _environment, _long_datetime, render_pdf
+from .catalogue import wording
+from .render import _environment, long_datetime, render_pdf, service_name
 
 #: The page's own words, per language.
 LABELS: dict[str, dict[str, object]] = {
@@ -57,11 +58,12 @@ def render_legal_html(document: LegalDocument, drawings: Mapping[str, Sequence[D
     """The whole document as one HTML page; ``drawings`` maps a paragraph ('§5') to its highlighted diagrams."""
     if language not in LABELS:
         raise ValueError(f"unknown language {language!r}; known languages: {', '.join(LABELS)}")
+    words = wording(language)
     return _environment.get_template("legal_document.html").render(
-        lang=language, l=LABELS[language], service=SERVICE_NAME[language], paragraphs=document.paragraphs,
+        lang=language, l=LABELS[language], service=service_name(language), paragraphs=document.paragraphs,
         drawings={p.paragraph: list(drawings.get(p.paragraph, ())) for p in document.paragraphs},
-        run_at=_long_datetime(document.run_at, language) if document.run_at else "",
-        generated_at=_long_datetime(generated_at, language),
+        run_at=long_datetime(document.run_at, words) if document.run_at else "",
+        generated_at=long_datetime(generated_at, words),
     )
 
 

@@ -1,11 +1,24 @@
-"""Rendering issued documents: HTML from Jinja2 templates (one per kind and language), PDF from HTML.
+"""Rendering issued documents: HTML from one Jinja2 template per kind, its wording from gettext; PDF from HTML.
 
 The templates are in ``templates/``: ``base.html`` (page layout, A4 print CSS, the provider's
-header, the addressee and the signature) and ``<kind>.<language>.html`` for every kind and
-language. Autoescaping is always on, so text that came from an applicant or a clerk can never
-become markup. The wording of each document is in its template; what several documents share is
-here (titles, dates), and the refusal's reasons and grounds come from ``service.domain.package``
-(``describe_problem``, ``GROUND_TEXTS``), the same texts the package check is written against.
+header, the addressee and the signature) and ``<kind>.html`` for every kind, in no language: every
+word is ``_("key", name=value)``, looked up in the ``documents`` catalogue of the document's
+language (``service/translations/<language>/LC_MESSAGES/documents.po``, see ``catalogue.py``),
+installed for each render. The words Python adds (titles, the service's name, channels,
+relations, addressees, months and date formats, plural "working days", default signatories) come
+from the same catalogue. Autoescaping is always on, so text that came from an applicant or a clerk
+can never become markup: the values filled into a text are escaped, the catalogue's own text is
+not. The refusal's reasons and grounds come from ``service.domain.package`` (``describe_problem``,
+``GROUND_TEXTS``), the same texts the package check is written against.
+
+Why symbolic msgids (``receipt.intro``, ``title.refusal``) and not the Russian text as msgid: the
+documents are legal acts whose Kazakh and Russian wordings are both authoritative — neither is a
+translation of the other, so neither can be the "source". A Russian msgid would make every
+correction of the Russian wording a new msgid, orphaning the Kazakh text (gettext would then print
+the Russian in a Kazakh act without a word of warning). A key stays put while either wording
+changes, names where the text is used, and a key with no text is caught: :class:`Wording` raises
+:class:`MissingTranslation` instead of printing it (tests/test_document_catalogue.py checks both
+catalogues give every key a text with the same placeholders).
 
 The complaint documents (§9–§10, ``COMPLAINT_DOCUMENT_KINDS``) are made from the complaint
 process's ``complaint`` instead of an application's ``request``; they extend
@@ -21,7 +34,8 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
+from markupsafe import Markup
 
 from service.domain.documents import COMPLAINT_DOCUMENT_KINDS, DOCUMENT_KINDS, DOCUMENT_LANGUAGES
 from service.domain.package import (
@@ -35,118 +49,31 @@ from service.domain.package import (
 from service.domain.schooling import INSTRUCTION_LANGUAGE_NAMES
 from service.domain.time import to_local
 
+from .catalogue import MissingTranslation, Wording, wording
 from .provider import ProviderInfo
 
 TEMPLATES = Path(__file__).with_name("templates")
 
-#: The official name of each document (glossary wording), per kind and language.
-DOCUMENT_TITLES: dict[str, dict[str, str]] = {
-    "receipt": {
-        "kk": "Құжаттардың қабылданғаны туралы қолхат",
-        "ru": "Расписка о приеме документов",
-    },
-    "refusal": {
-        "kk": "Өтінішті одан әрі қараудан дәлелді бас тарту",
-        "ru": "Мотивированный отказ в дальнейшем рассмотрении заявления",
-    },
-    "acceptance_notification": {
-        "kk": "Құжаттарды қабылдау туралы хабарлама",
-        "ru": "Уведомление о приеме документов",
-    },
-    "admission_order": {
-        "kk": "Үйде жеке тегін оқытуға қабылдау туралы бұйрық",
-        "ru": "Приказ о зачислении на индивидуальное бесплатное обучение на дому",
-    },
-    "complaint_acknowledgement": {
-        "kk": "Шағымның тіркелгені туралы хабарлама",
-        "ru": "Уведомление о регистрации жалобы",
-    },
-    "favourable_act_notice": {
-        "kk": "Қолайлы әкімшілік актінің қабылданғаны туралы хабарлама",
-        "ru": "Уведомление о принятии благоприятного административного акта",
-    },
-    "forwarding_letter": {
-        "kk": "Шағымды және әкімшілік істі жіберу туралы ілеспе хат",
-        "ru": "Сопроводительное письмо о направлении жалобы и административного дела",
-    },
-    "extension_notice": {
-        "kk": "Шағымды қарау мерзімін ұзарту туралы хабарлама",
-        "ru": "Уведомление о продлении срока рассмотрения жалобы",
-    },
-    "complaint_decision": {
-        "kk": "Шағымды қарау нәтижелері бойынша шешім",
-        "ru": "Решение по результатам рассмотрения жалобы",
-    },
-}
-
-#: The state service's name as the Rules give it (order No. 223 of 27 May 2020).
-SERVICE_NAME: dict[str, str] = {
-    "kk": "«Денсаулық жағдайы бойынша ұзақ уақыт бойы бастауыш, негізгі орта, жалпы орта білім беру "
-          "ұйымдарына бара алмайтын балаларды үйде жеке тегін оқытуды ұйымдастыру үшін құжаттарды қабылдау»",
-    "ru": "«Прием документов для организации индивидуального бесплатного обучения на дому детей, которые "
-          "по состоянию здоровья в течение длительного времени не могут посещать организации начального, "
-          "основного среднего, общего среднего образования»",
-}
-
-_CHANNELS: dict[str, dict[str, str]] = {
-    "office": {"kk": "көрсетілетін қызметті берушінің кеңсесі", "ru": "канцелярия услугодателя"},
-    "portal": {"kk": "«электрондық үкімет» веб-порталы", "ru": "веб-портал «электронного правительства»"},
-    "proactive": {"kk": "проактивті қызмет", "ru": "проактивная услуга"},
-}
-_RELATIONS: dict[str, dict[str, str]] = {
-    "parent": {"kk": "ата-анасы", "ru": "родитель"},
-    "guardian": {"kk": "заңды өкілі", "ru": "законный представитель"},
-}
-_MONTHS = {
-    "kk": ("қаңтар", "ақпан", "наурыз", "сәуір", "мамыр", "маусым", "шілде", "тамыз", "қыркүйек", "қазан",
-           "қараша", "желтоқсан"),
-    "ru": ("января", "февраля", "марта", "апреля", "мая", "июня", "июля", "августа", "сентября", "октября",
-           "ноября", "декабря"),
-}
-#: Kazakh month names with the attributive suffix, as in "2013 жылғы 15 сәуірдегі Заң".
-_MONTHS_ATTRIBUTIVE_KK = ("қаңтардағы", "ақпандағы", "наурыздағы", "сәуірдегі", "мамырдағы", "маусымдағы",
-                          "шілдедегі", "тамыздағы", "қыркүйектегі", "қазандағы", "қарашадағы", "желтоқсандағы")
+#: Codes with a catalogue entry (``channel.<code>``…); any other code is printed as it is, as before.
+CHANNELS = ("office", "portal", "proactive")
+RELATIONS = ("parent", "guardian")
 #: How a complaint was filed (§9: the extension is notified in the same form).
-_COMPLAINT_CHANNELS: dict[str, dict[str, str]] = {
-    "paper": {"kk": "қағаз жеткізгіште", "ru": "на бумажном носителе"},
-    "electronic": {"kk": "электрондық түрде", "ru": "в электронной форме"},
-}
-#: The body a complaint is addressed to (§9), glossary wording; it sets the review period.
-_ADDRESSEES: dict[str, dict[str, str]] = {
-    "provider": {"kk": "Көрсетілетін қызметті беруші", "ru": "Услугодатель"},
-    "local_executive_body": {"kk": "Жергілікті атқарушы орган", "ru": "Местный исполнительный орган"},
-    "akim": {"kk": "Әкім", "ru": "Аким"},
-    "central_state_body": {"kk": "Орталық мемлекеттік орган", "ru": "Центральный государственный орган"},
-    "state_corporation": {"kk": "Мемлекеттік корпорация", "ru": "Государственная корпорация"},
-    "quality_authority": {
-        "kk": "Мемлекеттік қызметтер көрсету сапасын бағалау және бақылау жөніндегі уәкілетті орган",
-        "ru": "Уполномоченный орган по оценке и контролю за качеством оказания государственных услуг",
-    },
-}
-#: Who receives the forwarded complaint and administrative case (APPK Art. 91 p.4): the body the
-#: complaint is addressed to; a complaint addressed to the provider is reviewed by its head.
-_REVIEWING_BODIES: dict[str, dict[str, str]] = {
-    **_ADDRESSEES,
-    "provider": {"kk": "Көрсетілетін қызметті берушінің басшысы", "ru": "Руководитель услугодателя"},
-}
-_APPEALED_SUBJECTS: dict[str, dict[str, str]] = {
-    "decision": {"kk": "шешім", "ru": "решение"},
-    "action": {"kk": "әрекет", "ru": "действие"},
-    "inaction": {"kk": "әрекетсіздік", "ru": "бездействие"},
-}
-#: The outcome of a review (§9), as the decision states it.
-_COMPLAINT_DECISIONS: dict[str, dict[str, str]] = {
-    "satisfied": {"kk": "Шағым қанағаттандырылды.", "ru": "Жалоба удовлетворена."},
-    "partly_satisfied": {"kk": "Шағым ішінара қанағаттандырылды.", "ru": "Жалоба удовлетворена частично."},
-    "rejected": {"kk": "Шағымды қанағаттандырудан бас тартылды.", "ru": "В удовлетворении жалобы отказано."},
-}
-#: Who signs what the reviewing body issues when it is not the provider (§9's own words).
-_REVIEWING_OFFICIAL = {
-    "kk": "Шағымды қарау өкілеттігі берілген лауазымды адам",
-    "ru": "Должностное лицо, уполномоченное на рассмотрение жалобы",
-}
+COMPLAINT_CHANNELS = ("paper", "electronic")
+#: The body a complaint is addressed to (§9); it sets the review period.
+ADDRESSEES = ("provider", "local_executive_body", "akim", "central_state_body", "state_corporation",
+              "quality_authority")
+APPEALED_SUBJECTS = ("decision", "action", "inaction")
+#: The outcome of a review (§9), as the decision states it (``complaint_decision.outcome.<code>``).
+COMPLAINT_DECISIONS = ("satisfied", "partly_satisfied", "rejected")
 _ADMISSION_FIELDS = ("order_number", "order_date", "grade", "language", "teachers", "weekly_hours",
                      "curriculum_reference", "period_start", "period_end")
+
+
+@pass_context
+def _no_language(context: Any, key: str, **values: Any) -> str:
+    """What ``_`` is until a render installs a language: an error, never the key as text."""
+    raise MissingTranslation(f"{key!r} looked up with no language installed (render through render_html)")
+
 
 _environment = Environment(
     loader=FileSystemLoader(TEMPLATES),
@@ -155,13 +82,23 @@ _environment = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
     keep_trailing_newline=True,
+    extensions=["jinja2.ext.i18n"],
 )
+# {% trans %} blocks pass their values as keywords (new style), like the _("key", name=value) calls.
+_environment.newstyle_gettext = True  # type: ignore[attr-defined]
+_environment.globals.update(gettext=_no_language, _=_no_language)
 
 
 def document_title(kind: str, language: str) -> str:
     """The document's official name in ``language``; ValueError for an unknown kind or language."""
     _check(kind, language)
-    return DOCUMENT_TITLES[kind][language]
+    return wording(language).text(f"title.{kind}")
+
+
+def service_name(language: str) -> str:
+    """The state service's name as the Rules give it (order No. 223 of 27 May 2020), in ``language``."""
+    _check_language(language)
+    return wording(language).text("service_name")
 
 
 def document_number(kind: str, payload: Mapping[str, Any], case_number: str) -> str:
@@ -187,8 +124,10 @@ def render_html(kind: str, language: str, context: Mapping[str, Any]) -> str:
     notice; ``decision``, ``reasons`` and ``late`` for the decision.
     """
     _check(kind, language)
-    view = _view(kind, language, context)
-    return _environment.get_template(f"{kind}.{language}.html").render(view)
+    words = wording(language)
+    view = _view(kind, words, context)
+    gettext = _template_gettext(words)
+    return _environment.get_template(f"{kind}.html").render(view, gettext=gettext, _=gettext)
 
 
 def render_pdf(html: str) -> bytes:
@@ -216,11 +155,25 @@ def _check_language(language: str) -> None:
         raise ValueError(f"unknown document language {language!r}; known languages: {', '.join(DOCUMENT_LANGUAGES)}")
 
 
-def _label(table: Mapping[str, Mapping[str, str]], key: str, language: str) -> str:
-    return table.get(key, {}).get(language, key)
+def _template_gettext(words: Wording) -> Any:
+    """``_("key", name=value)`` for templates: the text of ``key`` in the document's language, values escaped."""
+
+    @pass_context
+    def gettext(context: Any, key: str, **values: Any) -> str:
+        text = words.raw(key)
+        if context.eval_ctx.autoescape:
+            return Markup(text) % values
+        return text % values
+
+    return gettext
 
 
-def _view(kind: str, language: str, context: Mapping[str, Any]) -> dict[str, Any]:
+def _label(prefix: str, codes: tuple[str, ...], code: str, words: Wording) -> str:
+    """The catalogue's name of a known ``code`` (``<prefix>.<code>``); an unknown code is printed as it is."""
+    return words.text(f"{prefix}.{code}") if code in codes else code
+
+
+def _view(kind: str, words: Wording, context: Mapping[str, Any]) -> dict[str, Any]:
     """Everything a template reads, with defaults filled in, so templates never guess."""
     subject = "complaint" if kind in COMPLAINT_DOCUMENT_KINDS else "request"
     missing = [key for key in ("case_number", "issued_at", "provider", subject) if key not in context]
@@ -233,30 +186,30 @@ def _view(kind: str, language: str, context: Mapping[str, Any]) -> dict[str, Any
     if not isinstance(issued_at, datetime):
         raise ValueError("cannot render a document: 'issued_at' must be a timezone-aware datetime")
     if subject == "complaint":
-        return _complaint_view(kind, language, context, provider, issued_at)
+        return _complaint_view(kind, words, context, provider, issued_at)
     request = _mapping(context["request"])
     applicant = _mapping(request.get("applicant"))
     child = _mapping(request.get("child"))
     vkk = _mapping(request.get("vkk_conclusion"))
     official = _mapping(context.get("official"))
+    language = words.language
     if kind == "receipt":
-        default_position = "Кеңсе қызметкері" if language == "kk" else "Сотрудник канцелярии"
-        default_name = ""
+        default_position, default_name = words.text("official.clerk"), ""
     else:
         default_position, default_name = provider.head_position(language), provider.head_name
-    view = _common_view(kind, language, provider, str(context["case_number"]), issued_at)
+    view = _common_view(kind, words, provider, str(context["case_number"]), issued_at)
     handed_in = [str(name) for name in request.get("documents") or ()]
     view.update({
         "application_number": str(request.get("application_number") or context["case_number"]),
         "document_number": document_number(kind, context, str(context["case_number"])),
-        "channel": _label(_CHANNELS, str(request.get("channel") or ""), language),
+        "channel": _label("channel", CHANNELS, str(request.get("channel") or ""), words),
         "proactive": request.get("channel") == "proactive",
         "received_at": request.get("received_at"),
         "applicant": {
             "full_name": str(applicant.get("full_name") or ""),
             "iin": str(applicant.get("iin") or ""),
             "phone": str(applicant.get("phone") or ""),
-            "relation": _label(_RELATIONS, str(applicant.get("relation") or ""), language),
+            "relation": _label("relation", RELATIONS, str(applicant.get("relation") or ""), words),
         },
         "child": {
             "full_name": str(child.get("full_name") or ""),
@@ -268,9 +221,9 @@ def _view(kind: str, language: str, context: Mapping[str, Any]) -> dict[str, Any
             "issued_on": vkk.get("issued_on"),
             "valid_until": vkk.get("valid_until"),
         },
-        "documents": [_capitalised(_label(DOCUMENT_NAMES, name, language))
+        "documents": [_capitalised(_document_name(name, language))
                       for name in handed_in if name not in RETURNED_DOCUMENTS],
-        "returned_documents": [_label(DOCUMENT_NAMES, name, language) for name in handed_in
+        "returned_documents": [_document_name(name, language) for name in handed_in
                                if name in RETURNED_DOCUMENTS],
         "official": {
             "position": str(official.get("position") or default_position),
@@ -284,15 +237,20 @@ def _view(kind: str, language: str, context: Mapping[str, Any]) -> dict[str, Any
     return view
 
 
-def _common_view(kind: str, language: str, provider: ProviderInfo, case_number: str,
+def _document_name(name: str, language: str) -> str:
+    """A handed-in document's name (service.domain.package, the package check's own words)."""
+    return DOCUMENT_NAMES.get(name, {}).get(language, name)
+
+
+def _common_view(kind: str, words: Wording, provider: ProviderInfo, case_number: str,
                  issued_at: datetime) -> dict[str, Any]:
     """What every document shows besides its own particulars: title, letterhead, date helpers."""
+    language = words.language
     return {
         "lang": language,
-        "kk": language == "kk",
         "kind": kind,
-        "title": DOCUMENT_TITLES[kind][language],
-        "service_name": SERVICE_NAME[language],
+        "title": words.text(f"title.{kind}"),
+        "service_name": words.text("service_name"),
         "case_number": case_number,
         "document_number": case_number,
         "issued_at": to_local(issued_at),
@@ -301,15 +259,15 @@ def _common_view(kind: str, language: str, provider: ProviderInfo, case_number: 
         "provider_address": provider.address(language),
         "provider_head_position": provider.head_position(language),
         "provider_locality": provider.locality(language),
-        "long_date": lambda value: _long_date(value, language),
-        "long_datetime": lambda value: _long_datetime(value, language),
-        "dated": lambda value: _dated(value, language),
+        "long_date": lambda value: long_date(value, words),
+        "long_datetime": lambda value: long_datetime(value, words),
+        "dated": lambda value: _dated(value, words),
         "short_date": _short_date,
-        "working_days": lambda value: _working_days(value, language),
+        "working_days": lambda value: words.plural("working_days", int(value)),
     }
 
 
-def _complaint_view(kind: str, language: str, context: Mapping[str, Any], provider: ProviderInfo,
+def _complaint_view(kind: str, words: Wording, context: Mapping[str, Any], provider: ProviderInfo,
                     issued_at: datetime) -> dict[str, Any]:
     """The view of a complaint document (§9–§10): the complaint, its addressee and the kind's particulars."""
     complaint = _mapping(context["complaint"])
@@ -317,28 +275,30 @@ def _complaint_view(kind: str, language: str, context: Mapping[str, Any], provid
     appealed = _mapping(complaint.get("appealed"))
     number = str(complaint.get("complaint_number") or context["case_number"])
     addressee = str(complaint.get("addressee") or "")
-    if addressee not in _ADDRESSEES:
-        raise ValueError(f"cannot render a {kind}: unknown addressee {addressee!r}; known: {', '.join(_ADDRESSEES)}")
+    if addressee not in ADDRESSEES:
+        raise ValueError(f"cannot render a {kind}: unknown addressee {addressee!r}; known: {', '.join(ADDRESSEES)}")
     channel = str(complaint.get("channel") or "")
-    if channel not in _COMPLAINT_CHANNELS:
+    if channel not in COMPLAINT_CHANNELS:
         raise ValueError(f"cannot render a {kind}: unknown channel {channel!r}; known: paper, electronic")
     official = _mapping(context.get("official"))
+    language = words.language
     if kind == "complaint_acknowledgement":  # registered by the office, signed by hand
-        default_position = "Кеңсе қызметкері" if language == "kk" else "Сотрудник канцелярии"
-        default_name = ""
+        default_position, default_name = words.text("official.clerk"), ""
     elif kind in ("extension_notice", "complaint_decision") and addressee != "provider":
-        default_position, default_name = _REVIEWING_OFFICIAL[language], ""
+        default_position, default_name = words.text("official.reviewing"), ""
     else:
         default_position, default_name = provider.head_position(language), provider.head_name
-    view = _common_view(kind, language, provider, str(context["case_number"]), issued_at)
+    view = _common_view(kind, words, provider, str(context["case_number"]), issued_at)
     view.update({
         "complaint_number": number,
         "registered_at": complaint.get("registered_at"),
         "electronic": channel == "electronic",
-        "complaint_channel": _COMPLAINT_CHANNELS[channel][language],
-        "addressee": _ADDRESSEES[addressee][language],
+        "complaint_channel": words.text(f"complaint_channel.{channel}"),
+        "addressee": words.text(f"addressee.{addressee}"),
         "addressee_is_provider": addressee == "provider",
-        "reviewing_body": _REVIEWING_BODIES[addressee][language],
+        # APPK Art. 91 p.4: a complaint addressed to the provider is reviewed by its head.
+        "reviewing_body": words.text("reviewing_body.provider" if addressee == "provider"
+                                     else f"addressee.{addressee}"),
         "against_provider": complaint.get("against_provider") is True,
         "complainant": {
             "full_name": str(complainant.get("full_name") or ""),
@@ -348,7 +308,7 @@ def _complaint_view(kind: str, language: str, context: Mapping[str, Any], provid
             "phone": str(complainant.get("phone") or ""),
         },
         "appealed": {
-            "subject": _label(_APPEALED_SUBJECTS, str(appealed.get("subject") or ""), language),
+            "subject": _label("appealed", APPEALED_SUBJECTS, str(appealed.get("subject") or ""), words),
             "description": str(appealed.get("description") or ""),
             "service_case": str(appealed.get("service_case") or ""),
         },
@@ -360,29 +320,29 @@ def _complaint_view(kind: str, language: str, context: Mapping[str, Any], provid
     })
     if not view["complainant"]["full_name"]:
         raise ValueError(f"cannot render a {kind}: the complaint does not name its complainant")
-    view.update(_COMPLAINT_PARTICULARS[kind](kind, context, language))
+    view.update(_COMPLAINT_PARTICULARS[kind](kind, context, words))
     return view
 
 
-def _acknowledgement(kind: str, context: Mapping[str, Any], language: str) -> dict[str, Any]:
+def _acknowledgement(kind: str, context: Mapping[str, Any], words: Wording) -> dict[str, Any]:
     days, deadline = context.get("review_days"), context.get("review_deadline")
     if not isinstance(days, int) or isinstance(days, bool) or days < 1 or not deadline:
         raise ValueError(f"cannot render a {kind}: give review_days (working days) and review_deadline")
     return {"review_days": days, "review_deadline": deadline}
 
 
-def _favourable_act(kind: str, context: Mapping[str, Any], language: str) -> dict[str, Any]:
+def _favourable_act(kind: str, context: Mapping[str, Any], words: Wording) -> dict[str, Any]:
     reference = str(context.get("act_reference") or "").strip()
     if not reference:
         raise ValueError(f"cannot render a {kind}: the payload lacks act_reference")
     return {"act_reference": reference, "act_summary": str(context.get("act_summary") or "").strip()}
 
 
-def _forwarding(kind: str, context: Mapping[str, Any], language: str) -> dict[str, Any]:
+def _forwarding(kind: str, context: Mapping[str, Any], words: Wording) -> dict[str, Any]:
     return {}
 
 
-def _extension(kind: str, context: Mapping[str, Any], language: str) -> dict[str, Any]:
+def _extension(kind: str, context: Mapping[str, Any], words: Wording) -> dict[str, Any]:
     days, deadline = context.get("extension_days"), context.get("review_deadline")
     reasons = str(context.get("reasons") or "").strip()
     if not isinstance(days, int) or isinstance(days, bool) or days < 1 or not deadline or not reasons:
@@ -390,15 +350,16 @@ def _extension(kind: str, context: Mapping[str, Any], language: str) -> dict[str
     return {"extension_days": days, "reasons": reasons, "review_deadline": deadline}
 
 
-def _decision(kind: str, context: Mapping[str, Any], language: str) -> dict[str, Any]:
+def _decision(kind: str, context: Mapping[str, Any], words: Wording) -> dict[str, Any]:
     decision = str(context.get("decision") or "")
-    if decision not in _COMPLAINT_DECISIONS:
+    if decision not in COMPLAINT_DECISIONS:
         raise ValueError(f"cannot render a {kind}: unknown decision {decision!r}; known: "
-                         f"{', '.join(_COMPLAINT_DECISIONS)}")
+                         f"{', '.join(COMPLAINT_DECISIONS)}")
     reasons = str(context.get("reasons") or "").strip()
     if not reasons:
         raise ValueError(f"cannot render a {kind}: a decision states its reasons")
-    return {"decision": decision, "decision_text": _COMPLAINT_DECISIONS[decision][language], "reasons": reasons,
+    return {"decision": decision, "decision_text": words.text(f"complaint_decision.outcome.{decision}"),
+            "reasons": reasons,
             "late": context.get("late") is True}
 
 
@@ -409,18 +370,6 @@ _COMPLAINT_PARTICULARS = {
     "extension_notice": _extension,
     "complaint_decision": _decision,
 }
-
-
-def _working_days(value: Any, language: str) -> str:
-    """``5 жұмыс күні`` / ``5 рабочих дней``, ``1 рабочий день``, ``3 рабочих дня``."""
-    count = int(value)
-    if language == "kk":
-        return f"{count} жұмыс күні"
-    if count % 10 == 1 and count % 100 != 11:
-        return f"{count} рабочий день"
-    if 2 <= count % 10 <= 4 and not 12 <= count % 100 <= 14:
-        return f"{count} рабочих дня"
-    return f"{count} рабочих дней"
 
 
 def _reasons(context: Mapping[str, Any], language: str) -> list[dict[str, str]]:
@@ -459,7 +408,8 @@ def _admission(context: Mapping[str, Any], language: str) -> dict[str, Any]:
         "order_number": str(context["order_number"]),
         "order_date": context["order_date"],
         "grade": str(context["grade"]),
-        "instruction_language": _label(INSTRUCTION_LANGUAGE_NAMES, str(context["language"]), language),
+        "instruction_language": INSTRUCTION_LANGUAGE_NAMES.get(str(context["language"]), {}).get(
+            language, str(context["language"])),
         "teachers": teachers,
         "weekly_hours": _number(context["weekly_hours"]),
         "curriculum_reference": str(context["curriculum_reference"]),
@@ -497,27 +447,23 @@ def _as_date(value: Any) -> date | None:
     return None
 
 
-def _long_date(value: Any, language: str) -> str:
+def long_date(value: Any, words: Wording) -> str:
     """``2026 жылғы 20 наурыз`` / ``20 марта 2026 года``; text that is not a date is shown as it is."""
     day = _as_date(value)
     if day is None:
         return "" if value is None else str(value)
-    month = _MONTHS[language][day.month - 1]
-    return f"{day.year} жылғы {day.day} {month}" if language == "kk" else f"{day.day} {month} {day.year} года"
+    return words.text("date.long", year=day.year, day=day.day, month=words.text(f"month.{day.month}"))
 
 
-def _dated(value: Any, language: str) -> str:
+def _dated(value: Any, words: Wording) -> str:
     """A date qualifying a document: ``2026 жылғы 20 наурыздағы`` / ``от 20 марта 2026 года``."""
     day = _as_date(value)
     if day is None:
-        text = "" if value is None else str(value)
-        return text if language == "kk" else f"от {text}"
-    if language == "kk":
-        return f"{day.year} жылғы {day.day} {_MONTHS_ATTRIBUTIVE_KK[day.month - 1]}"
-    return f"от {_long_date(day, language)}"
+        return words.text("date.dated_text", text="" if value is None else str(value))
+    return words.text("date.dated", year=day.year, day=day.day, month=words.text(f"month.{day.month}.dated"))
 
 
-def _long_datetime(value: Any, language: str) -> str:
+def long_datetime(value: Any, words: Wording) -> str:
     """A long date followed by the time of day (Almaty time) when the value has one."""
     instant = value
     if isinstance(value, str):
@@ -527,8 +473,8 @@ def _long_datetime(value: Any, language: str) -> str:
             return value
     if isinstance(instant, datetime) and instant.tzinfo is not None:
         local = to_local(instant)
-        return f"{_long_date(local, language)}, {local:%H:%M}"
-    return _long_date(value, language)
+        return words.text("date.with_time", date=long_date(local, words), time=f"{local:%H:%M}")
+    return long_date(value, words)
 
 
 def _short_date(value: Any) -> str:
