@@ -7,6 +7,7 @@ from datetime import datetime
 from functools import partial
 
 from service.adapters.transports import build_transports
+from service.application.declarations import load_process_declarations
 from service.application.deployed import DeploymentCache
 from service.application.documents import attach_documents, issue_document
 from service.application.outbox import OutboxTransport
@@ -67,6 +68,8 @@ def build_calendar(settings: Settings) -> WorkingCalendar:
 def build_services(settings: Settings, library: DiagramLibrary | None = None) -> Services:
     """Wire the product: diagrams from ``settings.processes_dir`` unless a library is given."""
     calendar = build_calendar(settings)
+    # first: a declaration may add the roles and stages the diagrams' lanes and elements name
+    declarations = load_process_declarations(settings.processes_dir)
     if library is None:
         library = (
             DiagramLibrary.from_directory(settings.processes_dir)
@@ -76,7 +79,8 @@ def build_services(settings: Settings, library: DiagramLibrary | None = None) ->
     database = Database(settings.database_url)
     access = load_declarations(settings.processes_dir, library.diagrams())
     deployments = DeploymentCache(library, settings.instance_dir / "deployments",
-                                  lambda: UnitOfWork(database, write=False), settings.deployment_check_seconds, access)
+                                  lambda: UnitOfWork(database, write=False), settings.deployment_check_seconds, access,
+                                  declarations)
     runtime = Runtime(
         engine=engine,
         issue_document=issue_document,
@@ -84,6 +88,7 @@ def build_services(settings: Settings, library: DiagramLibrary | None = None) ->
         access=access,
         form_choices=form_choices(settings),
         deployments=deployments,
+        declarations=declarations,
     )
     signer = build_signer(settings)
 

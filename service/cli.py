@@ -16,6 +16,7 @@ from typing import Any, NoReturn, TypeVar
 import click
 
 from service import bootstrap
+from service.application.declarations import load_process_declarations
 from service.application.inbox import deliver_kept_messages
 from service.application.legal import build_legal_document, legal_document_html, legal_document_pdf
 from service.application.lint_checks import lint_checks
@@ -197,8 +198,9 @@ def trace(report: Path | None, html_file: Path | None, pdf_file: Path | None, la
     if report is None and DEFAULT_REPORT.is_file():
         report = DEFAULT_REPORT
     try:
+        rules = load_process_declarations(settings.processes_dir).rules()  # first: it may add stages
         library = DiagramLibrary.from_directory(settings.processes_dir)
-        table = build_trace(library.diagrams(), settings.features_dir, report)
+        table = build_trace(library.diagrams(), settings.features_dir, report, rules=rules)
         failures = failed_scenarios(read_report(report)) if report is not None else []
         document = build_legal_document(library.diagrams(), settings.features_dir, report,
                                         settings.rules_file if html_file or pdf_file else None)

@@ -438,7 +438,7 @@ def test_the_openapi_document_is_valid_and_lists_every_route(api: FlaskClient, p
     assert set(schema["properties"]) == set(form["properties"]) - {"application_number", "channel", "received_at",
                                                                      "consent"}
     assert schema["properties"]["child"] == form["properties"]["child"]
-    assert document == build_document(product.settings.forms_dir)
+    assert document == build_document(product.settings.forms_dir, product.runtime.declarations)
 
 
 # --- property-based: schemathesis against the app on loopback ---------------------------------------------------

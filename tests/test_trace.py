@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
+from service.application.declarations import load_process_declarations
 from service.application.trace import ParagraphTrace, build_trace
 from service.cli import main
 from service.engine.library import DiagramLibrary
@@ -28,7 +29,8 @@ FEATURE = """# language: ru
 
 def _rows(tmp_path: Path, report: Path | None = None) -> dict[str, ParagraphTrace]:
     library = DiagramLibrary.from_directory(PROJECT / "processes")
-    return {row.paragraph: row for row in build_trace(library.diagrams(), tmp_path, report)}
+    rules = load_process_declarations(PROJECT / "processes").rules()  # the paragraphs the processes declare
+    return {row.paragraph: row for row in build_trace(library.diagrams(), tmp_path, report, rules=rules)}
 
 
 def test_every_paragraph_of_the_service_is_carried_out_by_the_diagrams(tmp_path: Path) -> None:

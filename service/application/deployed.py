@@ -3,7 +3,7 @@
 Every web process and worker holds one :class:`DeploymentCache`. ``refresh`` reads the small
 ``current_deployments`` table at most every ``check_seconds`` (the setting
 ``HOMESCHOOL_DEPLOYMENT_CHECK_SECONDS``); when a process's current version changed, its diagram
-becomes the library's current one and its access declaration replaces the old. A version's files
+becomes the library's current one and its access and process declarations replace the old. A version's files
 are written once, on first use, under ``<instance dir>/deployments/<hash>/`` (``processes/`` and
 ``forms/``), and never change: a version is named by the hash of its content.
 """
@@ -19,11 +19,13 @@ import time
 from collections.abc import Callable, Mapping, MutableMapping
 from pathlib import Path
 
+from service.domain.declarations import SUFFIX, Declarations, ProcessDeclaration
 from service.domain.errors import NotFound
 from service.engine.library import Diagram, DiagramLibrary
 from service.persistence.deployment_repository import StoredDeployment
 from service.persistence.uow import UnitOfWork
 
+from .declarations import read_declaration
 from .process_access import ProcessAccess, load_declarations
 
 log = logging.getLogger(__name__)
@@ -49,8 +51,10 @@ class DeploymentCache:
     """The current version of each deployed process, refreshed from the database every few seconds."""
 
     def __init__(self, library: DiagramLibrary, root: Path, reader: Callable[[], UnitOfWork],
-                 check_seconds: float, access: MutableMapping[str, ProcessAccess]) -> None:
+                 check_seconds: float, access: MutableMapping[str, ProcessAccess],
+                 declarations: Declarations | None = None) -> None:
         self.library = library
+        self.declarations = declarations if declarations is not None else Declarations()
         self.root = root
         self.check_seconds = check_seconds
         self.access = access
@@ -82,8 +86,9 @@ class DeploymentCache:
                 marker = uow.deployments.current()
                 changed = {pid: digest for pid, digest in marker.items() if self._current.get(pid) != digest}
                 loaded = {pid: self._load(uow, digest) for pid, digest in changed.items()}
-            for pid, (diagram, access) in loaded.items():
+            for pid, (diagram, access, declared) in loaded.items():
                 self.library.add(diagram, current=True)
+                self.declarations.replace(pid, declared)
                 if access is None:
                     self.access.pop(pid, None)
                 else:
@@ -102,16 +107,20 @@ class DeploymentCache:
         except Exception:  # noqa: BLE001 - the page or the pass goes on with the versions it has
             log.exception("looking for newly deployed versions failed; trying again in %ss", self.check_seconds)
 
-    def _load(self, uow: UnitOfWork, digest: str) -> tuple[Diagram, ProcessAccess | None]:
+    def _load(self, uow: UnitOfWork, digest: str) -> tuple[Diagram, ProcessAccess | None,
+                                                            ProcessDeclaration | None]:
         deployment = uow.deployments.get(digest)
         if deployment is None:
             raise NotFound(f"deployment {digest[:12]} is not stored")
         directory = self._written(uow, deployment)
         path = diagram_path(deployment)
+        declaration_path = directory / "processes" / f"{deployment.process_id}{SUFFIX}"
+        declared = (read_declaration(declaration_path, f"processes/{declaration_path.name}")
+                    if declaration_path.is_file() else None)  # before the diagram: it may add stages
         diagram = self.library.version(deployment.diagram_hash, source=(directory / path).read_bytes(), file=path)
         self._diagram_of[digest] = deployment.diagram_hash
         access = load_declarations(directory / "processes", [diagram]).get(deployment.process_id)
-        return diagram, access
+        return diagram, access, declared
 
     def directory(self, digest: str) -> Path:
         """The folder holding a version's files (``processes/``, ``forms/``), written on first use."""

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from service.domain.declarations import OfficeIntake
 from service.domain.errors import FormInvalid, InvalidInput, NotPermitted
 from service.domain.organisations import COMPLAINT_ADDRESSEE, KIND_NAMES, Organisation
 from service.domain.search import people_in
@@ -28,28 +29,6 @@ from .forms import FieldMessage
 from .organisations import organisation_by_bin
 from .runtime import Runtime
 
-
-@dataclass(frozen=True)
-class OfficeIntake:
-    """What the office registers: which start message, who may, what the office fills in itself."""
-
-    process_id: str
-    message: str
-    role: str
-    office_fields: tuple[str, ...]
-    prefix: str
-
-
-INTAKES: dict[str, OfficeIntake] = {
-    "application": OfficeIntake("service_delivery", "service_requested", "office_clerk",
-                                ("channel", "received_at", "application_number", "consent", "attachments",
-                                 "provider_bin"), "APP"),
-    "complaint": OfficeIntake("complaint_review", "complaint_filed", "complaint_registrar",
-                              ("registered_at", "complaint_number"), "COMP"),
-}
-
-#: The scans an office clerk may attach to an application, by document kind.
-UPLOAD_KINDS = ("application", "vkk_conclusion")
 #: What an intake form's token looks like (made by :func:`new_form_token`).
 _TOKEN = re.compile(r"^[0-9a-f]{32}$")
 
@@ -88,12 +67,14 @@ def _organisation(uow: UnitOfWork, form: str, field: str, value: object, schools
 
 
 def start_owners(uow: UnitOfWork, *, form: str, payload: dict[str, Any],
-                 registered_at: Organisation | None) -> CaseOwners:
+                 registered_at: Organisation | None, appealable: Collection[str] | None = None) -> CaseOwners:
     """The organisations a case started by ``payload`` belongs to; the payload is completed with their BINs.
 
     An application or an offer belongs to the school in ``provider_bin`` (the registering school
     at the office). A complaint belongs to the body in ``addressee_bin`` — the appealed school
-    itself when it is addressed to the provider — and the school in ``provider_bin`` is appealed.
+    itself when it is addressed to the provider — and the school in ``provider_bin`` is appealed;
+    the case it names (``appealed.service_case``) is its related case when that case is the school's
+    and of a process in ``appealable`` (the declared ones; None: of any process but the complaint's).
     """
     if registered_at is not None and registered_at.provides_service:
         payload.setdefault("provider_bin", registered_at.bin)
@@ -115,8 +96,10 @@ def start_owners(uow: UnitOfWork, *, form: str, payload: dict[str, Any],
     related = None
     service_case = (payload.get("appealed") or {}).get("service_case")
     if isinstance(service_case, str) and service_case.strip():
+        own = form.partition("/")[0]
         for case in uow.instances.by_key(service_case.strip()):
-            if case.process_id == "service_delivery" and case.organisation_id == school.id:
+            wanted = case.process_id in appealable if appealable is not None else case.process_id != own
+            if wanted and case.organisation_id == school.id:
                 related = case.id
     return CaseOwners(body.id, appealed_organisation_id=school.id, related_instance_id=related)
 
@@ -154,11 +137,13 @@ def register_at_office(
 ) -> MessageReceipt:
     """Register what a person handed in at the office of ``organisation_id``: number it, store scans, start it.
 
-    The same form sent again (its ``form_token``: Back and register again, a double click) answers
-    with the case it registered the first time. An application for a child who already has an open
-    case at this school raises :class:`PossibleDuplicate` unless ``allow_duplicate``.
+    ``kind`` names an office intake a process declares (``[[intake]]`` in its declaration). The same
+    form sent again (its ``form_token``: Back and register again, a double click) answers with the
+    case it registered the first time. When the intake checks for duplicates, an application for a
+    child who already has an open case at this school raises :class:`PossibleDuplicate` unless
+    ``allow_duplicate``.
     """
-    intake = INTAKES.get(kind)
+    intake = runtime.declarations.intake(kind)
     if intake is None:
         raise InvalidInput(f"nothing called '{kind}' is registered at the office")
     if not actor.acts_in(organisation_id, intake.role):
@@ -169,7 +154,7 @@ def register_at_office(
     if earlier is not None:
         return MessageReceipt("duplicate", earlier)
     child_iin = people_in(values).child_iin
-    if kind == "application" and child_iin and not allow_duplicate:
+    if intake.duplicate_check and child_iin and not allow_duplicate:
         open_cases = index.open_for_child(process_id=intake.process_id, organisation_id=organisation_id,
                                           child_iin=child_iin)
         if open_cases:
@@ -177,24 +162,31 @@ def register_at_office(
     office = uow.organisations.get(organisation_id)
     assert office is not None  # a membership always points at an organisation
     number = new_case_number(intake.prefix, now)
-    payload = dict(values)
-    if kind == "application":
-        payload.update(application_number=number, channel="office", received_at=format_instant(now))
-    else:
-        payload.update(complaint_number=number, registered_at=format_instant(now))
-    owners = start_owners(uow, form=f"{intake.process_id}/{intake.message}", payload=payload, registered_at=office)
-    if kind == "application":
-        payload["attachments"] = _store_uploads(uow, actor, number, uploads, max_upload_bytes, now)
+    payload = office_payload(intake, values, number, now)
+    owners = start_owners(uow, form=f"{intake.process_id}/{intake.message}", payload=payload, registered_at=office,
+                          appealable=runtime.declarations.appealable())
+    if intake.uploads:
+        payload["attachments"] = _store_uploads(uow, actor, intake, number, uploads, max_upload_bytes, now)
     return deliver_message(uow, runtime, actor=actor, name=intake.message, business_key=number, payload=payload,
                            owners=owners, now=now, idempotency_key=key)
 
 
-def _store_uploads(uow: UnitOfWork, actor: Actor, number: str, uploads: Sequence[Upload], max_bytes: int,
-                   now: datetime) -> list[dict[str, object]]:
+def office_payload(intake: OfficeIntake, values: Mapping[str, Any], number: str,
+                   now: datetime) -> dict[str, Any]:
+    """The start message's payload: the values typed in, the number, the moment and what the office sets."""
+    payload = dict(values)
+    payload[intake.number_field] = number
+    payload.update(intake.fixed)
+    payload[intake.time_field] = format_instant(now)
+    return payload
+
+
+def _store_uploads(uow: UnitOfWork, actor: Actor, intake: OfficeIntake, number: str, uploads: Sequence[Upload],
+                   max_bytes: int, now: datetime) -> list[dict[str, object]]:
     """Check and store the scans handed in (same transaction as the case)."""
     stored = []
     for upload in uploads:
-        if upload.kind not in UPLOAD_KINDS:
+        if upload.kind not in intake.uploads:
             raise UploadRefused(f"upload.{upload.kind}", f"'{upload.kind}' is not a kind of scan the office takes")
         try:
             stored.append(attach(uow, actor=actor, business_key=number, kind=upload.kind, filename=upload.filename,

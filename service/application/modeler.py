@@ -98,7 +98,7 @@ def check_candidate(uow: UnitOfWork, runtime: Runtime, *, actor: Actor, process_
         (root / "forms").mkdir(exist_ok=True)
         return validate_diagrams([DiagramFile(path, source)], root / "forms", context=context,
                                  process_settings=process_settings, form_choices=form_choices, calendar=calendar,
-                                 checks=checks)
+                                 checks=checks, declarations=runtime.declarations)
 
 
 def candidate_diff(uow: UnitOfWork, runtime: Runtime, *, actor: Actor, process_id: str, xml: str) -> DiagramDiff:

@@ -8,6 +8,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+from service.domain.declarations import Declarations
 from service.domain.errors import FormInvalid
 from service.domain.organisations import Organisation
 from service.engine.runtime import ProcessEngine
@@ -49,6 +50,8 @@ class Runtime:
     form_choices: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     #: The deployed versions (diagram, forms, access file): a case's forms are those of its version.
     deployments: DeploymentCache | None = None
+    #: What each process needs besides its diagram (``processes/<process>.process.toml``), current versions.
+    declarations: Declarations = field(default_factory=Declarations)
 
     def forms_dir_for(self, process_id: str, deployment_hash: str | None = None) -> Path | None:
         """Where the forms of a version are: the case's version, else the process's current one, else ``forms_dir``."""

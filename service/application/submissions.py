@@ -40,10 +40,9 @@ from .runtime import Runtime
 from .sms import answer_closed_offer
 from .timers import fire_overdue
 
-#: The offer a citizen's SMS reply is delivered to, and the message it is delivered as (§7-1).
-OFFER_PROCESS, OFFER_REPLY = "proactive_offer", "proactive_reply"
-#: The process consent starts, under the offer's number.
-SERVICE_PROCESS = "service_delivery"
+#: The message a citizen's SMS reply is delivered as (§7-1); the process declaring that the API delivers it
+#: (``api_messages`` in its declaration) is the offer's.
+OFFER_REPLY = "proactive_reply"
 
 
 class KeyReused(DomainError):
@@ -118,7 +117,8 @@ def start_submitted(
     try:
         with uow_factory() as uow:
             body = dict(payload)
-            owners = start_owners(uow, form=f"{process_id}/{message}", payload=body, registered_at=None)
+            owners = start_owners(uow, form=f"{process_id}/{message}", payload=body, registered_at=None,
+                                  appealable=runtime.declarations.appealable())
             bound = actor.organisation_ids
             if bound and not bound & {owners.organisation_id, owners.appealed_organisation_id}:
                 raise NotPermitted("this client submits only for its own organisation")
@@ -171,6 +171,9 @@ def reply_to_offer(
     Idempotency-Key with another body is :class:`KeyReused`.
     """
     received = received_at or now
+    offers = runtime.declarations.accepting(OFFER_REPLY)
+    if offers is None:
+        raise NoOffer(f"no process takes '{OFFER_REPLY}' (none declares it in api_messages)")
     payload: dict[str, Any] = {"consent": consent, "phone": phone}
     if text:
         payload["note"] = text
@@ -187,7 +190,7 @@ def reply_to_offer(
                 if used == inbox_key:  # the same reply, committed by a racing retry since our first look
                     return "duplicate"
                 raise KeyReused("this Idempotency-Key was used with another reply")
-            instance_id = find_case(uow, runtime, actor=actor, process_id=OFFER_PROCESS, business_key=offer)
+            instance_id = find_case(uow, runtime, actor=actor, process_id=offers.process_id, business_key=offer)
             if instance_id is None:
                 raise NoOffer(f"there is no offer {offer}")
             inbox_id = uow.inbox.add(OFFER_REPLY, offer, payload, inbox_key, received)
@@ -207,7 +210,8 @@ def reply_to_offer(
                                   details={"message": OFFER_REPLY, "received_at": format_instant(received)})
             receipt = deliver_stored(uow, runtime, stored, inbox_id, OFFER_REPLY, payload, now, actor, arrived)
             return receipt.outcome
-        if find_case(uow, runtime, actor=actor, process_id=SERVICE_PROCESS, business_key=offer) is not None:
+        if any(find_case(uow, runtime, actor=actor, process_id=continued, business_key=offer) is not None
+               for continued in offers.continued_by):
             uow.inbox.mark_delivered(inbox_id, instance_id, now)  # handled: nothing is left waiting
             uow.commit()
             raise OfferClosed(f"offer {offer} was accepted: the service is under way")

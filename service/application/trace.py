@@ -1,32 +1,21 @@
-"""Traceability: for each paragraph of the Rules, the diagram elements and the scenarios that cover it."""
+"""Traceability: for each paragraph of the Rules, the diagram elements and the scenarios that cover it.
+
+The paragraphs are those the processes declare they carry out (``[[rules]]`` in
+``processes/<process>.process.toml``), each with its subject and whether it only defines terms.
+"""
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from service.domain.declarations import Paragraph
 from service.domain.errors import DomainError
 from service.engine.library import Diagram
-
-#: The paragraphs of the Rules, in order, with what each is about.
-PARAGRAPHS: tuple[tuple[str, str], ...] = (
-    ("§1", "legal basis of the Rules"),
-    ("§2", "the term 'proactive service'"),
-    ("§3", "who provides the service"),
-    ("§4", "applying at the office; receipt; reasoned refusal"),
-    ("§5", "applying through the portal; two working days"),
-    ("§6", "the head determines grade and language; specialists organise schooling"),
-    ("§7", "the admission order"),
-    ("§7-1", "proactive provision; 24 hours for consent"),
-    ("§8", "stages reported to the monitoring information system"),
-    ("§9", "complaints and their review periods"),
-    ("§10", "going to court"),
-)
-#: Paragraphs that define terms or name the law; they carry no behaviour of their own.
-DEFINITIONS = frozenset({"§1", "§2", "§3"})
 
 _PARAGRAPH = re.compile(r"§\s*(\d+(?:-\d+)?)")
 _FEATURE = re.compile(r"^\s*(Функция|Функционал|Feature)\s*:\s*(.*)$")
@@ -42,11 +31,8 @@ class ParagraphTrace:
     elements: list[str] = field(default_factory=list)
     scenarios: list[str] = field(default_factory=list)
     results: dict[str, str] = field(default_factory=dict)
-
-    @property
-    def definition(self) -> bool:
-        """Whether this paragraph only defines terms (no behaviour to carry out)."""
-        return self.paragraph in DEFINITIONS
+    #: Whether this paragraph only defines terms (no behaviour to carry out).
+    definition: bool = False
 
     @property
     def covered(self) -> bool:
@@ -114,16 +100,19 @@ def failed_scenarios(results: dict[tuple[str, str], str]) -> list[str]:
     return [f"{feature}: {scenario}" for (feature, scenario), status in results.items() if status != "passed"]
 
 
-def build_trace(diagrams: list[Diagram], features_dir: Path, report: Path | None = None) -> list[ParagraphTrace]:
-    """The traceability table: every paragraph with its elements, scenarios and last results.
+def build_trace(diagrams: list[Diagram], features_dir: Path, report: Path | None = None, *,
+                rules: Sequence[Paragraph]) -> list[ParagraphTrace]:
+    """The traceability table: every paragraph of ``rules`` (the declared ones) with its elements, scenarios
+    and last results.
 
     Without a report every scenario is 'not run'; a report that cannot be read raises ReportError.
     """
     scenarios = _feature_scenarios(features_dir)
     results = read_report(report) if report is not None else {}
     table = []
-    for paragraph, subject in PARAGRAPHS:
-        row = ParagraphTrace(paragraph, subject)
+    for declared in rules:
+        paragraph = declared.paragraph
+        row = ParagraphTrace(paragraph, declared.subject, definition=declared.definition)
         for diagram in diagrams:
             row.elements += [
                 f"{diagram.process_id}:{element.element_id}"

@@ -21,10 +21,11 @@ from typing import Any
 
 from service.documents.sms import SMS_PREFIX, missing_templates
 from service.domain.calendar import WorkingCalendar
+from service.domain.declarations import Declarations
 from service.domain.errors import DiagramError, DomainError
 from service.domain.outbox import document_kind, outbox_channel
 from service.domain.problems import WARNING, Problem, sort_key
-from service.domain.staff import ADMIN_ROLES, ROLE_NAMES
+from service.domain.staff import lane_roles
 from service.engine.library import parse_diagram
 from service.engine.validation import (
     DiagramFacts,
@@ -37,17 +38,15 @@ from service.engine.validation import (
 from service.engine.validation.facts import message_names
 
 from .catalog import FORM_SUFFIX, form_path
+from .declarations import declaration_problems, load_process_declarations
 from .forms import check_choices, load_form
-from .intake import INTAKES
 from .process_access import SYSTEM_LANE
 from .sms import DELIVERY_REPORT
 from .submissions import OFFER_REPLY
 from .task_facts import check_contexts
 
-#: Roles a lane may stand for: the fixed list of ``service.domain.staff`` (not the administrative ones).
-LANE_ROLES = frozenset(ROLE_NAMES) - ADMIN_ROLES
 #: Messages outside systems deliver to running cases over the API (besides the start messages,
-#: which intake and the API take in through the start form).
+#: which intake and the API take in through the start form), besides those the declarations name.
 ACCEPTED_MESSAGES = frozenset({OFFER_REPLY, DELIVERY_REPORT})
 
 
@@ -126,9 +125,46 @@ def validation_report(
             context.append(DiagramFile(_display(path, base), path.read_bytes(), path))
         except OSError:
             continue
+    declared = _declared(processes_dir, [*target_files, *context], wanted_processes(target_files))
+    problems += declared[1]
     report = _validate(target_files, forms_dir, context=context, process_settings=process_settings,
-                       form_choices=form_choices, calendar=calendar, checks=checks, all_forms=paths is None)
+                       form_choices=form_choices, calendar=calendar, checks=checks, all_forms=paths is None,
+                       declarations=declared[0])
     return Report(sorted(problems + report.problems, key=sort_key), report.diagrams)
+
+
+def wanted_processes(files: Sequence[DiagramFile]) -> set[str]:
+    """The process ids the diagram files define (those that parse)."""
+    found = set()
+    for diagram in files:
+        try:
+            found.add(parse_diagram(diagram.source, diagram.file).process_id)
+        except DomainError:
+            continue
+    return found
+
+
+def _declared(processes_dir: Path, files: Sequence[DiagramFile],
+              targeted: set[str]) -> tuple[Declarations, list[Problem]]:
+    """The declarations beside the diagrams (those that read), and the problems of the targeted ones.
+
+    Reading them first makes the roles and stages they add known to the checks that follow.
+    """
+    problems = declaration_problems(processes_dir, _parsed(files), targeted, base=processes_dir.name)
+    try:
+        return load_process_declarations(processes_dir), problems
+    except DomainError:  # a broken one is reported (if targeted); the others still count
+        return Declarations(), problems
+
+
+def _parsed(files: Sequence[DiagramFile]) -> list[Any]:
+    diagrams = []
+    for diagram in files:
+        try:
+            diagrams.append(parse_diagram(diagram.source, diagram.file))
+        except DomainError:
+            continue
+    return diagrams
 
 
 def _display(path: Path, base: Path) -> str:
@@ -142,16 +178,19 @@ def validate_diagrams(
     targets: Sequence[DiagramFile], forms_dir: Path, *, context: Sequence[DiagramFile] = (),
     process_settings: Mapping[str, Any] | None = None, form_choices: Mapping[str, Sequence[str]] | None = None,
     calendar: WorkingCalendar | None = None, checks: Sequence[FileCheck] | None = None, all_forms: bool = False,
+    declarations: Declarations | None = None,
 ) -> list[Problem]:
     """Every problem of the ``targets``, with ``context`` the other deployed diagrams (not reported on)."""
     return _validate(targets, forms_dir, context=context, process_settings=process_settings,
-                     form_choices=form_choices, calendar=calendar, checks=checks, all_forms=all_forms).problems
+                     form_choices=form_choices, calendar=calendar, checks=checks, all_forms=all_forms,
+                     declarations=declarations or Declarations()).problems
 
 
 def _validate(
     targets: Sequence[DiagramFile], forms_dir: Path, *, context: Sequence[DiagramFile],
     process_settings: Mapping[str, Any] | None, form_choices: Mapping[str, Sequence[str]] | None,
     calendar: WorkingCalendar | None, checks: Sequence[FileCheck] | None, all_forms: bool,
+    declarations: Declarations,
 ) -> Report:
     inspect = _inspector()
     mine = [inspect(target) for target in targets]
@@ -160,7 +199,7 @@ def _validate(
     others = [i for i in (inspect(other) for other in context) if i.facts is None or i.facts.process_id not in drafts]
     problems = [p for inspection in mine for p in inspection.problems]
     problems += _duplicate_processes(mine, others)
-    problems += _message_problems(mine, others)
+    problems += _message_problems(mine, others, ACCEPTED_MESSAGES | declarations.accepted_messages())
     loaded = [i.facts for i in mine if i.loadable and i.facts is not None]
     readable = [i.facts for i in (*mine, *others) if i.facts is not None]
     blind = any(i.facts is None for i in (*mine, *others))
@@ -173,8 +212,8 @@ def _validate(
     problems += _context_problems([*targets, *context], forms_dir, targeted)
     for facts in loaded:
         fields = form_fields(facts, forms_dir)
-        problems += check_data(facts, fields, records=start_records(facts, fields, readable), calendar=calendar,
-                               settings=process_settings)
+        problems += check_data(facts, fields, records=start_records(facts, fields, readable, declarations),
+                               calendar=calendar, settings=process_settings)
     for target, inspection in zip(targets, mine, strict=True):
         if not inspection.loadable:
             continue  # its own problems first: a linter would only repeat them in other words
@@ -200,7 +239,7 @@ def _context_problems(files: Sequence[DiagramFile], forms_dir: Path, targeted: s
 
 def _inspector() -> Callable[[DiagramFile], Inspection]:
     def inspect(diagram: DiagramFile) -> Inspection:
-        return inspect_diagram(diagram.file, diagram.source, roles=LANE_ROLES, automatic_lane=SYSTEM_LANE)
+        return inspect_diagram(diagram.file, diagram.source, roles=lane_roles(), automatic_lane=SYSTEM_LANE)
     return inspect
 
 
@@ -224,13 +263,14 @@ def _duplicate_processes(mine: Sequence[Inspection], others: Sequence[Inspection
     return problems
 
 
-def _message_problems(mine: Sequence[Inspection], others: Sequence[Inspection]) -> list[Problem]:
+def _message_problems(mine: Sequence[Inspection], others: Sequence[Inspection],
+                      accepted: frozenset[str]) -> list[Problem]:
     """Messages thrown that nobody catches, and messages awaited that nobody sends."""
     everyone = [i.facts for i in (*mine, *others) if i.facts is not None]
     blind = any(i.facts is None for i in (*mine, *others))  # a file we could not read may catch or throw anything
     caught = {use.name for facts in everyone for use in facts.caught}
     thrown = {use.name for facts in everyone for use in facts.thrown}
-    sent = {name for name in thrown if not outbox_channel(name) and not document_kind(name)} | ACCEPTED_MESSAGES
+    sent = {name for name in thrown if not outbox_channel(name) and not document_kind(name)} | accepted
     known = sorted(caught | sent)
     problems = []
     for inspection in mine:
@@ -248,7 +288,7 @@ def _message_problems(mine: Sequence[Inspection], others: Sequence[Inspection]) 
                 element_name=facts.nodes[use.node_id].name or None,
                 hint=(f"did you mean '{close[0]}'? " if close else "") + "name a message some diagram catches"))
         for use in facts.caught:
-            if use.start or use.name in thrown or use.name in ACCEPTED_MESSAGES or blind:
+            if use.start or use.name in thrown or use.name in accepted or blind:
                 continue
             close = get_close_matches(use.name, [k for k in known if k != use.name], n=1, cutoff=0.8)
             problems.append(Problem(
@@ -317,8 +357,8 @@ def form_fields(facts: DiagramFacts, forms_dir: Path) -> FormFields:
     return fields
 
 
-def start_records(facts: DiagramFacts, fields: FormFields,
-                  everyone: Sequence[DiagramFacts]) -> dict[str, frozenset[str]]:
+def start_records(facts: DiagramFacts, fields: FormFields, everyone: Sequence[DiagramFacts],
+                  declarations: Declarations | None = None) -> dict[str, frozenset[str]]:
     """The fields each start message's variable carries: its form's, the office's, a throwing diagram's.
 
     A start message without a form declaring fields, or thrown by a diagram whose payload does not
@@ -330,7 +370,7 @@ def start_records(facts: DiagramFacts, fields: FormFields,
         if variable is None or form is None:
             continue
         keys = set(form)
-        keys |= {name for intake in INTAKES.values() if intake.message == use.name for name in intake.office_fields}
+        keys |= declarations.office_fields(use.name) if declarations is not None else set()
         sent = [payload_keys(other, thrown.node_id) for other in everyone for thrown in other.thrown
                 if thrown.name == use.name]
         if any(found is None for found in sent):

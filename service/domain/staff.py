@@ -1,7 +1,8 @@
 """Who acts in the service: people with roles in organisations, and the systems around them.
 
 Roles are the diagrams' lanes (the library tells which exist); :data:`ROLE_NAMES` only gives
-the known ones their names in Kazakh, Russian and English. Besides the lanes there are three
+the known ones their names in Kazakh, Russian and English: the built-in roles, and those a process
+declaration adds (:func:`declare_role`, called when declarations are loaded). Besides the lanes there are three
 roles that no diagram needs: an organisation's ``administrator`` (manages its staff), the
 ``analyst`` (reads and deploys diagrams) and ``legal``, the legal team (reads the document of the
 Rules: how each obligation is carried out and checked). A national administrator manages the
@@ -41,6 +42,27 @@ LEGAL_ROLE = "legal"
 
 #: Roles that are not lanes of any diagram.
 ADMIN_ROLES = frozenset({"administrator", "analyst", LEGAL_ROLE})
+#: The roles the product ships with; a process declaration (``processes/<id>.process.toml``) adds others.
+BUILT_IN_ROLES = frozenset(ROLE_NAMES)
+
+
+def declare_role(role: str, names: dict[str, str]) -> None:
+    """Make a role a process declaration adds known by its names (kk, ru, en); built-in roles keep theirs.
+
+    ValueError for an administrative role, or a role declared before under other names.
+    """
+    if role in ADMIN_ROLES:
+        raise ValueError(f"'{role}' is an administrative role, not a lane")
+    known = ROLE_NAMES.get(role)
+    if known is not None and role not in BUILT_IN_ROLES and dict(known) != dict(names):
+        raise ValueError(f"role '{role}' is declared elsewhere with other names")
+    if known is None:
+        ROLE_NAMES[role] = dict(names)
+
+
+def lane_roles() -> frozenset[str]:
+    """Roles a lane may stand for: the built-in ones and those declared (not the administrative ones)."""
+    return frozenset(ROLE_NAMES) - ADMIN_ROLES
 
 #: What each API client may do. ``cases:documents`` is apart from ``cases:read``: the documents name
 #: the child and the applicant (IINs, the VKK conclusion), which a system following stages need not see.

@@ -1,6 +1,7 @@
 """§8: the stages of a case, as the monitoring information system and the applicant are told them.
 
-The list is fixed here (codes are what other systems store); diagrams map their elements to it
+The list is fixed here (codes are what other systems store), and a process declaration may add
+stages of its own (``[[stage]]`` in ``processes/<id>.process.toml``); diagrams map their elements to it
 with a ``stage`` property, so an analyst changes the mapping in the diagram, not in code:
 
     <bpmn:extensionElements><spiffworkflow:properties>
@@ -142,6 +143,18 @@ _LIST = (
 )
 
 STAGES: dict[str, Stage] = {stage.code: stage for stage in _LIST}
+#: The stages the product ships with; a process declaration may add others (:func:`declare_stage`).
+BUILT_IN_STAGES = frozenset(STAGES)
+
+
+def declare_stage(stage: Stage) -> None:
+    """Make a stage a process declaration adds known (ValueError if its code is taken by another stage)."""
+    known = STAGES.get(stage.code)
+    if known is not None and known != stage:
+        where = "a built-in stage" if stage.code in BUILT_IN_STAGES else "declared elsewhere"
+        raise ValueError(f"stage '{stage.code}' is {where} with other names")
+    STAGES.setdefault(stage.code, stage)
+
 
 #: The stage reported for an element the diagram did not map (never its raw name or id).
 UNMAPPED = "in_progress"

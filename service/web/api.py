@@ -2,8 +2,10 @@
 
 Clients authenticate with ``Authorization: Bearer <token>`` and act within their scopes
 (:data:`service.domain.staff.API_SCOPES`). Routes parse the request, call one use case and answer
-JSON; errors are JSON too (see :mod:`service.web.errors`). Numbering, idempotency and whether an
-offer still waits for a reply are decided in :mod:`service.application.submissions`.
+JSON; errors are JSON too (see :mod:`service.web.errors`). The operations that start a case are
+the ones the processes declare (``[[api_start]]`` in ``processes/<process>.process.toml``), routed
+when the app is made. Numbering, idempotency and whether an offer still waits for a reply are decided
+in :mod:`service.application.submissions`.
 """
 
 from __future__ import annotations
@@ -17,13 +19,15 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from flask import Blueprint, Response, request
+from flask.blueprints import BlueprintSetupState
 
 from service.application.documents import PDF, DocumentUnavailable, document_pdf, document_url
 from service.application.forms import Form, format_path, validate_submission
 from service.application.queries import case_view, find_case
-from service.application.sms import ImplausibleDeliveryTime, NoSuchSms, report_sms_delivery
+from service.application.sms import DELIVERY_REPORT, ImplausibleDeliveryTime, NoSuchSms, report_sms_delivery
 from service.application.staff import Unauthorised, authenticate_client
 from service.application.submissions import (
+    OFFER_REPLY,
     KeyReused,
     NoOffer,
     NotDeployed,
@@ -46,23 +50,16 @@ from .context import services
 from .errors import ApiError, api_language, api_phrase, json_response
 from .openapi import (
     API_PREFIX,
-    APPLICATION,
-    COMPLAINT,
-    CONCLUSION,
     KEY_PATTERN,
-    RequestForm,
     build_document,
     request_form,
     sms_delivery_form,
     sms_reply_form,
+    start_request,
 )
 
 blueprint = Blueprint("api", __name__, url_prefix=API_PREFIX)
 log = logging.getLogger("homeschool.api")
-
-#: Where a case number is looked up, in this order: a proactive offer that was accepted has a
-#: service case under the same number, and the service case is what the applicant follows.
-LOOKUP_ORDER = ("service_delivery", "complaint_review", "proactive_offer")
 
 _KEY = re.compile(KEY_PATTERN)
 _BEARER = re.compile(r"bearer[ \t]+(\S+)[ \t]*", re.IGNORECASE)
@@ -156,9 +153,9 @@ def _bad_text(value: Any) -> Iterator[list[str | int]]:
             stack.extend((member, [*path, index]) for index, member in enumerate(item))
 
 
-def _start_forms(svc: Any, spec: RequestForm) -> Path:
-    """The forms a new case of the request's process is checked against: its current deployed version's."""
-    return svc.runtime.forms_dir_for(spec.process_id) or svc.settings.forms_dir  # type: ignore[no-any-return]
+def _start_forms(svc: Any, process_id: str) -> Path:
+    """The forms a new case of a process is checked against: its current deployed version's."""
+    return svc.runtime.forms_dir_for(process_id) or svc.settings.forms_dir  # type: ignore[no-any-return]
 
 
 def _validate(form: Form, body: Mapping[str, Any]) -> None:
@@ -218,45 +215,43 @@ def _start(client: ApiClientInfo, process_id: str, message: str, numbering: Numb
 # --- routes ---------------------------------------------------------------------------------------------
 
 
-@blueprint.post("/applications")
-def submit_application() -> Response:
-    """The portal submits an application (channel 'portal'); Idempotency-Key required."""
-    client = _client("applications:submit")
-    key = _idempotency_key(required=True)
-    body = _body()
+@blueprint.record
+def _declared_starts(state: BlueprintSetupState) -> None:
+    """``POST /api/v1/<path>`` for every operation a process declares (``[[api_start]]``), when the app is made."""
+    services_ = state.app.extensions["homeschool"]
+    for start in services_.runtime.declarations.api_starts():
+        state.add_url_rule(f"/{start.path}", endpoint=start.operation_id, view_func=start_case,
+                           defaults={"declared": start.path}, methods=["POST"])
+
+
+def start_case(declared: str) -> Response:
+    """A declared operation starts a case: the body is its start form less what the service fills in.
+
+    The service numbers the case (from the client's Idempotency-Key if it gave one) or takes the
+    number the client gives (``number_from``); a retry with the same key and body finds the same case.
+    """
     svc = services()
-    _validate(request_form(_start_forms(svc, APPLICATION), APPLICATION), body)
-    now = svc.now()
-    numbering = numbered("applications", "APP", client.id, key, body, now)
-    payload = {**body, "application_number": numbering.number, "channel": "portal", "received_at": format_instant(now)}
-    return _start(client, APPLICATION.process_id, APPLICATION.form_id, numbering, payload)
-
-
-@blueprint.post("/complaints")
-def file_complaint() -> Response:
-    """An electronic complaint (§9), registered now."""
-    client = _client("complaints:file")
-    key = _idempotency_key(required=False)
+    start = svc.runtime.declarations.api_start(declared)
+    if start is None:  # the version deployed since the app started no longer declares it
+        _fail(503, "not_deployed")
+    client = _client(start.scope)
+    key = _idempotency_key(required=start.key_required)
     body = _body()
-    svc = services()
+    if start.number_from:
+        _strip(body, start.number_from)
+    _validate(request_form(_start_forms(svc, start.process_id), start_request(start)), body)
     now = svc.now()
-    _validate(request_form(_start_forms(svc, COMPLAINT), COMPLAINT), body)
-    numbering = numbered("complaints", "COMP", client.id, key, body, now)
-    payload = {**body, "complaint_number": numbering.number, "channel": "electronic",
-               "registered_at": format_instant(now)}
-    return _start(client, COMPLAINT.process_id, COMPLAINT.form_id, numbering, payload)
-
-
-@blueprint.post("/proactive/conclusions")
-def register_conclusion() -> Response:
-    """§7-1: a state information system reports a VKK conclusion; the offer number is the case number."""
-    client = _client("proactive:trigger")
-    key = _idempotency_key(required=False)
-    body = _body()
-    _strip(body, "offer_number")
-    _validate(request_form(_start_forms(services(), CONCLUSION), CONCLUSION), body)
-    numbering = given_number("conclusions", body["offer_number"], client.id, key, body)
-    return _start(client, CONCLUSION.process_id, CONCLUSION.form_id, numbering, body)
+    payload = dict(body)
+    if start.number_from:
+        numbering = given_number(start.numbering_space, body[start.number_from], client.id, key, body)
+    else:
+        numbering = numbered(start.numbering_space, start.prefix, client.id, key, body, now)
+    if start.number_field:
+        payload[start.number_field] = numbering.number
+    payload.update(start.fixed)
+    if start.time_field:
+        payload[start.time_field] = format_instant(now)
+    return _start(client, start.process_id, start.message, numbering, payload)
 
 
 @blueprint.post("/sms/replies")
@@ -266,7 +261,8 @@ def sms_reply() -> Response:
     key = _idempotency_key(required=False)
     body = _body()
     _strip(body, "offer_number")
-    _validate(sms_reply_form(), body)
+    offers = services().runtime.declarations.accepting(OFFER_REPLY)
+    _validate(sms_reply_form(offers.process_id if offers else ""), body)
     offer = body["offer_number"]
     svc = services()
     try:
@@ -287,7 +283,8 @@ def sms_delivery() -> Response:
     """§7-1: the gateway's delivery report of an SMS the service sent (the 24 hours count from it)."""
     client = _client("sms:delivery")
     body = _body()
-    _validate(sms_delivery_form(), body)
+    reporting = services().runtime.declarations.accepting(DELIVERY_REPORT)
+    _validate(sms_delivery_form(reporting.process_id if reporting else ""), body)
     svc = services()
     try:
         outcome = report_sms_delivery(svc.write_uow, svc.runtime, actor=client.actor(),
@@ -307,10 +304,14 @@ def _plausible(case_number: str) -> bool:
 
 
 def _case_id(uow: UnitOfWork, reader: Actor, case_number: str) -> int | None:
-    """The case with this number the client may see (in :data:`LOOKUP_ORDER`), if any."""
+    """The case with this number the client may see, if any.
+
+    Processes are looked in by their declared ``lookup_priority``: a proactive offer that was accepted
+    has a service case under the same number, and the service case is what the applicant follows.
+    """
     if not _plausible(case_number):
         return None
-    for process_id in LOOKUP_ORDER:
+    for process_id in services().runtime.declarations.lookup_order():
         instance_id = find_case(uow, services().runtime, actor=reader, process_id=process_id,
                                 business_key=case_number)
         if instance_id is not None:
@@ -374,4 +375,5 @@ def get_case_document(case_number: str, document_id: int) -> Response:
 @blueprint.get("/openapi.json")
 def openapi_document() -> Response:
     """The OpenAPI 3.1 document of this API (no token needed)."""
-    return json_response(build_document(services().settings.forms_dir))
+    svc = services()
+    return json_response(build_document(lambda process_id: _start_forms(svc, process_id), svc.runtime.declarations))

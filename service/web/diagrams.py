@@ -23,5 +23,5 @@ def diagram_list() -> Any:
     svc = services()
     diagrams = svc.engine.library.diagrams()
     drawings = {d.process_id: Markup(render_svg(d.source, standalone=False)) for d in diagrams}  # noqa: S704
-    trace = build_trace(diagrams, svc.settings.features_dir)
+    trace = build_trace(diagrams, svc.settings.features_dir, rules=svc.runtime.declarations.rules())
     return render_template("diagrams.html", diagrams=diagrams, drawings=drawings, trace=trace)

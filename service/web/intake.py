@@ -2,24 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
 from service.application.forms import coerce_submission, load_form
 from service.application.intake import (
-    INTAKES,
-    UPLOAD_KINDS,
     PossibleDuplicate,
     UploadRefused,
     new_form_token,
     register_at_office,
     registered_case,
 )
+from service.domain.declarations import OfficeIntake
 from service.domain.errors import DuplicateCase, FormInvalid
 
 from .context import actor, language, services, signed_in
-from .i18n import translate
+from .i18n import pick, translate
 from .ids import record_id
 from .intake_files import check_without_files, chosen_files, forget_files
 from .widgets import build_widgets, error_labels
@@ -27,11 +27,26 @@ from .widgets import build_widgets, error_labels
 blueprint = Blueprint("intake", __name__)
 
 
+def intake_title(intake: OfficeIntake, lang: str) -> str:
+    """An intake's title in the interface language: its translation key, else the names it declares."""
+    return translate(intake.title_key, lang) if intake.title_key else pick(dict(intake.title), lang, intake.kind)
+
+
+@blueprint.app_context_processor
+def office_intakes() -> dict[str, Any]:
+    """``office_intakes(roles)``: (kind, title) of each declared intake one of ``roles`` registers, for the menu."""
+    def offered(roles: Iterable[str]) -> list[tuple[str, str]]:
+        held = set(roles)
+        return [(intake.kind, intake_title(intake, language())) for intake in services().runtime.declarations.intakes()
+                if intake.role in held]
+    return {"office_intakes": offered}
+
+
 @blueprint.route("/intake/<kind>", methods=["GET", "POST"])
 @signed_in
 def register(kind: str) -> Any:
     """The intake form; on success the case page opens with the receipt or the refusal to print."""
-    intake = INTAKES.get(kind)
+    intake = services().runtime.declarations.intake(kind)
     if intake is None:
         return redirect(url_for("tasks.task_list"))
     member = actor()
@@ -54,10 +69,10 @@ def register(kind: str) -> Any:
         for own in ("csrf_token", "organisation", "form_token", "register_anyway", "pending"):
             values.pop(own, None)
         anyway = request.form.get("register_anyway") == "1"
-        uploads, kept, errors = chosen_files(member.login, svc.settings, language())
+        uploads, kept, errors = chosen_files(member.login, svc.settings, language(), intake.uploads)
         try:
             if errors:  # every bad file is named, and the typed fields' problems beside them
-                check_without_files(svc.runtime, kind, values, svc.now())
+                check_without_files(svc.runtime, intake, values, svc.now())
             with svc.uow() as uow:
                 receipt = register_at_office(uow, svc.runtime, actor=member, kind=kind, organisation_id=chosen,
                                              values=values, uploads=uploads,
@@ -88,6 +103,6 @@ def register(kind: str) -> Any:
     hidden = intake.office_fields
     widgets = build_widgets(form.schema, values, errors, language(), hidden=hidden)
     return render_template("intake.html", form=form, widgets=widgets, errors=errors, kind=kind, token=token,
-                           duplicates=duplicates, kept=kept,
-                           uploads=UPLOAD_KINDS if kind == "application" else (), organisations=organisations,
+                           title=intake_title(intake, language()), duplicates=duplicates, kept=kept,
+                           uploads=intake.uploads, organisations=organisations,
                            chosen=chosen, error_labels=error_labels(form, errors, language())), (422 if errors else 200)

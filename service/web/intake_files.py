@@ -6,18 +6,18 @@ server (:mod:`service.application.pending_uploads`) until the form goes through.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from flask import request
 
-from service.application.intake import INTAKES, UPLOAD_KINDS, Upload, new_case_number
+from service.application.intake import Upload, new_case_number, office_payload
 from service.application.pending_uploads import FileProblem, KeptFile, PendingUploads, file_problems
 from service.application.runtime import Runtime
 from service.config import Settings
+from service.domain.declarations import OfficeIntake
 from service.domain.errors import FormInvalid
-from service.domain.time import format_instant
 
 from .i18n import translate
 
@@ -34,12 +34,12 @@ def problem_text(problem: FileProblem, language: str) -> str:
         name=problem.filename, size=f"{problem.size:,}".replace(",", " "), limit=f"{problem.limit:,}".replace(",", " "))
 
 
-def chosen_files(owner: str, settings: Settings, language: str) -> tuple[list[Upload], dict[str, KeptFile],
-                                                                         dict[str, list[str]]]:
+def chosen_files(owner: str, settings: Settings, language: str, kinds: Sequence[str]) -> tuple[
+        list[Upload], dict[str, KeptFile], dict[str, list[str]]]:
     """The good files of this submission (fresh or kept), what is kept per kind, and each bad file's error."""
     store = _store(settings)
     fresh: list[Upload] = []
-    for kind in UPLOAD_KINDS:
+    for kind in kinds:
         given = request.files.get(f"upload.{kind}")
         if given is not None and given.filename:
             fresh.append(Upload(kind, given.filename, given.read()))
@@ -55,7 +55,7 @@ def chosen_files(owner: str, settings: Settings, language: str) -> tuple[list[Up
         if upload.kind not in bad:
             kept[upload.kind] = store.keep(owner, upload)
             uploads.append(upload)
-    for kind in UPLOAD_KINDS:
+    for kind in kinds:
         token = request.form.get(f"{PENDING_FIELD}{kind}", "")
         if kind in fresh_kinds or not token:
             continue
@@ -71,14 +71,10 @@ def forget_files(owner: str, settings: Settings, kept: dict[str, Any]) -> None:
     _store(settings).discard(owner, [file.token for file in kept.values()])
 
 
-def check_without_files(runtime: Runtime, kind: str, values: Mapping[str, Any], now: datetime) -> None:
+def check_without_files(runtime: Runtime, intake: OfficeIntake, values: Mapping[str, Any], now: datetime) -> None:
     """Check the typed fields as registration would (FormInvalid), when a bad file stops the registration."""
-    intake = INTAKES[kind]
-    payload = dict(values)
-    if kind == "application":
-        payload.update(application_number=new_case_number(intake.prefix, now), channel="office",
-                       received_at=format_instant(now), attachments=[])
-    else:
-        payload.update(complaint_number=new_case_number(intake.prefix, now), registered_at=format_instant(now))
+    payload = office_payload(intake, values, new_case_number(intake.prefix, now), now)
+    if intake.uploads:
+        payload["attachments"] = []
     runtime.check_form(intake.process_id, intake.message, payload)
     raise FormInvalid(f"{intake.process_id}/{intake.message}", {})

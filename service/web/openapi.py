@@ -1,7 +1,9 @@
 """The integration API's OpenAPI 3.1 document, and the request forms the API validates with.
 
-Request bodies are the JSON Schema forms of ``forms/`` (the same ones the office intake uses),
-less the fields the service fills in itself (the number, the channel, the moment of receipt).
+The operations that start a case are those the processes declare (``[[api_start]]`` in
+``processes/<process>.process.toml``). Request bodies are the JSON Schema forms of ``forms/`` (the
+same ones the office intake uses), less the fields the service fills in itself (the number, the
+channel, the moment of receipt).
 So a body the API accepts is one the office form would accept, with the same messages.
 The SMS reply has no form of its own (it is not a start message); its schema is defined here
 in the same style.
@@ -11,7 +13,7 @@ from __future__ import annotations
 
 import copy
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,6 +21,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 
 from service.application.forms import FORMAT_CHECKER, Form, load_form, parse_path
+from service.domain.declarations import ApiStart, Declarations
 from service.domain.staff import API_SCOPES
 
 API_PREFIX = "/api/v1"
@@ -40,12 +43,11 @@ class RequestForm:
     dropped: tuple[str, ...] = ()
 
 
-APPLICATION = RequestForm("ApplicationRequest", "service_delivery", "service_requested",
-                          ("application_number", "channel", "received_at"), ("consent",))
-COMPLAINT = RequestForm("ComplaintRequest", "complaint_review", "complaint_filed",
-                        ("complaint_number", "channel", "registered_at"))
-CONCLUSION = RequestForm("ConclusionRequest", "proactive_offer", "vkk_conclusion_registered")
-REQUEST_FORMS = (APPLICATION, COMPLAINT, CONCLUSION)
+
+
+def start_request(start: ApiStart) -> RequestForm:
+    """The request body of an API operation a process declares (``[[api_start]]``)."""
+    return RequestForm(start.schema, start.process_id, start.message, start.server_fields, start.dropped)
 
 _LABELS = {"kk": "ДКК қорытындысы бойынша ұсынысқа SMS-жауап", "ru": "SMS-ответ на предложение по заключению ВКК",
            "en": "SMS reply to a proactive offer"}
@@ -131,30 +133,29 @@ def request_form(forms_dir: Path, spec: RequestForm) -> Form:
     return derived
 
 
-_sms_form: Form | None = None
+_fixed_forms: dict[tuple[str, str], Form] = {}
 
 
-def sms_reply_form() -> Form:
-    """The form the SMS reply is validated with."""
-    global _sms_form
-    if _sms_form is None:
-        schema = copy.deepcopy(SMS_REPLY_SCHEMA)
-        _sms_form = Form("proactive_offer", "proactive_reply", Path("proactive_reply"), schema, {},
+def _fixed_form(process_id: str, form_id: str, definition: Mapping[str, Any]) -> Form:
+    """A form defined here, named after the process that takes its message (cached)."""
+    with _derived_lock:
+        found = _fixed_forms.get((process_id, form_id))
+        if found is None:
+            schema = copy.deepcopy(dict(definition))
+            found = Form(process_id, form_id, Path(form_id), schema, {},
                          Draft202012Validator(schema, format_checker=FORMAT_CHECKER))
-    return _sms_form
+            _fixed_forms[(process_id, form_id)] = found
+    return found
 
 
-_delivery_form: Form | None = None
+def sms_reply_form(process_id: str) -> Form:
+    """The form the SMS reply is validated with (``process_id``: the process that takes the reply)."""
+    return _fixed_form(process_id, "proactive_reply", SMS_REPLY_SCHEMA)
 
 
-def sms_delivery_form() -> Form:
+def sms_delivery_form(process_id: str) -> Form:
     """The form the gateway's delivery report is validated with."""
-    global _delivery_form
-    if _delivery_form is None:
-        schema = copy.deepcopy(SMS_DELIVERY_SCHEMA)
-        _delivery_form = Form("proactive_offer", "sms_delivery_report", Path("sms_delivery_report"), schema, {},
-                              Draft202012Validator(schema, format_checker=FORMAT_CHECKER))
-    return _delivery_form
+    return _fixed_form(process_id, "sms_delivery_report", SMS_DELIVERY_SCHEMA)
 
 
 def _without(schema: Mapping[str, Any], names: set[str]) -> dict[str, Any]:
@@ -272,21 +273,24 @@ _STAGE = {
     },
 }
 
-_CASE_STATUS = {
-    "type": "object",
-    "required": ["case_number", "process", "status", "stage", "stage_name", "stages", "documents"],
-    "properties": {
-        "case_number": {"type": "string"},
-        "process": {"type": "string", "enum": ["service_delivery", "complaint_review", "proactive_offer"]},
-        "status": {"type": "string", "enum": ["running", "completed", "cancelled"]},
-        "stage": {"type": ["string", "null"], "description": "§8: the current stage's code"},
-        "stage_name": {"type": ["string", "null"],
-                       "description": "the current stage's name in the language of Accept-Language (kk, ru, en)"},
-        "stages": {"type": "array", "items": _ref("Stage"), "description": "§8: every stage, oldest first"},
-        "documents": {"type": "array", "items": _ref("IssuedDocument"),
-                      "description": "Every document issued in the case, each language apart, oldest first"},
-    },
-}
+def _case_status(processes: list[str]) -> dict[str, Any]:
+    """The answer of ``GET /cases/{case_number}``; ``processes``: the process ids a case may be of."""
+    return {
+        "type": "object",
+        "required": ["case_number", "process", "status", "stage", "stage_name", "stages", "documents"],
+        "properties": {
+            "case_number": {"type": "string"},
+            "process": {"type": "string", "enum": processes},
+            "status": {"type": "string", "enum": ["running", "completed", "cancelled"]},
+            "stage": {"type": ["string", "null"], "description": "§8: the current stage's code"},
+            "stage_name": {"type": ["string", "null"],
+                           "description": "the current stage's name in the language of Accept-Language (kk, ru, en)"},
+            "stages": {"type": "array", "items": _ref("Stage"), "description": "§8: every stage, oldest first"},
+            "documents": {"type": "array", "items": _ref("IssuedDocument"),
+                          "description": "Every document issued in the case, each language apart, oldest first"},
+        },
+    }
+
 
 _ISSUED_DOCUMENT = {
     "type": "object",
@@ -355,13 +359,27 @@ _ERROR = {
 }
 
 
-def build_document(forms_dir: Path) -> dict[str, Any]:
-    """The OpenAPI 3.1 document of ``/api/v1``, with the request schemas read from ``forms_dir``."""
-    schemas: dict[str, Any] = {spec.name: request_form(forms_dir, spec).schema for spec in REQUEST_FORMS}
+def _start_operation(start: ApiStart, created: dict[str, Any]) -> dict[str, Any]:
+    """The operation of a declared ``[[api_start]]``."""
+    key = _IDEMPOTENCY_REQUIRED if start.key_required else _IDEMPOTENCY
+    return _operation(start.operation_id, start.summary, start.scope,
+                      {**created, **_errors("400", "409", "413", "422")}, body=start.schema,
+                      parameters=[key, _LANGUAGE], description=start.description)
+
+
+def build_document(forms_dir: Path | Callable[[str], Path], declarations: Declarations) -> dict[str, Any]:
+    """The OpenAPI 3.1 document of ``/api/v1``: the operations the processes declare, with the request schemas
+    read from ``forms_dir`` (or from the folder it gives for a process: its current version's forms)."""
+    def forms_of(process_id: str) -> Path:
+        return forms_dir(process_id) if callable(forms_dir) else forms_dir
+
+    starts = declarations.api_starts()
+    schemas: dict[str, Any] = {start.schema: request_form(forms_of(start.process_id), start_request(start)).schema
+                               for start in starts}
     schemas.update({
         "SmsReplyRequest": copy.deepcopy(SMS_REPLY_SCHEMA),
         "CaseCreated": _CASE_CREATED,
-        "CaseStatus": _CASE_STATUS,
+        "CaseStatus": _case_status(declarations.lookup_order()),
         "Stage": _STAGE,
         "IssuedDocument": _ISSUED_DOCUMENT,
         "ReplyAccepted": _REPLY_ACCEPTED,
@@ -371,16 +389,9 @@ def build_document(forms_dir: Path) -> dict[str, Any]:
     })
     created = {"201": _response("The case was started", "CaseCreated"),
                "200": _response("A retry with the same Idempotency-Key and body: the case it started", "CaseCreated")}
-    paths = {
-        f"{API_PREFIX}/applications": {"post": _operation(
-            "submitApplication", "Submit an application from the portal (channel 'portal')", "applications:submit",
-            {**created, **_errors("400", "409", "413", "422")}, body=APPLICATION.name,
-            parameters=[_IDEMPOTENCY_REQUIRED, _LANGUAGE],
-            description="The body is the office registration form less the application number, channel and "
-                        "moment of receipt, which the service fills in. Attachments are described by their "
-                        "metadata only. A retry with the same Idempotency-Key and body returns the same case "
-                        "(200); the same key with another body is refused (409).",
-        )},
+    paths: dict[str, Any] = {f"{API_PREFIX}/{start.path}": {"post": _start_operation(start, created)}
+                             for start in starts}
+    paths.update({
         f"{API_PREFIX}/cases/{{case_number}}": {"get": _operation(
             "getCase", "Where a case stands (§8): status, stage, stages with times, documents issued",
             "cases:read", {"200": _response("The case", "CaseStatus"), **_errors("404")},
@@ -434,26 +445,11 @@ def build_document(forms_dir: Path) -> dict[str, Any]:
                         "was sent with this id; 422 when `at` lies more than five minutes in the future or before the "
                         "SMS was sent.",
         )},
-        f"{API_PREFIX}/proactive/conclusions": {"post": _operation(
-            "registerConclusion", "§7-1: a state information system reports a VKK conclusion",
-            "proactive:trigger", {**created, **_errors("400", "409", "413", "422")},
-            body=CONCLUSION.name, parameters=[_IDEMPOTENCY, _LANGUAGE],
-            description="Starts a proactive offer keyed by the offer number; the same offer number again is "
-                        "refused (409) unless it is a retry with the same Idempotency-Key and body (200).",
-        )},
-        f"{API_PREFIX}/complaints": {"post": _operation(
-            "fileComplaint", "§9: an electronic complaint (channel 'electronic', registered now)",
-            "complaints:file", {**created, **_errors("400", "409", "413", "422")},
-            body=COMPLAINT.name, parameters=[_IDEMPOTENCY, _LANGUAGE],
-            description="The body is the registrar's form less the complaint number, channel and moment of "
-                        "registration. With an Idempotency-Key a retry returns the same complaint (200) and "
-                        "the same key with another body is refused (409).",
-        )},
         f"{API_PREFIX}/openapi.json": {"get": _operation(
             "getOpenApi", "This document", None,
             {"200": {"description": "The OpenAPI document", "content": _json({"type": "object"})}},
         )},
-    }
+    })
     responses = {
         name: {"description": description, "content": _json(_ref("Error"))}
         for description, name in _ERROR_RESPONSES.values()
