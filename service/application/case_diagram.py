@@ -1,4 +1,9 @@
-"""The case's diagram for the browser's viewer: its XML with names in the reader's language, and its marks."""
+"""Diagram names in the reader's language: the case's diagram for the viewer, and the names lists and pages print.
+
+Every name comes from the names file of the version concerned (``processes/<id>.names.toml`` of
+the case's deployed version, else of the process's current one, else the processes folder), then
+the roles' names for lanes, then the diagram's own (Russian) name.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from service.domain.errors import NotFound
+from service.domain.errors import DomainError, NotFound
 from service.domain.staff import ROLE_NAMES, Actor
 from service.engine.names import diagram_names, element_names, translations, with_names
-from service.persistence.repositories import StoredInstance
 from service.persistence.uow import UnitOfWork
 
 from .access import readable_case
@@ -34,21 +38,40 @@ def localized_names(processes_dir: Path, process_id: str, own: Mapping[str, str]
     return element_names(own, language, translations(processes_dir, process_id), ROLE_NAMES)
 
 
-def _names_dir(runtime: Runtime, stored: StoredInstance, processes_dir: Path) -> Path:
-    """Where the case's own version keeps its declarations (its names file); the processes folder before versions."""
-    if runtime.deployments is not None and stored.deployment_hash:
-        try:
-            return runtime.deployments.directory(stored.deployment_hash) / "processes"
-        except NotFound:
-            pass
+def names_dir(runtime: Runtime, process_id: str, processes_dir: Path, deployment_hash: str | None = None) -> Path:
+    """The processes folder of a version: the one given, else the process's current one, else ``processes_dir``."""
+    if runtime.deployments is not None:
+        digest = deployment_hash or runtime.deployments.current_hash(process_id)
+        if digest:
+            try:
+                return runtime.deployments.directory(digest) / "processes"
+            except NotFound:
+                pass
     return processes_dir
+
+
+def current_names(runtime: Runtime, processes_dir: Path, process_id: str, language: str) -> dict[str, str]:
+    """Every named element of the current version of ``process_id`` (process, pool and lanes too) in ``language``."""
+    try:
+        diagram = runtime.engine.library.current(process_id)
+    except DomainError:
+        return {}
+    return localized_names(names_dir(runtime, process_id, processes_dir), process_id,
+                           diagram_names(diagram.source), language)
+
+
+def process_names(runtime: Runtime, processes_dir: Path, language: str) -> dict[str, str]:
+    """Process id → the process's name in ``language``, for every current process (filters, lists)."""
+    return {d.process_id: translations(names_dir(runtime, d.process_id, processes_dir), d.process_id)
+            .get(d.process_id, {}).get(language) or d.name for d in runtime.engine.library.diagrams()}
 
 
 def case_names(uow: UnitOfWork, runtime: Runtime, *, actor: Actor, instance_id: int, own: Mapping[str, str],
                language: str, processes_dir: Path) -> dict[str, str]:
     """The case's element names in ``language``, from the names file of the version the case runs on."""
     stored = readable_case(uow, runtime, actor, instance_id)
-    return localized_names(_names_dir(runtime, stored, processes_dir), stored.process_id, own, language)
+    return localized_names(names_dir(runtime, stored.process_id, processes_dir, stored.deployment_hash),
+                           stored.process_id, own, language)
 
 
 def case_diagram(uow: UnitOfWork, runtime: Runtime, *, actor: Actor, instance_id: int, now: datetime,
@@ -56,7 +79,8 @@ def case_diagram(uow: UnitOfWork, runtime: Runtime, *, actor: Actor, instance_id
     """The diagram version the case runs on, marked, as this person may see it (else NotFound)."""
     stored = readable_case(uow, runtime, actor, instance_id)
     progress = case_progress(uow, runtime, actor=actor, instance_id=stored.id, now=now)
-    names = localized_names(_names_dir(runtime, stored, processes_dir), stored.process_id,
+    names = localized_names(names_dir(runtime, stored.process_id, processes_dir, stored.deployment_hash),
+                            stored.process_id,
                             diagram_names(progress.source), language)
     return CaseDiagram(xml=with_names(progress.source, names).decode("utf-8"), marks=dict(progress.marks),
                        names=names)

@@ -29,6 +29,8 @@ from lxml import etree
 from .library import BPMN_NS
 
 NAMES_SUFFIX = ".names.toml"
+#: The language the diagrams are drawn in (their own names); the names files give the others.
+DIAGRAM_LANGUAGE = "ru"
 #: Named BPMN elements that are never shown to people, so never translated.
 UNSHOWN_KINDS = frozenset({"message", "property"})
 
@@ -96,9 +98,15 @@ def element_names(own: Mapping[str, str], language: str, *tables: Mapping[str, M
 
 def diagram_names(source: bytes) -> dict[str, str]:
     """Element id → name for every named BPMN element of the diagram (lanes and pools included)."""
+    return dict(_diagram_names(source))
+
+
+@lru_cache(maxsize=64)
+def _diagram_names(source: bytes) -> tuple[tuple[str, str], ...]:
+    """The names of one diagram version, parsed once (pages name elements on every request)."""
     root = etree.fromstring(source, etree.XMLParser(resolve_entities=False, no_network=True))
-    return {node.get("id"): node.get("name") for node in root.iter(f"{{{BPMN_NS}}}*")
-            if node.get("id") and node.get("name")}
+    return tuple((str(node.get("id")), str(node.get("name"))) for node in root.iter(f"{{{BPMN_NS}}}*")
+                 if node.get("id") and node.get("name"))
 
 
 def named_elements(source: bytes) -> list[NamedElement]:

@@ -11,6 +11,7 @@ from service.domain.stages import STAGES, stage_names
 
 from .context import actor, language, services, signed_in, staff
 from .ids import record_id
+from .names_view import process_name
 
 blueprint = Blueprint("case_list", __name__)
 PER_PAGE = 25
@@ -34,8 +35,7 @@ def case_list() -> Any:
                            status=status, page=page, per_page=PER_PAGE)
     if not found.available:
         abort(403)
-    names = {d.process_id: d.name for d in diagrams}
-    rows = [{"case": case, "process": names.get(case.process_id, case.process_id),
+    rows = [{"case": case, "process": process_name(case.process_id),
              "stage": stage_names(case.stage.split("+"), lang) if case.stage else "—"} for case in found.rows]
     filters = {"process": process, "stage": stage, "status": status, "q": search or None}
     return render_template("case_list.html", rows=rows, result=found, diagrams=diagrams, process=process,

@@ -16,13 +16,16 @@ from service.application.queries import case_page as case_page_data
 from service.domain.errors import InvalidInput
 from service.domain.incidents import Incident
 from service.domain.staff import Actor
+from service.engine.names import diagram_names, with_names
 from service.engine.svg import STYLE as DIAGRAM_STYLE
 from service.engine.svg import render_svg
 
 from .context import actor, language, services, signed_in
 from .i18n import translate
+from .names_view import name_helpers
 
 blueprint = Blueprint("cases", __name__)
+blueprint.app_context_processor(name_helpers)  # process and element names in the interface language
 
 # Issued documents are complete HTML pages with their own print styles.
 _DOCUMENT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'"
@@ -38,14 +41,16 @@ def case_page(instance_id: int) -> Any:
     with svc.uow(write=False) as uow:
         page = case_page_data(uow, svc.runtime, actor=member, instance_id=instance_id, now=now)
         incident = open_incident_of(uow, instance_id)
-        names = case_names(uow, svc.runtime, actor=member, instance_id=instance_id, own=page.progress.element_names,
-                           language=language(), processes_dir=svc.settings.processes_dir)
+        names = case_names(uow, svc.runtime, actor=member, instance_id=instance_id,
+                           own=diagram_names(page.progress.source), language=language(),
+                           processes_dir=svc.settings.processes_dir)
     view, progress = page.view, page.progress
-    svg = Markup(render_svg(progress.source, progress.marks, standalone=False))  # noqa: S704 - escaped parts
+    drawn = with_names(progress.source, names)  # the server's drawing (no script) in the interface language too
+    svg = Markup(render_svg(drawn, progress.marks, standalone=False))  # noqa: S704 - escaped parts
     monitoring = [o for o in reversed(view.outbox) if o.channel == "monitoring"]
     return render_template("case.html", view=view, svg=svg, data=progress.data, documents=page.documents,
                            monitoring=monitoring, now=now, marks=progress.marks,
-                           element_names=names,
+                           element_names=names, operator=may_operate(member),
                            attachments=page.attachments, restricted=RESTRICTED_KINDS, organisation=page.organisation,
                            may_record_appeal=page.may_record_appeal, incident=incident,
                            incident_error=_incident_error(incident, member))

@@ -10,10 +10,10 @@ from service.application.access import task_scope
 from service.application.queries import task_stages
 from service.application.worklist import inbox
 from service.domain.stages import STAGES
-from service.engine.names import translations
 
 from .context import actor, language, services
 from .ids import record_id
+from .names_view import element_name
 
 PER_PAGE = 25
 #: The longest "due within" a person may ask for, in working days.
@@ -39,9 +39,8 @@ def task_list_view() -> Any:
         found = inbox(uow, svc.runtime, actor=member, calendar=svc.calendar, now=svc.now(), role=role,
                       mine=scope == "mine", process_id=process, stage=stage, overdue=overdue, due_within=due_within,
                       search=search or None, page=page, per_page=PER_PAGE)
-    names = {d.process_id: translations(svc.settings.processes_dir, d.process_id) for d in diagrams}
-    titles = {row.task.task_id: names.get(row.task.process_id, {}).get(row.task.element_id, {}).get(lang)
-              or row.task.title for row in found.rows}
+    titles = {row.task.task_id: element_name(row.task.process_id, row.task.element_id, row.task.title)
+              for row in found.rows}
     filters = {"scope": scope, "role": role, "process": process, "stage": stage, "overdue": "1" if overdue else None,
                "due_within": due_within, "q": search or None}
     return render_template(
