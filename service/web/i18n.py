@@ -17,9 +17,10 @@ Dates use Babel's kk/ru/en locale data in Asia/Almaty time.
 from __future__ import annotations
 
 from datetime import date, datetime
-from functools import cached_property
+from functools import cache, cached_property
 from typing import Any
 
+from babel import Locale
 from babel.dates import format_date
 from flask import Flask
 from flask_babel import Babel, Domain, get_locale
@@ -86,8 +87,14 @@ def local_date(value: date | None, language: str) -> str:
     return "" if value is None else format_date(value, "long", locale=_locale(language))
 
 
-def _locale(language: str) -> str:
-    return {"kk": "kk_KZ", "ru": "ru_RU", "en": "en_GB"}.get(language, "ru_RU")
+def _locale(language: str) -> Locale:
+    return _parsed_locale({"kk": "kk_KZ", "ru": "ru_RU", "en": "en_GB"}.get(language, "ru_RU"))
+
+
+@cache
+def _parsed_locale(identifier: str) -> Locale:
+    """Babel's locale, parsed once per identifier (parsed anew, it looks for its data file every time)."""
+    return Locale.parse(identifier)
 
 
 def instant_text(value: str | datetime | None, language: str) -> str:
