@@ -6,8 +6,11 @@ a pinned ``now`` 24 hours before an instant a few seconds ahead of the real cloc
 timer — the wait for the SMS gateway's delivery report, 24 hours by default
 (``HOMESCHOOL_PROACTIVE_DELIVERY_WAIT_HOURS``) — falls due then (two per second, on whole seconds:
 the diagram's deadlines are to the second). The benchmark polls the event log for ``timer_fired``
-every 10 ms and takes the lag as the moment the firing was visible (committed) minus the timer's
-due instant. Target: ≤ 1 s.
+every 10 ms and takes the lag as the moment the firing was visible (committed) minus the instant
+the worker is meant to fire it: the due instant plus the settle delay
+(``HOMESCHOOL_TIMER_SETTLE_SECONDS``, 5 s as shipped: a message received just before the due instant
+is taken first). The settle delay is the product's deliberate choice, not lag; it is stated in the
+report and the worker runs with the shipped value. Target: ≤ 1 s beyond the settle delay.
 """
 
 from __future__ import annotations
@@ -33,9 +36,12 @@ from .common import BIN, SCHOOL, Result, ms, owners, product_env, product_servic
 HOW = ("`.venv/bin/homeschool worker` as a subprocess (default poll 0.5 s, real clock) on the bench database; "
        "after it logs that it started, proactive offers are started through `deliver_message` with `now` pinned "
        "to (due instant − 24 h), the due instants being whole seconds 3 s (quick: 2 s) and more ahead of the real "
-       "clock, two per second. The bench polls the event log every 10 ms; lag = wall-clock instant the "
-       "`timer_fired` row was first seen − the timer's stored due instant (so it includes the commit and up to "
-       "10 ms of polling). The worker is stopped with SIGTERM (bounded wait) and must exit 0.")
+       "clock, two per second. The worker runs with the shipped settle delay (`HOMESCHOOL_TIMER_SETTLE_SECONDS`, 5 s: "
+       "it fires a timer that long after its due instant, so a message received just before is taken first). "
+       "The bench polls the event log every 10 ms; lag = wall-clock instant the `timer_fired` row was first seen "
+       "− (the timer's stored due instant + the settle delay), so it includes the poll interval, the firing, the "
+       "commit and up to 10 ms of polling, but not the deliberate delay. The worker is stopped with SIGTERM "
+       "(bounded wait) and must exit 0.")
 
 CHILD = make_iin(date(2015, 4, 2), "male", 1)
 PARENT = make_iin(date(1985, 6, 15), "female", 7)
@@ -80,12 +86,13 @@ def measure(url: str, timers: int, lead: float) -> Result:
     with product_services(url) as services, scratch("homeschool-bench-worker-") as folder:
         label = services.database.dialect
         log = Path(folder) / "worker.log"
-        env = product_env(services.settings.database_url, folder)
+        settle = services.settings.timer_settle_seconds  # the shipped default: the worker gets the same
+        env = product_env(services.settings.database_url, folder, HOMESCHOOL_TIMER_SETTLE_SECONDS=f"{settle:g}")
         with running([str(BIN / "homeschool"), "worker"], env, log,
                      ready=lambda: "worker started" in log.read_text(errors="replace")) as worker:
             due = start_offers(services, timers, lead=lead)
             seen: dict[int, float] = {}
-            deadline = time.monotonic() + (max(due.values()).timestamp() - time.time()) + 15
+            deadline = time.monotonic() + (max(due.values()).timestamp() - time.time()) + settle + 15
             while len(seen) < len(due) and time.monotonic() < deadline:
                 with services.uow(write=False) as uow:
                     fired = uow.session.execute(
@@ -101,12 +108,14 @@ def measure(url: str, timers: int, lead: float) -> Result:
             raise RuntimeError(f"the worker did not stop cleanly (exit {worker.returncode}): {tail(log)}")
     if len(seen) != len(due):
         return Result("4", f"Timer lag with `homeschool worker` ({label})",
-                      f"only {len(seen)} of {len(due)} timers fired within 15 s of their due instant",
+                      f"only {len(seen)} of {len(due)} timers fired within 15 s of due + {settle:g} s settle",
                       "max ≤ 1 s", False)
-    lags = [seen[case] - instant.timestamp() for case, instant in due.items()]
+    lags = [seen[case] - instant.timestamp() - settle for case, instant in due.items()]
     worst = max(lags)
-    return Result("4", f"Timer due → fired with `homeschool worker`, poll 0.5 s ({label}, {len(lags)} timers)",
-                  f"median {ms(statistics.median(lags))}, max {ms(worst)}", "max ≤ 1 s", worst <= 1.0)
+    return Result("4", f"Timer due + {settle:g} s settle delay → fired with `homeschool worker`, poll 0.5 s "
+                       f"({label}, {len(lags)} timers)",
+                  f"lag beyond the settle delay: median {ms(statistics.median(lags))}, max {ms(worst)}",
+                  "max ≤ 1 s beyond the settle delay", worst <= 1.0)
 
 
 def run(quick: bool, databases: list[str]) -> list[Result]:
