@@ -8,7 +8,9 @@ import tomllib
 
 from flask.testing import FlaskClient
 
+from service.application.deployments import deploy, deploy_shipped
 from service.bootstrap import Services
+from service.domain.staff import Actor
 from service.engine.names import named_elements
 
 from .support import PROJECT
@@ -100,3 +102,24 @@ def test_in_russian_the_diagram_names_stay(product: Services, web: FlaskClient) 
     ru = _russian("service_delivery")
     assert f"{ru['head_period_passed']} · " in text and f"· {ru['check_package']}" in text
     assert "head_period_passed" not in text
+
+
+def test_the_versions_diff_in_kazakh_names_a_changed_element_in_kazakh_beside_its_id(
+        product: Services, web: FlaskClient) -> None:  # noqa: F811
+    settings = product.settings
+    shipped = deploy_shipped(product.write_uow, product.runtime, settings.processes_dir, settings.forms_dir,
+                             product.now())
+    assert shipped is not None
+    first = next(v.content_hash for v in shipped.versions if v.process_id == "service_delivery")
+    ru = _russian("service_delivery")
+    source = (PROJECT / "processes" / "service_delivery.bpmn").read_bytes()
+    changed = source.replace(f'name="{ru["check_package"]}"'.encode(), 'name="Проверить пакет"'.encode())
+    assert changed != source
+    deploy(product.write_uow, product.runtime, actor=Actor.system("test"), now=product.now(),
+           files={"processes/service_delivery.bpmn": changed})
+    _in_kazakh(web, "analyst")
+    page = web.get(f"/versions/service_delivery/diff?old={first}&new=current").get_data(as_text=True)
+    row = re.search(r'<tr data-element="check_package">(.*?)</tr>', page, flags=re.S)
+    assert row is not None
+    assert _kk("service_delivery")["check_package"] in row.group(1) and "<code>check_package</code>" in row.group(1)
+    assert _kk("service_delivery")["service_delivery"] in _visible(page[page.index("<h1"):page.index("</h1>")])

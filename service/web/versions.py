@@ -15,15 +15,9 @@ from service.engine.svg import render_svg
 
 from .context import actor, language, services, signed_in
 from .i18n import translate
+from .names_view import process_name
 
 blueprint = Blueprint("versions", __name__)
-
-
-def _name(process_id: str) -> str:
-    try:
-        return str(services().engine.library.current(process_id).name)
-    except DomainError:
-        return process_id
 
 
 @blueprint.get("/versions")
@@ -33,7 +27,7 @@ def version_list() -> Any:
     svc = services()
     with svc.uow(write=False) as uow:
         processes = deployed_processes(uow, actor=actor())
-    return render_template("versions.html", processes=processes, name=_name, process_id=None)
+    return render_template("versions.html", processes=processes, name=process_name, process_id=None)
 
 
 @blueprint.get("/versions/<process_id>")
@@ -49,7 +43,7 @@ def _page(process_id: str, plans: list[MovePlan] | None = None, status: int = 20
     with svc.uow(write=False) as uow:
         processes = deployed_processes(uow, actor=member)
         versions = list_versions(uow, svc.runtime, actor=member, process_id=process_id)
-    return render_template("versions.html", processes=processes, name=_name, process_id=process_id,
+    return render_template("versions.html", processes=processes, name=process_name, process_id=process_id,
                            versions=versions, plans=plans, **extra), status
 
 
@@ -67,7 +61,7 @@ def version_diff(process_id: str) -> Any:
         return redirect(url_for("versions.process_versions", process_id=process_id))
     drawings = {side: Markup(render_svg(d.source, marks=diff.diagram.marks(side), standalone=False))  # noqa: S704
                 for side, d in (("old", diff.old_diagram), ("new", diff.new_diagram))}
-    return render_template("version_diff.html", diff=diff, drawings=drawings, name=_name(process_id))
+    return render_template("version_diff.html", diff=diff, drawings=drawings, name=process_name(process_id))
 
 
 @blueprint.post("/versions/<process_id>/move")
