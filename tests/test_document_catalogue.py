@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+from collections.abc import Iterator
 from io import BytesIO
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,8 @@ import pytest
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
-from service.documents import catalogue, render
+from service import translations
+from service.documents import render
 from service.documents.catalogue import MissingTranslation, po_path, wording
 from service.documents.provider import ProviderInfo
 from service.documents.sms import missing_templates, sms_texts
@@ -33,6 +35,14 @@ ONE_LANGUAGE_ONLY = {
     "forwarding_letter.intro": {"subject"},   # the Kazakh letter does not name what is appealed
     "complaint_decision.intro": {"subject"},  # neither does the Kazakh decision
 }
+
+
+@pytest.fixture(autouse=True)
+def fresh_catalogues() -> Iterator[None]:
+    """Each test reads the catalogues from where it points the loader, not from a cache."""
+    translations.forget_translations()
+    yield
+    translations.forget_translations()
 
 
 def _catalog(language: str) -> Any:
@@ -222,30 +232,31 @@ def test_each_document_says_its_key_sentences_in_both_languages(kind: str, langu
 # --- a key without its text -----------------------------------------------------------------------
 
 
-def _copy_catalogues(tmp_path: Path, drop: str = "") -> Path:
-    """The catalogues copied under ``tmp_path``, without the entry ``drop`` in the Kazakh one."""
+def _copy_catalogues(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, drop: str = "") -> Path:
+    """The loader pointed at a copy of the documents catalogues, without the entry ``drop`` in the Kazakh one."""
     for language in LANGUAGES:
-        target = po_path(language, tmp_path)
+        target = tmp_path / language / "LC_MESSAGES" / "documents.po"
         target.parent.mkdir(parents=True)
         text = po_path(language).read_text(encoding="utf-8")
         if drop and language == "kk":
             text = re.sub(rf'(#\. [^\n]*\n)*msgid "{re.escape(drop)}"\nmsgstr (?:"[^\n]*"\n)+\n', "", text)
             assert f'"{drop}"' not in text
         target.write_text(text, encoding="utf-8")
+    monkeypatch.setattr(translations, "CATALOGUES", tmp_path)
     return tmp_path
 
 
 @pytest.mark.parametrize("key", ["receipt.handed_over", "title.receipt", "month.3", "channel.office"])
 def test_a_document_with_an_untranslated_key_is_not_issued(key: str, tmp_path: Path, provider: ProviderInfo,
                                                            monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(catalogue, "TRANSLATIONS", _copy_catalogues(tmp_path, drop=key))
+    _copy_catalogues(tmp_path, monkeypatch, drop=key)
     assert CASE in _render("receipt", "ru", provider)  # the Russian catalogue is whole
     with pytest.raises(MissingTranslation, match=re.escape(repr(key))):
         _render("receipt", "kk", provider)
 
 
 def test_an_sms_without_its_text_is_named_and_not_sent(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(catalogue, "TRANSLATIONS", _copy_catalogues(tmp_path, drop="sms.proactive_offer"))
+    _copy_catalogues(tmp_path, monkeypatch, drop="sms.proactive_offer")
     [problem] = missing_templates("sms.proactive_offer")  # the Russian text is there
     assert problem.startswith('msgid "sms.proactive_offer" in ') and problem.endswith("/kk/LC_MESSAGES/documents.po")
     with pytest.raises(ValueError, match="no SMS template"):
@@ -271,34 +282,32 @@ def _compile(po: Path, mo: Path, replace: tuple[str, str] = ("", "")) -> None:
     mo.write_bytes(buffer.getvalue())
 
 
-def test_a_current_mo_is_what_is_read(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    directory = _copy_catalogues(tmp_path)
-    po = po_path("ru", directory)
-    _compile(po, po.with_suffix(".mo"), replace=("footer.issued", "Выдано (из .mo)"))
-    os.utime(po, ns=(1_000_000_000_000_000_000, 1_000_000_000_000_000_000))
-    with caplog.at_level(logging.WARNING, logger="service.documents.catalogue"):
-        assert wording("ru", directory).text("footer.issued") == "Выдано (из .mo)"
-    assert caplog.records == []
+def test_a_current_mo_is_what_is_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, provider: ProviderInfo,
+                                      caplog: pytest.LogCaptureFixture) -> None:
+    _copy_catalogues(tmp_path, monkeypatch)
+    for language in LANGUAGES:
+        po = po_path(language)
+        _compile(po, po.with_suffix(".mo"), replace=("footer.issued", "Выдано (из .mo)"))
+        os.utime(po, ns=(1_000_000_000_000_000_000, 1_000_000_000_000_000_000))
+    with caplog.at_level(logging.WARNING):
+        assert "Выдано (из .mo): 23 марта 2026 года, 10:15" in _readable(_render("receipt", "ru", provider))
+    assert [record for record in caplog.records if "documents" in record.getMessage()] == []
 
 
 @pytest.mark.parametrize("state", ["missing", "stale"])
-def test_a_missing_or_stale_mo_is_compiled_from_the_po_with_a_warning(
-    state: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+def test_a_document_is_made_from_the_po_when_its_mo_is_missing_or_stale_with_a_warning(
+    state: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, provider: ProviderInfo,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
-    directory = _copy_catalogues(tmp_path)
-    po = po_path("ru", directory)
+    _copy_catalogues(tmp_path, monkeypatch)
+    po = po_path("ru")
     if state == "stale":  # compiled before the wording of the footer changed
         _compile(po, po.with_suffix(".mo"), replace=("footer.issued", "Старая формулировка"))
         os.utime(po.with_suffix(".mo"), ns=(1_000_000_000, 1_000_000_000))
-    with caplog.at_level(logging.WARNING, logger="service.documents.catalogue"):
-        words = wording("ru", directory)
-    assert words.text("footer.issued") == "Дата выдачи"
-    assert words.plural("working_days", 3) == "3 рабочих дня"
-    [record] = caplog.records
-    assert ("is missing" if state == "missing" else "is older than its .po") in record.getMessage()
-    assert "make setup" in record.getMessage()
-
-
-def test_a_language_without_a_catalogue_is_a_clear_error(tmp_path: Path) -> None:
-    with pytest.raises(MissingTranslation, match="no documents catalogue for language 'en'"):
-        wording("en", tmp_path)
+    with caplog.at_level(logging.WARNING):
+        text = _readable(_render("extension_notice", "ru", provider))
+    assert "Дата выдачи: 23 марта 2026 года, 10:15" in text and "Старая формулировка" not in text
+    assert "продлен на 5 рабочих дней" in text  # plural forms survive the compilation in memory
+    [warning] = [record.getMessage() for record in caplog.records if "documents.mo" in record.getMessage()]
+    assert ("missing" if state == "missing" else "older than its .po") in warning
+    assert "make translations" in warning
