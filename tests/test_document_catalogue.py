@@ -19,7 +19,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
 from service import translations
-from service.documents import render
+from service.documents import legal, render
 from service.documents.catalogue import MissingTranslation, po_path, wording
 from service.documents.provider import ProviderInfo
 from service.documents.sms import missing_templates, sms_texts
@@ -108,7 +108,8 @@ def test_every_key_the_templates_and_render_use_is_in_both_catalogues() -> None:
     used |= {f"addressee.{code}" for code in render.ADDRESSEES} | {f"appealed.{c}" for c in render.APPEALED_SUBJECTS}
     used |= {f"complaint_decision.outcome.{code}" for code in render.COMPLAINT_DECISIONS}
     used |= {f"month.{n}" for n in range(1, 13)} | {f"month.{n}.dated" for n in range(1, 13)}
-    assert "receipt.intro" in used and "rules_note" in used and len(used) > 150
+    used |= set(legal._RESULT_KEYS.values())
+    assert {"receipt.intro", "rules_note", "legal.title", "legal.result.not_run"} <= used and len(used) > 150
     for language in LANGUAGES:
         words = wording(language)
         assert sorted(key for key in used if not words.has(key)) == [], language
