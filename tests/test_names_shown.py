@@ -123,3 +123,24 @@ def test_the_versions_diff_in_kazakh_names_a_changed_element_in_kazakh_beside_it
     assert row is not None
     assert _kk("service_delivery")["check_package"] in row.group(1) and "<code>check_package</code>" in row.group(1)
     assert _kk("service_delivery")["service_delivery"] in _visible(page[page.index("<h1"):page.index("</h1>")])
+
+
+def test_a_complaint_case_page_in_kazakh_shows_no_russian_element_name_and_no_id(web: FlaskClient) -> None:  # noqa: F811
+    _in_kazakh(web, "clerk")
+    registered = web.post("/intake/complaint", data={
+        "channel": "paper", "addressee": "provider",
+        "complainant.full_name": "Ахметова Айгүл", "complainant.address": "Алматы, Абай даңғ., 1",
+        "appealed.subject": "decision", "appealed.description": "Құжаттарды қабылдаудан бас тарту",
+        "against_provider": "true", "text": "Бас тартуды қайта қарауды сұраймын.",
+    })
+    assert registered.status_code == 302, registered.data.decode()[:2000]
+    page = web.get(registered.headers["Location"]).get_data(as_text=True)
+    text = _visible(page)
+    kk, ru = _kk("complaint_review"), _russian("complaint_review")
+    assert kk["complaint_review"] in text and f"· {kk['complaint_filed']}" in text
+    assert any(line.startswith(kk["review_deadline_missed"] + " · ")  # straight to the reviewer: their timer
+               for line in re.findall(r"<li data-timer>(.*?)</li>", page))
+    shown_russian = [name for element_id, name in ru.items()
+                     if name != kk[element_id] and re.search(rf"(?<!\w){re.escape(name)}(?!\w)", text)]
+    assert shown_russian == []
+    assert [e for e in ru if re.search(rf"(?<![\w-]){re.escape(e)}(?![\w-])", text)] == []
