@@ -108,28 +108,37 @@ def mismatches(declaration: ProcessDeclaration, diagram: Diagram) -> list[str]:
     return found
 
 
-def declaration_problems(directory: Path, diagrams: Iterable[Diagram], targeted: set[str] | None = None,
-                         base: str | None = None) -> list[Problem]:
-    """Every problem of the declarations in ``directory`` (of the ``targeted`` processes; None: all)."""
-    by_process = {d.process_id: d for d in diagrams}
-    problems = []
+def read_declarations(directory: Path, base: str | None = None) -> tuple[Declarations, dict[str, Problem]]:
+    """Every declaration in a folder that reads, and a problem for each that does not (by process id)."""
+    found: dict[str, ProcessDeclaration] = {}
+    broken: dict[str, Problem] = {}
     for path in sorted(directory.glob(f"*{SUFFIX}")) if directory.is_dir() else []:
         process_id = path.name.removesuffix(SUFFIX)
-        if targeted is not None and process_id not in targeted:
-            continue
         name = f"{base}/{path.name}" if base else _named(path, directory)
         try:
-            declaration = read_declaration(path, name)
+            found[process_id] = read_declaration(path, name)
         except DeclarationError as exc:
-            problems.append(Problem(name, str(exc).removeprefix(f"{name}: "), kind="declaration",
-                                    hint="correct the declaration (processes/README.md lists its keys)"))
+            broken[process_id] = Problem(name, str(exc).removeprefix(f"{name}: "), kind="declaration",
+                                         hint="correct the declaration (processes/README.md lists its keys)")
+    return Declarations(found), broken
+
+
+def declaration_problems(declarations: Declarations, broken: dict[str, Problem], diagrams: Iterable[Diagram],
+                         targeted: set[str] | None = None) -> list[Problem]:
+    """Every problem of the declarations (of the ``targeted`` processes; None: all): unreadable ones, and
+    those naming what their diagram does not have."""
+    by_process = {d.process_id: d for d in diagrams}
+    problems = [problem for pid, problem in sorted(broken.items()) if targeted is None or pid in targeted]
+    for declaration in declarations.all():
+        if targeted is not None and declaration.process_id not in targeted:
             continue
-        diagram = by_process.get(process_id)
+        diagram = by_process.get(declaration.process_id)
         if diagram is None:
-            problems.append(Problem(name, f"there is no process '{process_id}' among the diagrams",
-                                    kind="declaration", hint="name the file after its diagram's process id"))
+            problems.append(Problem(
+                declaration.file, f"there is no process '{declaration.process_id}' among the diagrams",
+                kind="declaration", hint="name the file after its diagram's process id"))
             continue
-        problems += [Problem(name, line.removeprefix(f"{name}: "), kind="declaration",
+        problems += [Problem(declaration.file, line.removeprefix(f"{declaration.file}: "), kind="declaration",
                              hint="make the declaration and the diagram agree")
                      for line in mismatches(declaration, diagram)]
     return problems

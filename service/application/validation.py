@@ -26,7 +26,7 @@ from service.domain.errors import DiagramError, DomainError
 from service.domain.outbox import document_kind, outbox_channel
 from service.domain.problems import WARNING, Problem, sort_key
 from service.domain.staff import lane_roles
-from service.engine.library import parse_diagram
+from service.engine.library import Diagram, parse_diagram
 from service.engine.validation import (
     DiagramFacts,
     FormFields,
@@ -38,7 +38,7 @@ from service.engine.validation import (
 from service.engine.validation.facts import message_names
 
 from .catalog import FORM_SUFFIX, form_path
-from .declarations import declaration_problems, load_process_declarations
+from .declarations import declaration_problems, read_declarations
 from .forms import check_choices, load_form
 from .process_access import SYSTEM_LANE
 from .sms import DELIVERY_REPORT
@@ -125,39 +125,23 @@ def validation_report(
             context.append(DiagramFile(_display(path, base), path.read_bytes(), path))
         except OSError:
             continue
-    declared = _declared(processes_dir, [*target_files, *context], wanted_processes(target_files))
-    problems += declared[1]
+    # first: a declaration may add the roles and stages its diagram's lanes and elements name
+    declarations, broken = read_declarations(processes_dir, base=processes_dir.name)
+    targeted = wanted_processes(target_files) | {p.name.removesuffix(".bpmn") for p in targets}
+    problems += declaration_problems(declarations, broken, _parsed([*target_files, *context]),
+                                     targeted if paths is not None else None)
     report = _validate(target_files, forms_dir, context=context, process_settings=process_settings,
                        form_choices=form_choices, calendar=calendar, checks=checks, all_forms=paths is None,
-                       declarations=declared[0])
+                       declarations=declarations)
     return Report(sorted(problems + report.problems, key=sort_key), report.diagrams)
 
 
 def wanted_processes(files: Sequence[DiagramFile]) -> set[str]:
     """The process ids the diagram files define (those that parse)."""
-    found = set()
-    for diagram in files:
-        try:
-            found.add(parse_diagram(diagram.source, diagram.file).process_id)
-        except DomainError:
-            continue
-    return found
+    return {diagram.process_id for diagram in _parsed(files)}
 
 
-def _declared(processes_dir: Path, files: Sequence[DiagramFile],
-              targeted: set[str]) -> tuple[Declarations, list[Problem]]:
-    """The declarations beside the diagrams (those that read), and the problems of the targeted ones.
-
-    Reading them first makes the roles and stages they add known to the checks that follow.
-    """
-    problems = declaration_problems(processes_dir, _parsed(files), targeted, base=processes_dir.name)
-    try:
-        return load_process_declarations(processes_dir), problems
-    except DomainError:  # a broken one is reported (if targeted); the others still count
-        return Declarations(), problems
-
-
-def _parsed(files: Sequence[DiagramFile]) -> list[Any]:
+def _parsed(files: Sequence[DiagramFile]) -> list[Diagram]:
     diagrams = []
     for diagram in files:
         try:
@@ -192,7 +176,7 @@ def _validate(
     calendar: WorkingCalendar | None, checks: Sequence[FileCheck] | None, all_forms: bool,
     declarations: Declarations,
 ) -> Report:
-    inspect = _inspector()
+    inspect = _inspector(lane_roles(declarations.roles()))
     mine = [inspect(target) for target in targets]
     drafts = {i.facts.process_id for i in mine if i.facts is not None}
     # a target defining a process of the context is its new version (a draft beside the deployed file)
@@ -237,9 +221,10 @@ def _context_problems(files: Sequence[DiagramFile], forms_dir: Path, targeted: s
             for line in check_contexts(diagrams, forms_dir, targeted)]
 
 
-def _inspector() -> Callable[[DiagramFile], Inspection]:
+def _inspector(roles: frozenset[str]) -> Callable[[DiagramFile], Inspection]:
+    """Inspects a diagram whose lanes may be ``roles`` (the built-in ones and those the declarations add)."""
     def inspect(diagram: DiagramFile) -> Inspection:
-        return inspect_diagram(diagram.file, diagram.source, roles=lane_roles(), automatic_lane=SYSTEM_LANE)
+        return inspect_diagram(diagram.file, diagram.source, roles=roles, automatic_lane=SYSTEM_LANE)
     return inspect
 
 

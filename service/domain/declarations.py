@@ -333,6 +333,10 @@ class Declarations:
         return frozenset(name for intake in self.intakes() if intake.message == message
                          for name in intake.office_fields)
 
+    def roles(self) -> frozenset[str]:
+        """The roles the processes add (``[[role]]``)."""
+        return frozenset(role.code for d in self._by_process.values() for role in d.roles)
+
     def rules(self) -> list[Paragraph]:
         """The paragraphs of the Rules the processes carry out, each once, in the Rules' order."""
         found: dict[str, Paragraph] = {}

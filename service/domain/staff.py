@@ -60,9 +60,9 @@ def declare_role(role: str, names: dict[str, str]) -> None:
         ROLE_NAMES[role] = dict(names)
 
 
-def lane_roles() -> frozenset[str]:
-    """Roles a lane may stand for: the built-in ones and those declared (not the administrative ones)."""
-    return frozenset(ROLE_NAMES) - ADMIN_ROLES
+def lane_roles(declared: frozenset[str] = frozenset()) -> frozenset[str]:
+    """Roles a lane may stand for: the built-in ones (not the administrative ones) and ``declared``."""
+    return (BUILT_IN_ROLES - ADMIN_ROLES) | declared
 
 #: What each API client may do. ``cases:documents`` is apart from ``cases:read``: the documents name
 #: the child and the applicant (IINs, the VKK conclusion), which a system following stages need not see.
