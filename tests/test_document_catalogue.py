@@ -19,7 +19,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
 from service import translations
-from service.documents import legal, render
+from service.documents import legal, mail, render
 from service.documents.catalogue import MissingTranslation, po_path, wording
 from service.documents.provider import ProviderInfo
 from service.documents.sms import missing_templates, sms_texts
@@ -96,9 +96,17 @@ def test_placeholders_agree_across_the_languages() -> None:
     assert differing == ONE_LANGUAGE_ONLY
 
 
+def test_the_english_catalogue_has_the_staff_mail_and_nothing_else() -> None:
+    kk, en = _messages("kk"), _messages("en")
+    assert sorted(en) == sorted(key for key in kk if key.startswith("mail.")) and len(en) >= 9
+    for key, message in en.items():
+        assert message.string.strip(), key
+        assert set(PLACEHOLDER.findall(message.string)) == set(PLACEHOLDER.findall(kk[key].string)), key
+
+
 def test_every_key_the_templates_and_render_use_is_in_both_catalogues() -> None:
     used = set()
-    for template in render.TEMPLATES.glob("*.html"):
+    for template in [*render.TEMPLATES.glob("*.html"), *render.TEMPLATES.glob("*.txt")]:
         source = re.sub(r"\{#.*?#\}", "", template.read_text(encoding="utf-8"), flags=re.S)  # not comments
         used |= set(re.findall(r"""_\(\s*"([^"]+)\"""", source))
     used |= set(re.findall(r"""words\.text\(\s*"([^"]+)\"""", Path(render.__file__).read_text(encoding="utf-8")))
@@ -108,8 +116,9 @@ def test_every_key_the_templates_and_render_use_is_in_both_catalogues() -> None:
     used |= {f"addressee.{code}" for code in render.ADDRESSEES} | {f"appealed.{c}" for c in render.APPEALED_SUBJECTS}
     used |= {f"complaint_decision.outcome.{code}" for code in render.COMPLAINT_DECISIONS}
     used |= {f"month.{n}" for n in range(1, 13)} | {f"month.{n}.dated" for n in range(1, 13)}
-    used |= set(legal._RESULT_KEYS.values())
-    assert {"receipt.intro", "rules_note", "legal.title", "legal.result.not_run"} <= used and len(used) > 150
+    used |= set(legal._RESULT_KEYS.values()) | set(mail._HEADINGS.values()) | {"mail.subject"}
+    assert {"receipt.intro", "rules_note", "legal.title", "mail.greeting", "mail.heading.arrived"} <= used
+    assert len(used) > 150
     for language in LANGUAGES:
         words = wording(language)
         assert sorted(key for key in used if not words.has(key)) == [], language
