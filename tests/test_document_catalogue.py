@@ -321,3 +321,10 @@ def test_a_document_is_made_from_the_po_when_its_mo_is_missing_or_stale_with_a_w
     [warning] = [record.getMessage() for record in caplog.records if "documents.mo" in record.getMessage()]
     assert ("missing" if state == "missing" else "older than its .po") in warning
     assert "make translations" in warning
+
+
+def test_trans_blocks_and_calls_fill_in_escaped_values() -> None:
+    gettext = render.template_gettext(wording("ru"))
+    template = render._environment.from_string(
+        '{% trans number="<b>1</b>" %}receipt.vkk{% endtrans %} | {{ _("receipt.vkk", number="<i>2</i>") }}')
+    assert template.render(gettext=gettext, _=gettext) == "№ &lt;b&gt;1&lt;/b&gt; | № &lt;i&gt;2&lt;/i&gt;"

@@ -15,7 +15,7 @@ from datetime import datetime
 from service.domain.regulation import FAILED, NOT_RUN, PASSED, Drawing, LegalDocument
 
 from .catalogue import wording
-from .render import _environment, _template_gettext, long_datetime, render_pdf, service_name
+from .render import _environment, long_datetime, render_pdf, service_name, template_gettext
 
 #: The languages of the page's headings.
 LANGUAGES = ("kk", "ru")
@@ -30,7 +30,7 @@ def render_legal_html(document: LegalDocument, drawings: Mapping[str, Sequence[D
     if language not in LANGUAGES:
         raise ValueError(f"unknown language {language!r}; known languages: {', '.join(LANGUAGES)}")
     words = wording(language)
-    gettext = _template_gettext(words)
+    gettext = template_gettext(words)
     return _environment.get_template("legal_document.html").render(
         lang=language, service=service_name(language), paragraphs=document.paragraphs,
         results={result: words.text(key) for result, key in _RESULT_KEYS.items()},

@@ -17,7 +17,7 @@ from service.domain.notifications import DigestLine, NoticeKind, order_lines
 from service.domain.time import to_local
 
 from .catalogue import wording
-from .render import TEMPLATES, _template_gettext
+from .render import TEMPLATES, template_gettext
 
 MAIL_LANGUAGES = ("kk", "ru", "en")
 _HEADINGS: dict[NoticeKind, str] = {"due_today": "mail.heading.due_today", "due_tomorrow": "mail.heading.due_tomorrow",
@@ -56,7 +56,7 @@ def task_digest(to: str, name: str, language: str, lines: Sequence[DigestLine], 
                 {"business_key": line.business_key, "title": line.title, "overdue": line.overdue,
                  "due": _when(line, language), "link": f"{base}/tasks/{line.task_id}"}
                 for line in chosen]})
-    gettext = _template_gettext(words)
+    gettext = template_gettext(words)
     body = _environment.get_template("mail_task_digest.txt").render(
         name=name, sections=sections, settings_link=f"{base}/me/notifications", gettext=gettext, _=gettext)
     subject = words.text("mail.subject", count=len({line.task_id for line in ordered}))

@@ -126,7 +126,7 @@ def render_html(kind: str, language: str, context: Mapping[str, Any]) -> str:
     _check(kind, language)
     words = wording(language)
     view = _view(kind, words, context)
-    gettext = _template_gettext(words)
+    gettext = template_gettext(words)
     return _environment.get_template(f"{kind}.html").render(view, gettext=gettext, _=gettext)
 
 
@@ -155,7 +155,7 @@ def _check_language(language: str) -> None:
         raise ValueError(f"unknown document language {language!r}; known languages: {', '.join(DOCUMENT_LANGUAGES)}")
 
 
-def _template_gettext(words: Wording) -> Any:
+def template_gettext(words: Wording) -> Any:
     """``_("key", name=value)`` for templates: the text of ``key`` in the document's language, values escaped."""
 
     @pass_context
