@@ -11,6 +11,7 @@ import secrets
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from service.domain.staff import Actor
 from service.persistence.uow import UnitOfWork
 
 #: A session unused this long is ended.
@@ -44,6 +45,30 @@ def resume_session(read: Callable[[], UnitOfWork], write: Callable[[], UnitOfWor
         found = uow.sessions.find(digest)
     if found is None:
         return None
+    return _kept(write, digest, found, now, idle_limit)
+
+
+def session_member(read: Callable[[], UnitOfWork], write: Callable[[], UnitOfWork], token: object, member_id: object,
+              now: datetime, idle_limit: timedelta = IDLE_LIMIT) -> Actor | None:
+    """The active member of staff a request's session belongs to, or None (what :func:`resume_session` checks).
+
+    The session and the member are read in one read-only transaction (every request of a signed-in
+    person asks); the session is touched or ended in its own write only when it must be.
+    """
+    if not isinstance(token, str) or not token or not isinstance(member_id, int):
+        return None
+    digest = _hash(token)
+    with read() as uow:
+        found = uow.sessions.find(digest)
+        member = uow.staff.get(member_id) if found is not None and found[0] == member_id else None
+    if found is None or _kept(write, digest, found, now, idle_limit) != member_id:
+        return None
+    return member
+
+
+def _kept(write: Callable[[], UnitOfWork], digest: str, found: tuple[int, datetime], now: datetime,
+          idle_limit: timedelta) -> int | None:
+    """The session's person if it is not idle too long (ended if it is); its "last seen" touched when due."""
     staff_id, last_seen = found
     if now - last_seen > idle_limit:
         with write() as uow:

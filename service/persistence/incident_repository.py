@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import Table, func, insert, select, update
+from sqlalchemy import Table, bindparam, func, insert, select, update
 
 from service.domain.incidents import Incident
 
 from .models import IncidentRow, ProcessInstance
+from .prepared import Prepared
 from .repositories import Repository
 
 _Incident_T: Table = IncidentRow.__table__  # type: ignore[assignment]
@@ -35,6 +36,12 @@ def _incident(row: Any) -> Incident:
 def _select() -> Any:
     return select(*_COLUMNS).select_from(
         _Incident_T.join(_Instance_T, _Instance_C.id == _Incident_C.instance_id))
+
+
+_NAMES = tuple(column.name for column in _COLUMNS)
+# Asked at every task page and every step: built once.
+_OPEN_FOR = Prepared(_select().where(_Incident_C.instance_id == bindparam("case_id"),
+                                     _Incident_C.resolved_at.is_(None)))
 
 
 class IncidentRepository(Repository):
@@ -73,9 +80,8 @@ class IncidentRepository(Repository):
 
     def open_for(self, instance_id: int) -> Incident | None:
         """The case's open incident, if it has one."""
-        row = self.session.execute(_select().where(_Incident_C.instance_id == instance_id,
-                                                   _Incident_C.resolved_at.is_(None))).first()
-        return _incident(row) if row else None
+        row = _OPEN_FOR.first(self.session.connection(), {"case_id": instance_id})
+        return Incident(**dict(zip(_NAMES, row, strict=True))) if row else None
 
     def for_instance(self, instance_id: int) -> list[Incident]:
         """Every incident of one case, newest first."""

@@ -100,20 +100,31 @@ class Prepared:
 
     def first(self, connection: Connection, params: Mapping[str, Any]) -> tuple[Any, ...] | None:
         """The first row a SELECT returns (its values converted as SQLAlchemy would), or None."""
+        rows = self._fetch(connection, params, many=False)
+        return rows[0] if rows else None
+
+    def all(self, connection: Connection, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        """Every row a SELECT returns (its values converted as SQLAlchemy would)."""
+        return self._fetch(connection, params, many=True)
+
+    def _fetch(self, connection: Connection, params: Mapping[str, Any], many: bool) -> list[tuple[Any, ...]]:
         compiled = self._compiled(connection.dialect)
         values = self._values(compiled, params)
         cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         try:
             cursor.execute(compiled.sql, values)
-            row = cursor.fetchone()
+            if many:
+                rows = cursor.fetchall()
+            else:
+                row = cursor.fetchone()
+                rows = [] if row is None else [row]
         except connection.dialect.loaded_dbapi.Error as exc:
             raise _wrapped(connection, exc, compiled.sql, values) from exc
         finally:
             cursor.close()
-        if row is None:
-            return None
-        return tuple(value if convert is None or value is None else convert(value)
-                     for convert, value in zip(compiled.results, row, strict=True))
+        results = compiled.results
+        return [tuple(value if convert is None or value is None else convert(value)
+                      for convert, value in zip(results, row, strict=True)) for row in rows]
 
 
 def _wrapped(connection: Connection, exc: Any, sql: str, values: Any) -> BaseException:

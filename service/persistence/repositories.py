@@ -157,6 +157,12 @@ _SAVE_STATE = Prepared(
 )
 
 
+_INSTANCE_NAMES = tuple(column.name for column in _INSTANCE_COLUMNS)
+_CASE = select(*_INSTANCE_COLUMNS).where(_ProcessInstance_C.id == bindparam("case_id"))
+_CASE_READ = Prepared(_CASE)
+_CASE_LOCKED = Prepared(_CASE.with_for_update())
+
+
 class InstanceRepository(Repository):
     """Case state rows, with a version number for optimistic locking."""
 
@@ -206,11 +212,8 @@ class InstanceRepository(Repository):
 
     def get(self, instance_id: int, lock: bool = False) -> StoredInstance | None:
         """Load a case; ``lock`` holds its row until the transaction ends."""
-        query = select(*_INSTANCE_COLUMNS).where(_ProcessInstance_C.id == instance_id)
-        if lock:
-            query = query.with_for_update()
-        row = self.session.execute(query).first()
-        return StoredInstance(**row._mapping) if row else None
+        row = (_CASE_LOCKED if lock else _CASE_READ).first(self.session.connection(), {"case_id": instance_id})
+        return StoredInstance(**dict(zip(_INSTANCE_NAMES, row, strict=True))) if row else None
 
     def by_key(self, business_key: str) -> list[StoredInstance]:
         """Every case with this business key (of any process), without their state."""
@@ -297,7 +300,6 @@ _TASK_COLUMNS = (
 
 
 _TASK_NAMES = tuple(column.name for column in _TASK_COLUMNS)
-_INSTANCE_NAMES = tuple(column.name for column in _INSTANCE_COLUMNS)
 # An open task and its case in one statement; FOR UPDATE (PostgreSQL) locks the rows in the order
 # of the FROM list: the case first, then the task — the order every use case keeps.
 _TASK_AND_CASE = (
@@ -307,6 +309,9 @@ _TASK_AND_CASE = (
 )
 _TASK_AND_CASE_LOCKED = Prepared(_TASK_AND_CASE.with_for_update())
 _TASK_AND_CASE_READ = Prepared(_TASK_AND_CASE)
+_TASK = select(*_TASK_COLUMNS).where(_OpenTaskRow_C.task_id == bindparam("task_id"))
+_TASK_READ = Prepared(_TASK)
+_TASK_LOCKED = Prepared(_TASK.with_for_update())
 _INSERT_TASKS = Prepared(insert(_OpenTaskRow_T), column_keys=[column.name for column in _TASK_COLUMNS])
 _DELETE_TASK = Prepared(delete(_OpenTaskRow_T).where(_OpenTaskRow_C.task_id == bindparam("old_task_id")))
 # A task closed and another opened by the same step: the row is reused (one UPDATE, not DELETE + INSERT).
@@ -403,11 +408,8 @@ class TaskRepository(Repository):
         Lock order: a use case locks the task's case first (``InstanceRepository.get(lock=True)``),
         then the task, so claims, releases and completions queue instead of deadlocking.
         """
-        query = select(*_TASK_COLUMNS).where(_OpenTaskRow_C.task_id == task_id)
-        if lock:
-            query = query.with_for_update()
-        row = self.session.execute(query).first()
-        return TaskSummary(**row._mapping) if row else None
+        row = (_TASK_LOCKED if lock else _TASK_READ).first(self.session.connection(), {"task_id": task_id})
+        return TaskSummary(**dict(zip(_TASK_NAMES, row, strict=True))) if row else None
 
     def for_instance(self, instance_id: int) -> list[TaskSummary]:
         """The open tasks of one case."""
@@ -927,6 +929,18 @@ class EventLogRepository(Repository):
         return [EventRecord(**row._mapping) for row in rows]
 
 
+# A signed-in person is read at every request: these are built once.
+_MEMBER_SELECT = select(
+    _StaffUser_C.id, _StaffUser_C.login, _StaffUser_C.full_name, _StaffUser_C.language, _StaffUser_C.national_admin,
+).where(_StaffUser_C.id == bindparam("member_id"))
+_MEMBER = Prepared(_MEMBER_SELECT)
+_ACTIVE_MEMBER = Prepared(_MEMBER_SELECT.where(_StaffUser_C.active.is_(True)))
+_MEMBERSHIPS = Prepared(
+    select(_Membership_C.organisation_id, _Membership_C.roles, _Membership_C.position_kk, _Membership_C.position_ru)
+    .where(_Membership_C.staff_id == bindparam("member_id")).order_by(_Membership_C.organisation_id)
+)
+
+
 class StaffRepository(Repository):
     """Staff accounts: looked up by login, never listed with their password hashes."""
 
@@ -952,27 +966,17 @@ class StaffRepository(Repository):
         return self._actor(member_id, active_only=True)
 
     def _actor(self, member_id: int, active_only: bool) -> Actor | None:
-        query = select(
-            _StaffUser_C.id, _StaffUser_C.login, _StaffUser_C.full_name, _StaffUser_C.language,
-            _StaffUser_C.national_admin,
-        ).where(_StaffUser_C.id == member_id)
-        if active_only:
-            query = query.where(_StaffUser_C.active.is_(True))
-        row = self.session.execute(query).first()
+        connection = self.session.connection()
+        row = (_ACTIVE_MEMBER if active_only else _MEMBER).first(connection, {"member_id": member_id})
         if row is None:
             return None
-        memberships = self.session.execute(
-            select(_Membership_C.organisation_id, _Membership_C.roles, _Membership_C.position_kk,
-                   _Membership_C.position_ru)
-            .where(_Membership_C.staff_id == member_id).order_by(_Membership_C.organisation_id)
-        )
+        id_, login, full_name, language, national_admin = row
+        memberships = _MEMBERSHIPS.all(connection, {"member_id": member_id})
         return Actor(
-            login=row.login, full_name=row.full_name, id=row.id, language=row.language,
-            national_admin=bool(row.national_admin),
+            login=login, full_name=full_name, id=id_, language=language, national_admin=bool(national_admin),
             memberships=tuple(
-                Membership(m.organisation_id, frozenset(filter(None, m.roles.split(","))), m.position_kk,
-                           m.position_ru)
-                for m in memberships
+                Membership(organisation_id, frozenset(filter(None, roles.split(","))), position_kk, position_ru)
+                for organisation_id, roles, position_kk, position_ru in memberships
             ),
         )
 

@@ -11,7 +11,7 @@ from urllib.parse import urlparse
 from flask import Flask, abort, current_app, g, redirect, request, session, url_for
 
 from service import bootstrap
-from service.application.sessions import resume_session
+from service.application.sessions import session_member
 from service.domain.organisations import KIND_NAMES
 from service.domain.staff import ROLE_NAMES, Actor
 from service.domain.stages import recorded_stage_name
@@ -99,10 +99,8 @@ def install_context(app: Flask) -> None:
         if isinstance(member_id, int):
             svc = services()  # the session must still be open on the server
             idle = timedelta(hours=svc.settings.session_idle_hours)
-            if resume_session(lambda: svc.uow(write=False), svc.write_uow, session.get("sid"), svc.now(),
-                              idle) == member_id:
-                with svc.uow(write=False) as uow:
-                    g.staff = uow.staff.get(member_id)
+            g.staff = session_member(lambda: svc.uow(write=False), svc.write_uow, session.get("sid"), member_id,
+                                     svc.now(), idle)
             if g.staff is None:
                 lang = session.get("lang")
                 session.clear()

@@ -17,7 +17,7 @@ from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
 
-from service.application.cases import complete_task, open_task
+from service.application.cases import complete_task
 from service.application.deployments import case_forms_dir
 from service.application.forms import coerce_submission
 from service.application.incidents import refused_on_purpose
@@ -81,15 +81,14 @@ def task_page_view(task_id: str) -> Any:
     errors: dict[str, list[str]] = {}
     shown: dict[str, int] = {}
     status = 200
-    with svc.uow(write=False) as uow:
-        blocked, incident = task_incident(uow, actor=member, task_id=task_id)
+    posted = request.method == "POST"
+    with svc.uow(write=False) as uow:  # a submission's task and forms are read in the same transaction
+        task, incident = task_incident(uow, actor=member, task_id=task_id)
+        forms_dir = case_forms_dir(uow, svc.runtime, task.instance_id) if posted and incident is None else None
     if incident is not None:  # the case is parked: no form, and a submission is refused with the same words
-        return render_template("task_blocked.html", task=blocked, incident=incident), (
-            409 if request.method == "POST" else 200)
-    if request.method == "POST":
-        with svc.uow(write=False) as uow:
-            task = open_task(uow, member, task_id)
-            forms_dir = case_forms_dir(uow, svc.runtime, task.instance_id) or svc.settings.forms_dir
+        return render_template("task_blocked.html", task=task, incident=incident), (409 if posted else 200)
+    if posted:
+        forms_dir = forms_dir or svc.settings.forms_dir
         form = svc.runtime.form(forms_dir, task.process_id, task.element_id)
         raw, shown, row_button = row_edits(request.form.to_dict(flat=False))
         values = coerce_submission(form, raw)

@@ -1,0 +1,104 @@
+"""What a task page and its submission cost in transactions and statements (benchmark 5's request pair).
+
+Not timed: the counts are what the code does, whatever the machine's load. Each figure below was
+measured when the test was written; a change that adds a transaction or re-reads the signed-in
+person per request makes it fail (raise the bound only with a reason).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from service.application.cases import deliver_message
+from service.application.demo import DEMO_ACCOUNTS, ensure_demo_accounts
+from service.bootstrap import Services
+from service.domain.identity import make_iin
+from service.persistence.models import OpenTaskRow
+from service.web import create_app
+
+from .support import SCHOOL_25, at, owners, person, shipped_services
+
+PASSWORDS = {account.login: account.password for account in DEMO_ACCOUNTS}
+NOW = at("2026-03-20T11:00+05:00")
+VERSION = re.compile(r'name="version" value="(\d+)"')
+
+
+@pytest.fixture
+def product(tmp_path: Path, database_url: str) -> Iterator[Services]:
+    """The product as shipped, with the demo accounts and one office application waiting for the head."""
+    services = shipped_services(tmp_path, database_url)
+    with services.uow() as uow:
+        ensure_demo_accounts(uow, services.now())
+    child, parent = make_iin(date(2015, 4, 2), "male", 1), make_iin(date(1985, 6, 15), "female", 7)
+    with services.uow() as uow:
+        deliver_message(uow, services.runtime, actor=person(services, "office_clerk", login="clerk"),
+                        name="service_requested", business_key="COST-1", owners=owners(services), now=NOW,
+                        payload={
+                            "application_number": "COST-1", "channel": "office", "received_at": NOW.isoformat(),
+                            "applicant": {"full_name": "Ахметова Айгүл", "iin": parent, "relation": "parent"},
+                            "child": {"full_name": "Ахметов Нұрлан", "iin": child, "birth_date": "2015-04-02"},
+                            "vkk_conclusion": {"number": "ВКК-17", "issued_on": "2026-03-01",
+                                               "valid_until": "2027-03-01", "recommends_home_schooling": True},
+                            "documents": ["application", "vkk_conclusion", "identity_document"],
+                            "provider_bin": SCHOOL_25,
+                        })
+    yield services
+    services.database.dispose()
+
+
+class Transactions:
+    """Counts the units of work (database sessions) the web app opens."""
+
+    def __init__(self, services: Services) -> None:
+        self.opened: list[bool] = []
+        original = services.database.session
+
+        def counted(write: bool = True) -> Any:
+            self.opened.append(write)
+            return original(write=write)
+
+        services.database.session = counted  # type: ignore[method-assign]
+
+    def take(self) -> tuple[int, int]:
+        """(read-only, writing) opened since the last call."""
+        reads, writes = self.opened.count(False), self.opened.count(True)
+        self.opened.clear()
+        return reads, writes
+
+
+def _signed_in_head(product: Services) -> FlaskClient:
+    app = create_app(product.settings, product, WTF_CSRF_ENABLED=False, TESTING=True)
+    client = app.test_client()
+    client.environ_base["wsgi.url_scheme"] = "https"
+    answer = client.post("/login", data={"login": "head", "password": PASSWORDS["head"]})
+    assert answer.status_code == 302, answer.data
+    return client
+
+
+def test_a_task_page_and_its_submission_open_few_transactions(product: Services) -> None:
+    client = _signed_in_head(product)
+    with product.uow(write=False) as uow:
+        task_id = uow.session.execute(select(OpenTaskRow.task_id).where(
+            OpenTaskRow.element_id == "determine_class_and_language")).scalar_one()
+    client.get("/tasks")  # the session's "last seen" is fresh: no touch below
+    transactions = Transactions(product)
+
+    page = client.get(f"/tasks/{task_id}")
+    assert page.status_code == 200
+    # The signed-in person with their session (one read), the task and its incident (one), the page (one).
+    assert transactions.take() == (3, 0)
+
+    version = VERSION.search(page.text)
+    assert version is not None
+    done = client.post(f"/tasks/{task_id}", data={"grade": "5", "language": "kk", "version": version.group(1)})
+    assert done.status_code == 302, done.text
+    # The person (one read), the task, its incident and its forms (one read), the completion (one write).
+    assert transactions.take() == (2, 1)
