@@ -60,12 +60,6 @@ def current_names(runtime: Runtime, processes_dir: Path, process_id: str, langua
                            diagram_names(diagram.source), language)
 
 
-def process_names(runtime: Runtime, processes_dir: Path, language: str) -> dict[str, str]:
-    """Process id → the process's name in ``language``, for every current process (filters, lists)."""
-    return {d.process_id: translations(names_dir(runtime, d.process_id, processes_dir), d.process_id)
-            .get(d.process_id, {}).get(language) or d.name for d in runtime.engine.library.diagrams()}
-
-
 def case_names(uow: UnitOfWork, runtime: Runtime, *, actor: Actor, instance_id: int, own: Mapping[str, str],
                language: str, processes_dir: Path) -> dict[str, str]:
     """The case's element names in ``language``, from the names file of the version the case runs on."""
