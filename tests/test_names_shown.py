@@ -144,3 +144,21 @@ def test_a_complaint_case_page_in_kazakh_shows_no_russian_element_name_and_no_id
                      if name != kk[element_id] and re.search(rf"(?<!\w){re.escape(name)}(?!\w)", text)]
     assert shown_russian == []
     assert [e for e in ru if re.search(rf"(?<![\w-]){re.escape(e)}(?![\w-])", text)] == []
+
+
+def test_the_task_list_takes_the_names_of_the_deployed_current_version(
+        product: Services, web: FlaskClient) -> None:  # noqa: F811
+    settings = product.settings
+    deploy_shipped(product.write_uow, product.runtime, settings.processes_dir, settings.forms_dir, product.now())
+    names = (PROJECT / "processes" / "service_delivery.names.toml").read_text(encoding="utf-8")
+    kk = _kk("service_delivery")
+    process_entry = names.index("\n[service_delivery]")  # the process's own entry (the pool has the same name)
+    renamed = names[:process_entry] + names[process_entry:].replace(
+        f'kk = "{kk["service_delivery"]}"', 'kk = "Үйде оқыту: құжаттар"', 1)
+    assert renamed != names
+    deploy(product.write_uow, product.runtime, actor=Actor.system("test"), now=product.now(),
+           files={"processes/service_delivery.names.toml": renamed.encode("utf-8")})
+    _submit(product)
+    _in_kazakh(web, "head")
+    tasks = web.get("/tasks").get_data(as_text=True)
+    assert '<option value="service_delivery" >Үйде оқыту: құжаттар</option>' in tasks
