@@ -8,12 +8,14 @@ declaration that cannot be read, or one that names what its diagram does not hav
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Iterable
 from pathlib import Path
 
 from service.domain.declarations import SUFFIX, DeclarationError, Declarations, ProcessDeclaration, parse_declaration
 from service.domain.documents import DOCUMENT_KINDS
+from service.domain.outbox import document_kind
 from service.domain.problems import Problem
 from service.domain.staff import API_SCOPES, declare_role
 from service.domain.stages import STAGES, Stage, declare_stage
@@ -84,6 +86,10 @@ def _make_known(declaration: ProcessDeclaration) -> None:
             raise DeclarationError(declaration.file, f"stage[{index}].code", str(exc)) from None
 
 
+#: A message the diagram names (``<bpmn:message name="…">``): ``document.<kind>`` ones are documents it issues.
+_MESSAGE = re.compile(rb'<(?:[A-Za-z_][\w.-]*:)?message\b[^>]*?\bname="([^"]+)"')
+
+
 def mismatches(declaration: ProcessDeclaration, diagram: Diagram) -> list[str]:
     """What the declaration names that its diagram does not have (each naming the file and key)."""
     found = []
@@ -101,6 +107,10 @@ def mismatches(declaration: ProcessDeclaration, diagram: Diagram) -> list[str]:
     for index, role in enumerate(declaration.roles):
         if role.code not in lanes:
             found.append(f"{declaration.file}: role[{index}].id: '{role.code}' is no lane of {diagram.file}")
+    issued = sorted({kind for kind in (document_kind(name.decode("utf-8")) for name in _MESSAGE.findall(diagram.source))
+                     if kind} - set(declaration.documents))
+    if issued:
+        found.append(f"{declaration.file}: documents: {diagram.file} issues documents not listed: {', '.join(issued)}")
     if declaration.stages:
         used = sorted({e.stage for e in diagram.elements.values() if e.stage} - set(declaration.stages))
         if used:

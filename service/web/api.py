@@ -218,8 +218,8 @@ def _start(client: ApiClientInfo, process_id: str, message: str, numbering: Numb
 @blueprint.record
 def _declared_starts(state: BlueprintSetupState) -> None:
     """``POST /api/v1/<path>`` for every operation a process declares (``[[api_start]]``), when the app is made."""
-    services_ = state.app.extensions["homeschool"]
-    for start in services_.runtime.declarations.api_starts():
+    built = state.app.extensions["homeschool"]  # the services create_app was given
+    for start in built.runtime.declarations.api_starts():
         state.add_url_rule(f"/{start.path}", endpoint=start.operation_id, view_func=start_case,
                            defaults={"declared": start.path}, methods=["POST"])
 
