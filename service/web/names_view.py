@@ -1,8 +1,10 @@
 """Templates' helpers that name processes and diagram elements in the interface language.
 
-``process_name(process_id)``, ``element_name(process_id, element_id, fallback)`` and
+``process_name(process_id)``, ``element_name(process_id, element_id, stored)`` and
 ``element_names_of(process_id)`` read the names file of each process's current version once per
-request (see :mod:`service.application.case_diagram`); the case page passes its own version's names.
+request (see :mod:`service.application.case_diagram`); the case page passes its own version's names
+and uses ``name_in(names, element_id, stored)``. Element ids are never what they print: an element
+without a name shows the name stored with it (a task's title, an incident's element name) or "—".
 """
 
 from __future__ import annotations
