@@ -39,7 +39,8 @@ def _parse(text: str) -> None:
 
 
 @pytest.mark.parametrize(("text", "named"), [
-    ("lookup_priorty = 1", "processes/p.process.toml: lookup_priorty: is not a key"),
+    ("lookup_priorty = 1", "processes/p.process.toml: lookup_priorty: is not a key of a process declaration; "
+                           "did you mean 'lookup_priority'?"),
     ("lookup_priority = 'first'", "processes/p.process.toml: lookup_priority: must be an integer"),
     ("[[intake]]\nkind = 'x'\nmessage = 'm'\nrole = 'r'\nnumber_prefix = 'X'\nnumber_field = 'n'\n"
      "time_field = 't'\ntitle_key = 'k'\nuploads = 'scan'", "intake[0].uploads: must be a list"),

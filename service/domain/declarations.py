@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from difflib import get_close_matches
 from typing import Any
 
 from service.domain.errors import InvalidInput
@@ -187,7 +188,9 @@ class _Reader:
     def finish(self) -> None:
         unknown = sorted(set(self.data) - self.used)
         if unknown:
-            raise self.fail(unknown[0], "is not a key of a process declaration (processes/README.md lists them)")
+            close = get_close_matches(unknown[0], sorted(self.used), n=1, cutoff=0.75)
+            raise self.fail(unknown[0], "is not a key of a process declaration"
+                            + (f"; did you mean '{close[0]}'?" if close else ""))
 
 
 def _intake(item: _Reader, process_id: str) -> OfficeIntake:
