@@ -15,7 +15,6 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
 from service import translations
-from service.application.intake import UPLOAD_KINDS
 from service.application.operations import STATUSES as INCIDENT_STATUSES
 from service.domain.incidents import INCIDENT_KINDS
 from service.domain.notifications import FREQUENCIES
@@ -77,7 +76,8 @@ def test_every_key_the_templates_and_the_web_code_name_is_in_the_catalogue() -> 
 def test_every_key_built_from_a_value_is_in_the_catalogue() -> None:
     families = {
         "case_status_": CASE_STATUSES, "incident_status_": INCIDENT_STATUSES, "incident_kind_": INCIDENT_KINDS,
-        "notify_every_": FREQUENCIES, "upload_": UPLOAD_KINDS, "legend_": ("completed", "active", "overdue"),
+        "notify_every_": FREQUENCIES, "upload_": ("application", "vkk_conclusion"),
+        "legend_": ("completed", "active", "overdue"),
         "repair_outcome_": ("moved", "waiting", "corrected", "migrated", "cancelled", "failed"),
         "file_": ("empty", "too_large", "wrong_type"), "result_": ("passed", "failed", "not_run"),
         "": ("running", "completed", "cancelled"),
@@ -182,3 +182,24 @@ def test_every_api_message_is_in_the_catalogue() -> None:
     missing = sorted([f"api_error_{code}" for code in codes if not has_phrase(f"api_error_{code}")]
                      + [f"api_{key}" for key in named if not has_phrase(f"api_{key}")])
     assert not missing
+
+
+def test_a_missing_case_in_kazakh_is_explained_in_kazakh_not_by_the_exception(
+        tmp_path: Path, database_url: str) -> None:
+    from service.application.demo import DEMO_ACCOUNTS, ensure_demo_accounts
+
+    services = shipped_services(tmp_path, database_url)
+    try:
+        with services.uow() as uow:
+            ensure_demo_accounts(uow, services.now())
+        client = create_app(services.settings, services, WTF_CSRF_ENABLED=False, TESTING=True).test_client()
+        client.environ_base["wsgi.url_scheme"] = "https"
+        [clerk] = [account for account in DEMO_ACCOUNTS if account.login == "clerk"]
+        client.post("/login", data={"login": "clerk", "password": clerk.password})
+        client.post("/language", data={"lang": "kk", "next": "/tasks"})
+        page = client.get("/cases/99999")
+        body = page.data.decode()
+        assert page.status_code == 404 and translate("not_found_detail", "kk") in body
+        assert "does not exist" not in body and "99999" not in body.split("<main", 1)[1]
+    finally:
+        services.database.dispose()

@@ -122,8 +122,15 @@ def api_error(status: int, message: str | Mapping[str, str] | None = None, *,
     return json_response({"error": error}, status, headers)
 
 
+#: What a 403 or 404 page says when nothing more specific is given (an exception's own words are English
+#: and technical: they go to the log, not to the page).
+_DETAILS = {403: "forbidden_detail", 404: "not_found_detail"}
+
+
 def _page(status: int, detail: str = "", title_key: str | None = None) -> tuple[str, int]:
     title = translate(title_key or _TITLES.get(status, "server_error"), language())
+    if not detail and status in _DETAILS:
+        detail = translate(_DETAILS[status], language())
     return render_template("error.html", status=status, title=title, detail=detail), status
 
 
@@ -134,13 +141,15 @@ def install(app: Flask) -> None:
     def not_found(exc: NotFound) -> Any:
         if is_api_request():
             return api_error(404)
-        return _page(404, str(exc))
+        log.info("not found: %s", exc)
+        return _page(404)
 
     @app.errorhandler(NotPermitted)
     def not_permitted(exc: NotPermitted) -> Any:
         if is_api_request():
             return api_error(403)
-        return _page(403, str(exc))
+        log.info("not permitted: %s", exc)
+        return _page(403)
 
     @app.errorhandler(TaskNotReady)
     def task_gone(exc: TaskNotReady) -> Any:
