@@ -25,16 +25,14 @@ from __future__ import annotations
 import contextlib
 import statistics
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 from service.application.cases import CaseOwners, complete_task, start_case
-from service.bootstrap import Services, build_services
-from service.config import Settings
+from service.bootstrap import Services
 
 from . import step_case
-from .common import PROJECT, Result, at, fresh_database, person, registry, school_id, scratch
+from .common import Result, at, person, school_id
 from .floor import FloorStep
+from .generated import services_on
 from .shipped_case import application, in_memory_case, persisted_case
 
 #: The shipped case, as other benchmarks import it from here.
@@ -49,22 +47,9 @@ TARGET = 1.5
 HOW = (__doc__ or "").strip()
 
 
-@contextlib.contextmanager
-def step_services(url: str | None) -> Iterator[Services]:
+def step_services(url: str | None) -> contextlib.AbstractContextManager[Services]:
     """The product wired on the generated case shapes (diagrams and forms) and a fresh database."""
-    with fresh_database(url) as database_url, scratch("homeschool-bench-steps-") as folder:
-        processes, forms = step_case.write(Path(folder), SIZES)
-        settings = Settings.from_env({
-            "DATABASE_URL": database_url, "HOMESCHOOL_INSTANCE_DIR": folder,
-            "HOMESCHOOL_CALENDAR_OVERRIDES": f"{folder}/none.toml",
-            "HOMESCHOOL_PROCESSES_DIR": str(processes), "HOMESCHOOL_FORMS_DIR": str(forms),
-        }, base=PROJECT)
-        services = build_services(settings)
-        try:
-            registry(services)
-            yield services
-        finally:
-            services.database.dispose()
+    return services_on(url, lambda folder: step_case.write(folder, SIZES), "homeschool-bench-steps-")
 
 
 class Cases:

@@ -18,19 +18,17 @@ from __future__ import annotations
 import contextlib
 import statistics
 import time
-from collections.abc import Iterator
-from pathlib import Path
 
 from sqlalchemy import select
 
 from service.application.cases import CaseOwners, complete_task, start_case
-from service.bootstrap import Services, build_services
-from service.config import Settings
+from service.bootstrap import Services
 from service.engine.serialization import WorkflowSerializer
 from service.persistence.models import ProcessInstance
 
 from . import loop_case
-from .common import PROJECT, Result, at, fresh_database, person, registry, school_id, scratch
+from .common import Result, at, person, school_id
+from .generated import services_on
 
 NOW = at("2026-03-20T11:00+05:00")
 TARGET = 1.5
@@ -41,22 +39,9 @@ QUICK = (40, 1)
 HOW = (__doc__ or "").strip()
 
 
-@contextlib.contextmanager
-def loop_services(url: str | None) -> Iterator[Services]:
+def loop_services(url: str | None) -> contextlib.AbstractContextManager[Services]:
     """The product wired on the loop diagram and its form, on a fresh database."""
-    with fresh_database(url) as database_url, scratch("homeschool-bench-loop-") as folder:
-        processes, forms = loop_case.write(Path(folder))
-        settings = Settings.from_env({
-            "DATABASE_URL": database_url, "HOMESCHOOL_INSTANCE_DIR": folder,
-            "HOMESCHOOL_CALENDAR_OVERRIDES": f"{folder}/none.toml",
-            "HOMESCHOOL_PROCESSES_DIR": str(processes), "HOMESCHOOL_FORMS_DIR": str(forms),
-        }, base=PROJECT)
-        services = build_services(settings)
-        try:
-            registry(services)
-            yield services
-        finally:
-            services.database.dispose()
+    return services_on(url, loop_case.write, "homeschool-bench-loop-")
 
 
 class LoopCase:

@@ -10,15 +10,15 @@ issue theirs on a few steps only.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-#: The lane (role) doing every task of the generated cases.
-LANE = "specialist"
+from . import generated
+from .generated import LANE
+
+__all__ = ["LANE", "STAGES", "answers", "diagram", "form", "process_id", "task_id", "write"]
+
 #: Two stages of the fixed list, alternated so each step changes the stage.
 STAGES = ("check_request", "refusal_confirmation")
-NS = ('xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL" '
-      'xmlns:spiffworkflow="http://spiffworkflow.org/bpmn/schema/1.0/core"')
 
 
 def process_id(tasks: int) -> str:
@@ -38,7 +38,6 @@ def _stage(code: str) -> str:
 
 def diagram(tasks: int) -> str:
     """BPMN text: start → ``tasks`` user tasks in a row → end, all in the specialist's lane."""
-    pid = process_id(tasks)
     ids = ["start"] + [task_id(i) for i in range(1, tasks + 1)] + ["done"]
     nodes = ['    <bpmn:startEvent id="start" name="Start"><bpmn:outgoing>f0</bpmn:outgoing></bpmn:startEvent>']
     for i in range(1, tasks + 1):
@@ -51,33 +50,12 @@ def diagram(tasks: int) -> str:
                  f'<bpmn:incoming>f{tasks}</bpmn:incoming></bpmn:endEvent>')
     flows = [f'    <bpmn:sequenceFlow id="f{i}" sourceRef="{ids[i]}" targetRef="{ids[i + 1]}"/>'
              for i in range(tasks + 1)]
-    refs = "".join(f"<bpmn:flowNodeRef>{node}</bpmn:flowNodeRef>" for node in ids)
-    return "\n".join([
-        "<?xml version='1.0' encoding='UTF-8'?>",
-        f'<bpmn:definitions {NS} id="{pid}_definitions" targetNamespace="http://homeschool.edu.kz/bench">',
-        f'  <bpmn:process id="{pid}" name="Benchmark case of {tasks} tasks" isExecutable="true">',
-        f'    <bpmn:laneSet id="{pid}_lanes"><bpmn:lane id="{LANE}" name="Specialist">{refs}</bpmn:lane>'
-        "</bpmn:laneSet>",
-        *nodes, *flows,
-        "  </bpmn:process>",
-        "</bpmn:definitions>",
-        "",
-    ])
+    return generated.diagram(process_id(tasks), f"Benchmark case of {tasks} tasks", ids, [*nodes, *flows])
 
 
 def form() -> dict[str, object]:
     """The form of every step: a note and a mark, both required, checked like any task's form."""
-    return {
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "title": "Step",
-        "type": "object",
-        "additionalProperties": False,
-        "required": ["note", "mark"],
-        "properties": {
-            "note": {"type": "string", "maxLength": 200, "title": "Note"},
-            "mark": {"type": "integer", "minimum": 1, "maximum": 5, "title": "Mark"},
-        },
-    }
+    return generated.form("Step")
 
 
 def answers(number: int) -> dict[str, object]:
@@ -87,13 +65,5 @@ def answers(number: int) -> dict[str, object]:
 
 def write(folder: Path, sizes: tuple[int, ...]) -> tuple[Path, Path]:
     """Write the diagrams and forms for each size under ``folder``; (processes dir, forms dir)."""
-    processes, forms = folder / "processes", folder / "forms"
-    processes.mkdir(parents=True, exist_ok=True)
-    for tasks in sizes:
-        (processes / f"{process_id(tasks)}.bpmn").write_text(diagram(tasks), encoding="utf-8")
-        own = forms / process_id(tasks)
-        own.mkdir(parents=True, exist_ok=True)
-        text = json.dumps(form(), ensure_ascii=False, indent=1)
-        for i in range(1, tasks + 1):
-            (own / f"{task_id(i)}.schema.json").write_text(text, encoding="utf-8")
-    return processes, forms
+    return generated.write(folder, {process_id(tasks): diagram(tasks) for tasks in sizes},
+                           {process_id(tasks): {task_id(i): form() for i in range(1, tasks + 1)} for tasks in sizes})
