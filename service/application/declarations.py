@@ -75,13 +75,13 @@ def _make_known(declaration: ProcessDeclaration) -> None:
     """The names of the roles and stages a declaration adds, for every page and the API."""
     for index, role in enumerate(declaration.roles):
         try:
-            declare_role(role.code, dict(role.names))
+            declare_role(role.code, dict(role.names), declaration.process_id)
         except ValueError as exc:
             raise DeclarationError(declaration.file, f"role[{index}].id", str(exc)) from None
     for index, stage in enumerate(declaration.new_stages):
         names = stage.names
         try:
-            declare_stage(Stage(stage.code, names["kk"], names["ru"], names["en"]))
+            declare_stage(Stage(stage.code, names["kk"], names["ru"], names["en"]), declaration.process_id)
         except ValueError as exc:
             raise DeclarationError(declaration.file, f"stage[{index}].code", str(exc)) from None
 

@@ -46,18 +46,24 @@ ADMIN_ROLES = frozenset({"administrator", "analyst", LEGAL_ROLE})
 BUILT_IN_ROLES = frozenset(ROLE_NAMES)
 
 
-def declare_role(role: str, names: dict[str, str]) -> None:
+#: Who declared each added role (a process id): its new versions may rename it, other processes may not.
+_DECLARED_BY: dict[str, str] = {}
+
+
+def declare_role(role: str, names: dict[str, str], declared_by: str = "") -> None:
     """Make a role a process declaration adds known by its names (kk, ru, en); built-in roles keep theirs.
 
-    ValueError for an administrative role, or a role declared before under other names.
+    ValueError for an administrative role, or a role another process declared under other names.
     """
     if role in ADMIN_ROLES:
         raise ValueError(f"'{role}' is an administrative role, not a lane")
+    if role in BUILT_IN_ROLES:
+        return
     known = ROLE_NAMES.get(role)
-    if known is not None and role not in BUILT_IN_ROLES and dict(known) != dict(names):
-        raise ValueError(f"role '{role}' is declared elsewhere with other names")
-    if known is None:
-        ROLE_NAMES[role] = dict(names)
+    owner = _DECLARED_BY.setdefault(role, declared_by)
+    if known is not None and dict(known) != dict(names) and owner != declared_by:
+        raise ValueError(f"role '{role}' is declared by {owner or 'another process'} with other names")
+    ROLE_NAMES[role] = dict(names)
 
 
 def lane_roles(declared: frozenset[str] = frozenset()) -> frozenset[str]:

@@ -147,13 +147,21 @@ STAGES: dict[str, Stage] = {stage.code: stage for stage in _LIST}
 BUILT_IN_STAGES = frozenset(STAGES)
 
 
-def declare_stage(stage: Stage) -> None:
+#: Who declared each added stage (a process id): its new versions may rename it, other processes may not.
+_DECLARED_BY: dict[str, str] = {}
+
+
+def declare_stage(stage: Stage, declared_by: str = "") -> None:
     """Make a stage a process declaration adds known (ValueError if its code is taken by another stage)."""
     known = STAGES.get(stage.code)
-    if known is not None and known != stage:
-        where = "a built-in stage" if stage.code in BUILT_IN_STAGES else "declared elsewhere"
-        raise ValueError(f"stage '{stage.code}' is {where} with other names")
-    STAGES.setdefault(stage.code, stage)
+    if stage.code in BUILT_IN_STAGES:
+        if known != stage:
+            raise ValueError(f"stage '{stage.code}' is a built-in stage with other names")
+        return
+    owner = _DECLARED_BY.setdefault(stage.code, declared_by)
+    if known is not None and known != stage and owner != declared_by:
+        raise ValueError(f"stage '{stage.code}' is declared by {owner or 'another process'} with other names")
+    STAGES[stage.code] = stage
 
 
 #: The stage reported for an element the diagram did not map (never its raw name or id).
