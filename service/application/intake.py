@@ -2,6 +2,8 @@
 
 Here a new case gets its number and its organisations: the school that provides the service
 (§3), or for a complaint the body it is addressed to and the organisation appealed against (§9).
+What the office registers — start message, role, number, the fields it fills in — is declared per
+process (``[[intake]]`` in ``processes/<process>.process.toml``, see :class:`OfficeIntake`).
 """
 
 from __future__ import annotations
