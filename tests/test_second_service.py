@@ -149,6 +149,12 @@ def test_the_second_service_runs_through_the_web_app_and_the_api(product: Servic
     assert answer["stage_name"] == "The certificate was issued"
     assert [stage["stage"] for stage in answer["stages"]] == ["certificate_preparation", "certificate_issued"]
 
+    with product.uow() as uow:
+        reader = register_api_client(uow, name="reader", scopes=("cases:read",), now=product.now())
+    refused = api.post("/api/v1/certificates", json={"provider_bin": SCHOOL_25, "applicant_name": "Серікова Дана",
+                                                      "purpose": "в банк"},
+                       headers={"Authorization": f"Bearer {reader}", "Idempotency-Key": "reader-1"})
+    assert refused.status_code == 403  # the declared scope, applications:submit, is needed
     started = api.post("/api/v1/certificates", json={"provider_bin": SCHOOL_25, "applicant_name": "Серікова Дана",
                                                       "purpose": "в банк"},
                        headers={**headers, "Idempotency-Key": "portal-cert-1"})
