@@ -142,6 +142,16 @@ def test_a_lane_is_a_role_only_when_built_in_or_declared(tmp_path: Path) -> None
     assert any(p.kind == "declaration" and "role[0].id: 'officer_x' is no lane" in p.message for p in problems)
 
 
+def test_two_processes_cannot_declare_the_same_page_or_route(tmp_path: Path) -> None:
+    processes = _copy(tmp_path)
+    path = processes / "proactive_offer.process.toml"
+    path.write_text(path.read_text(encoding="utf-8").replace('path = "proactive/conclusions"', 'path = "complaints"'),
+                    encoding="utf-8")
+    problems = [p for p in validate_files(None, PROJECT / "forms", processes_dir=processes) if p.kind == "declaration"]
+    assert [(p.file, p.message) for p in problems] == [
+        ("processes/proactive_offer.process.toml", "API path 'complaints' is declared by complaint_review too")]
+
+
 def test_declarations_are_replaced_per_process() -> None:
     declarations = load_process_declarations(PROCESSES)
     offer = declarations.get("proactive_offer")

@@ -139,6 +139,9 @@ def declaration_problems(declarations: Declarations, broken: dict[str, Problem],
     those naming what their diagram does not have."""
     by_process = {d.process_id: d for d in diagrams}
     problems = [problem for pid, problem in sorted(broken.items()) if targeted is None or pid in targeted]
+    problems += [Problem(declaration.file, what, kind="declaration", hint="give each process its own names")
+                 for declaration, what in declarations.conflicts()
+                 if targeted is None or declaration.process_id in targeted]
     for declaration in declarations.all():
         if targeted is not None and declaration.process_id not in targeted:
             continue

@@ -348,6 +348,20 @@ class Declarations:
                 found.setdefault(paragraph.paragraph, paragraph)
         return sorted(found.values(), key=lambda p: _paragraph_order(p.paragraph))
 
+    def conflicts(self) -> list[tuple[ProcessDeclaration, str]]:
+        """(declaration, what) for each intake kind, API path, operation or schema another process declared first."""
+        seen: dict[tuple[str, str], str] = {}
+        found = []
+        for declaration in self.all():
+            names = ([("intake kind", i.kind) for i in declaration.intakes]
+                     + [(what, value) for start in declaration.api_starts for what, value in (
+                         ("API path", start.path), ("operation_id", start.operation_id), ("schema", start.schema))])
+            for what, value in names:
+                other = seen.setdefault((what, value), declaration.process_id)
+                if other != declaration.process_id:
+                    found.append((declaration, f"{what} '{value}' is declared by {other} too"))
+        return found
+
     def _ordered(self) -> list[ProcessDeclaration]:
         return sorted(self._by_process.values(), key=lambda d: (d.lookup_priority, d.process_id))
 
