@@ -19,7 +19,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from service.application.demo import DEMO_ACCOUNTS, ensure_demo_accounts
-from service.application.deployments import deploy, deploy_shipped
+from service.application.deployments import DeploymentRefused, deploy, deploy_shipped
 from service.application.staff import register_api_client
 from service.bootstrap import Services, build_services
 from service.config import Settings
@@ -186,6 +186,17 @@ def test_a_new_version_of_the_declaration_is_taken_up_without_a_restart(product:
     assert result.changed
     page = clerk.get("/intake/certificate").data.decode()
     assert "<title>Запрос справки —" in page and '<a href="/intake/certificate">Запрос справки</a>' in page
+
+
+def test_a_broken_declaration_is_not_deployed(product: Services) -> None:
+    path = product.settings.processes_dir / f"{PROCESS}.process.toml"
+    broken = path.read_text(encoding="utf-8").replace("lookup_priority = 10", "lookup_priority = 'ten'")
+    with pytest.raises(DeploymentRefused) as refused:
+        deploy(product.write_uow, product.runtime, actor=Actor.system("test"),
+               files={f"processes/{PROCESS}.process.toml": broken.encode("utf-8")}, now=product.now())
+    assert any(f"{PROCESS}.process.toml: lookup_priority: must be an integer" in line
+               for line in refused.value.problems), refused.value.problems
+    assert product.runtime.declarations.get(PROCESS).lookup_priority == 10  # type: ignore[union-attr]
 
 
 def test_without_its_intake_and_api_declared_the_service_has_neither(tmp_path: Path, database_url: str) -> None:
