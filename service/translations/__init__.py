@@ -5,7 +5,8 @@ translations`` (also run by ``make setup/run/test``) compiles each to the ``.mo`
 never committed. The web interface (through Flask-Babel), the CLI, the worker, the API's error
 bodies and the documents all call ``load_translations(domain, language)``: one mechanism.
 
-A ``.mo`` that is missing, or older than its ``.po``, is never used as it is: the ``.po`` is compiled
+Each catalogue is read once per process, on first use (a changed .po is seen after a restart). A
+``.mo`` that is missing, or older than its ``.po``, is never used as it is: the ``.po`` is compiled
 in memory instead and a warning names ``make translations``. A stale catalogue would show the
 symbolic keys of new phrases, or old wording, without anyone noticing.
 
