@@ -15,13 +15,13 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from service.application.cases import deliver_message
+from service.application.cases import complete_task, deliver_message
 from service.application.demo import DEMO_ACCOUNTS, ensure_demo_accounts
 from service.bootstrap import Services
 from service.domain.identity import make_iin
-from service.persistence.models import OpenTaskRow
+from service.persistence.models import OpenTaskRow, OutboxMessage
 from service.web import create_app
 
 from .support import SCHOOL_25, at, owners, person, shipped_services
@@ -102,3 +102,29 @@ def test_a_task_page_and_its_submission_open_few_transactions(product: Services)
     assert done.status_code == 302, done.text
     # The person (one read), the task, its incident and its forms (one read), the completion (one write).
     assert transactions.take() == (2, 1)
+
+
+def test_a_task_completion_writes_its_event_log_and_outbox_rows_in_one_statement_each(product: Services) -> None:
+    if product.database.dialect != "sqlite":
+        pytest.skip("counted with SQLite's statement trace")
+    with product.uow(write=False) as uow:
+        task_id, case = uow.session.execute(select(OpenTaskRow.task_id, OpenTaskRow.instance_id).where(
+            OpenTaskRow.element_id == "determine_class_and_language")).one()
+    statements: list[str] = []
+    with product.uow() as uow:
+        driver = uow.session.connection().connection.dbapi_connection
+        assert driver is not None
+        driver.set_trace_callback(statements.append)
+        try:
+            complete_task(uow, product.runtime, actor=person(product, "head", login="head"), task_id=task_id,
+                          data={"grade": 5, "language": "kk"}, now=NOW)
+        finally:
+            driver.set_trace_callback(None)
+    with product.uow(write=False) as uow:
+        written = [e for e in uow.events.for_instance(case) if e.actor == "head"]
+        outbox = uow.session.execute(select(func.count()).select_from(OutboxMessage)
+                                     .where(OutboxMessage.instance_id == case)).scalar_one()
+    logged = [s for s in statements if s.lstrip().upper().startswith("INSERT INTO EVENT_LOG")]
+    queued = [s for s in statements if s.lstrip().upper().startswith("INSERT INTO OUTBOX")]
+    assert len(written) >= 2 and len(logged) == 1, (written, logged)  # several rows, one statement
+    assert outbox >= 1 and len(queued) == 1, queued

@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Table, bindparam, insert
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError, StatementError
 from sqlalchemy.sql import ClauseElement
@@ -125,6 +125,38 @@ class Prepared:
         results = compiled.results
         return [tuple(value if convert is None or value is None else convert(value)
                       for convert, value in zip(results, row, strict=True)) for row in rows]
+
+
+class PreparedInsert:
+    """Rows of ``table`` inserted by one multi-row ``INSERT … VALUES (…), (…)``, compiled once per row count.
+
+    One statement instead of the driver's ``executemany`` (which PostgreSQL's driver runs as one
+    statement per row); at most ``chunk`` rows a statement. Every row must give every column.
+    """
+
+    def __init__(self, table: Table, columns: Sequence[str], chunk: int = 16) -> None:
+        self.table = table
+        self.columns = tuple(columns)
+        self.chunk = chunk
+        self._by_count: dict[int, Prepared] = {}
+
+    def _for(self, count: int) -> Prepared:
+        found = self._by_count.get(count)
+        if found is None:
+            found = Prepared(insert(self.table).values([
+                {column: bindparam(f"{column}_{i}", type_=self.table.c[column].type) for column in self.columns}
+                for i in range(count)
+            ]))
+            self._by_count[count] = found
+        return found
+
+    def execute(self, connection: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Insert ``rows`` in their order."""
+        for start in range(0, len(rows), self.chunk):
+            part = rows[start:start + self.chunk]
+            self._for(len(part)).execute(connection, {
+                f"{column}_{i}": row[column] for i, row in enumerate(part) for column in self.columns
+            })
 
 
 def _wrapped(connection: Connection, exc: Any, sql: str, values: Any) -> BaseException:

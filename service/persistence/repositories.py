@@ -30,7 +30,7 @@ from .models import (
     ProcessInstance,
     StaffUser,
 )
-from .prepared import Prepared
+from .prepared import Prepared, PreparedInsert
 
 # Core tables, not ORM entities: statements on them skip the ORM's per-statement work (the hot
 # path issues a handful of narrow statements per use case; see the benchmarks).
@@ -767,10 +767,11 @@ _OUTBOX_COLUMNS = (
 )
 
 
-_INSERT_OUTBOX = Prepared(insert(_OutboxMessage_T), column_keys=[
+# A step's outbox rows and its event-log rows, each in one statement however many there are.
+_INSERT_OUTBOX = PreparedInsert(_OutboxMessage_T, [
     "channel", "message_name", "idempotency_key", "instance_id", "business_key", "payload", "created_at", "attempts",
     "next_attempt_at", "delivered_at", "delivered_to", "last_error"])
-_INSERT_EVENTS = Prepared(insert(_EventLogEntry_T), column_keys=[
+_INSERT_EVENTS = PreparedInsert(_EventLogEntry_T, [
     "at", "instance_id", "business_key", "actor", "action", "element_id", "paragraph", "details"])
 
 
@@ -780,7 +781,7 @@ class OutboxRepository(Repository):
     def add_many(self, messages: Sequence[dict[str, Any]], now: datetime) -> None:
         """Queue several messages in one statement (keys as for :meth:`add`)."""
         if messages:
-            _INSERT_OUTBOX.execute_many(
+            _INSERT_OUTBOX.execute(
                 self.session.connection(),
                 [
                     {**m, "created_at": now, "attempts": 0, "next_attempt_at": now, "delivered_at": None,
@@ -908,7 +909,7 @@ class EventLogRepository(Repository):
             for r in records
         ]
         if rows:
-            _INSERT_EVENTS.execute_many(self.session.connection(), rows)
+            _INSERT_EVENTS.execute(self.session.connection(), rows)
 
     def for_instance(self, instance_id: int) -> list[EventRecord]:
         """A case's history, oldest first."""
