@@ -3,7 +3,8 @@
 A **deployment** of process ``P`` is the set of files its behaviour depends on, by path:
 
 - ``processes/P.bpmn`` — the diagram (named after its executable process's id);
-- ``processes/P.<kind>.toml`` — the declarations beside it (``access``, ``names``, …);
+- ``processes/P.<kind>.toml`` — the declarations beside it (``process``: what the product needs of
+  it, ``access``, ``names``);
 - ``forms/P/<form>.<kind>.json`` — its forms (``*.schema.json``), their hints (``*.ui.json``) and any
   other file beside them.
 

@@ -266,8 +266,9 @@ _STAGE = {
     "type": "object",
     "required": ["stage", "stage_name", "at"],
     "properties": {
-        "stage": {"type": "string", "description": "§8: the stage's code from the fixed list (several joined "
-                   "with '+' while tasks of different stages are open)"},
+        "stage": {"type": "string", "description": "§8: the stage's code from the list of stages (built in, or "
+                   "added by the process's declaration; several joined with '+' while tasks of different stages "
+                   "are open)"},
         "stage_name": {"type": "string", "description": "the stage's name in the language of Accept-Language"},
         "at": {"type": "string", "format": "date-time"},
     },
