@@ -23,7 +23,7 @@ from service.documents import ProviderFileError, ProviderInfo, document_title, r
 from service.domain.documents import DOCUMENT_KINDS
 from service.domain.errors import NotFound
 from service.domain.organisations import Organisation
-from service.domain.package import GROUND_TEXTS, describe_problem
+from service.domain.package import describe_problem, ground_text
 from service.persistence.database import Database
 from service.persistence.document_repository import DocumentRepository
 from service.persistence.uow import UnitOfWork
@@ -156,7 +156,7 @@ def test_refusal_states_every_reason_with_its_ground_and_the_applicants_rights(
         assert str(escape(describe_problem(problem, language, with_ground=False))) in html
     # missing_document cites Art. 19; invalid_iin and the clerk's unreliable_data (no ground given) Art. 19-1 p.2
     for ground in grounds:
-        grounds[ground] = html.count(str(escape(GROUND_TEXTS[ground][language])))
+        grounds[ground] = html.count(str(escape(ground_text(ground, language))))
     assert grounds == {"law_art19": 1, "law_art19_1_p2": 2}
     assert str(escape(REASONS[2]["note"])) in html
     assert html.count('<div class="reason">') == len(REASONS)

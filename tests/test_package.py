@@ -17,14 +17,17 @@ import pytest
 from service.domain.errors import InvalidInput
 from service.domain.identity import make_iin
 from service.domain.package import (
-    DOCUMENT_NAMES,
-    GROUND_TEXTS,
-    REASON_TEXTS,
+    GROUNDS,
+    PACKAGE_DOCUMENTS,
+    REASON_CODES,
     PackageRules,
     age_on,
     check_package,
     describe_problem,
+    document_name,
+    ground_text,
 )
+from service.domain.phrases import DOCUMENTS, phrase
 
 TODAY = date(2026, 3, 20)
 RULES = PackageRules()
@@ -314,30 +317,33 @@ def test_rules_refuse_impossible_settings() -> None:
 
 
 def test_every_contract_code_has_a_reason_in_three_languages() -> None:
-    assert set(REASON_TEXTS) == CONTRACT_CODES
-    for code, texts in REASON_TEXTS.items():
-        assert set(texts) == {"kk", "ru", "en"}, code
-        for text in texts.values():
-            assert set(re.findall(r"{(\w+)}", text)) <= {"document", "field"}, (code, text)
+    assert set(REASON_CODES) == CONTRACT_CODES
+    for code in REASON_CODES:
+        for language in ("kk", "ru", "en"):
+            text = phrase(f"package.reason.{code}", language, DOCUMENTS)
+            assert set(re.findall(r"%\((\w+)\)s", text)) <= {"document", "field"}, (code, text)
 
 
 def test_document_names_use_the_glossary_terms() -> None:
-    assert DOCUMENT_NAMES["application"] == {"kk": "өтініш", "ru": "заявление", "en": "application"}
-    assert DOCUMENT_NAMES["vkk_conclusion"]["kk"] == "ДКК қорытындысы"
-    assert DOCUMENT_NAMES["vkk_conclusion"]["ru"] == "заключение ВКК"
-    assert DOCUMENT_NAMES["identity_document"]["kk"] == "жеке басын куәландыратын құжат"
-    assert DOCUMENT_NAMES["identity_document"]["ru"] == "документ, удостоверяющий личность"
-    assert set(RULES.office_documents) <= set(DOCUMENT_NAMES)
+    assert [document_name("application", language) for language in ("kk", "ru", "en")] == [
+        "өтініш", "заявление", "application"]
+    assert document_name("vkk_conclusion", "kk") == "ДКК қорытындысы"
+    assert document_name("vkk_conclusion", "ru") == "заключение ВКК"
+    assert document_name("identity_document", "kk") == "жеке басын куәландыратын құжат"
+    assert document_name("identity_document", "ru") == "документ, удостоверяющий личность"
+    assert set(RULES.office_documents) <= set(PACKAGE_DOCUMENTS)
 
 
 def test_grounds_cite_the_law() -> None:
-    assert set(GROUND_TEXTS) == {"law_art19", "law_art19_1_p2"}
-    assert GROUND_TEXTS["law_art19"]["ru"] == "статья 19 Закона Республики Казахстан «О государственных услугах»"
-    assert GROUND_TEXTS["law_art19_1_p2"]["ru"] == (
+    assert GROUNDS == ("law_art19", "law_art19_1_p2")
+    assert ground_text("law_art19", "ru") == "статья 19 Закона Республики Казахстан «О государственных услугах»"
+    assert ground_text("law_art19_1_p2", "ru") == (
         "пункт 2 статьи 19-1 Закона Республики Казахстан «О государственных услугах»"
     )
-    assert "19-бабы" in GROUND_TEXTS["law_art19"]["kk"]
-    assert "19-1-бабының 2-тармағы" in GROUND_TEXTS["law_art19_1_p2"]["kk"]
+    assert "19-бабы" in ground_text("law_art19", "kk")
+    assert "19-1-бабының 2-тармағы" in ground_text("law_art19_1_p2", "kk")
+    with pytest.raises(ValueError, match="legal ground 'art99'"):
+        ground_text("art99", "ru")
 
 
 def test_describe_a_missing_document_in_russian() -> None:

@@ -9,7 +9,7 @@ relations, addressees, months and date formats, plural "working days", default s
 from the same catalogue. Autoescaping is always on, so text that came from an applicant or a clerk
 can never become markup: the values filled into a text are escaped, the catalogue's own text is
 not. The refusal's reasons and grounds come from ``service.domain.package`` (``describe_problem``,
-``GROUND_TEXTS``), the same texts the package check is written against.
+``ground_text``), the same texts the package check is written against.
 
 Why symbolic msgids (``receipt.intro``, ``title.refusal``) and not the Russian text as msgid: the
 documents are legal acts whose Kazakh and Russian wordings are both authoritative — neither is a
@@ -39,12 +39,14 @@ from markupsafe import Markup
 
 from service.domain.documents import COMPLAINT_DOCUMENT_KINDS, DOCUMENT_KINDS, DOCUMENT_LANGUAGES
 from service.domain.package import (
-    DOCUMENT_NAMES,
     GROUND_INCOMPLETE,
     GROUND_REQUIREMENTS,
-    GROUND_TEXTS,
+    GROUNDS,
+    PACKAGE_DOCUMENTS,
     RETURNED_DOCUMENTS,
     describe_problem,
+    document_name,
+    ground_text,
 )
 from service.domain.schooling import INSTRUCTION_LANGUAGE_NAMES
 from service.domain.time import to_local
@@ -239,7 +241,7 @@ def _view(kind: str, words: Wording, context: Mapping[str, Any]) -> dict[str, An
 
 def _document_name(name: str, language: str) -> str:
     """A handed-in document's name (service.domain.package, the package check's own words)."""
-    return DOCUMENT_NAMES.get(name, {}).get(language, name)
+    return document_name(name, language) if name in PACKAGE_DOCUMENTS else name
 
 
 def _common_view(kind: str, words: Wording, provider: ProviderInfo, case_number: str,
@@ -381,11 +383,11 @@ def _reasons(context: Mapping[str, Any], language: str) -> list[dict[str, str]]:
     for reason in reasons:
         problem = {key: value for key, value in _mapping(reason).items() if key != "note"}
         ground = str(problem.get("ground") or _default_ground(str(problem.get("code"))))
-        if ground not in GROUND_TEXTS:
+        if ground not in GROUNDS:
             raise ValueError(f"cannot render a refusal: no text for legal ground {ground!r}")
         described.append({
             "text": describe_problem(problem, language, with_ground=False),
-            "ground": GROUND_TEXTS[ground][language],
+            "ground": ground_text(ground, language),
             "note": str(_mapping(reason).get("note") or "").strip(),
         })
     return described

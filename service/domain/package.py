@@ -9,8 +9,9 @@ its legal ground:
 - ``law_art19_1_p2`` — the same Law, Article 19-1 paragraph 2: documents or data found
   unreliable, or the applicant or materials not meeting the statutory requirements.
 
-The texts below are used on the reasoned refusal (Appendix 2 of the Rules), which must state
-every concrete reason with its ground (Article 19-1 paragraph 1 of the Law).
+The reasons' texts (``package.*`` in the documents catalogue) are used on the reasoned refusal
+(Appendix 2 of the Rules), which must state every concrete reason with its ground (Article 19-1
+paragraph 1 of the Law).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from typing import Any
 
 from service.domain.errors import InvalidInput
 from service.domain.identity import IIN_BIRTH_DATE_MISMATCH, iin_birth_date, validate_iin
+from service.domain.phrases import DOCUMENTS, phrase
 
 LANGUAGES = ("kk", "ru", "en")
 
@@ -47,9 +49,9 @@ RETURNED_DOCUMENTS = frozenset({"identity_document"})
 def document_kinds(kinds: Iterable[str]) -> tuple[str, ...]:
     """The kinds as a per-channel list, checked: each known and named once; InvalidInput otherwise."""
     chosen = tuple(kinds)
-    unknown = [kind for kind in chosen if kind not in DOCUMENT_NAMES]
+    unknown = [kind for kind in chosen if kind not in PACKAGE_DOCUMENTS]
     if unknown:
-        raise InvalidInput(f"unknown document kind {unknown[0]!r}; known kinds: {', '.join(DOCUMENT_NAMES)}")
+        raise InvalidInput(f"unknown document kind {unknown[0]!r}; known kinds: {', '.join(PACKAGE_DOCUMENTS)}")
     if len(set(chosen)) != len(chosen):
         raise InvalidInput(f"a document kind is named twice in {', '.join(chosen)}")
     return chosen
@@ -172,94 +174,33 @@ def age_on(birth_date: date, today: date) -> int:
 
 
 # --- texts for the reasoned refusal ---------------------------------------------------------
+# Their wording is in the documents catalogue (``package.*`` in service/translations/*/documents.po):
+# Kazakh and Russian print on the refusal, English is for staff reading the interface in English.
 
-DOCUMENT_NAMES: dict[str, dict[str, str]] = {
-    "application": {"kk": "өтініш", "ru": "заявление", "en": "application"},
-    "vkk_conclusion": {
-        "kk": "ДКК қорытындысы",
-        "ru": "заключение ВКК",
-        "en": "conclusion of the medical advisory commission (VKK)",
-    },
-    "identity_document": {
-        "kk": "жеке басын куәландыратын құжат",
-        "ru": "документ, удостоверяющий личность",
-        "en": "identity document",
-    },
-}
+#: The problem codes check_package returns (each has a reason text ``package.reason.<code>``).
+REASON_CODES = ("missing_document", "expired_document", "not_recommended", "invalid_iin",
+                "iin_birth_date_mismatch", "outside_school_age", "unreliable_data")
+#: The legal grounds a reason may cite (each has a text ``package.ground.<ground>``).
+GROUNDS = (GROUND_INCOMPLETE, GROUND_REQUIREMENTS)
+#: The data a problem can point at (each named by ``package.field.<path>``).
+FIELDS = ("child.iin", "applicant.iin", "child.birth_date", "vkk_conclusion.valid_until",
+          "vkk_conclusion.recommends_home_schooling")
+#: The documents a package may contain (each named by ``package.document.<kind>``).
+PACKAGE_DOCUMENTS = ("application", "vkk_conclusion", "identity_document")
 
-# The data a problem can point at, as the refusal names them (at the start of a sentence).
-FIELD_NAMES: dict[str, dict[str, str]] = {
-    "child.iin": {"kk": "Баланың ЖСН-і", "ru": "ИИН ребенка", "en": "The child's IIN"},
-    "applicant.iin": {
-        "kk": "Көрсетілетін қызметті алушының ЖСН-і",
-        "ru": "ИИН услугополучателя",
-        "en": "The service recipient's IIN",
-    },
-    "child.birth_date": {"kk": "Баланың туған күні", "ru": "Дата рождения ребенка", "en": "The child's date of birth"},
-    "vkk_conclusion.valid_until": {
-        "kk": "ДКК қорытындысының қолданылу мерзімі",
-        "ru": "Срок действия заключения ВКК",
-        "en": "The validity of the VKK conclusion",
-    },
-    "vkk_conclusion.recommends_home_schooling": {
-        "kk": "ДКК қорытындысының ұсынымы",
-        "ru": "Рекомендация заключения ВКК",
-        "en": "The recommendation of the VKK conclusion",
-    },
-}
 
-REASON_TEXTS: dict[str, dict[str, str]] = {
-    "missing_document": {
-        "kk": "Құжат ұсынылмаған: {document}.",
-        "ru": "Не представлен документ: {document}.",
-        "en": "Document not submitted: {document}.",
-    },
-    "expired_document": {
-        "kk": "Құжаттың қолданылу мерзімі өтіп кеткен: {document}.",
-        "ru": "Истек срок действия документа: {document}.",
-        "en": "The document has expired: {document}.",
-    },
-    "not_recommended": {
-        "kk": "ДКК қорытындысында үйде жеке тегін оқыту ұсынылмаған.",
-        "ru": "Заключение ВКК не содержит рекомендации индивидуального бесплатного обучения на дому.",
-        "en": "The VKK conclusion does not recommend individual free home schooling.",
-    },
-    "invalid_iin": {
-        "kk": "{field} қате көрсетілген: ол ЖСН қалыптастыру қағидаларына сәйкес келмейді.",
-        "ru": "{field} указан неверно: он не соответствует правилам формирования ИИН.",
-        "en": "{field} is wrong: it does not follow the rules by which IINs are formed.",
-    },
-    "iin_birth_date_mismatch": {
-        "kk": "{field} баланың көрсетілген туған күніне сәйкес келмейді.",
-        "ru": "{field} не соответствует указанной дате рождения ребенка.",
-        "en": "{field} does not match the child's stated date of birth.",
-    },
-    "outside_school_age": {
-        "kk": "Баланың жасы жалпы орта білім беретін мектепте (1–11 сыныптар) оқу жасына сәйкес келмейді.",
-        "ru": "Возраст ребенка не соответствует возрасту обучения в общеобразовательной школе (1–11 классы).",
-        "en": "The child's age does not fall within the age of schooling in grades 1–11.",
-    },
-    "unreliable_data": {
-        "kk": "Құжаттар және (немесе) олардағы мәліметтер анық емес деп танылды.",
-        "ru": "Документы и (или) сведения, содержащиеся в них, признаны недостоверными.",
-        "en": "The documents and/or the data in them were found unreliable.",
-    },
-}
+def document_name(kind: str, language: str) -> str:
+    """A handed-in document's name in ``language`` (lower case, as a reason names it); ValueError if unknown."""
+    if kind not in PACKAGE_DOCUMENTS:
+        raise ValueError(f"no name for document kind {kind!r}")
+    return phrase(f"package.document.{kind}", language, DOCUMENTS)
 
-GROUND_TEXTS: dict[str, dict[str, str]] = {
-    GROUND_INCOMPLETE: {
-        "kk": "«Мемлекеттік көрсетілетін қызметтер туралы» Қазақстан Республикасы Заңының 19-бабы",
-        "ru": "статья 19 Закона Республики Казахстан «О государственных услугах»",
-        "en": 'Article 19 of the Law of the Republic of Kazakhstan "On State Services"',
-    },
-    GROUND_REQUIREMENTS: {
-        "kk": "«Мемлекеттік көрсетілетін қызметтер туралы» Қазақстан Республикасы Заңының 19-1-бабының 2-тармағы",
-        "ru": "пункт 2 статьи 19-1 Закона Республики Казахстан «О государственных услугах»",
-        "en": 'paragraph 2 of Article 19-1 of the Law of the Republic of Kazakhstan "On State Services"',
-    },
-}
 
-_GROUND_LABEL = {"kk": "Негіздеме", "ru": "Основание", "en": "Ground"}
+def ground_text(ground: str, language: str) -> str:
+    """The legal ground's text in ``language``; ValueError for a ground the product does not know."""
+    if ground not in GROUNDS:
+        raise ValueError(f"no text for legal ground {ground!r}")
+    return phrase(f"package.ground.{ground}", language, DOCUMENTS)
 
 
 def describe_problem(problem: Mapping[str, Any], language: str, *, with_ground: bool = True) -> str:
@@ -271,30 +212,21 @@ def describe_problem(problem: Mapping[str, Any], language: str, *, with_ground: 
     if language not in LANGUAGES:
         raise ValueError(f"unknown language {language!r}; expected one of {', '.join(LANGUAGES)}")
     code = problem.get("code")
-    if code not in REASON_TEXTS:
+    if code not in REASON_CODES:
         raise ValueError(f"no reason text for problem code {code!r}")
-    values = {
-        "document": _name(DOCUMENT_NAMES, problem.get("document"), "document kind", language),
-        "field": _name(FIELD_NAMES, problem.get("field"), "field", language),
-    }
-    text = REASON_TEXTS[code][language].format_map(values)
+    document, field = problem.get("document"), problem.get("field")
+    if field is not None and field not in FIELDS:
+        raise ValueError(f"no name for field {field!r}")
+    text = phrase(f"package.reason.{code}", language, DOCUMENTS,
+                  document="" if document is None else document_name(str(document), language),
+                  field="" if field is None else phrase(f"package.field.{field}", language, DOCUMENTS))
     note = str(problem.get("note") or "").strip()
     if note:
         text = f"{text} {note}"
     ground = problem.get("ground")
     if with_ground and ground is not None:
-        if ground not in GROUND_TEXTS:
-            raise ValueError(f"no text for legal ground {ground!r}")
-        text = f"{text} {_GROUND_LABEL[language]}: {GROUND_TEXTS[ground][language]}."
+        text = f"{text} {phrase('package.ground_label', language, DOCUMENTS)}: {ground_text(str(ground), language)}."
     return text
-
-
-def _name(names: dict[str, dict[str, str]], key: Any, what: str, language: str) -> str:
-    if key is None:
-        return ""
-    if key not in names:
-        raise ValueError(f"no name for {what} {key!r}")
-    return names[key][language]
 
 
 def _date(value: Any, where: str) -> date | None:

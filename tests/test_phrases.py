@@ -1,0 +1,43 @@
+"""The domain's words come from the catalogues: a key the language's own catalogue lacks is an error,
+never the key printed and never the Russian text behind a Kazakh page or document."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from service import translations
+from service.domain.phrases import DOCUMENTS, MESSAGES, MissingPhrase, phrase
+
+
+@pytest.fixture(autouse=True)
+def fresh_catalogues() -> Iterator[None]:
+    translations.forget_translations()
+    yield
+    translations.forget_translations()
+
+
+def test_a_phrase_is_read_from_the_catalogue_of_its_language_with_its_placeholders() -> None:
+    assert phrase("package.document.application", "kk", DOCUMENTS) == "өтініш"
+    assert phrase("package.reason.missing_document", "ru", DOCUMENTS, document="X") == "Не представлен документ: X."
+    assert phrase("package.document.application", "de", DOCUMENTS) == "заявление"  # another language: Russian
+
+
+def test_a_key_no_catalogue_has_is_an_error_not_the_key() -> None:
+    with pytest.raises(MissingPhrase, match="no_such_key"):
+        phrase("no_such_key", "ru", MESSAGES)
+
+
+def test_a_key_only_the_russian_catalogue_has_is_an_error_in_kazakh(tmp_path: Path,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    for language, extra in (("ru", 'msgid "only.ru"\nmsgstr "Только по-русски"\n'), ("kk", "")):
+        folder = tmp_path / language / "LC_MESSAGES"
+        folder.mkdir(parents=True)
+        (folder / "documents.po").write_text(f'msgid ""\nmsgstr ""\n"Language: {language}\\n"\n\n{extra}',
+                                             encoding="utf-8")
+    monkeypatch.setattr(translations, "CATALOGUES", tmp_path)
+    assert phrase("only.ru", "ru", DOCUMENTS) == "Только по-русски"
+    with pytest.raises(MissingPhrase, match="no kk text for 'only.ru'"):
+        phrase("only.ru", "kk", DOCUMENTS)
