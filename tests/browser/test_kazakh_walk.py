@@ -1,6 +1,7 @@
-"""The whole interface in Kazakh: every demo role walks every page its navigation reaches, in chromium.
+"""The whole interface in Kazakh (and in English): every demo role walks every page its navigation reaches,
+in chromium.
 
-A page fails on any Russian or English phrase of the catalogue whose Kazakh differs (the words the
+A page fails on any phrase of the catalogue in another language whose wording differs (the words the
 interface itself writes), and on any internal id shown as text: the process ids, the ids of the
 shipped diagrams' elements, the role codes. What people typed (names, numbers) is not checked; text
 the interface marks ``translate="no"`` is data, not interface: logins, and the analysts' references to
@@ -108,21 +109,21 @@ def _bounded(phrase: str) -> re.Pattern[str]:
 
 
 @cache
-def foreign_phrases() -> tuple[tuple[str, str, str, re.Pattern[str]], ...]:
-    """(language, key, phrase, pattern) of each Russian and English phrase that Kazakh writes otherwise."""
-    kk = _messages("kk")
-    kazakh = {_label(text) for text in kk.values()}
+def foreign_phrases(target: str = "kk") -> tuple[tuple[str, str, str, re.Pattern[str]], ...]:
+    """(language, key, phrase, pattern) of each phrase of the other languages that ``target`` writes otherwise."""
+    own = _messages(target)
+    written = {_label(text) for text in own.values()}
     found: dict[tuple[str, str], str] = {}
-    for language in ("ru", "en"):
+    for language in sorted({"kk", "ru", "en"} - {target}):
         for key, text in _messages(language).items():
-            if _label(text) and text != kk.get(key) and _label(text) not in kazakh:
+            if _label(text) and text != own.get(key) and _label(text) not in written:
                 found.setdefault((language, text), key)  # one phrase of several keys is named once
     return tuple((language, key, text, _bounded(text)) for (language, text), key in found.items())
 
 
 @cache
-def _diagrams() -> tuple[frozenset[str], dict[str, str]]:
-    """The ids of the shipped diagrams' elements, and their Russian names with the Kazakh beside them."""
+def _diagrams(target: str = "kk") -> tuple[frozenset[str], dict[str, str]]:
+    """The ids of the shipped diagrams' elements, and their Russian names with the ``target`` name beside them."""
     ids: set[str] = set()
     names: dict[str, str] = {}
     for diagram in (PROJECT / "processes").glob("*.bpmn"):
@@ -134,26 +135,30 @@ def _diagrams() -> tuple[frozenset[str], dict[str, str]]:
                 continue
             ids.add(element.get("id"))
             name = " ".join((element.get("name") or "").split())
-            if name and tag != f"{BPMN}message" and kazakh.get(element.get("id"), {}).get("kk") != name:
-                names[name] = kazakh.get(element.get("id"), {}).get("kk", "")
+            if name and tag != f"{BPMN}message" and kazakh.get(element.get("id"), {}).get(target) != name:
+                names[name] = kazakh.get(element.get("id"), {}).get(target, "")
     return frozenset(ids), names
 
 
 @cache
-def internal_ids() -> re.Pattern[str]:
-    """The process ids, the ids of the shipped diagrams' elements and the role codes, as whole words."""
-    words = sorted(_diagrams()[0] | set(ROLE_NAMES), key=len, reverse=True)
+def internal_ids(target: str = "kk") -> re.Pattern[str]:
+    """The process ids, the ids of the shipped diagrams' elements and the role codes, as whole words.
+
+    In English an id that is one plain word ("head", "delivered", "legal") is also the interface's own
+    word, so there only the ids joined with underscores count.
+    """
+    words = sorted((i for i in _diagrams()[0] | set(ROLE_NAMES) if target != "en" or "_" in i), key=len, reverse=True)
     return re.compile(r"(?<![\w-])(" + "|".join(re.escape(w) for w in words) + r")(?![\w-])")
 
 
-def problems(parts: Iterable[tuple[str, str]]) -> tuple[list[str], list[str]]:
-    """What on a page is not Kazakh: (the interface's own words and ids, the diagrams' element names).
+def problems(parts: Iterable[tuple[str, str]], target: str = "kk") -> tuple[list[str], list[str]]:
+    """What on a page is not in ``target``: (the interface's own words and ids, the diagrams' element names).
 
     ``parts`` are (zone, text): "page" for the interface, "drawing" for text inside a diagram's drawing.
     A Russian element name of a shipped diagram (in a drawing or in a list of elements) counts as a
     name, not as a catalogue phrase, even where a catalogue phrase reads the same ("канцелярия").
     """
-    russian_names = _diagrams()[1]
+    russian_names = _diagrams(target)[1]
     page = [text for zone, text in parts if zone == "page"]
     drawing = [text for zone, text in parts if zone == "drawing"]
     named = {piece for text in page + drawing for piece in re.split(r"[ ]*[\n()·|][ ]*", text)
@@ -161,12 +166,12 @@ def problems(parts: Iterable[tuple[str, str]]) -> tuple[list[str], list[str]]:
     page_text = "\n".join(page)
     for name in sorted(named, key=len, reverse=True):
         page_text = page_text.replace(name, "\n")
-    interface = [f"{language} '{phrase}' ({key})" for language, key, phrase, pattern in foreign_phrases()
+    interface = [f"{language} '{phrase}' ({key})" for language, key, phrase, pattern in foreign_phrases(target)
                  if pattern.search(page_text)]
-    interface += [f"internal id '{match}'" for match in sorted(set(internal_ids().findall(page_text)))]
+    interface += [f"internal id '{match}'" for match in sorted(set(internal_ids(target).findall(page_text)))]
     names = [f"ru name '{name}'" for name in sorted(named)]
     names += [f"internal id in a drawing '{match}'"
-              for match in sorted(set(internal_ids().findall("\n".join(drawing))))]
+              for match in sorted(set(internal_ids(target).findall("\n".join(drawing))))]
     return interface, names
 
 
@@ -186,7 +191,7 @@ def _links(page: Page, selector: str) -> list[str]:
     return paths
 
 
-def walk(page: Page, seen_shapes: set[str]) -> dict[str, tuple[list[str], list[str]]]:
+def walk(page: Page, seen_shapes: set[str], target: str) -> dict[str, tuple[list[str], list[str]]]:
     """Every page the navigation reaches, and one page of each kind linked from those; their problems."""
     found: dict[str, tuple[list[str], list[str]]] = {}
     queue = _links(page, "header a")
@@ -199,8 +204,8 @@ def walk(page: Page, seen_shapes: set[str]) -> dict[str, tuple[list[str], list[s
         seen_shapes.add(shape)
         response = page.goto(path)
         status = response.status if response is not None else 0
-        expect(page.locator("html")).to_have_attribute("lang", "kk")
-        interface, names = problems(page.evaluate(_PAGE_TEXT, TECHNICAL))
+        expect(page.locator("html")).to_have_attribute("lang", target)
+        interface, names = problems(page.evaluate(_PAGE_TEXT, TECHNICAL), target)
         interface += [f"HTTP {status}"] if not 200 <= status < 400 else []
         if interface or names:
             found[path] = (interface, names)
@@ -212,8 +217,10 @@ def walk(page: Page, seen_shapes: set[str]) -> dict[str, tuple[list[str], list[s
     return found
 
 
-def test_every_page_in_kazakh_shows_no_russian_or_english_phrase_and_no_internal_id(
-        chromium: Browser, live_server: LiveServer) -> None:
+@pytest.mark.parametrize(("target", "label", "locale"), [("kk", "Қазақша", "kk-KZ"), ("en", "English", "en-GB")],
+                         ids=["kk", "en"])
+def test_every_page_in_kazakh_or_english_shows_no_other_language_s_phrase_and_no_internal_id(
+        chromium: Browser, live_server: LiveServer, target: str, label: str, locale: str) -> None:
     services, settings = live_server.services, live_server.services.settings
     deploy_shipped(services.write_uow, services.runtime, settings.processes_dir, settings.forms_dir, services.now())
     submit_office_case(live_server, "APP-KK-WALK")
@@ -222,16 +229,16 @@ def test_every_page_in_kazakh_shows_no_russian_or_english_phrase_and_no_internal
     visited: set[str] = set()
     walked = 0
     for login in WALKERS:
-        context = chromium.new_context(base_url=live_server.url, locale="kk-KZ", timezone_id="Asia/Almaty")
+        context = chromium.new_context(base_url=live_server.url, locale=locale, timezone_id="Asia/Almaty")
         context.set_default_timeout(STEP_TIMEOUT_MS)
         page = context.new_page()
         try:
             sign_in(page, login)
-            page.get_by_label("Язык", exact=True).select_option(label="Қазақша")
+            page.get_by_label("Язык", exact=True).select_option(label=label)
             page.get_by_role("button", name="Сменить язык", exact=True).click()
-            expect(page.locator("html")).to_have_attribute("lang", "kk")
+            expect(page.locator("html")).to_have_attribute("lang", target)
             seen: set[str] = set()
-            found.update({(login, path): wrong for path, wrong in walk(page, seen).items()})
+            found.update({(login, path): wrong for path, wrong in walk(page, seen, target).items()})
             visited |= seen
             assert seen >= OWN_TASKS.get(login, set()), (login, sorted(seen))
             walked += 1
@@ -269,6 +276,7 @@ def test_the_walk_finds_a_russian_phrase_and_an_internal_id() -> None:
     assert _interface("Срок: 3") == ["ru 'Срок' (due)"]
     assert _interface("Стадия передаётся кодом из постоянного перечня") == []  # a quoted rule, not a label
     assert _interface("Файл «a.pdf» пустой.") == ["ru 'Файл «{name}» пустой.' (file_empty)"]
+    assert problems([("page", "Tasks · Тапсырма жоқ")], "en")[0] == ["kk 'Тапсырма жоқ' (no_tasks)"]
 
 
 def test_a_russian_element_name_is_told_apart_from_the_interface() -> None:
