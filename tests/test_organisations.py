@@ -440,3 +440,13 @@ def test_an_installation_with_data_is_not_upgraded_without_its_school(
             assert migrate.current_revision(database) == OLD_REVISION
         finally:
             database.dispose()
+
+
+def test_an_organisation_kind_is_named_from_the_interface_catalogue_and_an_unknown_one_by_its_code() -> None:
+    from service.domain.organisations import OrganisationKind, kind_name
+
+    assert kind_name("school", "kk") == "Жалпы білім беретін мектеп"
+    assert kind_name("akimat", "ru") == "Местный исполнительный орган (акимат)"
+    assert kind_name("akim", "en") == "Akim"
+    assert all(kind_name(kind, "kk") != kind for kind in OrganisationKind)
+    assert kind_name("ministry_of_magic", "kk") == "ministry_of_magic"

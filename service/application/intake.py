@@ -17,7 +17,7 @@ from typing import Any
 
 from service.domain.declarations import OfficeIntake
 from service.domain.errors import FormInvalid, InvalidInput, NotPermitted
-from service.domain.organisations import COMPLAINT_ADDRESSEE, KIND_NAMES, Organisation
+from service.domain.organisations import COMPLAINT_ADDRESSEE, Organisation, kind_name
 from service.domain.search import people_in
 from service.domain.staff import Actor
 from service.domain.time import format_instant
@@ -27,7 +27,7 @@ from service.persistence.uow import UnitOfWork
 from ._running import CaseOwners
 from .attachments import attach
 from .cases import MessageReceipt, deliver_message
-from .forms import FieldMessage
+from .forms import LANGUAGES, FieldMessage
 from .organisations import organisation_by_bin
 from .runtime import Runtime
 
@@ -92,7 +92,8 @@ def start_owners(uow: UnitOfWork, *, form: str, payload: dict[str, Any],
             payload.setdefault("addressee_bin", registered_at.bin)
         body = _organisation(uow, form, "addressee_bin", payload.get("addressee_bin"), schools_only=False)
     if COMPLAINT_ADDRESSEE.get(body.kind) != addressee:
-        raise _refuse(form, "addressee", "addressee_mismatch", value=body.bin, kind=KIND_NAMES.get(body.kind, {}))
+        kinds = {language: kind_name(body.kind, language) for language in LANGUAGES}
+        raise _refuse(form, "addressee", "addressee_mismatch", value=body.bin, kind=kinds)
     if registered_at is not None and registered_at.id not in (body.id, school.id):
         raise _refuse(form, "addressee_bin", "not_registered_here", value=body.bin)
     related = None

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from service.domain.phrases import phrase
+
 
 class OrganisationKind(StrEnum):
     """What an organisation is (§3 providers, §9 reviewing bodies)."""
@@ -18,22 +20,15 @@ class OrganisationKind(StrEnum):
     QUALITY_AUTHORITY = "quality_authority"
 
 
-#: The organisation's kind in the users' languages.
-KIND_NAMES: dict[str, dict[str, str]] = {
-    "school": {"kk": "Жалпы білім беретін мектеп", "ru": "Общеобразовательная школа", "en": "School"},
-    "education_department": {"kk": "Аудандық (қалалық) білім бөлімі", "ru": "Районный (городской) отдел образования",
-                             "en": "District or city education department"},
-    "akimat": {"kk": "Жергілікті атқарушы орган (әкімдік)", "ru": "Местный исполнительный орган (акимат)",
-               "en": "Local executive body (akimat)"},
-    "akim": {"kk": "Әкім", "ru": "Аким", "en": "Akim"},
-    "central_state_body": {"kk": "Орталық мемлекеттік орган", "ru": "Центральный государственный орган",
-                           "en": "Central state body"},
-    "state_corporation": {"kk": "Мемлекеттік корпорация", "ru": "Государственная корпорация",
-                          "en": "State Corporation"},
-    "quality_authority": {"kk": "Мемлекеттік қызметтер көрсету сапасын бағалау және бақылау жөніндегі уәкілетті орган",
-                          "ru": "Уполномоченный орган по оценке и контролю за качеством оказания государственных услуг",
-                          "en": "Authorised body for the quality of state services"},
-}
+def kind_name(kind: str, language: str) -> str:
+    """The organisation's kind in ``language`` (``organisation_kind_<kind>`` in the interface's catalogue).
+
+    A kind the product does not know is named by its code.
+    """
+    if kind not in set(OrganisationKind):
+        return kind
+    return phrase(f"organisation_kind_{kind}", language)
+
 
 #: §9: the complaint form's ``addressee`` each kind of organisation stands for.
 COMPLAINT_ADDRESSEE: dict[str, str] = {

@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
 from .errors import DiagramError
+from .phrases import phrase
 
 Severity = Literal["error", "warning"]
 ERROR: Severity = "error"
@@ -65,42 +66,41 @@ class Problem:
         )
 
 
-#: What each kind of problem is, in Kazakh, Russian and English (for a list of problems in the interface).
-KIND_TITLES: dict[str, tuple[str, str, str]] = {
-    "xml": ("XML қатесі", "Ошибка XML", "Not well-formed XML"),
-    "schema": ("BPMN 2.0 схемасына сәйкес емес", "Не соответствует схеме BPMN 2.0", "Against the BPMN 2.0 schema"),
-    "duplicate-id": ("Бірдей идентификатор", "Повторяющийся идентификатор", "Duplicate id"),
-    "process": ("Орындалатын процесс жоқ", "Нет исполняемого процесса", "No executable process"),
-    "duplicate-process": ("Процесс екі рет анықталған", "Процесс определён дважды", "Process defined twice"),
-    "flow": ("Байланыспаған ағын", "Поток никуда не ведёт", "Flow connects nothing"),
-    "code": ("Өрнектегі немесе скрипттегі қате", "Ошибка в выражении или скрипте", "Error in an expression or script"),
-    "engine": ("Қозғалтқыш диаграмманы оқи алмайды", "Движок не может прочитать схему", "The engine cannot read it"),
-    "stage": ("Белгісіз кезең", "Неизвестная стадия", "Unknown stage"),
-    "message": ("Хабарлама аталмаған", "Сообщение не указано", "Message not named"),
-    "message-uncaught": ("Хабарламаны ешкім қабылдамайды", "Сообщение никто не принимает", "Message caught by nobody"),
-    "message-never-sent": ("Хабарламаны ешкім жібермейді", "Сообщение никто не отправляет", "Message nobody sends"),
-    "lane-role": ("Жолақ белгілі рөл емес", "Дорожка — не известная роль", "Lane is not a known role"),
-    "task-without-lane": ("Тапсырма рөлсіз", "Задача без роли", "Task without a role"),
-    "gateway-default": ("Әдепкі ағын жоқ", "Нет потока по умолчанию", "No default flow"),
-    "gateway-condition": ("Ағынның шарты жоқ", "У потока нет условия", "Flow without a condition"),
-    "gateway-overlap": ("Шарттар қайталанады", "Условия совпадают", "Conditions overlap"),
-    "unreachable": ("Элементке жол жоқ", "Элемент недостижим", "Unreachable element"),
-    "no-end": ("Жол аяқталмайды", "Путь не доходит до конца", "Path never ends"),
-    "variable-unknown": ("Айнымалы жазылмаған", "Переменная не задана", "Variable never written"),
-    "field-unknown": ("Хабарламада мұндай өріс жоқ", "В сообщении нет такого поля", "Field the message lacks"),
-    "setting-unknown": ("Белгісіз баптау", "Неизвестная настройка", "Unknown setting"),
-    "timer": ("Таймер уақыт бермейді", "Таймер не даёт момент времени", "Timer gives no instant"),
-    "timer-convention": ("Күнтізбелік уақыт таймері", "Таймер календарного времени", "Calendar-time timer"),
-    "camunda": ("Camunda төлсипаты ескерілмейді", "Атрибут Camunda игнорируется", "Camunda attribute ignored"),
-    "form-missing": ("Форма жоқ", "Нет формы", "Form missing"),
-    "form-invalid": ("Форма қате", "Ошибка в форме", "Invalid form"),
-    "form-orphan": ("Форманың тапсырмасы жоқ", "Форма без задачи", "Form without a task"),
-    "sms-text": ("SMS мәтіні жоқ", "Нет текста SMS", "SMS text missing"),
-    "file": ("Файл оқылмайды", "Файл не читается", "File cannot be read"),
-    "lint": ("bpmnlint ескертуі", "Замечание bpmnlint", "bpmnlint finding"),
-    "layout": ("Сызбадағы орналасу", "Расположение на схеме", "Drawing layout"),
-}
-_LANGUAGE_INDEX = {"kk": 0, "ru": 1, "en": 2}
+#: The kinds of problem that have a title (``problem_kind_<kind>`` in the interface's catalogue, ``-`` as ``_``).
+KINDS_WITH_TITLE: tuple[str, ...] = (
+    "xml",
+    "schema",
+    "duplicate-id",
+    "process",
+    "duplicate-process",
+    "flow",
+    "code",
+    "engine",
+    "stage",
+    "message",
+    "message-uncaught",
+    "message-never-sent",
+    "lane-role",
+    "task-without-lane",
+    "gateway-default",
+    "gateway-condition",
+    "gateway-overlap",
+    "unreachable",
+    "no-end",
+    "variable-unknown",
+    "field-unknown",
+    "setting-unknown",
+    "timer",
+    "timer-convention",
+    "camunda",
+    "form-missing",
+    "form-invalid",
+    "form-orphan",
+    "sms-text",
+    "file",
+    "lint",
+    "layout",
+)
 
 
 def kind_title(kind: str, language: str) -> str:
@@ -109,8 +109,8 @@ def kind_title(kind: str, language: str) -> str:
     The linter's kinds (``bpmnlint/<rule>``, ``bpmnlint-…``) and the layout checks' (``layout-…``) share one title.
     """
     family = "lint" if kind.startswith("bpmnlint") else "layout" if kind.startswith("layout-") else kind
-    titles = KIND_TITLES.get(kind) or KIND_TITLES.get(family)
-    return titles[_LANGUAGE_INDEX.get(language, 2)] if titles else kind
+    titled = kind if kind in KINDS_WITH_TITLE else family if family in KINDS_WITH_TITLE else None
+    return phrase(f"problem_kind_{titled.replace('-', '_')}", language) if titled else kind
 
 
 def sort_key(problem: Problem) -> tuple[str, int, str, str]:

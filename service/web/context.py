@@ -12,7 +12,7 @@ from flask import Flask, abort, current_app, g, redirect, request, session, url_
 
 from service import bootstrap
 from service.application.sessions import session_member
-from service.domain.organisations import KIND_NAMES
+from service.domain.organisations import kind_name
 from service.domain.staff import ROLE_NAMES, Actor
 from service.domain.stages import recorded_stage_name
 
@@ -116,7 +116,7 @@ def install_context(app: Flask) -> None:
             "languages": LANGUAGE_NAMES,
             "me": staff(),
             "role_name": lambda role: pick(ROLE_NAMES.get(role), lang, role or "—"),
-            "kind_name": lambda kind: pick(KIND_NAMES.get(kind), lang, kind or "—"),
+            "kind_name": lambda kind: kind_name(kind, lang) if kind else "—",
             "when": lambda value: local_datetime(value, lang),
             "day": lambda value: local_date(value, lang),
             "pick": lambda labels, fallback="": pick(labels, lang, fallback),
