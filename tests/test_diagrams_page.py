@@ -1,0 +1,33 @@
+"""The analysts' diagrams page names processes and elements in the interface language."""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+from service.application.demo import DEMO_ACCOUNTS, ensure_demo_accounts
+from service.web import create_app
+
+from .support import shipped_services
+
+RUSSIAN = "Проверить полноту и срок действия документов"
+KAZAKH = "Құжаттардың толықтығы мен қолданылу мерзімін тексеру"
+PROCESS_RU = "Приём документов для организации индивидуального бесплатного обучения на дому"
+
+
+def test_the_diagrams_page_in_kazakh_draws_kazakh_names(tmp_path: Path, database_url: str) -> None:
+    services = shipped_services(tmp_path, database_url)
+    try:
+        with services.uow() as uow:
+            ensure_demo_accounts(uow, services.now())
+        client = create_app(services.settings, services, WTF_CSRF_ENABLED=False, TESTING=True).test_client()
+        client.environ_base["wsgi.url_scheme"] = "https"
+        [analyst] = [account for account in DEMO_ACCOUNTS if account.login == "analyst"]
+        client.post("/login", data={"login": "analyst", "password": analyst.password})
+        assert RUSSIAN in html.unescape(client.get("/diagrams").data.decode())  # Russian: the diagram's own
+        client.post("/language", data={"lang": "kk", "next": "/diagrams"})
+        page = html.unescape(client.get("/diagrams").data.decode())
+        assert KAZAKH in page
+        assert RUSSIAN not in page and PROCESS_RU not in page
+    finally:
+        services.database.dispose()
