@@ -35,6 +35,7 @@ from service.application.catalog import form_path
 from service.domain.errors import CalendarError, DomainError, NotFound
 from service.domain.identity import IIN_BIRTH_DATE_MISMATCH, iin_birth_date, validate_iin
 from service.domain.package import describe_problem
+from service.domain.phrases import phrase
 from service.domain.time import ALMATY, parse_instant
 
 LANGUAGES = ("kk", "ru", "en")
@@ -301,7 +302,7 @@ def validate_submission(
     """
     problems = _Problems(form, elements)
     if not isinstance(data, Mapping):
-        problems.add("", "type", expected=_EXPECTED["object"], value=_show(data))
+        problems.add("", "type", expected=_expected("object"), value=_show(data))
         return problems.result()
     instance = dict(data)
     errors = sorted(form.validator.iter_errors(instance), key=lambda e: [str(p) for p in e.absolute_path])
@@ -392,7 +393,7 @@ def _translate(error: ValidationError, problems: _Problems) -> None:
         problems.add(path, "required")  # null is how API clients leave a field empty
     elif kind == "type":
         expected = limit if isinstance(limit, str) else next((t for t in limit if t != "null"), "null")
-        problems.add(path, "type", expected=_EXPECTED.get(expected, _same(expected)), value=_show(instance))
+        problems.add(path, "type", expected=_expected(expected), value=_show(instance))
     elif kind in ("enum", "const"):
         allowed = limit if kind == "enum" else [limit]
         problems.add(path, "enum", allowed=_allowed(schema, allowed), value=_show(instance))
@@ -546,13 +547,11 @@ def _conditions_hold(when: Mapping[str, Any], data: Mapping[str, Any], p: _Probl
 
 def _condition_text(form: Form, when: Mapping[str, Any]) -> dict[str, str]:
     """``«Решение» — «продлить срок (extend)»`` in each language, the condition a rule names."""
-    joiners = {"kk": " — ", "ru": " — ", "en": " is "}
-    quotes = {"kk": "«{}»", "ru": "«{}»", "en": "“{}”"}
     parts: dict[str, list[str]] = {language: [] for language in LANGUAGES}
     for name, value in when.items():
         label, shown = form.label(name), _allowed(form.property_schema(name) or {}, [value])
         for language in LANGUAGES:
-            parts[language].append(quotes[language].format(label[language]) + joiners[language] + shown[language])
+            parts[language].append(phrase("form_condition", language, label=label[language], value=shown[language]))
     return {language: ", ".join(texts) for language, texts in parts.items()}
 
 
@@ -763,232 +762,61 @@ def _lists(value: Any) -> Any:
 
 # --- messages -------------------------------------------------------------------------------------
 
-_EXPECTED: dict[str, dict[str, str]] = {
-    "integer": {"kk": "бүтін сан", "ru": "целым числом", "en": "a whole number"},
-    "number": {"kk": "сан", "ru": "числом", "en": "a number"},
-    "string": {"kk": "мәтін", "ru": "текстом", "en": "text"},
-    "boolean": {"kk": "«иә» немесе «жоқ»", "ru": "«да» или «нет»", "en": "yes or no"},
-    "array": {"kk": "тізім", "ru": "списком", "en": "a list"},
-    "object": {"kk": "өрістер тобы", "ru": "группой полей", "en": "a group of fields"},
-}
+#: The types a value may be expected to have (``form_expected_<type>`` in the interface's catalogue).
+_EXPECTED_TYPES = ("integer", "number", "string", "boolean", "array", "object")
 
-MESSAGES: dict[str, dict[str, str]] = {
-    "unknown_provider": {
-        "kk": "БСН «{value}» бойынша көрсетілетін қызметті беруші (мектеп) тізілімде жоқ.",
-        "ru": "Услугодателя (школы) с БИН «{value}» нет в реестре.",
-        "en": "There is no provider (school) with BIN “{value}” in the registry.",
-    },
-    "unknown_organisation": {
-        "kk": "БСН «{value}» бойынша ұйым тізілімде жоқ.",
-        "ru": "Организации с БИН «{value}» нет в реестре.",
-        "en": "There is no organisation with BIN “{value}” in the registry.",
-    },
-    "addressee_mismatch": {
-        "kk": "БСН «{value}» ұйымы — {kind}: шағымның адресатына сәйкес келмейді.",
-        "ru": "Организация с БИН «{value}» — {kind}: это не тот адресат, который указан в жалобе.",
-        "en": "The organisation with BIN “{value}” is {kind}: not the addressee the complaint names.",
-    },
-    "not_registered_here": {
-        "kk": "Шағым осы ұйымға да, шағым жасалатын мектепке де жолданбаған (БСН «{value}»).",
-        "ru": "Жалоба адресована не этой организации и подана не на эту школу (БИН «{value}»).",
-        "en": "The complaint is neither addressed to this organisation nor about it (BIN “{value}”).",
-    },
-    "bad_characters": {
-        "kk": "«{label}» өрісінде рұқсат етілмеген басқару таңбалары бар.",
-        "ru": "Поле «{label}» содержит недопустимые управляющие символы.",
-        "en": "“{label}” contains characters that are not allowed (control characters).",
-    },
-    "required": {
-        "kk": "«{label}» өрісін толтырыңыз.",
-        "ru": "Заполните поле «{label}».",
-        "en": "Fill in “{label}”.",
-    },
-    "unknown_field": {
-        "kk": "Нысанда «{field}» өрісі көзделмеген.",
-        "ru": "Поле «{field}» в форме не предусмотрено.",
-        "en": "The form has no field “{field}”.",
-    },
-    "type": {
-        "kk": "«{label}» өрісінің мәні {expected} болуы керек (енгізілгені: «{value}»).",
-        "ru": "Значение поля «{label}» должно быть {expected} (введено: «{value}»).",
-        "en": "“{label}” must be {expected} (entered: “{value}”).",
-    },
-    "enum": {
-        "kk": "«{label}» өрісінің мәні мыналардың бірі болуы керек: {allowed} (енгізілгені: «{value}»).",
-        "ru": "Поле «{label}» может принимать только значения: {allowed} (введено: «{value}»).",
-        "en": "“{label}” must be one of: {allowed} (entered: “{value}”).",
-    },
-    "minimum": {
-        "kk": "«{label}» өрісінің мәні {limit} мәнінен кем болмауы керек (енгізілгені: {value}).",
-        "ru": "Значение поля «{label}» должно быть не меньше {limit} (введено: {value}).",
-        "en": "“{label}” must be at least {limit} (entered: {value}).",
-    },
-    "maximum": {
-        "kk": "«{label}» өрісінің мәні {limit} мәнінен аспауы керек (енгізілгені: {value}).",
-        "ru": "Значение поля «{label}» должно быть не больше {limit} (введено: {value}).",
-        "en": "“{label}” must be at most {limit} (entered: {value}).",
-    },
-    "exclusive_minimum": {
-        "kk": "«{label}» өрісінің мәні {limit} мәнінен артық болуы керек (енгізілгені: {value}).",
-        "ru": "Значение поля «{label}» должно быть больше {limit} (введено: {value}).",
-        "en": "“{label}” must be greater than {limit} (entered: {value}).",
-    },
-    "exclusive_maximum": {
-        "kk": "«{label}» өрісінің мәні {limit} мәнінен кем болуы керек (енгізілгені: {value}).",
-        "ru": "Значение поля «{label}» должно быть меньше {limit} (введено: {value}).",
-        "en": "“{label}” must be less than {limit} (entered: {value}).",
-    },
-    "min_length": {
-        "kk": "«{label}» өрісіндегі таңбалар саны кемінде {limit} болуы керек (енгізілгені: {length}).",
-        "ru": "Количество символов в поле «{label}» должно быть не меньше {limit} (введено: {length}).",
-        "en": "“{label}” must have at least {limit} characters (entered: {length}).",
-    },
-    "max_length": {
-        "kk": "«{label}» өрісіндегі таңбалар саны {limit} мәнінен аспауы керек (енгізілгені: {length}).",
-        "ru": "Количество символов в поле «{label}» должно быть не больше {limit} (введено: {length}).",
-        "en": "“{label}” must have at most {limit} characters (entered: {length}).",
-    },
-    "min_items": {
-        "kk": "«{label}» өрісіндегі жазбалар саны кемінде {limit} болуы керек (қазір: {length}).",
-        "ru": "Количество записей в поле «{label}» должно быть не меньше {limit} (сейчас: {length}).",
-        "en": "“{label}” must have at least {limit} entries (now: {length}).",
-    },
-    "max_items": {
-        "kk": "«{label}» өрісіндегі жазбалар саны {limit} мәнінен аспауы керек (қазір: {length}).",
-        "ru": "Количество записей в поле «{label}» должно быть не больше {limit} (сейчас: {length}).",
-        "en": "“{label}” must have at most {limit} entries (now: {length}).",
-    },
-    "unique_items": {
-        "kk": "«{label}» өрісіндегі мәндер қайталанбауы керек.",
-        "ru": "Значения в поле «{label}» не должны повторяться.",
-        "en": "Values in “{label}” must not repeat.",
-    },
-    "format_date": {
-        "kk": "«{label}» өрісі: нақты күнді ЖЖЖЖ-АА-КК түрінде көрсетіңіз, мысалы 2026-03-20 (енгізілгені: «{value}»).",
-        "ru": "Поле «{label}»: укажите существующую дату в виде ГГГГ-ММ-ДД, например 2026-03-20 (введено: «{value}»).",
-        "en": "“{label}”: enter a real date as YYYY-MM-DD, e.g. 2026-03-20 (entered: “{value}”).",
-    },
-    "format_date_time": {
-        "kk": "«{label}» өрісі: күн мен уақытты уақыт белдеуімен көрсетіңіз, мысалы 2026-03-20T17:00:00+05:00 "
-        "(енгізілгені: «{value}»).",
-        "ru": "Поле «{label}»: укажите дату и время с часовым поясом, например 2026-03-20T17:00:00+05:00 "
-        "(введено: «{value}»).",
-        "en": "“{label}”: enter a date and time with its UTC offset, e.g. 2026-03-20T17:00:00+05:00 "
-        "(entered: “{value}”).",
-    },
-    "format_phone": {
-        "kk": "«{label}» өрісі: нөмірді +7 және 10 цифр түрінде көрсетіңіз, мысалы +77011234567 "
-        "(енгізілгені: «{value}»).",
-        "ru": "Поле «{label}»: укажите номер в виде +7 и 10 цифр, например +77011234567 (введено: «{value}»).",
-        "en": "“{label}”: enter the number as +7 and 10 digits, e.g. +77011234567 (entered: “{value}”).",
-    },
-    "iin_format": {
-        "kk": "«{label}» өрісі: ЖСН дәл 12 цифрдан тұрады (енгізілгені: «{value}»).",
-        "ru": "Поле «{label}»: ИИН состоит ровно из 12 цифр (введено: «{value}»).",
-        "en": "“{label}”: an IIN is exactly 12 digits (entered: “{value}”).",
-    },
-    "iin_checksum": {
-        "kk": "«{label}» өрісі: {value} ЖСН-нің бақылау (соңғы) цифры сәйкес келмейді — қате терілмегенін тексеріңіз.",
-        "ru": "Поле «{label}»: контрольная (последняя) цифра ИИН {value} не сходится — проверьте, нет ли опечатки.",
-        "en": "“{label}”: the check (last) digit of IIN {value} does not match — look for a typo.",
-    },
-    "iin_date": {
-        "kk": "«{label}» өрісі: {value} ЖСН-нің алғашқы алты цифры (ЖЖААКК) жетінші цифрымен (ғасыр) бірге нақты "
-        "туған күнді құрамайды.",
-        "ru": "Поле «{label}»: первые шесть цифр ИИН {value} (ГГММДД) вместе с седьмой (век) не образуют "
-        "существующую дату рождения.",
-        "en": "“{label}”: the first six digits of IIN {value} (YYMMDD) with the seventh (century) are not a real "
-        "date of birth.",
-    },
-    "iin_birth_date_mismatch": {
-        "kk": "«{label}» өрісі: ЖСН-дегі туған күн ({iin_date}) «{other_label}» өрісіндегі күнге ({other_value}) "
-        "сәйкес келмейді.",
-        "ru": "Поле «{label}»: дата рождения в ИИН ({iin_date}) не совпадает с полем «{other_label}» ({other_value}).",
-        "en": "“{label}”: the date of birth in the IIN ({iin_date}) differs from “{other_label}” ({other_value}).",
-    },
-    "date_not_before": {
-        "kk": "«{label}» ({value}) «{other_label}» ({other_value}) күнінен ерте болмауы керек.",
-        "ru": "Поле «{label}» ({value}) не может быть раньше поля «{other_label}» ({other_value}).",
-        "en": "“{label}” ({value}) cannot be earlier than “{other_label}” ({other_value}).",
-    },
-    "within_vkk_validity": {
-        "kk": "«{label}» ({value}) ДКК қорытындысының қолданылу мерзімі шегінде ({issued_on} – {valid_until}) "
-        "болуы керек.",
-        "ru": "Поле «{label}» ({value}) должно быть в пределах срока действия заключения ВКК "
-        "({issued_on} – {valid_until}).",
-        "en": "“{label}” ({value}) must fall within the validity of the VKK conclusion ({issued_on} – {valid_until}).",
-    },
-    "vkk_validity_unknown": {
-        "kk": "«{label}» өрісі: осы өтініш бойынша ДКК қорытындысының қолданылу мерзімі белгісіз, сондықтан кезеңді "
-        "тексеру мүмкін емес — әкімшіге хабарласыңыз.",
-        "ru": "Поле «{label}»: срок действия заключения ВКК по этому заявлению неизвестен, поэтому период проверить "
-        "нельзя — обратитесь к администратору.",
-        "en": "“{label}”: the validity of this application's VKK conclusion is unknown, so the period cannot be "
-        "checked — contact the administrator.",
-    },
-    "refusal_without_reasons": {
-        "kk": "«{label}» өрісі: бас тартқан кезде кемінде бір негіздеме көрсетіңіз — бас тарту дәлелді болуы керек "
-        "(«Мемлекеттік көрсетілетін қызметтер туралы» Қазақстан Республикасы Заңының 19-1-бабының 1-тармағы).",
-        "ru": "Поле «{label}»: при отказе укажите хотя бы одно основание — отказ должен быть мотивированным "
-        "(пункт 1 статьи 19-1 Закона Республики Казахстан «О государственных услугах»).",
-        "en": "“{label}”: a refusal must give at least one reason (paragraph 1 of Article 19-1 of the Law of the "
-        'Republic of Kazakhstan "On State Services").',
-    },
-    "package_has_problems": {
-        "kk": "«{label}» өрісі: құжаттарды қабылдау мүмкін емес, тексеру мыналарды анықтады: {problems} "
-        "Бас тартуды таңдаңыз (негіздемелер бас тартуға өздігінен енгізіледі) немесе деректерді түзетіңіз.",
-        "ru": "Поле «{label}»: принять документы нельзя, проверка выявила: {problems} "
-        "Выберите отказ (эти основания войдут в него сами) или исправьте сведения.",
-        "en": "“{label}”: the documents cannot be accepted; the check found: {problems} "
-        "Choose refusal (these reasons go into it) or correct the data.",
-    },
-    "before_acceptance": {
-        "kk": "«{label}» ({value}) құжаттар қабылданған күннен ({accepted_on}) ерте болмауы керек.",
-        "ru": "Поле «{label}» ({value}) не может быть раньше дня приема документов ({accepted_on}).",
-        "en": "“{label}” ({value}) cannot be earlier than the day the documents were accepted ({accepted_on}).",
-    },
-    "reasons_without_refusal": {
-        "kk": "«{label}» өрісі: бас тарту негіздері тек бас тартқан кезде көрсетіледі; құжаттарды қабылдаған кезде "
-        "өрісті бос қалдырыңыз.",
-        "ru": "Поле «{label}»: основания для отказа указываются только при отказе; при приеме документов оставьте "
-        "поле пустым.",
-        "en": "“{label}”: reasons for refusal are given only when refusing; leave it empty when accepting the "
-        "documents.",
-    },
-    "not_in_this_version": {
-        "kk": "«{label}» өрісі: «{value}» нұсқасы бұл іс басталған сызбаның бұрынғы нұсқасында жоқ — "
-        "басқа нұсқаны таңдаңыз.",
-        "ru": "Поле «{label}»: вариант «{value}» недоступен для этого дела — оно начато на прежней версии схемы; "
-        "выберите другой вариант.",
-        "en": "“{label}”: the choice “{value}” is not available for this case — it started on an earlier version "
-        "of the diagram; choose another.",
-    },
-    "required_unless": {
-        "kk": "«{label}» өрісін толтырыңыз: ол {condition} болмаған жағдайда міндетті.",
-        "ru": "Заполните поле «{label}»: оно обязательно, если только не {condition}.",
-        "en": "Fill in “{label}”: it is required unless {condition}.",
-    },
-    "required_when": {
-        "kk": "«{label}» өрісін толтырыңыз: {condition} болғанда ол міндетті.",
-        "ru": "Заполните поле «{label}»: оно обязательно, когда {condition}.",
-        "en": "Fill in “{label}”: it is required when {condition}.",
-    },
-    "only_when": {
-        "kk": "«{label}» өрісі тек {condition} болғанда толтырылады; оны бос қалдырыңыз.",
-        "ru": "Поле «{label}» заполняется только когда {condition}; оставьте его пустым.",
-        "en": "“{label}” is filled in only when {condition}; leave it empty.",
-    },
-    "pattern": {
-        "kk": "«{label}» өрісі үлгіге сәйкес толтырылмаған (енгізілгені: «{value}»).",
-        "ru": "Поле «{label}» заполнено не по образцу (введено: «{value}»).",
-        "en": "“{label}” does not match the expected pattern (entered: “{value}”).",
-    },
-    "invalid": {
-        "kk": "«{label}» өрісі қате толтырылған: {detail}.",
-        "ru": "Поле «{label}» заполнено неверно: {detail}.",
-        "en": "“{label}” is invalid: {detail}.",
-    },
-}
+#: The problems the built-in checks report; each has its text ``form_check_<code>`` in messages.po.
+MESSAGE_CODES: tuple[str, ...] = (
+    "unknown_provider",
+    "unknown_organisation",
+    "addressee_mismatch",
+    "not_registered_here",
+    "bad_characters",
+    "required",
+    "unknown_field",
+    "type",
+    "enum",
+    "minimum",
+    "maximum",
+    "exclusive_minimum",
+    "exclusive_maximum",
+    "min_length",
+    "max_length",
+    "min_items",
+    "max_items",
+    "unique_items",
+    "format_date",
+    "format_date_time",
+    "format_phone",
+    "iin_format",
+    "iin_checksum",
+    "iin_date",
+    "iin_birth_date_mismatch",
+    "date_not_before",
+    "within_vkk_validity",
+    "vkk_validity_unknown",
+    "refusal_without_reasons",
+    "package_has_problems",
+    "before_acceptance",
+    "reasons_without_refusal",
+    "not_in_this_version",
+    "required_unless",
+    "required_when",
+    "only_when",
+    "pattern",
+    "invalid",
+)
+
+
+def _expected(kind: str) -> dict[str, str]:
+    """What a value of JSON type ``kind`` is called in each language (a type of its own by its name)."""
+    if kind not in _EXPECTED_TYPES:
+        return _same(kind)
+    return {language: phrase(f"form_expected_{kind}", language) for language in LANGUAGES}
+
+
+def _quoted(text: str, language: str) -> str:
+    return phrase("form_quoted", language, value=text)
 
 
 class _Keep(dict[str, Any]):
@@ -1003,12 +831,12 @@ def message_text(code: str, params: Mapping[str, Any], language: str) -> str:
     """
     if language not in LANGUAGES:
         raise ValueError(f"unknown language {language!r}; expected one of {', '.join(LANGUAGES)}")
-    if code not in MESSAGES:
+    if code not in MESSAGE_CODES:
         raise ValueError(f"no message text for code {code!r}")
     values = _Keep()
     for name, value in params.items():
         values[name] = value.get(language, "") if isinstance(value, Mapping) else value
-    return MESSAGES[code][language].format_map(values)
+    return phrase(f"form_check_{code}", language).format_map(values)
 
 
 # --- schema walking and paths --------------------------------------------------------------------
@@ -1122,7 +950,6 @@ def _type_of(schema: Mapping[str, Any] | None) -> str | None:
 def _allowed(schema: Mapping[str, Any], values: Sequence[Any]) -> dict[str, str]:
     names = schema.get("x-enum-labels")
     names = names if isinstance(names, Mapping) else {}
-    quotes = {"kk": "«{}»", "ru": "«{}»", "en": "“{}”"}
     result = {}
     for language in LANGUAGES:
         own = names.get(language)
@@ -1131,7 +958,7 @@ def _allowed(schema: Mapping[str, Any], values: Sequence[Any]) -> dict[str, str]
         for value in values:
             name = own.get(value) if isinstance(value, str) else None
             shown.append(f"{name} ({value})" if isinstance(name, str) and name != value else _show(value))
-        result[language] = ", ".join(quotes[language].format(s) for s in shown)
+        result[language] = ", ".join(_quoted(s, language) for s in shown)
     return result
 
 
