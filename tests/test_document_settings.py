@@ -22,7 +22,7 @@ from service.documents import ProviderInfo, document_title, render_html
 from service.domain.errors import DomainError, InvalidInput
 from service.domain.organisations import Organisation
 from service.domain.package import PackageRules, check_package, document_kinds
-from service.domain.schooling import INSTRUCTION_LANGUAGE_NAMES, instruction_languages
+from service.domain.schooling import INSTRUCTION_LANGUAGES, instruction_languages
 
 from .support import PROJECT, REGISTRY, SCHOOL_25, at
 
@@ -150,8 +150,8 @@ def test_the_form_offers_exactly_the_configured_languages() -> None:
 
 
 def test_every_language_the_setting_may_name_has_a_label_on_the_form() -> None:
-    form = head_form(tuple(INSTRUCTION_LANGUAGE_NAMES))
-    assert form.property_schema("language")["enum"] == list(INSTRUCTION_LANGUAGE_NAMES)
+    form = head_form(tuple(INSTRUCTION_LANGUAGES))
+    assert form.property_schema("language")["enum"] == list(INSTRUCTION_LANGUAGES)
 
 
 def test_a_form_naming_an_unknown_setting_or_an_unlabelled_value_is_refused() -> None:
@@ -241,3 +241,14 @@ def test_homeschool_validate_names_a_form_whose_setting_lacks_a_label(tmp_path: 
                                 catch_exceptions=False)
     assert result.exit_code == 1
     assert f"ERROR {path}: no label for the value 'uz' of setting 'instruction_languages'" in result.stderr
+
+
+def test_every_language_of_instruction_has_its_name_for_the_order_in_kazakh_and_russian() -> None:
+    from service.domain.schooling import instruction_language_name
+
+    assert instruction_language_name("kk", "kk") == "қазақ тілі"
+    assert instruction_language_name("ug", "ru") == "уйгурский язык"
+    for language in ("kk", "ru"):
+        names = [instruction_language_name(code, language) for code in INSTRUCTION_LANGUAGES]
+        assert len(set(names)) == len(names) and not set(names) & set(INSTRUCTION_LANGUAGES), (language, names)
+    assert instruction_language_name("xx", "kk") == "xx"

@@ -32,7 +32,7 @@ from service.application.forms import (
 from service.domain.errors import DomainError, NotFound
 from service.domain.package import PackageRules
 from service.domain.phrases import phrase
-from service.domain.schooling import INSTRUCTION_LANGUAGE_NAMES
+from service.domain.schooling import INSTRUCTION_LANGUAGES
 
 from .support import AKIMAT, PROJECT, SCHOOL_25
 
@@ -270,7 +270,7 @@ def test_each_form_and_property_is_labelled_in_three_languages(key: tuple[str, s
         assert node.get("title") == labels["ru"], path
         for language, names in node.get("x-enum-labels", {}).items():
             # A setting may allow more values than the schema's default enum: every one is labelled.
-            allowed = set(INSTRUCTION_LANGUAGE_NAMES) if node.get("x-enum-setting") else set(node["enum"])
+            allowed = set(INSTRUCTION_LANGUAGES) if node.get("x-enum-setting") else set(node["enum"])
             assert language in LANGUAGES and set(names) == allowed, path
 
 

@@ -48,7 +48,7 @@ from service.domain.package import (
     document_name,
     ground_text,
 )
-from service.domain.schooling import INSTRUCTION_LANGUAGE_NAMES
+from service.domain.schooling import instruction_language_name
 from service.domain.time import to_local
 
 from .catalogue import MissingTranslation, Wording, wording
@@ -410,8 +410,7 @@ def _admission(context: Mapping[str, Any], language: str) -> dict[str, Any]:
         "order_number": str(context["order_number"]),
         "order_date": context["order_date"],
         "grade": str(context["grade"]),
-        "instruction_language": INSTRUCTION_LANGUAGE_NAMES.get(str(context["language"]), {}).get(
-            language, str(context["language"])),
+        "instruction_language": instruction_language_name(str(context["language"]), language),
         "teachers": teachers,
         "weekly_hours": _number(context["weekly_hours"]),
         "curriculum_reference": str(context["curriculum_reference"]),

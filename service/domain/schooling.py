@@ -3,7 +3,7 @@
 Appendix 1 of the Rules is not published; practice (appendices.md) teaches the grade's programme
 in Kazakh or Russian, and some schools of Kazakhstan teach in Uzbek, Uyghur, Tajik or English.
 Which of these the service offers is a setting (``HOMESCHOOL_INSTRUCTION_LANGUAGES``); this
-module knows every language the product can name, in the words documents and forms use.
+module knows every language the product can name; documents name them from the documents catalogue.
 """
 
 from __future__ import annotations
@@ -11,16 +11,22 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from service.domain.errors import InvalidInput
+from service.domain.phrases import DOCUMENTS, phrase
 
-#: Every language of instruction the product can name: code → its name in kk, ru and en.
-INSTRUCTION_LANGUAGE_NAMES: dict[str, dict[str, str]] = {
-    "kk": {"kk": "қазақ тілі", "ru": "казахский язык", "en": "Kazakh"},
-    "ru": {"kk": "орыс тілі", "ru": "русский язык", "en": "Russian"},
-    "uz": {"kk": "өзбек тілі", "ru": "узбекский язык", "en": "Uzbek"},
-    "ug": {"kk": "ұйғыр тілі", "ru": "уйгурский язык", "en": "Uyghur"},
-    "tg": {"kk": "тәжік тілі", "ru": "таджикский язык", "en": "Tajik"},
-    "en": {"kk": "ағылшын тілі", "ru": "английский язык", "en": "English"},
-}
+#: Every language of instruction the product can name (its name on the admission order is
+#: ``instruction_language.<code>`` in the documents catalogue; a form names it in its own x-enum-labels).
+INSTRUCTION_LANGUAGES: tuple[str, ...] = ("kk", "ru", "uz", "ug", "tg", "en")
+
+
+def instruction_language_name(code: str, language: str) -> str:
+    """The name of the language of instruction ``code`` as a document in ``language`` (kk, ru) prints it.
+
+    A code the product does not know is printed as it is.
+    """
+    if code not in INSTRUCTION_LANGUAGES:
+        return code
+    return phrase(f"instruction_language.{code}", language, DOCUMENTS)
+
 
 #: The default setting: Kazakh and Russian (appendices.md, "The admission order").
 DEFAULT_INSTRUCTION_LANGUAGES: tuple[str, ...] = ("kk", "ru")
@@ -29,10 +35,10 @@ DEFAULT_INSTRUCTION_LANGUAGES: tuple[str, ...] = ("kk", "ru")
 def instruction_languages(codes: Iterable[str]) -> tuple[str, ...]:
     """The codes as a setting's value, checked: known, none twice, at least one; InvalidInput otherwise."""
     chosen = tuple(codes)
-    unknown = [code for code in chosen if code not in INSTRUCTION_LANGUAGE_NAMES]
+    unknown = [code for code in chosen if code not in INSTRUCTION_LANGUAGES]
     if unknown:
         raise InvalidInput(f"unknown language of instruction {unknown[0]!r}; "
-                           f"known: {', '.join(INSTRUCTION_LANGUAGE_NAMES)}")
+                           f"known: {', '.join(INSTRUCTION_LANGUAGES)}")
     if not chosen:
         raise InvalidInput("at least one language of instruction is needed")
     if len(set(chosen)) != len(chosen):
