@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from service.domain.errors import DiagramError
-from service.domain.stages import STAGES, UNMAPPED, recorded_stage_name, stage_names
+from service.domain.stages import BUILT_IN_STAGES, STAGES, UNMAPPED, Stage, recorded_stage_name, stage_names
 from service.engine.library import parse_diagram
 
 PROCESSES = Path(__file__).resolve().parents[1] / "processes"
@@ -41,7 +41,15 @@ def test_names_in_each_language_and_several_stages_at_once() -> None:
     assert stage_names(["class_and_language"], "kk") == "Басшы сыныпты және оқыту тілін айқындауда"
     assert stage_names(["check_request", "overdue"], "ru") == (
         "Электронный запрос на проверке; Срок нарушен — на контроле руководителя")
-    assert stage_names(["no_such_stage"], "ru") == STAGES[UNMAPPED].ru
+    assert stage_names(["no_such_stage"], "ru") == STAGES[UNMAPPED].name("ru") == "Обращение рассматривается"
+
+
+def test_every_built_in_stage_is_named_in_three_languages_from_the_catalogue() -> None:
+    for language in ("kk", "ru", "en"):
+        names = [STAGES[code].name(language) for code in sorted(BUILT_IN_STAGES)]
+        assert len(set(names)) == len(names) and not set(names) & BUILT_IN_STAGES, language
+    assert STAGES["provided"].name("en") == "The state service was provided"
+    assert Stage("added_by_a_declaration", "а", "б", "c").name("kk") == "а"  # a declaration's own names
 
 
 def test_a_stage_recorded_before_the_list_keeps_its_recorded_name() -> None:

@@ -1,6 +1,7 @@
 """§8: the stages of a case, as the monitoring information system and the applicant are told them.
 
-The list is fixed here (codes are what other systems store), and a process declaration may add
+The list of codes is fixed here (codes are what other systems store; their names are ``stage_<code>``
+in the interface's catalogue, service/translations), and a process declaration may add
 stages of its own (``[[stage]]`` in ``processes/<id>.process.toml``); diagrams map their elements to it
 with a ``stage`` property, so an analyst changes the mapping in the diagram, not in code:
 
@@ -19,127 +20,54 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from service.domain.phrases import phrase
+
 STAGE_LANGUAGES = ("kk", "ru", "en")
 
 
 @dataclass(frozen=True)
 class Stage:
-    """One stage: its code and its name in each language."""
+    """One stage: its code, and its names when a process declaration gives them.
+
+    A built-in stage has no names of its own: they are ``stage_<code>`` in the interface's catalogue.
+    """
 
     code: str
-    kk: str
-    ru: str
-    en: str
+    kk: str = ""
+    ru: str = ""
+    en: str = ""
 
     def name(self, language: str) -> str:
         """The stage's name in ``language`` (kk, ru or en; anything else gets Russian)."""
+        if not self.ru:
+            return phrase(f"stage_{self.code}", language)
         return {"kk": self.kk, "ru": self.ru, "en": self.en}.get(language, self.ru)
 
 
 _LIST = (
     # the service (§4–§7)
-    Stage(
-        "check_request",
-        "Электрондық сұрау салу тексерілуде",
-        "Электронный запрос на проверке",
-        "The electronic request is being checked",
-    ),
-    Stage(
-        "refusal_confirmation",
-        "Бас тарту негіздері кеңседе қаралуда",
-        "Основания для отказа рассматриваются в канцелярии",
-        "The office is considering the grounds for refusal",
-    ),
-    Stage(
-        "class_and_language",
-        "Басшы сыныпты және оқыту тілін айқындауда",
-        "Руководитель определяет класс и язык обучения",
-        "The head is determining the class and the language of instruction",
-    ),
-    Stage(
-        "organising",
-        "Үйде оқыту ұйымдастырылуда",
-        "Организуется обучение на дому",
-        "Home schooling is being organised",
-    ),
-    Stage(
-        "order",
-        "Қабылдау туралы бұйрық дайындалуда",
-        "Готовится приказ о зачислении",
-        "The admission order is being prepared",
-    ),
-    Stage(
-        "overdue",
-        "Мерзім өтіп кетті — басшының бақылауында",
-        "Срок нарушен — на контроле руководителя",
-        "Overdue — under the head's control",
-    ),
-    Stage(
-        "provided",
-        "Мемлекеттік қызмет көрсетілді",
-        "Государственная услуга оказана",
-        "The state service was provided",
-    ),
-    Stage(
-        "refused",
-        "Өтінішті одан әрі қараудан дәлелді бас тартылды",
-        "Мотивированный отказ в дальнейшем рассмотрении заявления",
-        "Reasoned refusal to consider the application further",
-    ),
+    Stage("check_request"),
+    Stage("refusal_confirmation"),
+    Stage("class_and_language"),
+    Stage("organising"),
+    Stage("order"),
+    Stage("overdue"),
+    Stage("provided"),
+    Stage("refused"),
     # the proactive offer (§7-1)
-    Stage(
-        "offer_sent",
-        "Қызмет көрсету туралы ұсыныс жіберілді",
-        "Направлено предложение об оказании услуги",
-        "An offer of the service was sent",
-    ),
-    Stage(
-        "offer_follow_up",
-        "Кеңсе қызмет алушымен байланысуда",
-        "Канцелярия связывается с услугополучателем",
-        "The office is contacting the service recipient",
-    ),
-    Stage(
-        "offer_accepted",
-        "Қызмет алушы келісім берді",
-        "Услугополучатель дал согласие",
-        "The service recipient consented",
-    ),
-    Stage("offer_declined", "Қызмет алушы бас тартты", "Услугополучатель отказался", "The service recipient declined"),
-    Stage(
-        "offer_closed",
-        "Ұсыныс жауапсыз жабылды",
-        "Предложение закрыто без ответа",
-        "The offer was closed without an answer",
-    ),
+    Stage("offer_sent"),
+    Stage("offer_follow_up"),
+    Stage("offer_accepted"),
+    Stage("offer_declined"),
+    Stage("offer_closed"),
     # complaints (§9)
-    Stage(
-        "complaint_with_appealed",
-        "Шағым әкімшілік актісі шағымданатын органда",
-        "Жалоба у органа, чей акт обжалуется",
-        "The complaint is with the body whose act is appealed",
-    ),
-    Stage("complaint_review", "Шағым қаралуда", "Жалоба рассматривается", "The complaint is under review"),
-    Stage(
-        "complaint_extended",
-        "Шағымды қарау мерзімі ұзартылды",
-        "Срок рассмотрения жалобы продлён",
-        "The review period was extended",
-    ),
-    Stage(
-        "complaint_satisfied_by_act",
-        "Шағым қолайлы акт қабылдаумен қанағаттандырылды",
-        "Жалоба удовлетворена принятием благоприятного акта",
-        "The complaint was satisfied by a favourable act",
-    ),
-    Stage(
-        "complaint_decided",
-        "Шағым бойынша шешім қабылданды",
-        "По жалобе принято решение",
-        "A decision on the complaint was taken",
-    ),
+    Stage("complaint_with_appealed"),
+    Stage("complaint_review"),
+    Stage("complaint_extended"),
+    Stage("complaint_satisfied_by_act"),
+    Stage("complaint_decided"),
     # an element a diagram left without a stage while the case waits on it
-    Stage("in_progress", "Өтініш қаралуда", "Обращение рассматривается", "The request is being handled"),
+    Stage("in_progress"),
 )
 
 STAGES: dict[str, Stage] = {stage.code: stage for stage in _LIST}
