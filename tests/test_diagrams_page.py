@@ -31,3 +31,22 @@ def test_the_diagrams_page_in_kazakh_draws_kazakh_names(tmp_path: Path, database
         assert RUSSIAN not in page and PROCESS_RU not in page
     finally:
         services.database.dispose()
+
+
+def test_the_legal_page_in_kazakh_names_the_carrying_elements_and_draws_them_in_kazakh(
+        tmp_path: Path, database_url: str) -> None:
+    services = shipped_services(tmp_path, database_url)
+    try:
+        with services.uow() as uow:
+            ensure_demo_accounts(uow, services.now())
+        client = create_app(services.settings, services, WTF_CSRF_ENABLED=False, TESTING=True).test_client()
+        client.environ_base["wsgi.url_scheme"] = "https"
+        [legal] = [account for account in DEMO_ACCOUNTS if account.login == "legal"]
+        client.post("/login", data={"login": "legal", "password": legal.password})
+        assert RUSSIAN in html.unescape(client.get("/legal").data.decode())
+        client.post("/language", data={"lang": "kk", "next": "/legal"})
+        page = html.unescape(client.get("/legal").data.decode())
+        assert page.count(KAZAKH) >= 2  # in the list of carrying elements and in the drawing
+        assert RUSSIAN not in page
+    finally:
+        services.database.dispose()

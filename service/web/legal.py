@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from flask import Blueprint, Response, render_template
@@ -14,8 +15,10 @@ from service.application.legal import (
     read_legal_document,
 )
 from service.domain.regulation import LegalDocument
+from service.engine.names import with_names
 
 from .context import actor, language, services, signed_in
+from .names_view import names_of, process_name
 
 blueprint = Blueprint("legal", __name__)
 
@@ -33,7 +36,8 @@ def _document() -> tuple[LegalDocument, str]:
 def legal_page() -> Any:
     """Each paragraph with its Kazakh text, one line per obligation, and the diagrams with its elements marked."""
     document, problem = _document()
-    diagrams = services().engine.library.diagrams()
+    diagrams = [replace(d, name=process_name(d.process_id), source=with_names(d.source, names_of(d.process_id)))
+                for d in services().engine.library.diagrams()]  # drawn with the interface language's names
     drawings = {
         p.paragraph: [(d.name, Markup(d.svg)) for d in highlighted_drawings(p, diagrams, standalone=False)]  # noqa: S704
         for p in document.paragraphs

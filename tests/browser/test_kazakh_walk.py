@@ -23,7 +23,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from service.application.deployments import deploy_shipped
 from service.bootstrap import Services
-from service.domain.staff import ROLE_NAMES
+from service.domain.staff import known_roles
 from service.translations import catalogue_path
 
 from ..support import PROJECT
@@ -116,7 +116,8 @@ def foreign_phrases(target: str = "kk") -> tuple[tuple[str, str, str, re.Pattern
     found: dict[tuple[str, str], str] = {}
     for language in sorted({"kk", "ru", "en"} - {target}):
         for key, text in _messages(language).items():
-            if _label(text) and text != own.get(key) and _label(text) not in written:
+            wording = re.sub(r"\{\w*\}", "", text)  # a phrase of placeholders and quotes only is no language's
+            if re.search(r"[^\W\d_]", wording) and text != own.get(key) and _label(text) not in written:
                 found.setdefault((language, text), key)  # one phrase of several keys is named once
     return tuple((language, key, text, _bounded(text)) for (language, text), key in found.items())
 
@@ -147,7 +148,7 @@ def internal_ids(target: str = "kk") -> re.Pattern[str]:
     In English an id that is one plain word ("head", "delivered", "legal") is also the interface's own
     word, so there only the ids joined with underscores count.
     """
-    words = sorted((i for i in _diagrams()[0] | set(ROLE_NAMES) if target != "en" or "_" in i), key=len, reverse=True)
+    words = sorted((i for i in _diagrams()[0] | known_roles() if target != "en" or "_" in i), key=len, reverse=True)
     return re.compile(r"(?<![\w-])(" + "|".join(re.escape(w) for w in words) + r")(?![\w-])")
 
 
@@ -277,6 +278,7 @@ def test_the_walk_finds_a_russian_phrase_and_an_internal_id() -> None:
     assert _interface("Стадия передаётся кодом из постоянного перечня") == []  # a quoted rule, not a label
     assert _interface("Файл «a.pdf» пустой.") == ["ru 'Файл «{name}» пустой.' (file_empty)"]
     assert problems([("page", "Tasks · Тапсырма жоқ")], "en")[0] == ["kk 'Тапсырма жоқ' (no_tasks)"]
+    assert problems([("page", "Unknown: «Payment»")], "en")[0] == []  # «{value}» is no language's wording
 
 
 def test_a_russian_element_name_is_told_apart_from_the_interface() -> None:
