@@ -41,3 +41,17 @@ def test_a_key_only_the_russian_catalogue_has_is_an_error_in_kazakh(tmp_path: Pa
     assert phrase("only.ru", "ru", DOCUMENTS) == "Только по-русски"
     with pytest.raises(MissingPhrase, match="no kk text for 'only.ru'"):
         phrase("only.ru", "kk", DOCUMENTS)
+
+
+def test_roles_are_named_from_the_catalogue_and_a_reviewer_signs_in_the_rules_own_words() -> None:
+    from service.domain.staff import BUILT_IN_ROLES, role_name, signature_title
+
+    assert [role_name("head", language) for language in ("kk", "ru", "en")] == [
+        "Көрсетілетін қызметті берушінің басшысы", "Руководитель услугодателя", "Head of the provider"]
+    for language in ("kk", "ru", "en"):
+        names = {role_name(role, language) for role in BUILT_IN_ROLES}
+        assert len(names) == len(BUILT_IN_ROLES) and not names & BUILT_IN_ROLES, language
+    assert signature_title("reviewing_official", "ru") == "Должностное лицо, уполномоченное на рассмотрение жалобы"
+    assert signature_title("reviewing_official", "kk") == "Шағымды қарау өкілеттігі берілген лауазымды адам"
+    assert signature_title("office_clerk", "kk") == "Кеңсе қызметкері"
+    assert role_name("nobody_named_this", "kk") == "nobody_named_this"

@@ -10,7 +10,7 @@ import pytest
 from service.application.declarations import load_process_declarations, mismatches, read_declaration
 from service.application.validation import validate_files
 from service.domain.declarations import DeclarationError, Declarations, parse_declaration
-from service.domain.staff import ROLE_NAMES, declare_role
+from service.domain.staff import declare_role, role_name
 from service.domain.stages import Stage, declare_stage
 from service.engine.library import DiagramLibrary
 
@@ -77,7 +77,7 @@ def test_what_a_declaration_names_must_exist(tmp_path: Path) -> None:
 def test_roles_and_stages_added_are_named_by_their_process_only() -> None:
     declare_role("test_only_role", {"kk": "a", "ru": "b", "en": "c"}, "p")
     declare_role("test_only_role", {"kk": "a", "ru": "B", "en": "c"}, "p")  # a new version of p renames it
-    assert ROLE_NAMES["test_only_role"]["ru"] == "B"
+    assert role_name("test_only_role", "ru") == "B"
     with pytest.raises(ValueError, match="declared by p"):
         declare_role("test_only_role", {"kk": "x", "ru": "y", "en": "z"}, "q")
     declare_stage(Stage("test_only_stage", "a", "b", "c"), "p")

@@ -8,7 +8,7 @@ from pytest_bdd import parsers, then
 from service.bootstrap import Services
 from service.domain.documents import DocumentInfo
 from service.domain.organisations import Organisation
-from service.domain.staff import ROLE_NAMES
+from service.domain.staff import role_name
 
 from . import people, wording
 from .cases import Case, application_case
@@ -125,7 +125,7 @@ def signed_by_the_clerk(product: Services, case: Case, document: str, language: 
     """The office clerk who registered the application stands in the signature, by role and name."""
     text = text_of(product, case, document, language)
     clerk = people.official(case.school, "office_clerk")
-    position = ROLE_NAMES["office_clerk"][wording.DOCUMENT_LANGUAGES[language]]
+    position = role_name("office_clerk", wording.DOCUMENT_LANGUAGES[language])
     assert f"{position} {clerk.full_name}" in text, f"«{position} {clerk.full_name}» does not sign the {document}"
 
 
@@ -176,7 +176,7 @@ def signed_by_the_confirming_clerk(product: Services, case: Case, document: str,
     text = text_of(product, case, document, language)
     clerk = people.official(case.school, "office_clerk")
     head = people.official(case.school, "head")
-    position = ROLE_NAMES["office_clerk"][wording.DOCUMENT_LANGUAGES[language]]
+    position = role_name("office_clerk", wording.DOCUMENT_LANGUAGES[language])
     assert f"{position} {clerk.full_name}" in text, f"«{position} {clerk.full_name}» does not sign the {document}"
     assert head.full_name not in text, f"the head {head.full_name} is named on the {document}, though the clerk refused"
 

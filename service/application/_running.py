@@ -12,7 +12,7 @@ from service.domain.errors import InvalidInput, NotFound
 from service.domain.model import EventRecord, OutgoingMessage, Snapshot
 from service.domain.organisations import Organisation
 from service.domain.outbox import document_kind
-from service.domain.staff import ROLE_NAMES, SIGNATURE_TITLES, Actor
+from service.domain.staff import Actor, known_roles, signature_title
 from service.domain.stages import STAGES, UNMAPPED, stage_names
 from service.engine.library import Diagram
 from service.engine.runtime import ProcessRun
@@ -286,10 +286,12 @@ def signatory_for(actor: Actor, organisation: Organisation,
                          membership.position_ru or membership.position_kk)
     if "head" in membership.roles:
         return Signatory(actor.full_name, organisation.head_position_kk, organisation.head_position_ru)
-    role = next((r for r in sorted(membership.roles & acting_roles) if r in ROLE_NAMES), None) or next(
-        (r for r in sorted(membership.roles) if r in ROLE_NAMES), None)
-    names = SIGNATURE_TITLES.get(role or "") or ROLE_NAMES.get(role or "", {})
-    return Signatory(actor.full_name, names.get("kk", ""), names.get("ru", ""))
+    named = known_roles()
+    role = next((r for r in sorted(membership.roles & acting_roles) if r in named), None) or next(
+        (r for r in sorted(membership.roles) if r in named), None)
+    if role is None:
+        return Signatory(actor.full_name, "", "")
+    return Signatory(actor.full_name, signature_title(role, "kk"), signature_title(role, "ru"))
 
 
 def _send_to_other_case(uow: UnitOfWork, runtime: Runtime, stored: StoredInstance, message: OutgoingMessage,

@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 
 from service.domain.errors import DomainError, NotFound
-from service.domain.staff import ROLE_NAMES, Actor
+from service.domain.staff import Actor, known_roles, role_name
 from service.engine.names import diagram_names, element_names, translations, with_names
 from service.persistence.uow import UnitOfWork
 
@@ -35,7 +35,8 @@ class CaseDiagram:
 
 def localized_names(processes_dir: Path, process_id: str, own: Mapping[str, str], language: str) -> dict[str, str]:
     """The diagram's element names in ``language``: its translations file, then the roles' names (lanes)."""
-    return element_names(own, language, translations(processes_dir, process_id), ROLE_NAMES)
+    roles = {role: {language: role_name(role, language)} for role in known_roles()}
+    return element_names(own, language, translations(processes_dir, process_id), roles)
 
 
 def names_dir(runtime: Runtime, process_id: str, processes_dir: Path, deployment_hash: str | None = None) -> Path:

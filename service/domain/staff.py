@@ -1,53 +1,62 @@
 """Who acts in the service: people with roles in organisations, and the systems around them.
 
-Roles are the diagrams' lanes (the library tells which exist); :data:`ROLE_NAMES` only gives
-the known ones their names in Kazakh, Russian and English: the built-in roles, and those a process
-declaration adds (:func:`declare_role`, called when declarations are loaded). Besides the lanes there are three
-roles that no diagram needs: an organisation's ``administrator`` (manages its staff), the
-``analyst`` (reads and deploys diagrams) and ``legal``, the legal team (reads the document of the
-Rules: how each obligation is carried out and checked). A national administrator manages the
-registry of organisations; that is a flag on the account, not a role in any organisation.
+Roles are the diagrams' lanes (the library tells which exist); :func:`role_name` names the known
+ones in Kazakh, Russian and English: the built-in roles from the interface's catalogue, and those a
+process declaration adds by the names it gives (:func:`declare_role`, called when declarations are
+loaded). Besides the lanes there are three roles that no diagram needs: an organisation's
+``administrator`` (manages its staff), the ``analyst`` (reads and deploys diagrams) and ``legal``,
+the legal team (reads the document of the Rules: how each obligation is carried out and checked). A
+national administrator manages the registry of organisations; that is a flag on the account, not a
+role in any organisation.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-#: Names of the roles people know, keyed by lane id (or administrative role).
-ROLE_NAMES: dict[str, dict[str, str]] = {
-    "office_clerk": {"kk": "Кеңсе қызметкері", "ru": "Работник канцелярии", "en": "Office clerk"},
-    "head": {"kk": "Көрсетілетін қызметті берушінің басшысы", "ru": "Руководитель услугодателя",
-             "en": "Head of the provider"},
-    "specialist": {"kk": "Маман", "ru": "Специалист", "en": "Specialist"},
-    "complaint_registrar": {"kk": "Шағымдарды тіркеуші", "ru": "Регистратор жалоб", "en": "Complaint registrar"},
-    "appealed_official": {"kk": "Шағым жасалатын лауазымды адам", "ru": "Обжалуемое должностное лицо",
-                          "en": "Official whose act is appealed"},
-    "reviewing_official": {"kk": "Шағымды қарайтын лауазымды адам", "ru": "Рассматривающее жалобу лицо",
-                           "en": "Reviewing official"},
-    "administrator": {"kk": "Ұйымның әкімшісі", "ru": "Администратор организации",
-                      "en": "Organisation administrator"},
-    "analyst": {"kk": "Талдаушы", "ru": "Аналитик", "en": "Analyst"},
-    "legal": {"kk": "Заң қызметі", "ru": "Юридическая служба", "en": "Legal team"},
-}
+from service.domain.phrases import DOCUMENTS, phrase
 
-#: How a role is printed above a signature when the membership names no position (§9's own words for
-#: whoever reviews a complaint); other roles print their name.
-SIGNATURE_TITLES: dict[str, dict[str, str]] = {
-    "reviewing_official": {"kk": "Шағымды қарау өкілеттігі берілген лауазымды адам",
-                           "ru": "Должностное лицо, уполномоченное на рассмотрение жалобы"},
-}
+#: The roles the product ships with, keyed by lane id (or administrative role); their names are
+#: ``role_name_<role>`` in the interface's catalogue. A process declaration adds others (:func:`declare_role`).
+BUILT_IN_ROLES = frozenset({"office_clerk", "head", "specialist", "complaint_registrar", "appealed_official",
+                            "reviewing_official", "administrator", "analyst", "legal"})
+
+#: Roles whose title above a signature is not their name: ``signature_title.<role>`` in the documents
+#: catalogue (§9's own words for whoever reviews a complaint).
+_SIGNATURE_TITLED = frozenset({"reviewing_official"})
 
 #: The legal team: reads the document of the Rules (paragraphs, obligations, scenarios, diagram elements).
 LEGAL_ROLE = "legal"
 
 #: Roles that are not lanes of any diagram.
 ADMIN_ROLES = frozenset({"administrator", "analyst", LEGAL_ROLE})
-#: The roles the product ships with; a process declaration (``processes/<id>.process.toml``) adds others.
-BUILT_IN_ROLES = frozenset(ROLE_NAMES)
 
-
+#: The names (kk, ru, en) of the roles process declarations add (``processes/<id>.process.toml``): data.
+_DECLARED_NAMES: dict[str, dict[str, str]] = {}
 #: Who declared each added role (a process id): its new versions may rename it, other processes may not.
 _DECLARED_BY: dict[str, str] = {}
+
+
+def known_roles() -> frozenset[str]:
+    """Every role that has a name: the built-in ones and those process declarations added."""
+    return BUILT_IN_ROLES | frozenset(_DECLARED_NAMES)
+
+
+def role_name(role: str, language: str) -> str:
+    """The role's name in ``language`` (kk, ru or en); a role nobody named is shown by its code."""
+    if role in BUILT_IN_ROLES:
+        return phrase(f"role_name_{role}", language)
+    declared = _DECLARED_NAMES.get(role)
+    if declared is None:
+        return role
+    return declared.get(language) or declared.get("ru") or role
+
+
+def signature_title(role: str, language: str) -> str:
+    """How ``role`` is printed above a signature in a document's ``language`` (kk or ru)."""
+    if role in _SIGNATURE_TITLED:
+        return phrase(f"signature_title.{role}", language, DOCUMENTS)
+    return role_name(role, language)
 
 
 def declare_role(role: str, names: dict[str, str], declared_by: str = "") -> None:
@@ -59,11 +68,11 @@ def declare_role(role: str, names: dict[str, str], declared_by: str = "") -> Non
         raise ValueError(f"'{role}' is an administrative role, not a lane")
     if role in BUILT_IN_ROLES:
         return
-    known = ROLE_NAMES.get(role)
+    known = _DECLARED_NAMES.get(role)
     owner = _DECLARED_BY.setdefault(role, declared_by)
-    if known is not None and dict(known) != dict(names) and owner != declared_by:
+    if known is not None and known != dict(names) and owner != declared_by:
         raise ValueError(f"role '{role}' is declared by {owner or 'another process'} with other names")
-    ROLE_NAMES[role] = dict(names)
+    _DECLARED_NAMES[role] = dict(names)
 
 
 def lane_roles(declared: frozenset[str] = frozenset()) -> frozenset[str]:

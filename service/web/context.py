@@ -13,7 +13,7 @@ from flask import Flask, abort, current_app, g, redirect, request, session, url_
 from service import bootstrap
 from service.application.sessions import session_member
 from service.domain.organisations import kind_name
-from service.domain.staff import ROLE_NAMES, Actor
+from service.domain.staff import Actor, role_name
 from service.domain.stages import recorded_stage_name
 
 from .i18n import (
@@ -115,7 +115,7 @@ def install_context(app: Flask) -> None:
             "lang": lang,
             "languages": LANGUAGE_NAMES,
             "me": staff(),
-            "role_name": lambda role: pick(ROLE_NAMES.get(role), lang, role or "—"),
+            "role_name": lambda role: role_name(role, lang) if role else "—",
             "kind_name": lambda kind: kind_name(kind, lang) if kind else "—",
             "when": lambda value: local_datetime(value, lang),
             "day": lambda value: local_date(value, lang),
