@@ -315,6 +315,13 @@ def test_validate_names_an_sms_without_its_templates(tmp_path) -> None:
     assert [problem.split(" (expected")[0].endswith(expected) for problem in problems] == [True] * 2, problems
     assert problems[0].endswith('msgid "sms.reminder" in service/translations/kk/LC_MESSAGES/documents.po)')
     assert problems[1].endswith('msgid "sms.reminder" in service/translations/ru/LC_MESSAGES/documents.po)')
+    from service.application.validation import validate_files
+
+    found = [p for p in validate_files(None, PROJECT / "forms", processes_dir=tmp_path, checks=[])
+             if p.kind == "sms-text"]
+    assert [p.hint for p in found] == [
+        'add msgid "sms.reminder" with its Kazakh and Russian text to the documents catalogue '
+        "(%(name)s for a value of the message), then make translations"] * 2
 
 
 def _messages(source: bytes) -> list[Any]:

@@ -1,5 +1,6 @@
 """Checking that diagrams and forms fit together: every user task has a form, every form a task,
-every SMS a diagram sends a text template in Kazakh and Russian.
+every SMS a diagram sends its Kazakh and Russian text in the documents catalogue
+(``msgid "sms.<what>"``).
 
 A form whose task an analyst removed from the diagram stays while cases started on the earlier
 version may still reach that task; it says so with ``"x-retired": "<why>"`` and is then not
@@ -70,7 +71,7 @@ _BPMN_MESSAGE = "{http://www.omg.org/spec/BPMN/20100524/MODEL}message"
 
 
 def check_sms_texts(diagrams: list[Diagram]) -> list[str]:
-    """Problems with SMS texts: every ``sms.<what>`` message a diagram declares has its kk and ru template."""
+    """Problems with SMS texts: every ``sms.<what>`` message a diagram declares has its kk and ru text."""
     problems: list[str] = []
     for diagram in diagrams:
         root = etree.fromstring(diagram.source, etree.XMLParser(resolve_entities=False, no_network=True))

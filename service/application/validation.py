@@ -370,7 +370,8 @@ def _sms_problems(diagrams: Sequence[DiagramFacts]) -> list[Problem]:
     for facts in diagrams:
         names = sorted({name for name in message_names(facts.root).values() if name.startswith(SMS_PREFIX)})
         problems += [Problem(facts.file, f"SMS '{name}' has no text template (expected {path})", kind="sms-text",
-                             hint="write the template in Kazakh and Russian")
+                             hint=f'add msgid "{name}" with its Kazakh and Russian text to the documents catalogue '
+                                  "(%(name)s for a value of the message), then make translations")
                      for name in names for path in missing_templates(name)]
     return problems
 
