@@ -121,7 +121,7 @@ def plans(services: Services, head: Actor) -> dict[str, list[str]]:
     assert len(queries) == 2, queries
     found: dict[str, list[str]] = {}
     with UnitOfWork(services.database, write=False) as uow:
-        connection = uow.session.connection()
+        connection = uow.session
         for part, (sql, params) in zip(("page", "count"), queries, strict=True):
             if services.database.dialect == "sqlite":
                 rows = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", params).all()

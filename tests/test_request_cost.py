@@ -55,17 +55,17 @@ def product(tmp_path: Path, database_url: str) -> Iterator[Services]:
 
 
 class Transactions:
-    """Counts the units of work (database sessions) the web app opens."""
+    """Counts the units of work (each takes its own connection from the pool) the web app opens."""
 
     def __init__(self, services: Services) -> None:
         self.opened: list[bool] = []
-        original = services.database.session
+        original = services.database.connect
 
         def counted(write: bool = True) -> Any:
             self.opened.append(write)
             return original(write=write)
 
-        services.database.session = counted  # type: ignore[method-assign]
+        services.database.connect = counted  # type: ignore[method-assign]
 
     def take(self) -> tuple[int, int]:
         """(read-only, writing) opened since the last call."""
@@ -112,7 +112,7 @@ def test_a_task_completion_writes_its_event_log_and_outbox_rows_in_one_statement
             OpenTaskRow.element_id == "determine_class_and_language")).one()
     statements: list[str] = []
     with product.uow() as uow:
-        driver = uow.session.connection().connection.dbapi_connection
+        driver = uow.session.connection.dbapi_connection
         assert driver is not None
         driver.set_trace_callback(statements.append)
         try:

@@ -104,7 +104,7 @@ class CaseIndexRepository(Repository):
             values.update(_people_values(people))
         if values:
             _change_statement(tuple(values)).execute(
-                self.session.connection(), {"case_id": instance_id, **{f"new_{k}": v for k, v in values.items()}})
+                self.session, {"case_id": instance_id, **{f"new_{k}": v for k, v in values.items()}})
 
     def get(self, instance_id: int) -> IndexedCase | None:
         """One indexed case."""

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
@@ -114,8 +114,12 @@ class Database:
         return self.dialect == "postgresql"
 
     def session(self, write: bool = True) -> Session:
-        """A new session; write sessions take the write lock when they begin (SQLite)."""
+        """A new ORM session; write sessions take the write lock when they begin (SQLite)."""
         return (self._write_sessions if write else self._read_sessions)()
+
+    def connect(self, write: bool = True) -> Connection:
+        """A connection from the pool (a unit of work's); a write one takes the write lock when it begins (SQLite)."""
+        return (self.write_engine if write else self.read_engine).connect()
 
     def dispose(self) -> None:
         """Close every pooled connection."""

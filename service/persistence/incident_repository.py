@@ -80,7 +80,7 @@ class IncidentRepository(Repository):
 
     def open_for(self, instance_id: int) -> Incident | None:
         """The case's open incident, if it has one."""
-        row = _OPEN_FOR.first(self.session.connection(), {"case_id": instance_id})
+        row = _OPEN_FOR.first(self.session, {"case_id": instance_id})
         return Incident(**dict(zip(_NAMES, row, strict=True))) if row else None
 
     def for_instance(self, instance_id: int) -> list[Incident]:

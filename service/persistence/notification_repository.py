@@ -95,7 +95,7 @@ class NotificationRepository(Repository):
                                  [{"name": name, "at": at}])
 
     def _insert(self, table: Table) -> postgresql.Insert | sqlite.Insert:
-        dialect = self.session.get_bind().dialect.name
+        dialect = self.session.dialect.name
         return postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
 
     def tasks_created(self, after: datetime, until: datetime, limit: int) -> list[TaskForNotice]:

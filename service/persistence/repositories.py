@@ -7,9 +7,22 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, and_, bindparam, case, delete, func, insert, literal, or_, select, union_all, update
+from sqlalchemy import (
+    Connection,
+    Table,
+    and_,
+    bindparam,
+    case,
+    delete,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    union_all,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from service.domain.errors import ConcurrencyConflict, DuplicateCase, DuplicateMessage
 from service.domain.model import EventRecord, OpenTask, OutboxItem, PendingTimer, TaskSummary
@@ -87,9 +100,9 @@ TaskScope = Sequence[tuple[int, frozenset[str]]]
 
 
 class Repository:
-    """Base: every repository works inside its unit of work's session."""
+    """Base: every repository works inside its unit of work's transaction (Core statements on its connection)."""
 
-    def __init__(self, session: Session, skip_locked: bool) -> None:
+    def __init__(self, session: Connection, skip_locked: bool) -> None:
         self.session = session
         self.skip_locked = skip_locked
 
@@ -212,7 +225,7 @@ class InstanceRepository(Repository):
 
     def get(self, instance_id: int, lock: bool = False) -> StoredInstance | None:
         """Load a case; ``lock`` holds its row until the transaction ends."""
-        row = (_CASE_LOCKED if lock else _CASE_READ).first(self.session.connection(), {"case_id": instance_id})
+        row = (_CASE_LOCKED if lock else _CASE_READ).first(self.session, {"case_id": instance_id})
         return StoredInstance(**dict(zip(_INSTANCE_NAMES, row, strict=True))) if row else None
 
     def by_key(self, business_key: str) -> list[StoredInstance]:
@@ -249,7 +262,7 @@ class InstanceRepository(Repository):
         now: datetime,
     ) -> int:
         """Write new state if nobody else did first; return the new version or raise a conflict."""
-        changed = _SAVE_STATE.execute(self.session.connection(), {
+        changed = _SAVE_STATE.execute(self.session, {
             "case_id": instance_id, "expected_version": expected_version, "new_state": state, "new_status": status,
             "new_serializer_version": serializer_version, "new_version": expected_version + 1, "now": now,
         })
@@ -346,7 +359,7 @@ class TaskRepository(Repository):
         wanted = {task.task_id: task for task in after}
         gone = [key for key in was if key not in wanted]
         opened = [task for key, task in wanted.items() if key not in was]
-        connection = self.session.connection()
+        connection = self.session
         moved = min(len(gone), len(opened))
         if moved:  # a task closed and the next one opened: the row is reused in place
             moves = [
@@ -394,7 +407,7 @@ class TaskRepository(Repository):
         :meth:`get` after ``InstanceRepository.get(lock=True)``), so the task read is the one a
         racing claim, release or completion left.
         """
-        row = (_TASK_AND_CASE_LOCKED if lock else _TASK_AND_CASE_READ).first(self.session.connection(),
+        row = (_TASK_AND_CASE_LOCKED if lock else _TASK_AND_CASE_READ).first(self.session,
                                                                             {"task_id": task_id})
         if row is None:
             return None
@@ -408,7 +421,7 @@ class TaskRepository(Repository):
         Lock order: a use case locks the task's case first (``InstanceRepository.get(lock=True)``),
         then the task, so claims, releases and completions queue instead of deadlocking.
         """
-        row = (_TASK_LOCKED if lock else _TASK_READ).first(self.session.connection(), {"task_id": task_id})
+        row = (_TASK_LOCKED if lock else _TASK_READ).first(self.session, {"task_id": task_id})
         return TaskSummary(**dict(zip(_TASK_NAMES, row, strict=True))) if row else None
 
     def for_instance(self, instance_id: int) -> list[TaskSummary]:
@@ -782,7 +795,7 @@ class OutboxRepository(Repository):
         """Queue several messages in one statement (keys as for :meth:`add`)."""
         if messages:
             _INSERT_OUTBOX.execute(
-                self.session.connection(),
+                self.session,
                 [
                     {**m, "created_at": now, "attempts": 0, "next_attempt_at": now, "delivered_at": None,
                      "delivered_to": None, "last_error": None}
@@ -909,7 +922,7 @@ class EventLogRepository(Repository):
             for r in records
         ]
         if rows:
-            _INSERT_EVENTS.execute(self.session.connection(), rows)
+            _INSERT_EVENTS.execute(self.session, rows)
 
     def for_instance(self, instance_id: int) -> list[EventRecord]:
         """A case's history, oldest first."""
@@ -967,7 +980,7 @@ class StaffRepository(Repository):
         return self._actor(member_id, active_only=True)
 
     def _actor(self, member_id: int, active_only: bool) -> Actor | None:
-        connection = self.session.connection()
+        connection = self.session
         row = (_ACTIVE_MEMBER if active_only else _MEMBER).first(connection, {"member_id": member_id})
         if row is None:
             return None

@@ -26,7 +26,7 @@ class SessionRepository(Repository):
 
     def find(self, token_hash: str) -> tuple[int, datetime] | None:
         """(staff id, last seen) of a session, if it is open."""
-        row = _FIND.first(self.session.connection(), {"token_hash": token_hash})
+        row = _FIND.first(self.session, {"token_hash": token_hash})
         return (row[0], row[1]) if row else None
 
     def touch(self, token_hash: str, now: datetime) -> None:

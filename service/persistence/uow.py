@@ -7,8 +7,8 @@ from contextlib import suppress
 from types import TracebackType
 from typing import Any, Generic, TypeVar, overload
 
+from sqlalchemy import Connection
 from sqlalchemy.exc import DBAPIError, IntegrityError
-from sqlalchemy.orm import Session
 
 from .database import Database
 from .deployment_repository import DeploymentRepository
@@ -39,7 +39,7 @@ R = TypeVar("R")
 class _Lazy(Generic[R]):
     """A repository of the unit of work, made when a use case first asks for it (most use a few)."""
 
-    def __init__(self, factory: Callable[[Session, bool], R]) -> None:
+    def __init__(self, factory: Callable[[Connection, bool], R]) -> None:
         self.factory = factory
         self.name = ""
 
@@ -91,12 +91,18 @@ class UnitOfWork:
         self._committed = False
 
     def __enter__(self) -> UnitOfWork:
-        self.session = self.database.session(write=self.write)
+        # A Core connection, not an ORM session: every repository runs Core statements, and the
+        # session's own bookkeeping (identity map, flush, transaction states) cost more than a
+        # step's statements on SQLite. ``session`` keeps its name for the repositories and tests.
         self._committed = False
         self._repositories: dict[str, Any] = {}
         try:
+            self.session = self.database.connect(write=self.write)
+        except DBAPIError as exc:  # the server cannot be reached: "unavailable", as for any statement
+            raise (translate(exc) or exc) from exc
+        try:
             # Start the transaction now, so on SQLite a writer waits for the lock up front.
-            self.session.connection()
+            self.session.begin()
         except DBAPIError as exc:
             self.session.close()
             raise (translate(exc) or exc) from exc
@@ -132,5 +138,4 @@ class UnitOfWork:
         self.session.rollback()
 
     def flush(self) -> None:
-        """Send pending statements now (to surface constraint errors inside the use case)."""
-        self.session.flush()
+        """Send pending statements now (each statement runs when issued: nothing is pending)."""
