@@ -58,7 +58,9 @@ def test_a_second_extension_over_ten_days_is_a_field_error_and_the_reasons_are_k
     html = refused.data.decode()
     assert refused.status_code == 422
     assert reasons in html  # nothing typed is lost
-    assert 'id="f-extension-days-error"' in html and "at most 10 working days in all" in html
+    assert 'id="f-extension-days-error"' in html
+    assert ("Срок рассмотрения жалобы можно продлить всего не более чем на 10 рабочих дней: "
+            "уже продлён на 5, запрошено ещё 6.") in html  # the diagram's own refusal, in Russian
     assert "Срок рассмотрения можно продлить не более чем на десять рабочих дней в сумме" in html
     assert 'value="6"' in html and '<button type="submit" class="primary"' in html  # the form again
 

@@ -172,19 +172,25 @@ _REFUSING_HELPER = "fail_if"
 
 
 def refused_on_purpose(exc: BaseException) -> bool:
-    """Whether a script error is the diagram refusing the step on purpose (``fail_if``), not a fault.
+    """Whether a script error is the diagram refusing the step on purpose (``fail_if``), not a fault."""
+    return refusal_in(exc) is not None
 
-    The engine reports both as :class:`ScriptError`; the refusal is the one whose innermost
-    ScriptError in the cause chain was raised inside ``fail_if``.
+
+def refusal_in(exc: BaseException) -> ScriptError | None:
+    """The diagram's refusal (``fail_if``) behind ``exc``, or None when it is a fault.
+
+    The engine reports both as :class:`ScriptError`; the refusal is the innermost ScriptError in the
+    cause chain raised inside ``fail_if`` (an :class:`~service.engine.scripting.Refusal`, carrying its
+    key and values).
     """
     seen: set[int] = set()
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:
         seen.add(id(current))
         if isinstance(current, ScriptError) and _raised_in(current, _REFUSING_HELPER):
-            return True
+            return current
         current = current.__cause__ or current.__context__
-    return False
+    return None
 
 
 def _raised_in(exc: BaseException, function: str) -> bool:

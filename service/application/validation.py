@@ -40,6 +40,7 @@ from service.engine.validation.facts import message_names
 from .catalog import FORM_SUFFIX, form_path
 from .declarations import declaration_problems, read_declarations
 from .forms import check_choices, load_form
+from .name_check import undeclared_refusals
 from .process_access import SYSTEM_LANE
 from .sms import DELIVERY_REPORT
 from .submissions import OFFER_REPLY
@@ -63,8 +64,13 @@ class DiagramFile:
 #: error carries ``severity = "warning"``; ``kind`` and ``hint`` attributes are used when present).
 FileCheck = Callable[[DiagramFile], Iterable[Problem | DiagramError]]
 
+def refusals_declared(diagram: DiagramFile) -> list[Problem]:
+    """A diagram on disk: every ``fail_if`` refusal key is declared in the names file beside it."""
+    return undeclared_refusals(diagram.file, diagram.source, diagram.path.parent) if diagram.path else []
+
+
 #: Further checks every validation runs (bpmnlint's recommended rules, layout): append here.
-FILE_CHECKS: list[FileCheck] = []
+FILE_CHECKS: list[FileCheck] = [refusals_declared]
 
 
 @dataclass(frozen=True)

@@ -14,10 +14,16 @@ One function reads them (:func:`element_names`) and one writes them into a copy 
 XML (:func:`with_names`), so the browser's viewer draws the translated names. :func:`named_elements`
 lists what needs a translation: every named element people see (messages are channel names such as
 ``document.receipt``, and ``property`` a data-input placeholder: neither is shown, neither is listed).
+
+The same file holds the texts of the diagram's refusals, under ``[refusals.<key>]`` (``ru``, ``kk``,
+``en``, with ``{name}`` placeholders): a script's ``fail_if(condition, "<key>", name=value)`` is
+shown to the person in their language (:func:`refusal_texts`, ``scripting.fill_in``); :func:`refusal_keys`
+lists the keys a diagram's scripts use.
 """
 
 from __future__ import annotations
 
+import ast
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -27,12 +33,17 @@ from pathlib import Path
 from lxml import etree
 
 from .library import BPMN_NS
+from .scripting import REFUSAL_KEY
 
 NAMES_SUFFIX = ".names.toml"
 #: The language the diagrams are drawn in (their own names); the names files give the others.
 DIAGRAM_LANGUAGE = "ru"
 #: Named BPMN elements that are never shown to people, so never translated.
 UNSHOWN_KINDS = frozenset({"message", "property"})
+#: The table of a names file that holds the refusals' texts (not an element id).
+REFUSALS_TABLE = "refusals"
+#: The elements whose text is diagram code that may call ``fail_if`` (script tasks, pre- and post-scripts).
+_SCRIPT_TAGS = frozenset({"script", "preScript", "postScript"})
 
 
 @dataclass(frozen=True)
@@ -79,7 +90,64 @@ def read_names_file(path: Path) -> dict[str, dict[str, str]]:
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ValueError(f"{path.name}: {exc}") from None
     return {element_id: {lang: str(text) for lang, text in names.items() if isinstance(text, str)}
-            for element_id, names in table.items() if isinstance(names, dict)}
+            for element_id, names in table.items() if isinstance(names, dict) and element_id != REFUSALS_TABLE}
+
+
+def refusal_texts(processes_dir: Path, process_id: str) -> dict[str, dict[str, str]]:
+    """Refusal key → {language: text} from the ``[refusals.…]`` tables beside the diagram; {} when none.
+
+    Cached like :func:`translations` (by the file's time and size); do not change the table returned.
+    """
+    path = names_file(processes_dir, process_id)
+    try:
+        stat = path.stat()
+    except OSError:
+        return {}
+    return _read_refusals(path, stat.st_mtime_ns, stat.st_size)
+
+
+@lru_cache(maxsize=256)
+def _read_refusals(path: Path, _mtime_ns: int, _size: int) -> dict[str, dict[str, str]]:
+    try:
+        return read_refusals(path)
+    except ValueError:
+        return {}  # the message is then shown as written; `homeschool names missing` reports the file
+
+
+def read_refusals(path: Path) -> dict[str, dict[str, str]]:
+    """Refusal key → {language: text} from a names file; ValueError saying what is wrong if it cannot be read."""
+    try:
+        table = tomllib.loads(path.read_text(encoding="utf-8")).get(REFUSALS_TABLE, {})
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ValueError(f"{path.name}: {exc}") from None
+    if not isinstance(table, dict):
+        raise ValueError(f"{path.name}: '{REFUSALS_TABLE}' must be a table of [{REFUSALS_TABLE}.<key>] tables")
+    return {key: {lang: text for lang, text in texts.items() if isinstance(text, str)}
+            for key, texts in table.items() if isinstance(texts, dict)}
+
+
+def refusal_keys(source: bytes) -> list[tuple[str, str]]:
+    """(element id, key) for every ``fail_if(…, "<key>")`` of the diagram's scripts whose message looks like a key.
+
+    Only a string literal is seen (a message built at run time is text, never a key); a script
+    that does not parse is skipped (the validator reports it).
+    """
+    root = etree.fromstring(source, etree.XMLParser(resolve_entities=False, no_network=True))
+    found: list[tuple[str, str]] = []
+    for node in root.iter():
+        if not isinstance(node.tag, str) or etree.QName(node).localname not in _SCRIPT_TAGS or not node.text:
+            continue
+        owner = next((a.get("id") for a in node.iterancestors() if a.get("id")), None)
+        try:
+            tree = ast.parse(node.text)
+        except SyntaxError:
+            continue
+        for call in ast.walk(tree):
+            if (isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id == "fail_if"
+                    and len(call.args) >= 2 and isinstance(call.args[1], ast.Constant)
+                    and isinstance(call.args[1].value, str) and REFUSAL_KEY.match(call.args[1].value)):
+                found.append((str(owner), call.args[1].value))
+    return found
 
 
 def element_names(own: Mapping[str, str], language: str, *tables: Mapping[str, Mapping[str, str]]) -> dict[str, str]:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import ast
 import functools
+import re
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime, timedelta
@@ -74,7 +75,35 @@ _EXTRA_BUILTINS: dict[str, Any] = {
 #: ``Exception`` (raising them would bypass every ``except Exception``) and class building.
 _WITHHELD = ("BaseException", "SystemExit", "KeyboardInterrupt", "GeneratorExit", "__build_class__")
 
-__all__ = ["LINE_BUDGET", "ScriptBudgetExceeded", "build_script_engine", "compile_expression", "compile_script"]
+#: What a ``fail_if`` message must look like to be taken for a refusal key (else it is the text itself).
+REFUSAL_KEY = re.compile(r"^[a-z][a-z0-9_]*$")
+#: A ``{name}`` placeholder of a refusal's text.
+_PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+__all__ = ["LINE_BUDGET", "REFUSAL_KEY", "Refusal", "ScriptBudgetExceeded", "build_script_engine",
+           "compile_expression", "compile_script", "fill_in"]
+
+
+def fill_in(template: str, values: Mapping[str, object]) -> str:
+    """``template`` with each ``{name}`` replaced by its value; a placeholder without a value stays as written."""
+    return _PLACEHOLDER.sub(lambda m: str(values[m.group(1)]) if m.group(1) in values else m.group(0), template)
+
+
+class Refusal(ScriptError):
+    """A step the diagram refuses on purpose (``fail_if``): its message or refusal key, and the values to fill in.
+
+    ``key`` is the second argument as written; where the names file of the diagram's version declares
+    it under ``[refusals.<key>]`` the person reads that text in their language, else ``key`` itself.
+    The ``message`` (for logs, the API and operators) is ``key`` with the values filled in, and those
+    no placeholder took listed after it, e.g. ``extension_over_limit (limit=10, used=5)``.
+    """
+
+    def __init__(self, key: str, values: Mapping[str, Any]) -> None:
+        self.key = key
+        self.values = dict(values)
+        message = fill_in(key, self.values)
+        rest = [f"{name}={value}" for name, value in self.values.items() if f"{{{name}}}" not in key]
+        super().__init__(f"{message} ({', '.join(rest)})" if rest else message)
 
 
 def _compile_error(source: str, errors: Sequence[str]) -> ScriptError:
@@ -122,10 +151,13 @@ def build_helpers(
         """A deadline moved ``days`` working days later (an extension), ISO 8601."""
         return format_instant(calendar.extend_deadline(_as_instant(deadline), days))
 
-    def fail_if(condition: bool, message: str) -> None:
-        """Stop the step with ``message`` when ``condition`` holds (nothing of the step is saved)."""
+    def fail_if(condition: bool, message: str, **values: Any) -> None:
+        """When ``condition`` holds, refuse the step with ``message`` (a text or a refusal key) and ``values``.
+
+        Nothing of the step is saved; the person sees the refusal beside the field and may correct it.
+        """
         if condition:
-            raise ScriptError(message)
+            raise Refusal(str(message), values)
 
     def is_past(instant: datetime | str) -> bool:
         """Whether ``instant`` is at or before now (e.g. a review deadline that has been missed)."""

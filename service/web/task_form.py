@@ -6,7 +6,8 @@
 - Rows of a list field are added and removed by ``static/forms.js``; without script, the same
   buttons submit the form and it comes back with what was typed kept and a row added or removed.
 - A refusal of the diagram on submit (``fail_if``, e.g. a second extension over ten working days)
-  is shown as the error of the field the task declares, with what was typed kept.
+  is shown as the error of the field the task declares, with what was typed kept: the task's declared
+  meaning, then the refusal's own text in the reader's language (the names file of the case's version).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from service.application.forms import coerce_submission
 from service.application.incidents import refused_on_purpose
 from service.application.operations import task_incident
 from service.application.queries import task_context
+from service.application.refusals import refusal_text
 from service.application.retry import with_retry
 from service.application.task_facts import (
     Fact,
@@ -67,10 +69,10 @@ def row_edits(raw: dict[str, list[str]]) -> tuple[dict[str, list[str]], dict[str
     return raw, shown, bool(added or removed)
 
 
-def _refusal_errors(exc: ScriptError, declared: TaskContextDeclaration) -> dict[str, list[str]]:
+def _refusal_errors(detail: str, declared: TaskContextDeclaration) -> dict[str, list[str]]:
     """The diagram's refusal as the declared field's error, led by its meaning in the interface language."""
     meaning = pick(dict(declared.refusal_labels), language(), "")
-    return {declared.refusal_field: [f"{meaning} ({exc.message})" if meaning else exc.message]}
+    return {declared.refusal_field: [f"{meaning} ({detail})" if meaning else detail]}
 
 
 def task_page_view(task_id: str) -> Any:
@@ -108,7 +110,10 @@ def task_page_view(task_id: str) -> Any:
             except ScriptError as exc:
                 if not refused_on_purpose(exc):
                     raise
-                errors = _refusal_errors(exc, declared)
+                with svc.uow(write=False) as uow:
+                    detail = refusal_text(uow, svc.runtime, instance_id=task.instance_id, exc=exc,
+                                          language=language(), processes_dir=svc.settings.processes_dir)
+                errors = _refusal_errors(detail or exc.message, declared)
             except NotPermitted:
                 abort(403)
             else:
