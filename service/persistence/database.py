@@ -15,7 +15,6 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, DisconnectionError
-from sqlalchemy.orm import Session, sessionmaker
 
 
 def _unicode_lower(value: Any) -> Any:
@@ -105,17 +104,11 @@ class Database:
             self.read_engine = self.write_engine
         #: Diagram versions known to be stored (committed) in this database.
         self.stored_diagrams: set[str] = set()
-        self._write_sessions = sessionmaker(self.write_engine, expire_on_commit=False)
-        self._read_sessions = sessionmaker(self.read_engine, expire_on_commit=False)
 
     @property
     def supports_skip_locked(self) -> bool:
         """Whether several workers can claim rows side by side (PostgreSQL) or must queue (SQLite)."""
         return self.dialect == "postgresql"
-
-    def session(self, write: bool = True) -> Session:
-        """A new ORM session; write sessions take the write lock when they begin (SQLite)."""
-        return (self._write_sessions if write else self._read_sessions)()
 
     def connect(self, write: bool = True) -> Connection:
         """A connection from the pool (a unit of work's); a write one takes the write lock when it begins (SQLite)."""
