@@ -17,14 +17,16 @@ import pytest
 from click.testing import CliRunner, Result
 from flask.testing import FlaskClient
 
+from service.application.case_diagram import names_dir
 from service.application.demo import ensure_demo_accounts
+from service.application.deployments import deploy, deployer
 from service.application.validation import validate_files
 from service.bootstrap import Services, build_services
 from service.cli import main
 from service.config import Settings
 from service.domain.calendar import WorkingCalendar
 from service.domain.errors import ScriptError
-from service.engine.names import refusal_keys
+from service.engine.names import refusal_keys, refusal_texts
 from service.engine.scripting import Refusal, build_helpers
 
 from .support import PROJECT, registry
@@ -77,6 +79,33 @@ def test_in_russian_the_reviewer_reads_the_russian_text(product: Services) -> No
     html = second_extension(reviewer, review_task)
     assert RU_OVER_LIMIT in field_error(html)
     assert "extension_over_limit" not in html and KK_OVER_LIMIT not in html
+
+
+def _complaint_review_files(reworded: str | None = None) -> dict[str, bytes]:
+    """The shipped complaint review as deployment files; its names file reworded when given."""
+    files = {f"processes/{path.name}": path.read_bytes()
+             for path in (PROJECT / "processes").glob("complaint_review.*") if path.is_file()}
+    files |= {f"forms/complaint_review/{path.name}": path.read_bytes()
+              for path in (PROJECT / "forms" / "complaint_review").iterdir() if path.is_file()}
+    if reworded is not None:
+        files["processes/complaint_review.names.toml"] = reworded.encode()
+    return files
+
+
+def test_a_case_reads_the_refusal_texts_of_its_own_version(product: Services) -> None:
+    with product.uow(write=False) as uow:
+        analyst = deployer(uow, "analyst")
+    deploy(product.write_uow, product.runtime, actor=analyst, now=product.now(), files=_complaint_review_files())
+    reviewer, review_task = forwarded_complaint(product)  # the case runs on that version
+    names = (PROJECT / "processes" / "complaint_review.names.toml").read_text(encoding="utf-8")
+    reworded = names.replace("Срок рассмотрения жалобы можно продлить всего", "Новая редакция: продлить всего")
+    assert reworded != names
+    deploy(product.write_uow, product.runtime, actor=analyst, now=product.now(),
+           files=_complaint_review_files(reworded))
+    current = names_dir(product.runtime, "complaint_review", product.settings.processes_dir)
+    assert "Новая редакция" in refusal_texts(current, "complaint_review")["extension_over_limit"]["ru"]
+    html = second_extension(reviewer, review_task)
+    assert RU_OVER_LIMIT in field_error(html) and "Новая редакция" not in html
 
 
 @pytest.fixture
