@@ -43,7 +43,8 @@ def names_missing(processes: tuple[str, ...], as_json: bool) -> None:
     for item in report.missing:
         click.echo(f"missing {item.process_id} {item.language} {item.element_id} ({item.kind}): {item.name}")
     for entry in report.stale:
-        click.echo(f"warn  stale {entry.process_id} {entry.element_id}: no such element in the diagram")
+        why = "no fail_if of the diagram uses this refusal" if entry.is_refusal else "no such element in the diagram"
+        click.echo(f"warn  stale {entry.process_id} {entry.element_id}: {why}")
     for process_id in report.processes:
         count = sum(1 for item in report.missing if item.process_id == process_id)
         click.echo(f"FAIL  {process_id}: {count} name(s) missing" if count

@@ -163,9 +163,11 @@ def test_a_refusal_key_without_its_kazakh_text_is_listed_as_missing(tmp_path: Pa
     names = folder / "complaint_review.names.toml"
     text = names.read_text(encoding="utf-8")
     kk_line = next(line for line in text.splitlines() if line.startswith('kk = "Шағымды қарау мерзімін барлығы'))
-    names.write_text(text.replace(kk_line + "\n", ""), encoding="utf-8")
+    names.write_text(text.replace(kk_line + "\n", "") + '\n[refusals.never_used]\nru = "…"\n', encoding="utf-8")
     result = _names_missing(folder, "complaint_review")
     assert result.exit_code == 1
+    stale = "warn  stale complaint_review refusals.never_used: no fail_if of the diagram uses this refusal"
+    assert stale in result.stdout
     assert [line for line in result.stdout.splitlines() if line.startswith("missing")] == [
         "missing complaint_review kk extension_over_limit (refusal): Срок рассмотрения жалобы можно продлить всего "
         "не более чем на {limit} рабочих дней: уже продлён на {used}, запрошено ещё {requested}.",

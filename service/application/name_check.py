@@ -57,6 +57,11 @@ class StaleName:
     process_id: str
     element_id: str
 
+    @property
+    def is_refusal(self) -> bool:
+        """Whether the entry is a declared refusal (``refusals.<key>``) no ``fail_if`` of the diagram uses."""
+        return self.element_id.startswith(f"{REFUSALS_TABLE}.")
+
     def as_dict(self) -> dict[str, str]:
         """For ``--json``."""
         return {"process": self.process_id, "element_id": self.element_id}
