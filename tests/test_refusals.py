@@ -19,7 +19,7 @@ from flask.testing import FlaskClient
 
 from service.application.case_diagram import names_dir
 from service.application.demo import ensure_demo_accounts
-from service.application.deployments import deploy, deployer
+from service.application.deployments import deploy, deploy_shipped, deployer
 from service.application.validation import validate_files
 from service.bootstrap import Services, build_services
 from service.cli import main
@@ -31,7 +31,7 @@ from service.engine.scripting import Refusal, build_helpers
 
 from .support import PROJECT, registry
 from .test_task_forms import forwarded_complaint
-from .test_web import _task_ids, product, web
+from .test_web import _client, _task_ids, product, sign_in, web
 
 __all__ = ["product", "web"]
 
@@ -196,3 +196,18 @@ def test_only_a_literal_that_looks_like_a_key_is_taken_for_one() -> None:
         '<bpmn:process id="p" isExecutable="true"><bpmn:scriptTask id="s"><bpmn:script>'
         f"{script}</bpmn:script></bpmn:scriptTask></bpmn:process></bpmn:definitions>").encode()
     assert refusal_keys(diagram) == [("s", "too_late")]
+
+
+def test_the_modeler_reports_a_key_the_live_version_does_not_declare(product: Services) -> None:
+    settings = product.settings
+    deploy_shipped(product.write_uow, product.runtime, settings.processes_dir, settings.forms_dir, product.now())
+    analyst = _client(product)
+    sign_in(analyst, "analyst")
+    live = (PROJECT / "processes" / "complaint_review.bpmn").read_text(encoding="utf-8")
+    sound = analyst.post("/modeler/complaint_review/validate", json={"xml": live}).get_json()
+    assert sound["ok"] is True, sound["problems"]
+    renamed = live.replace('"review_period_passed"', '"period_over"', 1)
+    found = analyst.post("/modeler/complaint_review/validate", json={"xml": renamed}).get_json()
+    undeclared = [p for p in found["problems"] if p["kind"] == "refusal-undeclared"]
+    assert found["ok"] is False and [p["element_id"] for p in undeclared] == ["extend_review"]
+    assert "'period_over'" in undeclared[0]["message"]

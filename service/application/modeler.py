@@ -27,6 +27,7 @@ from service.domain.model import EventRecord
 from service.domain.problems import Problem
 from service.domain.staff import Actor
 from service.engine.library import parse_diagram
+from service.engine.names import NAMES_SUFFIX
 from service.engine.versions import DiagramDiff, diff_diagrams
 from service.persistence.uow import UnitOfWork
 
@@ -94,9 +95,11 @@ def check_candidate(uow: UnitOfWork, runtime: Runtime, *, actor: Actor, process_
                if d.process_id != process_id]
     with tempfile.TemporaryDirectory(prefix="homeschool-modeler-") as scratch:
         root = Path(scratch)
-        write_files(root, {p: c for p, c in live.files.items() if p.startswith("forms/")})
+        names = f"processes/{process_id}{NAMES_SUFFIX}"  # its refusal keys are checked against the live texts
+        write_files(root, {p: c for p, c in live.files.items() if p.startswith("forms/") or p == names}
+                    | {path: source})
         (root / "forms").mkdir(exist_ok=True)
-        return validate_diagrams([DiagramFile(path, source)], root / "forms", context=context,
+        return validate_diagrams([DiagramFile(path, source, root / path)], root / "forms", context=context,
                                  process_settings=process_settings, form_choices=form_choices, calendar=calendar,
                                  checks=checks, declarations=runtime.declarations)
 
