@@ -6,6 +6,7 @@ import dataclasses
 import os
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from service.application.cases import CaseOwners
 from service.application.organisations import import_registry
@@ -96,3 +97,18 @@ def person(services: Services, *roles: str, bin_: str = SCHOOL_25, login: str | 
     org = registry(services)[bin_]
     name = login or "+".join(roles)
     return Actor(login=name, full_name=full_name or f"Test {name}", memberships=(Membership(org, frozenset(roles)),))
+
+
+def demo_web_client(services: Services, login: str) -> Any:
+    """A Flask test client of the product over HTTPS, signed in as the demo account ``login``."""
+    from service.application.demo import DEMO_ACCOUNTS, ensure_demo_accounts
+    from service.web import create_app
+
+    with services.uow() as uow:
+        ensure_demo_accounts(uow, services.now())
+    client = create_app(services.settings, services, WTF_CSRF_ENABLED=False, TESTING=True).test_client()
+    client.environ_base["wsgi.url_scheme"] = "https"
+    [account] = [account for account in DEMO_ACCOUNTS if account.login == login]
+    client.post("/login", data={"login": login, "password": account.password})
+    return client
+

@@ -5,10 +5,7 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
-from service.application.demo import DEMO_ACCOUNTS, ensure_demo_accounts
-from service.web import create_app
-
-from .support import shipped_services
+from .support import demo_web_client, shipped_services
 
 RUSSIAN = "Проверить полноту и срок действия документов"
 KAZAKH = "Құжаттардың толықтығы мен қолданылу мерзімін тексеру"
@@ -18,12 +15,7 @@ PROCESS_RU = "Приём документов для организации ин
 def test_the_diagrams_page_in_kazakh_draws_kazakh_names(tmp_path: Path, database_url: str) -> None:
     services = shipped_services(tmp_path, database_url)
     try:
-        with services.uow() as uow:
-            ensure_demo_accounts(uow, services.now())
-        client = create_app(services.settings, services, WTF_CSRF_ENABLED=False, TESTING=True).test_client()
-        client.environ_base["wsgi.url_scheme"] = "https"
-        [analyst] = [account for account in DEMO_ACCOUNTS if account.login == "analyst"]
-        client.post("/login", data={"login": "analyst", "password": analyst.password})
+        client = demo_web_client(services, "analyst")
         assert RUSSIAN in html.unescape(client.get("/diagrams").data.decode())  # Russian: the diagram's own
         client.post("/language", data={"lang": "kk", "next": "/diagrams"})
         page = html.unescape(client.get("/diagrams").data.decode())
@@ -37,12 +29,7 @@ def test_the_legal_page_in_kazakh_names_the_carrying_elements_and_draws_them_in_
         tmp_path: Path, database_url: str) -> None:
     services = shipped_services(tmp_path, database_url)
     try:
-        with services.uow() as uow:
-            ensure_demo_accounts(uow, services.now())
-        client = create_app(services.settings, services, WTF_CSRF_ENABLED=False, TESTING=True).test_client()
-        client.environ_base["wsgi.url_scheme"] = "https"
-        [legal] = [account for account in DEMO_ACCOUNTS if account.login == "legal"]
-        client.post("/login", data={"login": "legal", "password": legal.password})
+        client = demo_web_client(services, "legal")
         assert RUSSIAN in html.unescape(client.get("/legal").data.decode())
         client.post("/language", data={"lang": "kk", "next": "/legal"})
         page = html.unescape(client.get("/legal").data.decode())

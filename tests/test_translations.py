@@ -23,7 +23,7 @@ from service.web import create_app
 from service.web.case_list import STATUSES as CASE_STATUSES
 from service.web.i18n import MESSAGES, has_phrase, translate
 
-from .support import shipped_services
+from .support import demo_web_client, shipped_services
 
 PROJECT = Path(__file__).resolve().parents[1]
 TEMPLATES = PROJECT / "service" / "web" / "templates"
@@ -186,16 +186,9 @@ def test_every_api_message_is_in_the_catalogue() -> None:
 
 def test_a_missing_case_in_kazakh_is_explained_in_kazakh_not_by_the_exception(
         tmp_path: Path, database_url: str) -> None:
-    from service.application.demo import DEMO_ACCOUNTS, ensure_demo_accounts
-
     services = shipped_services(tmp_path, database_url)
     try:
-        with services.uow() as uow:
-            ensure_demo_accounts(uow, services.now())
-        client = create_app(services.settings, services, WTF_CSRF_ENABLED=False, TESTING=True).test_client()
-        client.environ_base["wsgi.url_scheme"] = "https"
-        [clerk] = [account for account in DEMO_ACCOUNTS if account.login == "clerk"]
-        client.post("/login", data={"login": "clerk", "password": clerk.password})
+        client = demo_web_client(services, "clerk")
         client.post("/language", data={"lang": "kk", "next": "/tasks"})
         page = client.get("/cases/99999")
         body = page.data.decode()
