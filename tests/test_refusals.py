@@ -20,6 +20,7 @@ from flask.testing import FlaskClient
 from service.application.case_diagram import names_dir
 from service.application.demo import ensure_demo_accounts
 from service.application.deployments import deploy, deploy_shipped, deployer
+from service.application.name_check import missing_names
 from service.application.validation import validate_files
 from service.bootstrap import Services, build_services
 from service.cli import main
@@ -211,3 +212,13 @@ def test_the_modeler_reports_a_key_the_live_version_does_not_declare(product: Se
     undeclared = [p for p in found["problems"] if p["kind"] == "refusal-undeclared"]
     assert found["ok"] is False and [p["element_id"] for p in undeclared] == ["extend_review"]
     assert "'period_over'" in undeclared[0]["message"]
+
+
+def test_a_refusals_entry_that_is_not_a_table_is_a_problem_and_the_element_names_still_count(tmp_path: Path) -> None:
+    folder = tmp_path / "processes"
+    shutil.copytree(PROJECT / "processes", folder)
+    names = folder / "proactive_offer.names.toml"
+    names.write_text('refusals = "not a table"\n' + names.read_text(encoding="utf-8"), encoding="utf-8")
+    report = missing_names(folder, ["proactive_offer"])
+    assert report.problems == ["proactive_offer.names.toml: 'refusals' must be a table of [refusals.<key>] tables"]
+    assert report.missing == []

@@ -114,7 +114,8 @@ def missing_names(processes_dir: Path, process_ids: Iterable[str] = (),
         refusals: dict[str, dict[str, str]] = {}
         if path.exists():
             try:
-                table, refusals = read_names_file(path), read_refusals(path)
+                table = read_names_file(path)
+                refusals = read_refusals(path)
             except ValueError as exc:
                 report.problems.append(str(exc))
         elements = named_elements(diagrams[process_id])
