@@ -16,6 +16,7 @@ from typing import Any, NoReturn, TypeVar
 import click
 
 from service import bootstrap
+from service.application.case_diagram import element_namer
 from service.application.declarations import load_process_declarations
 from service.application.inbox import deliver_kept_messages
 from service.application.legal import build_legal_document, legal_document_html, legal_document_pdf
@@ -376,7 +377,8 @@ def _work_once(services: bootstrap.Services, stop: Callable[[], bool] = lambda: 
                                                                      now=now, stop=stop))
     _guarded("staff notifications", lambda: notify_staff(
         services.write_uow, services.calendar, now, services.settings.public_url,
-        _seconds(services.settings.notify_seconds)))
+        _seconds(services.settings.notify_seconds),
+        namer=element_namer(services.runtime, services.settings.processes_dir)))
     sent = _guarded("outbox delivery", lambda: deliver_outbox(
         services.write_uow, services.transports, now=now,
         first_retry=_seconds(services.settings.outbox_retry_seconds)))

@@ -155,6 +155,21 @@ def test_the_worker_spools_the_mail(product: Services) -> None:
     assert "APP-1" in written["payload"]["body"]
 
 
+def test_the_worker_names_the_task_in_the_language_the_head_reads(product: Services) -> None:
+    with product.uow() as uow:
+        found = uow.staff.by_login("head")
+        assert found is not None and found[0].id is not None
+        uow.staff.set_language(found[0].id, "kk")
+        uow.commit()
+    _case(product, "APP-1")
+    product.now = lambda: RECEIVED + timedelta(minutes=5)  # type: ignore[method-assign]
+    _work_once(product)
+    [mail] = _mails(product)
+    body = mail.payload["body"]
+    assert "APP-1: Оқыту сыныбы мен тілін анықтау" in body  # the names file's Kazakh, not the diagram's Russian
+    assert "Определить класс и язык обучения" not in body
+
+
 # --- the rules, without a database -----------------------------------------------------------
 
 

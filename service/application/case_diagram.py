@@ -7,7 +7,7 @@ the roles' names for lanes, then the diagram's own (Russian) name.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -79,3 +79,15 @@ def case_diagram(uow: UnitOfWork, runtime: Runtime, *, actor: Actor, instance_id
                             diagram_names(progress.source), language)
     return CaseDiagram(xml=with_names(progress.source, names).decode("utf-8"), marks=dict(progress.marks),
                        names=names)
+
+
+def element_namer(runtime: Runtime, processes_dir: Path) -> Callable[[str, str, str], str | None]:
+    """(process id, element id, language) → the element's name in the current version; each process read once."""
+    read: dict[tuple[str, str], dict[str, str]] = {}
+
+    def name(process_id: str, element_id: str, language: str) -> str | None:
+        key = (process_id, language)
+        if key not in read:
+            read[key] = current_names(runtime, processes_dir, process_id, language)
+        return read[key].get(element_id)
+    return name

@@ -5,7 +5,9 @@ transaction: (1) notices — for each task created since the last pass, its arri
 may do it; for each task due on the next working day or today, the reminder — recorded once per
 (person, task, kind); (2) digests — for each person whose frequency allows one now, a single e-mail
 listing their pending notices, queued in the outbox and delivered (spool or SMTP) by the outbox
-sweep. A notice whose task has been done meanwhile is dropped, not sent.
+sweep. A notice whose task has been done meanwhile is dropped, not sent. Task titles are given in
+the recipient's language by the ``namer`` the worker passes (the names file beside the diagram);
+without one, or for an element it does not name, the title stored with the task is used.
 """
 
 from __future__ import annotations
@@ -30,6 +32,9 @@ from service.domain.staff import Actor
 from service.persistence.notification_repository import PendingNotice, Recipient, TaskForNotice
 from service.persistence.uow import UnitOfWork
 
+#: (process id, element id, language) → the element's name in that language, or None if unnamed.
+TaskNamer = Callable[[str, str, str], str | None]
+
 MARK = "staff_notifier"
 #: Tasks committed this long after the instant they were created at are still noticed.
 _LATE_COMMIT = timedelta(minutes=10)
@@ -51,14 +56,14 @@ class NotifyReport:
 
 
 def notify_staff(uow_factory: Callable[[], UnitOfWork], calendar: WorkingCalendar, now: datetime,
-                 base_url: str, every: timedelta) -> NotifyReport | None:
+                 base_url: str, every: timedelta, namer: TaskNamer | None = None) -> NotifyReport | None:
     """One notifier pass if one is due (None if another worker has it or it ran less than ``every`` ago)."""
     with uow_factory() as uow:
         claimed, last = uow.notifications.claim_mark(MARK)
         if not claimed or (last is not None and now - last < every):
             return None
         noticed = _record_notices(uow, calendar, now, last)
-        mails = _send_digests(uow, now, base_url)
+        mails = _send_digests(uow, now, base_url, namer)
         uow.notifications.set_mark(MARK, now)
         uow.commit()
     return NotifyReport(noticed=noticed, mails=mails)
@@ -81,7 +86,7 @@ def _record_notices(uow: UnitOfWork, calendar: WorkingCalendar, now: datetime, l
     return repo.add_notices(notices, now)
 
 
-def _send_digests(uow: UnitOfWork, now: datetime, base_url: str) -> int:
+def _send_digests(uow: UnitOfWork, now: datetime, base_url: str, namer: TaskNamer | None) -> int:
     repo = uow.notifications
     repo.drop_for_unreachable(now)
     by_person: dict[int, list[PendingNotice]] = defaultdict(list)
@@ -93,7 +98,7 @@ def _send_digests(uow: UnitOfWork, now: datetime, base_url: str) -> int:
         person = recipients.get(staff_id)
         if person is None or not digest_due(parse_frequency(person.notify_every), person.last_digest_at, now):
             continue
-        lines = _lines(notices, now)
+        lines = _lines(notices, now, _titles(namer, person.language))
         repo.mark_sent(staff_id, [(n.task_id, n.kind) for n in notices], now)
         if not lines:  # every task was done meanwhile: nothing to say
             continue
@@ -103,7 +108,15 @@ def _send_digests(uow: UnitOfWork, now: datetime, base_url: str) -> int:
     return len(outbox)
 
 
-def _lines(notices: list[PendingNotice], now: datetime) -> list[DigestLine]:
+def _titles(namer: TaskNamer | None, language: str) -> Callable[[TaskForNotice], str]:
+    """A task's title in ``language``: its element's translated name, else the title stored with it."""
+    def title(task: TaskForNotice) -> str:
+        named = namer(task.process_id, task.element_id, language) if namer and task.element_id else None
+        return named or task.title
+    return title
+
+
+def _lines(notices: list[PendingNotice], now: datetime, title: Callable[[TaskForNotice], str]) -> list[DigestLine]:
     """Digest lines for a person's live notices: a task listed once, under its most urgent reason."""
     best: dict[str, tuple[str, TaskForNotice]] = {}
     rank = {"due_today": 0, "due_tomorrow": 1, "arrived": 2}
@@ -114,7 +127,7 @@ def _lines(notices: list[PendingNotice], now: datetime) -> list[DigestLine]:
         if held is None or rank[notice.kind] < rank[held[0]]:
             best[notice.task_id] = (notice.kind, notice.task)
     return [DigestLine(kind=kind, business_key=task.business_key, task_id=task.task_id,  # type: ignore[arg-type]
-                       title=task.title, due_at=task.due_at,
+                       title=title(task), due_at=task.due_at,
                        overdue=task.due_at is not None and task.due_at < now)
             for kind, task in best.values()]
 

@@ -32,6 +32,8 @@ class TaskForNotice:
     assignee: str | None
     due_at: datetime | None
     created_at: datetime
+    process_id: str = ""
+    element_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -58,7 +60,7 @@ class PendingNotice:
 
 
 _TASK_COLUMNS = (_T.c.task_id, _T.c.business_key, _T.c.title, _T.c.organisation_id, _T.c.lane, _T.c.assignee,
-                 _T.c.due_at, _T.c.created_at)
+                 _T.c.due_at, _T.c.created_at, _T.c.process_id, _T.c.element_id)
 _RECIPIENT_COLUMNS = (_S.c.id, _S.c.login, _S.c.full_name, _S.c.language, _S.c.email, _S.c.notify_every,
                       _S.c.last_digest_at)
 _WANTS_MAIL = and_(_S.c.email.is_not(None), _S.c.notify_every != "off", _S.c.active.is_(True))
@@ -161,7 +163,7 @@ class NotificationRepository(Repository):
         for row in rows:
             task = None if row.business_key is None else TaskForNotice(
                 row.task_id, row.business_key, row.title, row.organisation_id, row.lane, row.assignee,
-                row.due_at, row.created_at)
+                row.due_at, row.created_at, row.process_id, row.element_id)
             pending.append(PendingNotice(row.staff_id, row.kind, row.task_id, task))
         return pending
 
