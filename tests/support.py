@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -44,11 +45,14 @@ def build_test_services(settings: Settings, library: DiagramLibrary) -> Services
     return built
 
 
-def shipped_services(tmp_path: Path, database_url: str) -> Services:
-    """The product as shipped — processes/, forms/, config/provider.toml — on the test database."""
+def shipped_services(tmp_path: Path, database_url: str, env: Mapping[str, str] | None = None) -> Services:
+    """The product as shipped — processes/, forms/, config/provider.toml — on the test database.
+
+    ``env`` adds or overrides settings (e.g. another processes folder).
+    """
     settings = Settings.from_env({
         "DATABASE_URL": database_url, "HOMESCHOOL_INSTANCE_DIR": str(tmp_path / "instance"),
-        "HOMESCHOOL_CALENDAR_OVERRIDES": str(tmp_path / "no-overrides.toml"),
+        "HOMESCHOOL_CALENDAR_OVERRIDES": str(tmp_path / "no-overrides.toml"), **(env or {}),
     }, base=PROJECT)
     built = build_services(settings)
     registry(built)

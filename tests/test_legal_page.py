@@ -13,12 +13,11 @@ import pytest
 from flask.testing import FlaskClient
 
 from service.application.demo import DEMO_ACCOUNTS, ensure_demo_accounts
-from service.bootstrap import Services, build_services
-from service.config import Settings
+from service.bootstrap import Services
 from service.domain.time import ALMATY
 from service.web import create_app
 
-from .support import PROJECT, SCHOOL_25, registry
+from .support import SCHOOL_25, registry, shipped_services
 
 PASSWORDS = {account.login: account.password for account in DEMO_ACCOUNTS}
 #: The scenario whose result the page must show, and when its report was written.
@@ -34,13 +33,7 @@ def product(tmp_path: Path, database_url: str) -> Iterator[Services]:
         {"name": SCENARIO, "steps": [{"result": {"status": "passed"}}, {"result": {"status": "failed"}}]},
     ]}]), encoding="utf-8")
     os.utime(report, (RUN_AT.timestamp(), RUN_AT.timestamp()))
-    settings = Settings.from_env({
-        "DATABASE_URL": database_url, "HOMESCHOOL_INSTANCE_DIR": str(tmp_path / "instance"),
-        "HOMESCHOOL_CALENDAR_OVERRIDES": str(tmp_path / "no-overrides.toml"),
-        "HOMESCHOOL_FEATURE_REPORT": str(report),
-    }, base=PROJECT)
-    services = build_services(settings)
-    registry(services)
+    services = shipped_services(tmp_path, database_url, {"HOMESCHOOL_FEATURE_REPORT": str(report)})
     with services.uow() as uow:
         ensure_demo_accounts(uow, services.now())
     yield services

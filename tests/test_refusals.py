@@ -22,15 +22,14 @@ from service.application.demo import ensure_demo_accounts
 from service.application.deployments import deploy, deploy_shipped, deployer
 from service.application.name_check import missing_names
 from service.application.validation import validate_files
-from service.bootstrap import Services, build_services
+from service.bootstrap import Services
 from service.cli import main
-from service.config import Settings
 from service.domain.calendar import WorkingCalendar
 from service.domain.errors import ScriptError
 from service.engine.names import refusal_keys, refusal_texts
 from service.engine.scripting import Refusal, build_helpers
 
-from .support import PROJECT, registry
+from .support import PROJECT, shipped_services
 from .test_task_forms import forwarded_complaint
 from .test_web import _client, _task_ids, product, sign_in, web
 
@@ -120,13 +119,7 @@ def plain_product(tmp_path: Path, database_url: str) -> Iterator[Services]:
     diagram.write_text(source.replace(keyed, '"at most " + str(setting("complaint_max_extension_days")) '
                                              '+ " working days in all (" + str(extended_days) + " used)")'),
                        encoding="utf-8")
-    settings = Settings.from_env({
-        "DATABASE_URL": database_url, "HOMESCHOOL_INSTANCE_DIR": str(tmp_path / "instance"),
-        "HOMESCHOOL_CALENDAR_OVERRIDES": str(tmp_path / "no-overrides.toml"),
-        "HOMESCHOOL_PROCESSES_DIR": str(folder),
-    }, base=PROJECT)
-    services = build_services(settings)
-    registry(services)
+    services = shipped_services(tmp_path, database_url, {"HOMESCHOOL_PROCESSES_DIR": str(folder)})
     with services.uow() as uow:
         ensure_demo_accounts(uow, services.now())
     yield services

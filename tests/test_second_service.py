@@ -21,12 +21,11 @@ from flask.testing import FlaskClient
 from service.application.demo import DEMO_ACCOUNTS, ensure_demo_accounts
 from service.application.deployments import DeploymentRefused, deploy, deploy_shipped
 from service.application.staff import register_api_client
-from service.bootstrap import Services, build_services
-from service.config import Settings
+from service.bootstrap import Services
 from service.domain.staff import Actor
 from service.web import create_app
 
-from .support import PROJECT, SCHOOL_25, registry
+from .support import PROJECT, SCHOOL_25, registry, shipped_services
 
 SECOND = Path(__file__).parent / "second_service"
 PROCESS = "certificate_issuance"
@@ -48,13 +47,8 @@ def _tree(root: Path, declaration: str | None = None) -> tuple[Path, Path]:
 
 
 def _services(tmp_path: Path, database_url: str, processes: Path, forms: Path) -> Services:
-    settings = Settings.from_env({
-        "DATABASE_URL": database_url, "HOMESCHOOL_INSTANCE_DIR": str(tmp_path / "instance"),
-        "HOMESCHOOL_PROCESSES_DIR": str(processes), "HOMESCHOOL_FORMS_DIR": str(forms),
-        "HOMESCHOOL_CALENDAR_OVERRIDES": str(tmp_path / "no-overrides.toml"),
-    }, base=PROJECT)
-    services = build_services(settings)
-    registry(services)
+    services = shipped_services(tmp_path, database_url, {"HOMESCHOOL_PROCESSES_DIR": str(processes),
+                                                        "HOMESCHOOL_FORMS_DIR": str(forms)})
     with services.uow() as uow:
         ensure_demo_accounts(uow, services.now())
     return services
