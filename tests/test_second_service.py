@@ -182,6 +182,34 @@ def test_a_new_version_of_the_declaration_is_taken_up_without_a_restart(product:
     assert "<title>Запрос справки —" in page and '<a href="/intake/certificate">Запрос справки</a>' in page
 
 
+
+def test_a_new_version_moving_the_api_start_answers_at_once_without_a_new_app(product: Services) -> None:
+    """The start routes are looked up per request: the app made before the deployment serves the new path."""
+    with product.uow() as uow:
+        token = register_api_client(uow, name="portal", scopes=("applications:submit",), now=product.now())
+    api = _client(product)  # made before the new version is deployed
+    headers = {"Authorization": f"Bearer {token}", "Accept-Language": "kk"}
+    body = {"provider_bin": SCHOOL_25, "applicant_name": "Серікова Дана", "purpose": "в банк"}
+    assert api.post("/api/v1/certificates", json=body, headers={**headers, "Idempotency-Key": "v1"}).status_code == 201
+    path = product.settings.processes_dir / f"{PROCESS}.process.toml"
+    moved = path.read_text(encoding="utf-8").replace('path = "certificates"', 'path = "certificate-requests"')
+    assert moved != path.read_text(encoding="utf-8")
+    deploy(product.write_uow, product.runtime, actor=Actor.system("test"),
+           files={f"processes/{PROCESS}.process.toml": moved.encode("utf-8")}, now=product.now())
+
+    started = api.post("/api/v1/certificate-requests", json=body, headers={**headers, "Idempotency-Key": "v2"})
+    assert started.status_code == 201, started.data
+    assert started.get_json()["case_number"].startswith("CERT-")
+    gone = api.post("/api/v1/certificates", json=body, headers={**headers, "Idempotency-Key": "v3"})
+    assert gone.status_code == 404 and gone.get_json()["error"]["code"] == "not_found"
+    paths = api.get("/api/v1/openapi.json").get_json()["paths"]
+    assert "/api/v1/certificate-requests" in paths and "/api/v1/certificates" not in paths
+    # the fixed routes still win over the declared ones, and keep their methods
+    assert api.post("/api/v1/sms/replies", json={}, headers=headers).status_code == 403
+    wrong_method = api.post("/api/v1/cases/CERT-1", json={}, headers=headers)
+    assert wrong_method.status_code == 405 and "GET" in wrong_method.headers["Allow"]
+
+
 def test_a_broken_declaration_is_not_deployed(product: Services) -> None:
     path = product.settings.processes_dir / f"{PROCESS}.process.toml"
     broken = path.read_text(encoding="utf-8").replace("lookup_priority = 10", "lookup_priority = 'ten'")
@@ -208,6 +236,6 @@ def test_without_its_intake_and_api_declared_the_service_has_neither(tmp_path: P
             token = register_api_client(uow, name="portal", scopes=("applications:submit",), now=services.now())
         response = _client(services).post("/api/v1/certificates", json={"provider_bin": SCHOOL_25},
                                           headers={"Authorization": f"Bearer {token}", "Idempotency-Key": "k"})
-        assert response.status_code in (404, 405)
+        assert response.status_code == 404 and response.get_json()["error"]["code"] == "not_found"
     finally:
         services.database.dispose()

@@ -3,9 +3,9 @@
 Clients authenticate with ``Authorization: Bearer <token>`` and act within their scopes
 (:data:`service.domain.staff.API_SCOPES`). Routes parse the request, call one use case and answer
 JSON; errors are JSON too (see :mod:`service.web.errors`). The operations that start a case are
-the ones the processes declare (``[[api_start]]`` in ``processes/<process>.process.toml``), routed
-when the app is made. Numbering, idempotency and whether an offer still waits for a reply are decided
-in :mod:`service.application.submissions`.
+the ones the processes declare (``[[api_start]]`` in ``processes/<process>.process.toml``), looked up
+in the current declarations on each request. Numbering, idempotency and whether an offer still waits
+for a reply are decided in :mod:`service.application.submissions`.
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, NoReturn
 
-from flask import Blueprint, Response, request
-from flask.blueprints import BlueprintSetupState
+from flask import Blueprint, Response, current_app, request
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from service.application.documents import PDF, DocumentUnavailable, document_pdf, document_url
 from service.application.forms import Form, format_path, validate_submission
@@ -40,6 +40,7 @@ from service.application.submissions import (
     reply_to_offer,
     start_submitted,
 )
+from service.domain.declarations import ApiStart
 from service.domain.errors import FormInvalid, NotFound
 from service.domain.staff import API_SCOPES, Actor, ApiClientInfo
 from service.domain.stages import recorded_stage_name
@@ -215,25 +216,13 @@ def _start(client: ApiClientInfo, process_id: str, message: str, numbering: Numb
 # --- routes ---------------------------------------------------------------------------------------------
 
 
-@blueprint.record
-def _declared_starts(state: BlueprintSetupState) -> None:
-    """``POST /api/v1/<path>`` for every operation a process declares (``[[api_start]]``), when the app is made."""
-    built = state.app.extensions["homeschool"]  # the services create_app was given
-    for start in built.runtime.declarations.api_starts():
-        state.add_url_rule(f"/{start.path}", endpoint=start.operation_id, view_func=start_case,
-                           defaults={"declared": start.path}, methods=["POST"])
-
-
-def start_case(declared: str) -> Response:
+def _start_declared(start: ApiStart) -> Response:
     """A declared operation starts a case: the body is its start form less what the service fills in.
 
     The service numbers the case (from the client's Idempotency-Key if it gave one) or takes the
     number the client gives (``number_from``); a retry with the same key and body finds the same case.
     """
     svc = services()
-    start = svc.runtime.declarations.api_start(declared)
-    if start is None:  # the version deployed since the app started no longer declares it
-        _fail(503, "not_deployed")
     client = _client(start.scope)
     key = _idempotency_key(required=start.key_required)
     body = _body()
@@ -377,3 +366,38 @@ def openapi_document() -> Response:
     """The OpenAPI 3.1 document of this API (no token needed)."""
     svc = services()
     return json_response(build_document(lambda process_id: _start_forms(svc, process_id), svc.runtime.declarations))
+
+
+#: The methods the catch-all below takes, so that a wrong method on any path is answered here (405 or 404).
+_ANY_METHOD = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+
+
+@blueprint.route("/<path:path>", methods=_ANY_METHOD)
+def declared_start(path: str) -> Response:
+    """``POST /api/v1/<path>`` for an operation the current declarations name (``[[api_start]]``), else 404.
+
+    Looked up per request, so a path a newly deployed version adds answers at once and a removed one
+    stops; the fixed routes above match first (Werkzeug tries static parts before a ``path`` converter).
+    Another method on a declared path, or on a fixed route's path, is 405 with the methods it takes.
+    """
+    start = services().runtime.declarations.api_start(path)
+    if start is not None and request.method == "POST":
+        return _start_declared(start)
+    allowed = _fixed_methods() | ({"POST"} if start is not None else set())
+    if allowed:
+        raise MethodNotAllowed(valid_methods=sorted(allowed))
+    _fail(404)
+
+
+def _fixed_methods() -> set[str]:
+    """The methods a fixed route at this request's path answers (a POST to ``/cases/<number>``: GET)."""
+    adapter = current_app.url_map.bind_to_environ(request.environ)
+    methods = set()
+    for method in _ANY_METHOD:
+        try:
+            rule, _ = adapter.match(request.path, method=method, return_rule=True)
+        except HTTPException:
+            continue
+        if rule.endpoint != request.endpoint:
+            methods.add(method)
+    return methods
