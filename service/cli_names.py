@@ -1,4 +1,4 @@
-"""``homeschool names missing``: the diagrams' element names that have no Kazakh or English translation."""
+"""``homeschool names missing``: element names without Kazakh or English, refusals without ru, kk or en."""
 
 from __future__ import annotations
 
@@ -22,7 +22,9 @@ def names() -> None:
 @click.argument("processes", nargs=-1)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON (machine-readable).")
 def names_missing(processes: tuple[str, ...], as_json: bool) -> None:
-    """List every named element without a kk or en name: process, language, element id, type, Russian name.
+    """List every named element without a kk or en name, and every refusal without a ru, kk or en text.
+
+    A line gives the process, language, element id (or refusal key), type and the Russian text.
 
     PROCESSES are process ids (default: every diagram of the processes directory). Entries for
     elements no longer in the diagram are listed as stale (a warning). Exit 1 when a name is
@@ -48,5 +50,5 @@ def names_missing(processes: tuple[str, ...], as_json: bool) -> None:
     for process_id in report.processes:
         count = sum(1 for item in report.missing if item.process_id == process_id)
         click.echo(f"FAIL  {process_id}: {count} name(s) missing" if count
-                   else f"ok    {process_id}: every name in kk and en")
+                   else f"ok    {process_id}: every name in kk and en, every refusal in ru, kk and en")
     sys.exit(0 if report.complete else 1)

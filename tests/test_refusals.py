@@ -21,6 +21,7 @@ from service.application.case_diagram import names_dir
 from service.application.demo import ensure_demo_accounts
 from service.application.deployments import deploy, deploy_shipped, deployer
 from service.application.name_check import missing_names
+from service.application.staff import register_api_client
 from service.application.validation import validate_files
 from service.bootstrap import Services
 from service.cli import main
@@ -29,7 +30,7 @@ from service.domain.errors import ScriptError
 from service.engine.names import refusal_keys, refusal_texts
 from service.engine.scripting import Refusal, build_helpers
 
-from .support import PROJECT, shipped_services
+from .support import PROJECT, SCHOOL_25, shipped_services
 from .test_task_forms import forwarded_complaint
 from .test_web import _client, _task_ids, product, sign_in, web
 
@@ -153,7 +154,9 @@ def _names_missing(folder: Path, *args: str) -> Result:
 def test_a_refusal_key_without_its_kazakh_text_is_listed_as_missing(tmp_path: Path) -> None:
     folder = tmp_path / "processes"
     shutil.copytree(PROJECT / "processes", folder)
-    assert _names_missing(folder, "complaint_review").exit_code == 0
+    complete = _names_missing(folder, "complaint_review")
+    assert complete.exit_code == 0
+    assert "ok    complaint_review: every name in kk and en, every refusal in ru, kk and en" in complete.stdout
     names = folder / "complaint_review.names.toml"
     text = names.read_text(encoding="utf-8")
     kk_line = next(line for line in text.splitlines() if line.startswith('kk = "Шағымды қарау мерзімін барлығы'))
@@ -215,3 +218,67 @@ def test_a_refusals_entry_that_is_not_a_table_is_a_problem_and_the_element_names
     report = missing_names(folder, ["proactive_offer"])
     assert report.problems == ["proactive_offer.names.toml: 'refusals' must be a table of [refusals.<key>] tables"]
     assert report.missing == []
+
+
+# --- a refusal outside the task form: the API's error body and the error page (issue 13, point 3) -------------
+
+RU_PURPOSE = "Справка для цели «в казино» не выдаётся."
+KK_PURPOSE = "«в казино» мақсаты үшін анықтама берілмейді."
+PURPOSE_NAMES = """
+[refusals.purpose_not_accepted]
+ru = "Справка для цели «{purpose}» не выдаётся."
+kk = "«{purpose}» мақсаты үшін анықтама берілмейді."
+en = "No certificate is issued for “{purpose}”."
+"""
+
+
+@pytest.fixture
+def refusing_service(tmp_path: Path, database_url: str) -> Iterator[Services]:
+    """The second service, whose certificate task refuses a purpose as soon as it is reached (at the start)."""
+    from .test_second_service import PROCESS, _services, _tree
+
+    processes, forms = _tree(tmp_path / "tree")
+    diagram = processes / f"{PROCESS}.bpmn"
+    source = diagram.read_text(encoding="utf-8")
+    refusing = ('<bpmn:extensionElements><spiffworkflow:preScript>fail_if("казино" in request.get("purpose", ""), '
+                '"purpose_not_accepted", purpose=request.get("purpose"))</spiffworkflow:preScript>')
+    source = source.replace('<bpmn:extensionElements><spiffworkflow:properties><spiffworkflow:property name="stage" '
+                            'value="certificate_preparation"/>', refusing + '<spiffworkflow:properties>'
+                            '<spiffworkflow:property name="stage" value="certificate_preparation"/>', 1)
+    assert "purpose_not_accepted" in source
+    diagram.write_text(source, encoding="utf-8")
+    (processes / f"{PROCESS}.names.toml").write_text(PURPOSE_NAMES, encoding="utf-8")
+    services = _services(tmp_path, database_url, processes, forms)
+    assert deploy_shipped(services.write_uow, services.runtime, processes, forms, services.now()) is not None
+    yield services
+    services.database.dispose()
+
+
+def test_the_api_gives_a_refusal_in_kazakh_with_its_key_and_values(refusing_service: Services) -> None:
+    from .test_second_service import _client
+
+    with refusing_service.uow() as uow:
+        token = register_api_client(uow, name="portal", scopes=("applications:submit",), now=refusing_service.now())
+    refused = _client(refusing_service).post(
+        "/api/v1/certificates", json={"provider_bin": SCHOOL_25, "applicant_name": "Серікова Дана",
+                                      "purpose": "в казино"},
+        headers={"Authorization": f"Bearer {token}", "Idempotency-Key": "casino-1", "Accept-Language": "kk-KZ"})
+    assert refused.status_code == 422, refused.data
+    error = refused.get_json()["error"]
+    assert error["code"] == "validation_failed"
+    assert error["message"] == KK_PURPOSE and error["fields"] == {"": [KK_PURPOSE]}
+    assert error["refusal"] == {"key": "purpose_not_accepted", "values": {"purpose": "в казино"}}
+
+
+def test_the_error_page_gives_a_refusal_in_the_interface_language(refusing_service: Services) -> None:
+    from .test_second_service import _signed_in
+
+    clerk = _signed_in(refusing_service, "clerk")
+    request = {"applicant_name": "Ахметова Айгүл", "purpose": "в казино"}
+    refused = clerk.post("/intake/certificate", data=request)
+    assert refused.status_code == 422, refused.data.decode()[:2000]
+    html = refused.data.decode()
+    assert RU_PURPOSE in html and "purpose_not_accepted" not in html
+    clerk.post("/language", data={"lang": "kk", "next": "/tasks"})
+    html = clerk.post("/intake/certificate", data=request).data.decode()
+    assert KK_PURPOSE in html and RU_PURPOSE not in html and "purpose_not_accepted" not in html

@@ -35,7 +35,30 @@ def refusal_text(uow: UnitOfWork, runtime: Runtime, *, instance_id: int, exc: Ba
     if stored is None:
         return refusal.message
     folder = names_dir(runtime, stored.process_id, processes_dir, stored.deployment_hash)
-    texts = refusal_texts(folder, stored.process_id).get(refusal.key, {})
+    return _worded(refusal, folder, stored.process_id, language)
+
+
+def refusal_wording(runtime: Runtime, *, exc: BaseException, language: str,
+                    processes_dir: Path) -> tuple[str, Refusal | None] | None:
+    """Where no case is at hand: the refusal behind ``exc`` in ``language``, and the keyed refusal if it is one.
+
+    The texts are those of the current version of the process that refused (a refusal raised before
+    a case exists, e.g. at a start); None when ``exc`` is no refusal. A sentence, or a key whose
+    process is unknown, is given as written.
+    """
+    refusal = refusal_in(exc)
+    if refusal is None:
+        return None
+    if not isinstance(refusal, Refusal):
+        return refusal.message, None
+    if refusal.process_id is None:
+        return refusal.message, refusal
+    folder = names_dir(runtime, refusal.process_id, processes_dir)
+    return _worded(refusal, folder, refusal.process_id, language), refusal
+
+
+def _worded(refusal: Refusal, folder: Path, process_id: str, language: str) -> str:
+    """The refusal's text in ``language`` from the names file in ``folder`` (else Russian, else as written)."""
+    texts = refusal_texts(folder, process_id).get(refusal.key, {})
     text = texts.get(language) or texts.get(DIAGRAM_LANGUAGE)
     return fill_in(text, refusal.values) if text else refusal.message
-

@@ -38,7 +38,7 @@ from service.domain.time import ALMATY
 from .clock import pinned_now
 from .history import pruned_history
 from .library import Diagram, DiagramLibrary
-from .scripting import build_script_engine
+from .scripting import Refusal, build_script_engine
 from .serialization import SERIALIZER_VERSION, UnstorableState, WorkflowSerializer
 from .storable import describe_unstorable, instant_problem, is_storable
 
@@ -207,6 +207,7 @@ class ProcessRun:
         """SpiffWorkflow's exception chain as one :class:`ScriptError`: file, element, script line, message."""
         task = getattr(exc, "task", None)
         cause = exc.__cause__ or exc.__context__  # SpiffWorkflow raises its wrapper inside the except
+        self._mark_refusal(exc)
         if isinstance(cause, ScriptError):
             message = cause.message
         elif cause is not None:
@@ -220,6 +221,17 @@ class ProcessRun:
             message, task, line_number=line,
             error_line=lines[line - 1].strip() if line is not None and 0 < line <= len(lines) else None,
         )
+
+    def _mark_refusal(self, exc: BaseException) -> None:
+        """A diagram's refusal (``fail_if``) in the chain learns its process, whose names file words it."""
+        current: BaseException | None = exc
+        for _ in range(20):  # the chain is short; a cycle cannot hang
+            if current is None:
+                return
+            if isinstance(current, Refusal):
+                current.process_id = current.process_id or self.diagram.process_id
+                return
+            current = current.__cause__ or current.__context__
 
     def _located(self, message: str, task: Task | None, **where: Any) -> ScriptError:
         element_id = _element_id(task) if task is not None else None

@@ -96,11 +96,13 @@ class Refusal(ScriptError):
     it under ``[refusals.<key>]`` the person reads that text in their language, else ``key`` itself.
     The ``message`` (for logs, the API and operators) is ``key`` with the values filled in, and those
     no placeholder took listed after it, e.g. ``extension_over_limit (limit=10, used=5)``.
+    ``process_id`` is the process whose diagram refused, set by the run that executed it (None until then).
     """
 
     def __init__(self, key: str, values: Mapping[str, Any]) -> None:
         self.key = key
         self.values = dict(values)
+        self.process_id: str | None = None
         message = fill_in(key, self.values)
         rest = [f"{name}={value}" for name, value in self.values.items() if f"{{{name}}}" not in key]
         super().__init__(f"{message} ({', '.join(rest)})" if rest else message)

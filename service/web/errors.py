@@ -1,7 +1,9 @@
 """Error pages: every failure gets a clear page in the interface language, never a stack trace.
 
 Under ``/api/`` the same failures are JSON instead — ``{"error": {"code", "message", "fields"?}}``
-with a stable ``code`` — and never an HTML page.
+with a stable ``code`` — and never an HTML page. A step the diagram refuses (``fail_if``) is worded
+from the names file of the process that refused, in the reader's language; the API adds
+``"refusal": {"key", "values"}``.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from flask import Flask, Response, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from service.application.incidents import refused_on_purpose
+from service.application.refusals import refusal_wording
 from service.application.staff import Unauthorised
 from service.domain.errors import (
     CaseHasIncident,
@@ -32,7 +35,7 @@ from service.domain.errors import (
 )
 from service.persistence.failures import translate as database_failure
 
-from .context import language
+from .context import language, services
 from .i18n import translate
 
 log = logging.getLogger("homeschool.web")
@@ -103,8 +106,9 @@ def json_response(body: Any, status: int = 200, headers: Mapping[str, str] | Non
 
 
 def api_error(status: int, message: str | Mapping[str, str] | None = None, *,
-              fields: Mapping[str, list[str]] | None = None, headers: Mapping[str, str] | None = None) -> Response:
-    """The JSON error response for ``status``."""
+              fields: Mapping[str, list[str]] | None = None, headers: Mapping[str, str] | None = None,
+              extra: Mapping[str, Any] | None = None) -> Response:
+    """The JSON error response for ``status`` (``extra``: more members of the error object)."""
     code = api_code(status)
     lang = api_language()
     if message is None:
@@ -116,6 +120,7 @@ def api_error(status: int, message: str | Mapping[str, str] | None = None, *,
     error: dict[str, Any] = {"code": code, "message": text}
     if status == 422:
         error["fields"] = dict(fields or {})
+    error.update(extra or {})
     headers = dict(headers or {})
     if status == 401:
         headers.setdefault("WWW-Authenticate", 'Bearer realm="homeschool"')
@@ -132,6 +137,25 @@ def _page(status: int, detail: str = "", title_key: str | None = None) -> tuple[
     if not detail and status in _DETAILS:
         detail = translate(_DETAILS[status], language())
     return render_template("error.html", status=status, title=title, detail=detail), status
+
+
+def _refused(exc: ScriptError) -> Any:
+    """A step the diagram refused on purpose: its text in the reader's language (the API adds key and values)."""
+    svc = services()
+    api = is_api_request()
+    wording = refusal_wording(svc.runtime, exc=exc, language=api_language() if api else language(),
+                              processes_dir=svc.settings.processes_dir)
+    text, refusal = wording or (exc.message, None)
+    if not api:
+        return _page(422, text, title_key="step_refused")
+    keyed = {"refusal": {"key": refusal.key, "values": _json_values(refusal.values)}} if refusal else None
+    return api_error(422, text, fields={"": [text]}, extra=keyed)
+
+
+def _json_values(values: Mapping[str, Any]) -> dict[str, Any]:
+    """A refusal's values as JSON can carry them (numbers, text, truth values; anything else as text)."""
+    return {name: value if isinstance(value, str | int | float | bool) or value is None else str(value)
+            for name, value in values.items()}
 
 
 def install(app: Flask) -> None:
@@ -189,9 +213,7 @@ def install(app: Flask) -> None:
         # step the diagram refuses on purpose (fail_if: the person's to correct), or a fault where no
         # case exists yet (a start): nothing was saved, and trying again once it is fixed works.
         if isinstance(exc, ScriptError) and refused_on_purpose(exc):
-            if is_api_request():
-                return api_error(422, fields={"": [exc.message]})
-            return _page(422, exc.message, title_key="step_refused")
+            return _refused(exc)
         log.error("diagram fault outside a case: %s", exc)
         headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
         if is_api_request():
