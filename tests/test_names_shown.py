@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import html
 import re
-import tomllib
 
 from flask.testing import FlaskClient
 
 from service.application.deployments import deploy, deploy_shipped
 from service.bootstrap import Services
 from service.domain.staff import Actor
-from service.engine.names import named_elements
+from service.engine.names import named_elements, translations
 
 from .support import PROJECT
 from .test_web import _submit, sign_in
@@ -21,7 +20,7 @@ from .test_web import web as web  # noqa: F401
 
 def _kk(process_id: str) -> dict[str, str]:
     """Element id → Kazakh name from the shipped names file."""
-    table = tomllib.loads((PROJECT / "processes" / f"{process_id}.names.toml").read_text(encoding="utf-8"))
+    table = translations(PROJECT / "processes", process_id)  # element names only, not [refusals]
     return {element_id: names["kk"] for element_id, names in table.items()}
 
 
