@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import os
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -115,4 +115,21 @@ def demo_web_client(services: Services, login: str) -> Any:
     [account] = [account for account in DEMO_ACCOUNTS if account.login == login]
     client.post("/login", data={"login": login, "password": account.password})
     return client
+
+
+def office_application(number: str, received_at: datetime, child: int = 1) -> dict[str, Any]:
+    """A complete office application to SCHOOL_25 (a parent, a child born 2015-04-02 — ``child`` varies
+    the child's IIN — a valid VKK conclusion recommending home schooling, every document handed in)."""
+    from service.domain.identity import make_iin
+
+    return {
+        "application_number": number, "channel": "office", "received_at": received_at.isoformat(),
+        "applicant": {"full_name": "Ахметова Айгүл", "relation": "parent",
+                      "iin": make_iin(date(1985, 6, 15), "female", 7)},
+        "child": {"full_name": "Ахметов Нұрлан", "birth_date": "2015-04-02",
+                  "iin": make_iin(date(2015, 4, 2), "male", child)},
+        "vkk_conclusion": {"number": "ВКК-17", "issued_on": "2026-03-01", "valid_until": "2027-03-01",
+                           "recommends_home_schooling": True},
+        "documents": ["application", "vkk_conclusion", "identity_document"], "provider_bin": SCHOOL_25,
+    }
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import date
 from pathlib import Path
 
 import pytest
@@ -17,10 +16,9 @@ from flask.testing import FlaskClient
 from service.application.cases import deliver_message
 from service.application.demo import DEMO_ACCOUNTS, ensure_demo_accounts
 from service.bootstrap import Services
-from service.domain.identity import make_iin
 from service.web import create_app
 
-from .support import SCHOOL_25, at, owners, person, shipped_services
+from .support import at, office_application, owners, person, shipped_services
 
 PASSWORDS = {account.login: account.password for account in DEMO_ACCOUNTS}
 NOW = at("2026-03-20T11:00+05:00")
@@ -38,17 +36,8 @@ def product(tmp_path: Path, database_url: str) -> Iterator[Services]:
         number = f"PAGE-{i}"
         with services.uow() as uow:
             deliver_message(uow, services.runtime, actor=clerk, name="service_requested", business_key=number,
-                            owners=owners(services), now=NOW, payload={
-                                "application_number": number, "channel": "office", "received_at": NOW.isoformat(),
-                                "applicant": {"full_name": "Ахметова Айгүл", "relation": "parent",
-                                              "iin": make_iin(date(1985, 6, 15), "female", 7)},
-                                "child": {"full_name": "Ахметов Нұрлан", "birth_date": "2015-04-02",
-                                          "iin": make_iin(date(2015, 4, 2), "male", 1 + i)},
-                                "vkk_conclusion": {"number": "ВКК-17", "issued_on": "2026-03-01",
-                                                   "valid_until": "2027-03-01", "recommends_home_schooling": True},
-                                "documents": ["application", "vkk_conclusion", "identity_document"],
-                                "provider_bin": SCHOOL_25,
-                            })
+                            owners=owners(services), now=NOW,
+                            payload=office_application(number, NOW, child=1 + i))
     yield services
     services.database.dispose()
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -20,11 +19,10 @@ from sqlalchemy import func, select
 from service.application.cases import complete_task, deliver_message
 from service.application.demo import DEMO_ACCOUNTS, ensure_demo_accounts
 from service.bootstrap import Services
-from service.domain.identity import make_iin
 from service.persistence.models import OpenTaskRow, OutboxMessage
 from service.web import create_app
 
-from .support import SCHOOL_25, at, owners, person, shipped_services
+from .support import at, office_application, owners, person, shipped_services
 
 PASSWORDS = {account.login: account.password for account in DEMO_ACCOUNTS}
 NOW = at("2026-03-20T11:00+05:00")
@@ -37,19 +35,10 @@ def product(tmp_path: Path, database_url: str) -> Iterator[Services]:
     services = shipped_services(tmp_path, database_url)
     with services.uow() as uow:
         ensure_demo_accounts(uow, services.now())
-    child, parent = make_iin(date(2015, 4, 2), "male", 1), make_iin(date(1985, 6, 15), "female", 7)
     with services.uow() as uow:
         deliver_message(uow, services.runtime, actor=person(services, "office_clerk", login="clerk"),
                         name="service_requested", business_key="COST-1", owners=owners(services), now=NOW,
-                        payload={
-                            "application_number": "COST-1", "channel": "office", "received_at": NOW.isoformat(),
-                            "applicant": {"full_name": "Ахметова Айгүл", "iin": parent, "relation": "parent"},
-                            "child": {"full_name": "Ахметов Нұрлан", "iin": child, "birth_date": "2015-04-02"},
-                            "vkk_conclusion": {"number": "ВКК-17", "issued_on": "2026-03-01",
-                                               "valid_until": "2027-03-01", "recommends_home_schooling": True},
-                            "documents": ["application", "vkk_conclusion", "identity_document"],
-                            "provider_bin": SCHOOL_25,
-                        })
+                        payload=office_application("COST-1", NOW))
     yield services
     services.database.dispose()
 
