@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import ast
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -66,21 +66,27 @@ def translations(processes_dir: Path, process_id: str) -> dict[str, dict[str, st
     Read once per version of the file (its time and size), so pages may ask for it on every request;
     the table returned is shared: do not change it.
     """
-    path = names_file(processes_dir, process_id)
+    # a broken file leaves the diagram's own names; `homeschool names missing` reports it
+    return _read_once(names_file(processes_dir, process_id), read_names_file)
+
+
+def _read_once(path: Path, reader: Callable[[Path], dict[str, dict[str, str]]]) -> dict[str, dict[str, str]]:
+    """``reader(path)`` once per version of the file (its time and size); {} when absent or unreadable."""
     try:
         stat = path.stat()
     except OSError:
         return {}
-    return _read(path, stat.st_mtime_ns, stat.st_size)
+    return _read(path, stat.st_mtime_ns, stat.st_size, reader)
 
 
-@lru_cache(maxsize=256)
-def _read(path: Path, _mtime_ns: int, _size: int) -> dict[str, dict[str, str]]:
-    """The parsed names file (the time and size only key the cache)."""
+@lru_cache(maxsize=512)
+def _read(path: Path, _mtime_ns: int, _size: int,
+          reader: Callable[[Path], dict[str, dict[str, str]]]) -> dict[str, dict[str, str]]:
+    """The parsed file (the time and size only key the cache)."""
     try:
-        return read_names_file(path)
+        return reader(path)
     except ValueError:
-        return {}  # a broken file leaves the diagram's own names; `homeschool names missing` reports it
+        return {}
 
 
 def read_names_file(path: Path) -> dict[str, dict[str, str]]:
@@ -98,20 +104,8 @@ def refusal_texts(processes_dir: Path, process_id: str) -> dict[str, dict[str, s
 
     Cached like :func:`translations` (by the file's time and size); do not change the table returned.
     """
-    path = names_file(processes_dir, process_id)
-    try:
-        stat = path.stat()
-    except OSError:
-        return {}
-    return _read_refusals(path, stat.st_mtime_ns, stat.st_size)
-
-
-@lru_cache(maxsize=256)
-def _read_refusals(path: Path, _mtime_ns: int, _size: int) -> dict[str, dict[str, str]]:
-    try:
-        return read_refusals(path)
-    except ValueError:
-        return {}  # the message is then shown as written; `homeschool names missing` reports the file
+    # a broken file: the message is then shown as written; `homeschool names missing` reports the file
+    return _read_once(names_file(processes_dir, process_id), read_refusals)
 
 
 def read_refusals(path: Path) -> dict[str, dict[str, str]]:
