@@ -7,7 +7,7 @@ import json
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import inspect, text
+from sqlalchemy import event, inspect, text
 from sqlalchemy.exc import DBAPIError, StatementError
 
 from service.application.cases import complete_task, start_case
@@ -17,9 +17,11 @@ from service.bootstrap import Services
 from service.config import Settings
 from service.domain.model import EventRecord
 from service.engine.library import DiagramLibrary, parse_diagram
+from service.persistence.database import Database
 from service.persistence.models import Base
+from service.persistence.uow import UnitOfWork
 
-from .support import DIAGRAMS, SYSTEM, at, build_test_services, owners, person
+from .support import DIAGRAMS, SYSTEM, at, build_test_services, owners, person, pg_url
 
 NOW = at("2026-03-20T11:00+05:00")
 
@@ -133,3 +135,45 @@ def test_hot_queries_use_their_indexes(services: Services) -> None:
             "EXPLAIN QUERY PLAN SELECT instance_id FROM pending_timers WHERE fire_at <= '2026-01-01' "
             "ORDER BY fire_at LIMIT 50")))
         assert "ix_pending_timers_fire_at" in plan
+
+
+def _ended(engine: object) -> list[str]:
+    """How each transaction on ``engine``'s connections ends from now on: 'commit' or 'rollback'."""
+    ended: list[str] = []
+    event.listen(engine, "commit", lambda _connection: ended.append("commit"))
+    event.listen(engine, "rollback", lambda _connection: ended.append("rollback"))
+    return ended
+
+
+def test_a_read_that_went_well_commits_and_anything_else_rolls_back(services: Services) -> None:
+    case = _start(services, "APP-READ")
+    ended = _ended(services.database.read_engine)
+    with services.uow(write=False) as uow:
+        assert uow.instances.get(case) is not None
+    assert ended == ["commit"]
+
+    ended.clear()
+    with pytest.raises(LookupError), services.uow(write=False) as uow:
+        uow.instances.get(case)
+        raise LookupError("the use case failed")
+    assert ended == ["rollback"]
+
+    ended = _ended(services.database.write_engine)
+    with services.uow() as uow:  # a write nobody committed is undone
+        uow.instances.get(case, lock=True)
+    assert ended == ["rollback"]
+
+
+@pytest.mark.skipif(pg_url() is None, reason="server-side prepared statements are PostgreSQL's")
+def test_postgresql_keeps_the_hot_statements_prepared_across_reads(services: Services, database_url: str) -> None:
+    case = _start(services, "APP-PREPARED")
+    database = Database(database_url)  # a pool of its own, used in turn: one connection
+    try:
+        for _ in range(8):  # the driver prepares a statement at its sixth run on a connection
+            with UnitOfWork(database, write=False) as uow:
+                assert uow.instances.get(case) is not None
+        with UnitOfWork(database, write=False) as uow:
+            prepared = uow.session.exec_driver_sql("SELECT statement FROM pg_prepared_statements").scalars().all()
+    finally:
+        database.dispose()
+    assert any("FROM process_instances" in statement for statement in prepared), prepared

@@ -113,7 +113,7 @@ class UnitOfWork:
     ) -> None:
         try:
             if not self._committed:
-                self.session.rollback()
+                self._end(clean=exc is None)
         except DBAPIError:
             if exc is None:
                 raise
@@ -122,6 +122,18 @@ class UnitOfWork:
         failure = translate(exc) if exc is not None and not isinstance(exc, IntegrityError) else None
         if failure is not None:  # a driver error inside the use case: say what it means, in domain terms
             raise failure from exc
+
+    def _end(self, clean: bool) -> None:
+        """End a transaction nobody committed: a read that went well commits, anything else rolls back.
+
+        A read unit of work has nothing to undo, and PostgreSQL's driver forgets every server-side
+        prepared statement of the connection at a ROLLBACK: rolled back reads would keep the hot
+        statements from ever being prepared (each then parsed and planned anew, about 0.1 ms).
+        """
+        if clean and not self.write:
+            self.session.commit()
+        else:
+            self.session.rollback()
 
     def commit(self) -> None:
         """Make every change of this use case durable at once."""
