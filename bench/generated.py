@@ -12,6 +12,7 @@ import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 
+from service.application.deployments import deploy_shipped
 from service.bootstrap import Services, build_services
 from service.config import Settings
 
@@ -74,7 +75,7 @@ def write(folder: Path, diagrams: Mapping[str, str], forms: Mapping[str, Mapping
 
 @contextlib.contextmanager
 def services_on(url: str | None, write_files: Callable[[Path], tuple[Path, Path]], prefix: str) -> Iterator[Services]:
-    """The product wired on generated diagrams and forms (``write_files`` puts them in a folder), fresh database."""
+    """The product on generated diagrams and forms (``write_files`` puts them in a folder), deployed, fresh database."""
     with fresh_database(url) as database_url, scratch(prefix) as folder:
         processes, forms = write_files(Path(folder))
         settings = Settings.from_env({
@@ -85,6 +86,8 @@ def services_on(url: str | None, write_files: Callable[[Path], tuple[Path, Path]
         services = build_services(settings)
         try:
             registry(services)
+            # Deployed at start-up, as the web app and the worker do: cases run on a stored version.
+            deploy_shipped(services.write_uow, services.runtime, processes, forms, services.now())
             yield services
         finally:
             services.database.dispose()

@@ -359,3 +359,30 @@ def test_a_stored_version_that_no_longer_parses_does_not_stop_start_up(tmp_path:
                                      T0) == 0
     finally:
         product.database.dispose()
+
+
+def test_a_deployed_version_s_form_is_read_once_and_then_checked_from_memory(
+        svc: Services, monkeypatch: pytest.MonkeyPatch) -> None:
+    digest = _deploy(svc, V2, FORM_A)
+    first, second = _start(svc, "F-1"), _start(svc, "F-2")
+    _complete(svc, first, approved=True, checked_by="clerk")  # reads the version's form from its folder
+    looked: list[str] = []
+    stat = Path.stat
+
+    def counted(path: Path, *args: object, **kwargs: object) -> object:
+        looked.append(str(path))
+        return stat(path, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Path, "stat", counted)
+    with pytest.raises(FormInvalid):  # still checked: a required field is missing
+        _complete(svc, second, approved=True)
+    _complete(svc, second, approved=True, checked_by="clerk")
+    assert not [path for path in looked if digest in path], looked  # the version's files never change
+    # A form in a folder that is not a deployed version is looked at, so an edit there is seen.
+    assert svc.runtime.deployments is not None
+    plain = svc.runtime.deployments.forms_dir(digest).parent.parent / "plain"
+    (plain / "repair_demo").mkdir(parents=True)
+    (plain / "repair_demo" / "check.schema.json").write_bytes(FORM_A)
+    svc.runtime.form(plain, "repair_demo", "check")
+    svc.runtime.form(plain, "repair_demo", "check")
+    assert sum(str(plain) in path for path in looked) == 4  # the schema and its hints file, each time

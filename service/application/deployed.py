@@ -63,6 +63,9 @@ class DeploymentCache:
         self._diagram_of: dict[str, str] = {}
         self._checked_at: float | None = None
         self._lock = threading.Lock()
+        #: The forms folder of each version whose files are written (they never change after).
+        self._forms_dirs: dict[str, Path] = {}
+        self._fixed_dirs: set[Path] = set()
 
     def current_hash(self, process_id: str) -> str | None:
         """The version new cases of ``process_id`` start on, if it was ever deployed."""
@@ -134,8 +137,17 @@ class DeploymentCache:
             return self._written(uow, deployment)
 
     def forms_dir(self, digest: str) -> Path:
-        """The forms folder of a version."""
-        return self.directory(digest) / "forms"
+        """The forms folder of a version (looked up on disk once per version and process)."""
+        found = self._forms_dirs.get(digest)
+        if found is None:
+            found = self.directory(digest) / "forms"
+            self._fixed_dirs.add(found)  # (each a single operation under the interpreter's lock)
+            self._forms_dirs[digest] = found
+        return found
+
+    def holds(self, forms_dir: Path) -> bool:
+        """Whether ``forms_dir`` is a deployed version's forms folder (content-addressed: its files never change)."""
+        return forms_dir in self._fixed_dirs
 
     def _written(self, uow: UnitOfWork, deployment: StoredDeployment) -> Path:
         folder = self.root / deployment.content_hash

@@ -63,7 +63,8 @@ class Runtime:
 
     def form(self, forms_dir: Path, process_id: str, form_id: str) -> Form:
         """The form of a user task or start message, with the allowed values the settings give."""
-        return with_choices(load_form(forms_dir, process_id, form_id), self.form_choices)
+        fixed = self.deployments is not None and self.deployments.holds(forms_dir)
+        return with_choices(load_form(forms_dir, process_id, form_id, fixed=fixed), self.form_choices)
 
     def check_form(self, process_id: str, form_id: str, data: Mapping[str, Any],
                    context: Mapping[str, Any] | None = None, elements: frozenset[str] | None = None,
