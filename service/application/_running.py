@@ -19,7 +19,7 @@ from service.engine.runtime import ProcessRun
 from service.persistence.repositories import StoredInstance
 from service.persistence.uow import UnitOfWork
 
-from .case_index import index_step
+from .case_index import index_step, note_people
 from .process_access import ProcessAccess, process_lanes
 from .runtime import Runtime, Signatory
 
@@ -76,7 +76,9 @@ def resume(uow: UnitOfWork, runtime: Runtime, stored: StoredInstance) -> Process
         if found is None:
             raise NotFound(f"diagram version {stored.diagram_hash[:12]} of case {stored.id} is missing") from None
         diagram = runtime.engine.library.version(stored.diagram_hash, source=found[0], file=found[1])
-    return runtime.engine.resume(diagram, stored.state)
+    run = runtime.engine.resume(diagram, stored.state)
+    note_people(run)
+    return run
 
 
 def drain_inbox(uow: UnitOfWork, run: ProcessRun, instance_id: int, business_key: str,
@@ -175,7 +177,7 @@ def save_run(uow: UnitOfWork, runtime: Runtime, run: ProcessRun, stored: StoredI
     records = list(events) + _step_events(snapshot, stored.id, stored.business_key, actor.login, now)
     outgoing = list(snapshot.outgoing)
     stage = _stage_change(run, snapshot, before)
-    index_step(uow, stored, status=status, stage=stage, data=snapshot.data, now=now)
+    index_step(uow, stored, run, status=status, stage=stage, data=snapshot.data, now=now)
     if stage is not None:
         outgoing.append(OutgoingMessage("monitoring.stage_changed", "monitoring", {
             "process": stored.process_id, "business_key": stored.business_key, "status": status, **stage,

@@ -133,10 +133,16 @@ class ProcessRun:
 
     # --- reading ----------------------------------------------------------------------------
 
+    def case_data(self) -> Mapping[str, Any]:
+        """The case's variables as they stand (the finished workflow's, else the last task's); not a copy."""
+        if self._workflow.is_completed():
+            return self._workflow.data
+        last = self._workflow.last_task
+        return last.data if last else {}
+
     def snapshot(self) -> Snapshot:
         """What the case waits for now, and what it did since the run began."""
         timers_by_task = self._timers_by_task()
-        last = self._workflow.last_task
         return Snapshot(
             completed=self._workflow.is_completed(),
             open_tasks=tuple(self._open_tasks(timers_by_task)),
@@ -144,7 +150,7 @@ class ProcessRun:
             awaited_messages=self.awaited_messages(),
             outgoing=tuple(self._drain_outgoing()),
             steps=tuple(self._steps),
-            data=dict(self._workflow.data if self._workflow.is_completed() else (last.data if last else {})),
+            data=dict(self.case_data()),
         )
 
     def pending_timers(self) -> tuple[PendingTimer, ...]:

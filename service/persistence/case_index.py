@@ -93,15 +93,23 @@ class CaseIndexRepository(Repository):
             **_people_values(people)))
 
     def change(self, instance_id: int, *, status: str | None = None, stage: str | None = None,
-               people: CasePeople | None = None) -> None:
-        """Record what changed of an indexed case (nothing is written when nothing changed)."""
+               people: CasePeople | None = None, indexed: CasePeople | None = None) -> None:
+        """Record what changed of an indexed case (nothing is written when nothing changed).
+
+        ``indexed``: the people the row holds now, when known; then only the names and IINs that
+        differ are written (each is in an index of its own, rewritten whenever its column is set).
+        """
         values: dict[str, Any] = {}
         if status is not None:
             values["status"] = status
         if stage is not None:
             values["stage"] = stage[:200]
         if people is not None:
-            values.update(_people_values(people))
+            wanted = _people_values(people)
+            if indexed is not None:
+                held = _people_values(indexed)
+                wanted = {column: value for column, value in wanted.items() if held[column] != value}
+            values.update(wanted)
         if values:
             _change_statement(tuple(values)).execute(
                 self.session, {"case_id": instance_id, **{f"new_{k}": v for k, v in values.items()}})
