@@ -15,6 +15,7 @@ from service.application.queries import list_tasks
 from service.application.timers import fire_due_timers
 from service.bootstrap import Services
 from service.config import Settings
+from service.domain.errors import CaseHasIncident
 from service.domain.model import EventRecord
 from service.engine.library import DiagramLibrary, parse_diagram
 from service.persistence.database import Database
@@ -177,3 +178,53 @@ def test_postgresql_keeps_the_hot_statements_prepared_across_reads(services: Ser
     finally:
         database.dispose()
     assert any("FROM process_instances" in statement for statement in prepared), prepared
+
+
+def _clerk_task(services: Services, case: int) -> str:
+    with services.uow(write=False) as uow:
+        [task] = uow.tasks.for_instance(case)
+    return task.task_id
+
+
+def test_a_write_refused_in_the_step_s_batch_fails_the_step_and_keeps_nothing(services: Services) -> None:
+    case = _start(services, "APP-BATCH")
+    with services.uow(write=False) as uow:
+        before = uow.instances.get(case)
+    assert before is not None
+    with services.uow() as uow:  # the outbox row the step will queue (its key) is already there
+        uow.outbox.add(channel="monitoring", name="monitoring.stage_changed", idempotency_key=(
+            f"intake_demo/{case}/v{before.version + 1}/0"), instance_id=case, business_key="APP-BATCH", payload={},
+            now=NOW)
+        uow.commit()
+    task_id = _clerk_task(services, case)
+    with pytest.raises(CaseHasIncident, match="UNIQUE|unique"), services.uow() as uow:  # on SQLite: at once
+        complete_task(uow, services.runtime, task_id=task_id, actor=person(services, "office_clerk"), now=NOW,
+                      data={"package_complete": True})
+    with services.uow(write=False) as uow:
+        after = uow.instances.get(case)
+        assert after is not None and (after.version, after.state) == (before.version, before.state)
+        assert [task.task_id for task in uow.tasks.for_instance(case)] == [task_id]
+        assert "task_completed" not in [event.action for event in uow.events.for_instance(case)]
+
+
+@pytest.mark.skipif(pg_url() is None, reason="round trips to the server are PostgreSQL's")
+def test_a_step_on_postgresql_sends_its_last_writes_in_one_round_trip(services: Services,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    import psycopg
+
+    case = _start(services, "APP-TRIPS")
+    task_id = _clerk_task(services, case)
+    sent: list[tuple[str, bool]] = []  # (statement, whether it went in the driver's pipeline)
+    execute = psycopg.Cursor.execute
+
+    def recorded(cursor: psycopg.Cursor, query: object, *args: object, **kwargs: object) -> object:
+        sent.append((" ".join(str(query).split()[:3]), cursor.connection._pipeline is not None))  # noqa: SLF001
+        return execute(cursor, query, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(psycopg.Cursor, "execute", recorded)
+    with services.uow() as uow:
+        complete_task(uow, services.runtime, task_id=task_id, actor=person(services, "office_clerk"), now=NOW,
+                      data={"package_complete": True})
+    batched = {statement for statement, pipelined in sent if pipelined}
+    assert batched == {"UPDATE open_tasks SET", "UPDATE case_index SET", "INSERT INTO outbox", "INSERT INTO event_log"}
+    assert ("UPDATE process_instances SET", False) in sent  # its row count is the version check: sent alone

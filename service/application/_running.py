@@ -164,11 +164,6 @@ def save_run(uow: UnitOfWork, runtime: Runtime, run: ProcessRun, stored: StoredI
         serializer_version=run.serializer_version, now=now,
     )
     base = run.baseline
-    uow.tasks.apply_changes(
-        stored.id, stored.process_id, stored.business_key, base.open_tasks, snapshot.open_tasks, now,
-        organisation_of=lambda lane: rules.lane_organisation(lane, stored.organisation_id,
-                                                             stored.appealed_organisation_id),
-    )
     if base.timers != snapshot.timers:
         uow.timers.replace_for_instance(stored.id, snapshot.timers)
     if base.awaited_messages != snapshot.awaited_messages:
@@ -177,7 +172,6 @@ def save_run(uow: UnitOfWork, runtime: Runtime, run: ProcessRun, stored: StoredI
     records = list(events) + _step_events(snapshot, stored.id, stored.business_key, actor.login, now)
     outgoing = list(snapshot.outgoing)
     stage = _stage_change(run, snapshot, before)
-    index_step(uow, stored, run, status=status, stage=stage, data=snapshot.data, now=now)
     if stage is not None:
         outgoing.append(OutgoingMessage("monitoring.stage_changed", "monitoring", {
             "process": stored.process_id, "business_key": stored.business_key, "status": status, **stage,
@@ -188,11 +182,18 @@ def save_run(uow: UnitOfWork, runtime: Runtime, run: ProcessRun, stored: StoredI
     for seq, message in enumerate(outgoing):
         records += _dispatch(uow, runtime, stored, message, f"{stored.process_id}/{stored.id}/v{version}/{seq}",
                              actor, now, queued, rules, acting_roles)
-    uow.outbox.add_many(queued, now)
     if snapshot.completed and stored.status != "completed":
         records.append(EventRecord(at=now, actor=actor.login, action="case_completed", instance_id=stored.id,
                                    business_key=stored.business_key))
-    uow.events.append(records)
+    with uow.batched():  # writes nobody reads back in this step: one round trip on PostgreSQL
+        uow.tasks.apply_changes(
+            stored.id, stored.process_id, stored.business_key, base.open_tasks, snapshot.open_tasks, now,
+            organisation_of=lambda lane: rules.lane_organisation(lane, stored.organisation_id,
+                                                                 stored.appealed_organisation_id),
+        )
+        index_step(uow, stored, run, status=status, stage=stage, data=snapshot.data, now=now)
+        uow.outbox.add_many(queued, now)
+        uow.events.append(records)
     return CaseRef(stored.id, stored.process_id, stored.business_key, status, version)
 
 

@@ -77,7 +77,7 @@ class Prepared:
             cursor.execute(compiled.sql, values)
             return int(cursor.rowcount)
         except connection.dialect.loaded_dbapi.Error as exc:
-            raise _wrapped(connection, exc, compiled.sql, values) from exc
+            raise wrapped_error(connection, exc, compiled.sql, values) from exc
         finally:
             cursor.close()
 
@@ -94,7 +94,7 @@ class Prepared:
         try:
             cursor.executemany(compiled.sql, values)
         except connection.dialect.loaded_dbapi.Error as exc:
-            raise _wrapped(connection, exc, compiled.sql, values) from exc
+            raise wrapped_error(connection, exc, compiled.sql, values) from exc
         finally:
             cursor.close()
 
@@ -119,7 +119,7 @@ class Prepared:
                 row = cursor.fetchone()
                 rows = [] if row is None else [row]
         except connection.dialect.loaded_dbapi.Error as exc:
-            raise _wrapped(connection, exc, compiled.sql, values) from exc
+            raise wrapped_error(connection, exc, compiled.sql, values) from exc
         finally:
             cursor.close()
         results = compiled.results
@@ -159,7 +159,7 @@ class PreparedInsert:
             })
 
 
-def _wrapped(connection: Connection, exc: Any, sql: str, values: Any) -> BaseException:
+def wrapped_error(connection: Connection, exc: Any, sql: str, values: Any) -> BaseException:
     """The driver's error as SQLAlchemy raises it; a lost connection is invalidated, as SQLAlchemy does."""
     dialect = connection.dialect
     lost = dialect.is_disconnect(exc, connection.connection.dbapi_connection, None)
