@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, timedelta
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import event, inspect, text
+from sqlalchemy import event, inspect, select, text
 from sqlalchemy.exc import DBAPIError, StatementError
 
 from service.application.cases import complete_task, start_case
@@ -19,7 +20,7 @@ from service.domain.errors import CaseHasIncident
 from service.domain.model import EventRecord
 from service.engine.library import DiagramLibrary, parse_diagram
 from service.persistence.database import Database
-from service.persistence.models import Base
+from service.persistence.models import Base, EventLogEntry
 from service.persistence.uow import UnitOfWork
 
 from .support import DIAGRAMS, SYSTEM, at, build_test_services, owners, person, pg_url
@@ -228,3 +229,14 @@ def test_a_step_on_postgresql_sends_its_last_writes_in_one_round_trip(services: 
     batched = {statement for statement, pipelined in sent if pipelined}
     assert batched == {"UPDATE open_tasks SET", "UPDATE case_index SET", "INSERT INTO outbox", "INSERT INTO event_log"}
     assert ("UPDATE process_instances SET", False) in sent  # its row count is the version check: sent alone
+
+
+def test_instants_written_together_each_keep_their_own_value(services: Services) -> None:
+    later = NOW + timedelta(seconds=1)
+    instants = [NOW, later, NOW, NOW, later.astimezone(UTC), NOW]  # the same objects again, and an equal one
+    with services.uow() as uow:
+        uow.events.append([EventRecord(at=when, actor=f"a{i}", action="note") for i, when in enumerate(instants)])
+        uow.commit()
+    with services.uow(write=False) as uow:
+        found = uow.session.execute(select(EventLogEntry.actor, EventLogEntry.at).order_by(EventLogEntry.id)).all()
+    assert [tuple(row) for row in found] == [(f"a{i}", when) for i, when in enumerate(instants)]

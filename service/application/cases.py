@@ -81,7 +81,7 @@ def complete_task(
         )
     run = resume(uow, runtime, stored)
     runtime.check_form(stored.process_id, task.element_id, data, context=run.task_data(task_id),
-                       elements=frozenset(run.diagram.elements), deployment_hash=stored.deployment_hash)
+                       elements=run.diagram.element_ids, deployment_hash=stored.deployment_hash)
     try:
         step = run.complete_task(task_id, data, now)
         events = [EventRecord(

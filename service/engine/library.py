@@ -75,6 +75,15 @@ class Diagram:
         """The element with this id, if the diagram has one."""
         return self.elements.get(element_id)
 
+    @property
+    def element_ids(self) -> frozenset[str]:
+        """The ids of every element (built once per diagram version)."""
+        found: frozenset[str] | None = self.__dict__.get("_element_ids")
+        if found is None:
+            found = frozenset(self.elements)
+            object.__setattr__(self, "_element_ids", found)
+        return found
+
 
 class DiagramSetError(DomainError):
     """Several diagrams failed to load; carries every problem found, not just the first."""

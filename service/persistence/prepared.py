@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Table, bindparam, insert
@@ -48,7 +49,7 @@ class Prepared:
             compiled = self.statement.compile(dialect=dialect, column_keys=self.column_keys)
             assert isinstance(compiled, SQLCompiler)
             names = tuple(compiled.positiontup or ()) if dialect.positional else tuple(compiled.binds)
-            binds = tuple(compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names)
+            binds = tuple(_converter(compiled.binds[name].type, dialect) for name in names)
             results = tuple(  # (key, name, objects, type) per selected column
                 entry[3].dialect_impl(dialect).result_processor(dialect, None)
                 for entry in getattr(compiled, "_result_columns", ())
@@ -59,10 +60,12 @@ class Prepared:
         return found
 
     def _values(self, compiled: _Compiled, params: Mapping[str, Any]) -> Any:
-        given = (params[name] if name in params else compiled.fixed[name] for name in compiled.names)
+        fixed = compiled.fixed
+        converted = []
         try:
-            converted = [value if convert is None else convert(value)
-                         for convert, value in zip(compiled.binds, given, strict=True)]
+            for name, convert in zip(compiled.names, compiled.binds, strict=True):
+                value = params[name] if name in params else fixed[name]
+                converted.append(value if convert is None else convert(value))
         except (TypeError, ValueError) as exc:  # a value its column refuses (a naive instant): as SQLAlchemy says it
             raise StatementError(f"({type(exc).__module__}.{type(exc).__name__}) {exc}", compiled.sql, dict(params),
                                  exc) from exc
@@ -157,6 +160,42 @@ class PreparedInsert:
             self._for(len(part)).execute(connection, {
                 f"{column}_{i}": row[column] for i, row in enumerate(part) for column in self.columns
             })
+
+
+#: The last instant each kind of instant column was given and what it became (one per kind and database).
+_LAST_INSTANT: dict[tuple[str, str], tuple[Any, Any]] = {}
+
+
+def _converter(type_: Any, dialect: Dialect) -> Converter:
+    """The column type's bind converter; for instants, one that converts the same object once.
+
+    A step writes one instant ("now") into many columns and rows (the state, the open task, three
+    events, the outbox row); a datetime is immutable, so its converted form is kept and reused
+    while the same object comes again, for every column of the same type and settings.
+    """
+    convert = type_.dialect_impl(dialect).bind_processor(dialect)
+    if convert is None or not _is_instant(type_):
+        return convert
+    kind = (repr(type_), dialect.name)
+    bare = convert
+
+    def converted(value: Any) -> Any:
+        last = _LAST_INSTANT.get(kind)
+        if last is not None and last[0] is value and isinstance(value, datetime):
+            return last[1]
+        result = bare(value)
+        _LAST_INSTANT[kind] = (value, result)
+        return result
+
+    return converted
+
+
+def _is_instant(type_: Any) -> bool:
+    underneath = getattr(type_, "impl_instance", type_)  # a TypeDecorator says "object" of itself
+    try:
+        return underneath.python_type is datetime
+    except NotImplementedError:
+        return False
 
 
 def wrapped_error(connection: Connection, exc: Any, sql: str, values: Any) -> BaseException:
