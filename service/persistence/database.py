@@ -82,6 +82,12 @@ def _server_engine(url: str) -> Engine:
     return engine
 
 
+def _pipeline_supported() -> bool:
+    import psycopg  # only a PostgreSQL installation needs the driver loaded
+
+    return bool(psycopg.Pipeline.is_supported())
+
+
 def driver_url(url: str) -> str:
     """A plain ``postgresql://`` URL spelled for the psycopg 3 driver the product ships."""
     return "postgresql+psycopg://" + url.removeprefix("postgresql://") if url.startswith("postgresql://") else url
@@ -102,6 +108,8 @@ class Database:
         else:
             self.write_engine = _server_engine(url)
             self.read_engine = self.write_engine
+        #: Whether statements can be sent in one round trip (PostgreSQL's pipeline mode, libpq 14 or newer).
+        self.pipelines = self.dialect == "postgresql" and _pipeline_supported()
         #: Diagram versions known to be stored (committed) in this database.
         self.stored_diagrams: set[str] = set()
 

@@ -141,9 +141,10 @@ class UnitOfWork:
         """Send the statements issued inside together: one round trip on PostgreSQL (the driver's pipeline mode).
 
         For writes whose answer nobody reads (no row count, no returned rows): a failure shows when
-        the block ends, raised as any statement's would be. On SQLite statements run as they come.
+        the block ends, raised as any statement's would be. On SQLite (or a libpq older than 14, which
+        has no pipeline mode) statements run as they come.
         """
-        if self.database.dialect != "postgresql":
+        if not self.database.pipelines:
             yield
             return
         driver = self.session.connection.dbapi_connection
