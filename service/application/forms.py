@@ -32,6 +32,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 from jsonschema.exceptions import SchemaError, ValidationError
 
 from service.application.catalog import form_path
+from service.application.form_check import Check, quick_check
 from service.domain.errors import CalendarError, DomainError, NotFound
 from service.domain.identity import IIN_BIRTH_DATE_MISMATCH, iin_birth_date, validate_iin
 from service.domain.package import describe_problem
@@ -119,6 +120,8 @@ class Form:
     schema: dict[str, Any]
     ui: dict[str, Any]
     validator: Draft202012Validator = field(repr=False, compare=False)
+    #: A quick yes/no check of the same schema (``form_check``); None where the schema is beyond it.
+    passes: Check | None = field(default=None, repr=False, compare=False)
 
     @property
     def labels(self) -> dict[str, str]:
@@ -245,7 +248,7 @@ def _with_choices(form: Form, choices: Mapping[str, Sequence[str]]) -> Form:
             raise DomainError(f"{form.path}: no label for the value {unlabelled[0]!r} of setting {name!r}")
         node["enum"] = list(choices[name])
     validator = Draft202012Validator(schema, format_checker=FORMAT_CHECKER)
-    return Form(form.process_id, form.task_id, form.path, schema, form.ui, validator)
+    return Form(form.process_id, form.task_id, form.path, schema, form.ui, validator, quick_check(validator))
 
 
 def check_choices(forms_dir: Path, choices: Mapping[str, Sequence[str]]) -> list[str]:
@@ -291,7 +294,7 @@ def _read_form(path: Path, ui_path: Path | None, process_id: str, task_id: str) 
     if not isinstance(ui, dict):
         raise DomainError(f"{ui_path}: UI hints must be a JSON object")
     validator = Draft202012Validator(schema, format_checker=FORMAT_CHECKER)
-    return Form(process_id, task_id, path, schema, ui, validator)
+    return Form(process_id, task_id, path, schema, ui, validator, quick_check(validator))
 
 
 def _read_json(path: Path) -> Any:
@@ -323,7 +326,9 @@ def validate_submission(
         problems.add("", "type", expected=_expected("object"), value=_show(data))
         return problems.result()
     instance = dict(data)
-    errors = sorted(form.validator.iter_errors(instance), key=lambda e: [str(p) for p in e.absolute_path])
+    passes = form.passes
+    errors = [] if passes is not None and passes(instance) else sorted(
+        form.validator.iter_errors(instance), key=lambda e: [str(p) for p in e.absolute_path])
     for error in errors:
         _translate(error, problems)
     for path in _bad_text(instance, ""):
