@@ -137,7 +137,7 @@ class DeploymentCache:
             return self._written(uow, deployment)
 
     def forms_dir(self, digest: str) -> Path:
-        """The forms folder of a version (looked up on disk once per version and process)."""
+        """The forms folder of a version (looked up on disk once per version)."""
         found = self._forms_dirs.get(digest)
         if found is None:
             found = self.directory(digest) / "forms"
