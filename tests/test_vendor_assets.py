@@ -40,3 +40,25 @@ def test_style_sheets_and_fonts_are_served(web: FlaskClient) -> None:
 def test_nothing_outside_the_list_is_served(web: FlaskClient, name: str) -> None:
     assert web.get(f"/vendor/bpmn-js/{name}").status_code == 404
     assert web.get(f"/vendor/bpmnlint/{name}").status_code == 404
+
+
+def test_a_download_the_browser_abandons_leaves_no_file_open(web: FlaskClient) -> None:
+    import gc
+
+    opened: list[object] = []
+    response = web.get("/vendor/bpmn-js/assets/bpmn-font/font/bpmn.woff2", buffered=False)
+    assert response.status_code == 200
+    body = response.response  # what the server would stream; the browser leaves before reading it
+    opened += [part for part in ([body] if hasattr(body, "fileno") else []) +
+               [getattr(body, "file", None)] if part is not None and hasattr(part, "fileno")]
+    assert opened == [], opened  # served from memory: nothing for a cut connection to leave open
+    del response, body
+    gc.collect()
+
+
+def test_a_browser_holding_the_file_is_told_it_has_not_changed(web: FlaskClient) -> None:
+    with web.get("/vendor/bpmn-js/assets/bpmn-js.css") as first:
+        tag = first.headers["ETag"]
+        assert first.status_code == 200 and first.headers["Cache-Control"] == "public, max-age=3600"
+    with web.get("/vendor/bpmn-js/assets/bpmn-js.css", headers={"If-None-Match": tag}) as again:
+        assert again.status_code == 304 and again.data == b""

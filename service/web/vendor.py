@@ -9,9 +9,11 @@ keeps the strict Content-Security-Policy (``script-src 'self'``).
 
 from __future__ import annotations
 
+import io
+import mimetypes
 from pathlib import Path
 
-from flask import Blueprint, abort, current_app, send_from_directory
+from flask import Blueprint, abort, current_app, send_file
 from werkzeug.wrappers import Response
 
 from service import bootstrap
@@ -53,6 +55,28 @@ def asset(library: str, name: str) -> Response:
         current_app.logger.error("front-end library %s is not installed in %s: run 'make setup'",
                                  library, services.settings.node_modules_dir)
         abort(404)
-    response = send_from_directory(folder, name, max_age=3600)
+    data, stamp = _read(folder / name)
+    response = send_file(io.BytesIO(data), mimetype=mimetypes.guess_type(name)[0] or "application/octet-stream",
+                         max_age=3600, etag=f"{stamp[0]:x}-{stamp[1]:x}", last_modified=stamp[0] / 1e9,
+                         conditional=True)
     response.headers["Cache-Control"] = "public, max-age=3600"  # library code, no personal data
     return response
+
+
+#: Served files' bytes by path, with the (mtime, size) they were read at: a few MiB in all.
+_READ: dict[Path, tuple[tuple[int, int], bytes]] = {}
+
+
+def _read(path: Path) -> tuple[bytes, tuple[int, int]]:
+    """The file's bytes, from memory while unchanged on disk.
+
+    Served from memory rather than from an open file: a browser that leaves a page mid-download
+    (a font it no longer needs) would otherwise leave the development server's file open.
+    """
+    info = path.stat()
+    stamp = (info.st_mtime_ns, info.st_size)
+    found = _READ.get(path)
+    if found is None or found[0] != stamp:
+        found = (stamp, path.read_bytes())
+        _READ[path] = found
+    return found[1], stamp
