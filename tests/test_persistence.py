@@ -240,3 +240,25 @@ def test_instants_written_together_each_keep_their_own_value(services: Services)
     with services.uow(write=False) as uow:
         found = uow.session.execute(select(EventLogEntry.actor, EventLogEntry.at).order_by(EventLogEntry.id)).all()
     assert [tuple(row) for row in found] == [(f"a{i}", when) for i, when in enumerate(instants)]
+
+
+def test_an_empty_instant_column_between_two_does_not_convert_now_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    from sqlalchemy.dialects import sqlite
+
+    from service.persistence import models, prepared
+
+    calls: list[object] = []
+    original = models.UtcDateTime.process_bind_param
+
+    def counted(self: models.UtcDateTime, value: object, dialect: object) -> object:
+        calls.append(value)
+        return original(self, value, dialect)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(models.UtcDateTime, "process_bind_param", counted)
+    monkeypatch.setattr(prepared, "_LAST_INSTANT", {})
+    convert = prepared._converter(models.UtcDateTime(), sqlite.dialect())  # noqa: SLF001
+    assert convert is not None
+    first = convert(NOW)
+    assert convert(None) is None  # e.g. delivered_at, between created_at and next_attempt_at
+    assert convert(NOW) == first
+    assert calls == [NOW, None]  # "now" converted once, not again after the empty column

@@ -44,6 +44,7 @@ from .storable import describe_unstorable, instant_problem, is_storable
 
 _JUST_AFTER = timedelta(microseconds=1)
 _LIVE = TaskState.READY | TaskState.WAITING | TaskState.STARTED
+_NOT_FINISHED = TaskState.NOT_FINISHED_MASK
 
 
 def _element_id(task: Task) -> str | None:
@@ -133,9 +134,21 @@ class ProcessRun:
 
     # --- reading ----------------------------------------------------------------------------
 
+    def finished(self) -> bool:
+        """Whether the workflow has no unfinished task left (SpiffWorkflow's ``is_completed``, read newest first).
+
+        The library walks the task tree from its root, through every completed task, to the first
+        one not finished; the newest tasks are the live ones, so looking from the end of the
+        workflow's task table answers at once while the case runs.
+        """
+        workflow = self._workflow
+        if not workflow.completed:
+            workflow.completed = not any(task.state & _NOT_FINISHED for task in reversed(workflow.tasks.values()))
+        return bool(workflow.completed)
+
     def case_data(self) -> Mapping[str, Any]:
         """The case's variables as they stand (the finished workflow's, else the last task's); not a copy."""
-        if self._workflow.is_completed():
+        if self.finished():
             return self._workflow.data
         last = self._workflow.last_task
         return last.data if last else {}
@@ -144,7 +157,7 @@ class ProcessRun:
         """What the case waits for now, and what it did since the run began."""
         timers_by_task = self._timers_by_task()
         return Snapshot(
-            completed=self._workflow.is_completed(),
+            completed=self.finished(),
             open_tasks=tuple(self._open_tasks(timers_by_task)),
             timers=tuple(sorted(timers_by_task.values(), key=lambda t: (t.due_at, t.element_id))),
             awaited_messages=self.awaited_messages(),

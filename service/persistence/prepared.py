@@ -180,8 +180,10 @@ def _converter(type_: Any, dialect: Dialect) -> Converter:
     bare = convert
 
     def converted(value: Any) -> Any:
+        if not isinstance(value, datetime):  # None (an empty column) must not push "now" out of the memo
+            return bare(value)
         last = _LAST_INSTANT.get(kind)
-        if last is not None and last[0] is value and isinstance(value, datetime):
+        if last is not None and last[0] is value:
             return last[1]
         result = bare(value)
         _LAST_INSTANT[kind] = (value, result)
