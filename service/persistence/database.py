@@ -65,7 +65,8 @@ def _server_engine(url: str) -> Engine:
 
     @event.listens_for(engine, "checkin")
     def _returned(_dbapi_connection: Any, record: Any) -> None:
-        record.info["returned_at"] = time.monotonic()
+        # A connection kept between units of work (see _Kept) was last used when it was kept.
+        record.info["returned_at"] = record.info.pop("kept_since", None) or time.monotonic()
 
     @event.listens_for(engine, "checkout")
     def _check(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
@@ -80,6 +81,77 @@ def _server_engine(url: str) -> Engine:
             raise DisconnectionError("the connection did not answer")
 
     return engine
+
+
+#: How many connections a database keeps checked out for the next units of work, per engine.
+KEEP_BETWEEN_UNITS = 4
+
+
+class _Kept:
+    """Connections finished units of work handed back, kept for the next one (newest first).
+
+    Taking one is a list pop; the pool's checkout and return (the fairy, the reset's ROLLBACK,
+    SQLAlchemy's ``Connection`` built anew) cost more than a short step's statements on SQLite.
+    A unit of work always ends its transaction before handing its connection back; one whose
+    connection failed closes it instead. A server connection kept longer than
+    :data:`PING_AFTER_IDLE_SECONDS` goes back to the pool, whose checkout pings it.
+    """
+
+    def __init__(self, engine: Engine, server: bool) -> None:
+        self.engine = engine
+        self.server = server
+        self.idle: list[tuple[Connection, float]] = []
+        #: Raised by :meth:`close_all`; a connection taken before it is closed when handed back.
+        self.generation = 0
+
+    def take(self) -> Connection:
+        """A kept connection, else a new one from the pool."""
+        while True:
+            try:
+                connection, since = self.idle.pop()  # atomic: threads never get the same one
+            except IndexError:
+                break
+            if connection.invalidated or connection.closed:
+                connection.close()
+                continue
+            if connection.info.get("kept_generation") != self.generation:  # handed back as close_all() ran
+                _close_for_good(connection)
+                continue
+            if self.server and time.monotonic() - since > PING_AFTER_IDLE_SECONDS:
+                connection.info["kept_since"] = since  # the pool pings it at its next checkout
+                connection.close()
+                continue
+            return connection
+        connection = self.engine.connect()
+        connection.info["kept_generation"] = self.generation
+        return connection
+
+    def give_back(self, connection: Connection) -> None:
+        """Keep a connection whose transaction ended; close it if it failed, predates close_all() or is extra."""
+        if connection.invalidated or connection.closed:
+            connection.close()
+        elif connection.info.get("kept_generation") != self.generation:
+            _close_for_good(connection)  # its pool was disposed while it was in use
+        elif connection.in_transaction() or len(self.idle) >= KEEP_BETWEEN_UNITS:
+            connection.close()  # back to the pool (which rolls back what is left)
+        else:
+            self.idle.append((connection, time.monotonic()))
+
+    def close_all(self) -> None:
+        """Close the kept connections; those in use now are closed when handed back."""
+        self.generation += 1
+        while self.idle:
+            try:
+                connection, _since = self.idle.pop()
+            except IndexError:
+                break
+            connection.close()
+
+
+def _close_for_good(connection: Connection) -> None:
+    """Close the driver's connection itself (returned to a disposed pool, it would stay open until collected)."""
+    connection.invalidate()
+    connection.close()
 
 
 def _pipeline_supported() -> bool:
@@ -112,6 +184,10 @@ class Database:
         self.pipelines = self.dialect == "postgresql" and _pipeline_supported()
         #: Diagram versions known to be stored (committed) in this database.
         self.stored_diagrams: set[str] = set()
+        server = self.dialect != "sqlite"
+        self._kept = {True: _Kept(self.write_engine, server), False: _Kept(self.read_engine, server)}
+        if self.read_engine is self.write_engine:
+            self._kept[False] = self._kept[True]
 
     @property
     def supports_skip_locked(self) -> bool:
@@ -119,11 +195,20 @@ class Database:
         return self.dialect == "postgresql"
 
     def connect(self, write: bool = True) -> Connection:
-        """A connection from the pool (a unit of work's); a write one takes the write lock when it begins (SQLite)."""
-        return (self.write_engine if write else self.read_engine).connect()
+        """A unit of work's connection (kept from an earlier one, or from the pool); hand it back with :meth:`release`.
+
+        A write one takes the write lock when its transaction begins (SQLite).
+        """
+        return self._kept[write].take()
+
+    def release(self, connection: Connection, write: bool = True) -> None:
+        """Take back a unit of work's connection once its transaction has ended."""
+        self._kept[write].give_back(connection)
 
     def dispose(self) -> None:
-        """Close every pooled connection."""
+        """Close every pooled connection (and those kept between units of work)."""
+        self._kept[True].close_all()
+        self._kept[False].close_all()
         self.write_engine.dispose()
         if self.read_engine is not self.write_engine:
             self.read_engine.dispose()

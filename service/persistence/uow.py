@@ -112,14 +112,19 @@ class UnitOfWork:
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
+        ended = False
         try:
             if not self._committed:
                 self._end(clean=exc is None)
+            ended = True
         except DBAPIError:
             if exc is None:
                 raise
         finally:
-            self.session.close()
+            if ended:  # the transaction is over: the next unit of work may take the connection
+                self.database.release(self.session, write=self.write)
+            else:
+                self.session.close()
         failure = translate(exc) if exc is not None and not isinstance(exc, IntegrityError) else None
         if failure is not None:  # a driver error inside the use case: say what it means, in domain terms
             raise failure from exc
