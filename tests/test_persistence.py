@@ -262,3 +262,14 @@ def test_an_empty_instant_column_between_two_does_not_convert_now_again(monkeypa
     assert convert(None) is None  # e.g. delivered_at, between created_at and next_attempt_at
     assert convert(NOW) == first
     assert calls == [NOW, None]  # "now" converted once, not again after the empty column
+
+
+def test_the_hot_reads_select_their_columns_in_the_order_of_the_fields_they_fill() -> None:
+    from dataclasses import fields
+
+    from service.domain.model import TaskSummary
+    from service.persistence import repositories
+    from service.persistence.repositories import StoredInstance
+
+    assert tuple(field.name for field in fields(TaskSummary)) == repositories._TASK_NAMES  # noqa: SLF001
+    assert tuple(field.name for field in fields(StoredInstance)) == repositories._INSTANCE_NAMES  # noqa: SLF001

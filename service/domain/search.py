@@ -61,7 +61,7 @@ def people_in(data: Mapping[str, Any]) -> CasePeople:
 
 
 def _person(data: Mapping[str, Any], keys: tuple[str, ...]) -> Mapping[str, Any]:
-    places = [data, *(value for value in data.values() if isinstance(value, Mapping))]
+    places = [data, *(value for value in data.values() if type(value) is dict or isinstance(value, Mapping))]
     for place in places:
         for key in keys:
             found = place.get(key)

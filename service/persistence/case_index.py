@@ -104,7 +104,7 @@ class CaseIndexRepository(Repository):
             values["status"] = status
         if stage is not None:
             values["stage"] = stage[:200]
-        if people is not None:
+        if people is not None and people != indexed:  # the same people as the row holds: nothing to compare
             wanted = _people_values(people)
             if indexed is not None:
                 held = _people_values(indexed)

@@ -32,7 +32,8 @@ class _Compiled:
     binds: tuple[Converter, ...]
     #: Values written into the statement itself (``values(assignee=None)``), used when not given.
     fixed: dict[str, Any]
-    results: tuple[Converter, ...]
+    #: (position, converter) of the selected columns whose values the driver does not give as they are.
+    converted: tuple[tuple[int, Callable[[Any], Any]], ...]
 
 
 class Prepared:
@@ -50,12 +51,13 @@ class Prepared:
             assert isinstance(compiled, SQLCompiler)
             names = tuple(compiled.positiontup or ()) if dialect.positional else tuple(compiled.binds)
             binds = tuple(_converter(compiled.binds[name].type, dialect) for name in names)
-            results = tuple(  # (key, name, objects, type) per selected column
+            results = (  # (key, name, objects, type) per selected column
                 entry[3].dialect_impl(dialect).result_processor(dialect, None)
                 for entry in getattr(compiled, "_result_columns", ())
             )
+            converted = tuple((index, convert) for index, convert in enumerate(results) if convert is not None)
             fixed = {name: compiled.binds[name].value for name in names if not compiled.binds[name].required}
-            found = _Compiled(compiled.string, names, dialect.positional, binds, fixed, results)
+            found = _Compiled(compiled.string, names, dialect.positional, binds, fixed, converted)
             self._by_dialect[dialect.name] = found
         return found
 
@@ -125,9 +127,17 @@ class Prepared:
             raise wrapped_error(connection, exc, compiled.sql, values) from exc
         finally:
             cursor.close()
-        results = compiled.results
-        return [tuple(value if convert is None or value is None else convert(value)
-                      for convert, value in zip(results, row, strict=True)) for row in rows]
+        converted = compiled.converted
+        if not converted:
+            return [tuple(row) for row in rows]
+        found = []
+        for row in rows:
+            values = list(row)
+            for index, convert in converted:
+                if values[index] is not None:
+                    values[index] = convert(values[index])
+            found.append(tuple(values))
+        return found
 
 
 class PreparedInsert:
@@ -141,15 +151,17 @@ class PreparedInsert:
         self.table = table
         self.columns = tuple(columns)
         self.chunk = chunk
-        self._by_count: dict[int, Prepared] = {}
+        self._by_count: dict[int, tuple[Prepared, tuple[tuple[tuple[str, str], ...], ...]]] = {}
 
-    def _for(self, count: int) -> Prepared:
+    def _for(self, count: int) -> tuple[Prepared, tuple[tuple[tuple[str, str], ...], ...]]:
+        """The statement for ``count`` rows, and per row its (parameter, column) pairs."""
         found = self._by_count.get(count)
         if found is None:
-            found = Prepared(insert(self.table).values([
-                {column: bindparam(f"{column}_{i}", type_=self.table.c[column].type) for column in self.columns}
-                for i in range(count)
-            ]))
+            names = tuple(tuple((f"{column}_{i}", column) for column in self.columns) for i in range(count))
+            found = (Prepared(insert(self.table).values([
+                {column: bindparam(name, type_=self.table.c[column].type) for name, column in row}
+                for row in names
+            ])), names)
             self._by_count[count] = found
         return found
 
@@ -157,8 +169,9 @@ class PreparedInsert:
         """Insert ``rows`` in their order."""
         for start in range(0, len(rows), self.chunk):
             part = rows[start:start + self.chunk]
-            self._for(len(part)).execute(connection, {
-                f"{column}_{i}": row[column] for i, row in enumerate(part) for column in self.columns
+            statement, names = self._for(len(part))
+            statement.execute(connection, {
+                name: row[column] for row, pairs in zip(part, names, strict=True) for name, column in pairs
             })
 
 

@@ -226,7 +226,7 @@ class InstanceRepository(Repository):
     def get(self, instance_id: int, lock: bool = False) -> StoredInstance | None:
         """Load a case; ``lock`` holds its row until the transaction ends."""
         row = (_CASE_LOCKED if lock else _CASE_READ).first(self.session, {"case_id": instance_id})
-        return StoredInstance(**dict(zip(_INSTANCE_NAMES, row, strict=True))) if row else None
+        return StoredInstance(*row) if row else None
 
     def by_key(self, business_key: str) -> list[StoredInstance]:
         """Every case with this business key (of any process), without their state."""
@@ -412,8 +412,7 @@ class TaskRepository(Repository):
         if row is None:
             return None
         split = len(_INSTANCE_NAMES)
-        return (TaskSummary(**dict(zip(_TASK_NAMES, row[split:], strict=True))),
-                StoredInstance(**dict(zip(_INSTANCE_NAMES, row[:split], strict=True))))
+        return TaskSummary(*row[split:]), StoredInstance(*row[:split])  # columns in the order of their fields
 
     def get(self, task_id: str, lock: bool = False) -> TaskSummary | None:
         """One open task, or None if it is not open (or never existed); ``lock`` holds its row.
@@ -422,7 +421,7 @@ class TaskRepository(Repository):
         then the task, so claims, releases and completions queue instead of deadlocking.
         """
         row = (_TASK_LOCKED if lock else _TASK_READ).first(self.session, {"task_id": task_id})
-        return TaskSummary(**dict(zip(_TASK_NAMES, row, strict=True))) if row else None
+        return TaskSummary(*row) if row else None
 
     def for_instance(self, instance_id: int) -> list[TaskSummary]:
         """The open tasks of one case."""
