@@ -34,6 +34,8 @@ class _Compiled:
     fixed: dict[str, Any]
     #: (position, converter) of the selected columns whose values the driver does not give as they are.
     converted: tuple[tuple[int, Callable[[Any], Any]], ...]
+    #: The parameters as the driver takes them, from the values by name (see :func:`_values_function`).
+    values: Callable[[Mapping[str, Any]], Any]
 
 
 class Prepared:
@@ -57,21 +59,17 @@ class Prepared:
             )
             converted = tuple((index, convert) for index, convert in enumerate(results) if convert is not None)
             fixed = {name: compiled.binds[name].value for name in names if not compiled.binds[name].required}
-            found = _Compiled(compiled.string, names, dialect.positional, binds, fixed, converted)
+            found = _Compiled(compiled.string, names, dialect.positional, binds, fixed, converted,
+                              _values_function(names, binds, fixed, dialect.positional))
             self._by_dialect[dialect.name] = found
         return found
 
     def _values(self, compiled: _Compiled, params: Mapping[str, Any]) -> Any:
-        fixed = compiled.fixed
-        converted = []
         try:
-            for name, convert in zip(compiled.names, compiled.binds, strict=True):
-                value = params[name] if name in params else fixed[name]
-                converted.append(value if convert is None else convert(value))
+            return compiled.values(params)
         except (TypeError, ValueError) as exc:  # a value its column refuses (a naive instant): as SQLAlchemy says it
             raise StatementError(f"({type(exc).__module__}.{type(exc).__name__}) {exc}", compiled.sql, dict(params),
                                  exc) from exc
-        return tuple(converted) if compiled.positional else dict(zip(compiled.names, converted, strict=True))
 
     def execute(self, connection: Connection, params: Mapping[str, Any]) -> int:
         """Run once with ``params``; the number of rows it changed."""
@@ -173,6 +171,30 @@ class PreparedInsert:
             statement.execute(connection, {
                 name: row[column] for row, pairs in zip(part, names, strict=True) for name, column in pairs
             })
+
+
+def _values_function(names: Sequence[str], binds: Sequence[Converter], fixed: Mapping[str, Any],
+                     positional: bool) -> Callable[[Mapping[str, Any]], Any]:
+    """A function turning values by name into the driver's parameters: a tuple in order, or a dict.
+
+    Written out once per compiled statement (as :mod:`dataclasses` writes ``__init__``), so each
+    execution is one expression instead of a loop over the columns. Only the statement's own bind
+    names (quoted with ``repr``) and its converters go into it; a value missing from ``fixed`` and
+    from the parameters raises ``KeyError``, as indexing would.
+    """
+    scope: dict[str, Any] = {"_fixed": dict(fixed)}
+    parts = []
+    for number, (name, convert) in enumerate(zip(names, binds, strict=True)):
+        value = f"p.get({name!r}, _fixed[{name!r}])" if name in fixed else f"p[{name!r}]"
+        if convert is not None:
+            scope[f"_convert{number}"] = convert
+            value = f"_convert{number}({value})"
+        parts.append(value if positional else f"{name!r}: {value}")
+    listed = ", ".join(parts)
+    body = "{" + listed + "}" if not positional else f"({listed},)" if parts else "()"
+    exec(f"def values(p):\n    return {body}\n", scope)  # noqa: S102 — the text above, made of our own names
+    made: Callable[[Mapping[str, Any]], Any] = scope["values"]
+    return made
 
 
 #: The last instant each kind of instant column was given and what it became (one per kind and database).
