@@ -1,4 +1,5 @@
-"""The case index written by a step: the stage when it moves, the people whenever they change, nothing else.
+"""The case index written by a step: the stage when it moves, the people whenever they change, nothing else
+(and the open task moved on without touching its due date when the next task has the same).
 
 Every name and IIN column of the index has an index of its own, rewritten whenever the column is
 set; a step writes only the columns whose values changed, and the row always holds the people the
@@ -110,3 +111,25 @@ def test_a_step_that_moves_the_stage_writes_only_what_changed(svc: Services, wri
     row = _complete(svc, case, _request("Айгерим Серикова", "150101600124"))  # ends the case, a new IIN
     assert (row.status, row.stage, row.child_iin) == ("completed", "provided", "150101600124")
     assert written == [("status", "stage", "child_iin")]
+
+
+def test_a_task_moved_to_one_with_the_same_deadline_leaves_its_due_date_index_alone(svc: Services) -> None:
+    if svc.database.dialect != "sqlite":
+        pytest.skip("read with SQLite's statement trace (SQLite rewrites the index of every column an UPDATE sets)")
+    case = _start(svc)
+    statements: list[str] = []
+    with svc.uow() as uow:
+        [task] = uow.tasks.for_instance(case)
+        driver = uow.session.connection.dbapi_connection
+        assert driver is not None
+        driver.set_trace_callback(statements.append)
+        try:
+            complete_task(uow, svc.runtime, actor=person(svc, "office_clerk"), task_id=task.task_id, data={},
+                          now=NOW)
+        finally:
+            driver.set_trace_callback(None)
+    [moved] = [s for s in statements if s.lstrip().upper().startswith("UPDATE OPEN_TASKS")]
+    assert "task_id=" in moved.replace(" ", "") and "due_at" not in moved  # neither task has a deadline
+    with svc.uow(write=False) as uow:
+        [following] = uow.tasks.for_instance(case)
+    assert (following.element_id, following.due_at, following.assignee) == ("second", None, None)

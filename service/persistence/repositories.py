@@ -328,6 +328,15 @@ _TASK_LOCKED = Prepared(_TASK.with_for_update())
 _INSERT_TASKS = Prepared(insert(_OpenTaskRow_T), column_keys=[column.name for column in _TASK_COLUMNS])
 _DELETE_TASK = Prepared(delete(_OpenTaskRow_T).where(_OpenTaskRow_C.task_id == bindparam("old_task_id")))
 # A task closed and another opened by the same step: the row is reused (one UPDATE, not DELETE + INSERT).
+_MOVE_TASK_SAME_DUE = Prepared(
+    update(_OpenTaskRow_T)
+    .where(_OpenTaskRow_C.task_id == bindparam("old_task_id"))
+    .values(task_id=bindparam("new_task_id"), element_id=bindparam("new_element_id"), title=bindparam("new_title"),
+            lane=bindparam("new_lane"), organisation_id=bindparam("new_organisation_id"), assignee=None,
+            created_at=bindparam("now"))
+)
+# The same with a new due date. Kept apart because SQLite rewrites the entry of every index on a
+# column the UPDATE sets, changed or not: most steps move a task without a deadline to another.
 _MOVE_TASK = Prepared(
     update(_OpenTaskRow_T)
     .where(_OpenTaskRow_C.task_id == bindparam("old_task_id"))
@@ -362,13 +371,12 @@ class TaskRepository(Repository):
         connection = self.session
         moved = min(len(gone), len(opened))
         if moved:  # a task closed and the next one opened: the row is reused in place
-            moves = [
-                {"old_task_id": old, "new_task_id": t.task_id, "new_element_id": t.element_id,
-                 "new_title": t.title[:300], "new_lane": t.lane, "new_organisation_id": organisation_of(t.lane),
-                 "new_due_at": t.due_at, "now": now}
-                for old, t in zip(gone, opened, strict=False)
-            ]
-            _MOVE_TASK.execute_many(connection, moves)
+            for old, t in zip(gone, opened, strict=False):
+                move = _MOVE_TASK_SAME_DUE if t.due_at == was[old].due_at else _MOVE_TASK
+                move.execute(connection, {
+                    "old_task_id": old, "new_task_id": t.task_id, "new_element_id": t.element_id,
+                    "new_title": t.title[:300], "new_lane": t.lane, "new_organisation_id": organisation_of(t.lane),
+                    "new_due_at": t.due_at, "now": now})
         if len(gone) > moved:
             _DELETE_TASK.execute_many(connection, [{"old_task_id": old} for old in gone[moved:]])
         if len(opened) > moved:
