@@ -129,3 +129,38 @@ def test_a_server_connection_kept_too_long_goes_back_to_the_pool_which_pings_it(
         assert uow.session is not first  # too long kept: a checkout from the pool …
         uow.session.execute(select(1))
     assert len(pinged) == 1  # … which pinged it, as it pings any connection idle that long
+
+
+def test_threads_working_at_once_never_share_a_connection(database: Database) -> None:
+    import threading
+
+    in_use: set[int] = set()
+    guard = threading.Lock()
+    problems: list[str] = []
+
+    def work(number: int) -> None:
+        try:
+            for round_ in range(40):
+                with UnitOfWork(database, write=round_ % 4 == 0) as uow:
+                    mine = id(uow.session)
+                    with guard:
+                        if mine in in_use:
+                            problems.append(f"thread {number} got a connection in use")
+                        in_use.add(mine)
+                    uow.session.execute(select(func.count()).select_from(EventLogEntry)).scalar_one()
+                    if uow.write:
+                        uow.events.append([EventRecord(at=NOW, actor=f"t{number}", action="note")])
+                        uow.commit()
+                    with guard:
+                        in_use.discard(mine)
+        except Exception as exc:  # noqa: BLE001 — reported below, with the thread it happened in
+            problems.append(f"thread {number}: {exc!r}")
+
+    threads = [threading.Thread(target=work, args=(number,)) for number in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert problems == []
+    assert _events(database) == 8 * 10
+    assert len(database._kept[True].idle) <= KEEP_BETWEEN_UNITS  # noqa: SLF001
