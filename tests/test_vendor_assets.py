@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -62,3 +63,20 @@ def test_a_browser_holding_the_file_is_told_it_has_not_changed(web: FlaskClient)
         assert first.status_code == 200 and first.headers["Cache-Control"] == "public, max-age=3600"
     with web.get("/vendor/bpmn-js/assets/bpmn-js.css", headers={"If-None-Match": tag}) as again:
         assert again.status_code == 304 and again.data == b""
+
+
+def test_the_app_s_own_files_are_served_from_memory_and_nothing_beside_them(web: FlaskClient) -> None:
+    app = web.application
+    with app.test_request_context("/static/forms.js"):
+        served = app.view_functions["static"](filename="forms.js")
+        source = getattr(served.response, "file", None)  # what the server would stream from
+        assert isinstance(source, io.BytesIO), source  # not an open file a cut connection would leave open
+        served.close()
+    with web.get("/static/forms.js") as response:
+        assert response.status_code == 200 and "javascript" in response.mimetype
+        assert response.data == Path("service/web/static/forms.js").read_bytes()
+        tag = response.headers["ETag"]
+    with web.get("/static/forms.js", headers={"If-None-Match": tag}) as again:
+        assert again.status_code == 304
+    for name in ("../__init__.py", "%2e%2e/__init__.py", "../templates/base.html", "missing.js"):
+        assert web.get(f"/static/{name}").status_code == 404, name

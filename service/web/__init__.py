@@ -49,7 +49,8 @@ def create_app(settings: Settings | None = None, services: bootstrap.Services | 
     """The web app on the given (or environment's) settings; ``services`` may be passed in by tests."""
     settings = settings or Settings.from_env()
     services = services or bootstrap.build_services(settings)
-    app = Flask(__name__)
+    app = Flask(__name__, static_folder=None)  # /static is served from memory (see vendor.static_file)
+    app.add_url_rule("/static/<path:filename>", endpoint="static", view_func=vendor.static_file)
     app.url_map.converters["int"] = RecordIdConverter  # before any route: a huge id is a 404, never a 500
     app.config.update(
         SECRET_KEY=_secret_key(settings),

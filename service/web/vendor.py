@@ -1,4 +1,5 @@
-"""``GET /vendor/<library>/<file>``: front-end libraries from the npm registry, served by the app itself.
+"""``GET /vendor/<library>/<file>``: front-end libraries from the npm registry, served by the app itself
+(and ``GET /static/<file>``, the app's own scripts and style sheets, served the same way).
 
 ``make setup`` installs them with ``npm ci`` from ``package-lock.json`` into
 ``HOMESCHOOL_NODE_MODULES_DIR``; nothing is fetched from a CDN and no copy is committed. Only the
@@ -14,6 +15,7 @@ import mimetypes
 from pathlib import Path
 
 from flask import Blueprint, abort, current_app, send_file
+from werkzeug.security import safe_join
 from werkzeug.wrappers import Response
 
 from service import bootstrap
@@ -55,12 +57,28 @@ def asset(library: str, name: str) -> Response:
         current_app.logger.error("front-end library %s is not installed in %s: run 'make setup'",
                                  library, services.settings.node_modules_dir)
         abort(404)
-    data, stamp = _read(folder / name)
-    response = send_file(io.BytesIO(data), mimetype=mimetypes.guess_type(name)[0] or "application/octet-stream",
-                         max_age=3600, etag=f"{stamp[0]:x}-{stamp[1]:x}", last_modified=stamp[0] / 1e9,
-                         conditional=True)
+    response = _send(folder / name, max_age=3600)
     response.headers["Cache-Control"] = "public, max-age=3600"  # library code, no personal data
     return response
+
+
+#: The app's own front-end files (``service/web/static``).
+STATIC_FOLDER = Path(__file__).resolve().parent / "static"
+
+
+def static_file(filename: str) -> Response:
+    """``GET /static/<file>`` (the ``static`` endpoint): one of the app's own files, from memory like the libraries."""
+    path = safe_join(str(STATIC_FOLDER), filename)
+    if path is None or not Path(path).is_file():
+        abort(404)
+    return _send(Path(path), max_age=None)  # revalidated each time (ETag): a new release shows at once
+
+
+def _send(path: Path, max_age: int | None) -> Response:
+    data, stamp = _read(path)
+    return send_file(io.BytesIO(data), mimetype=mimetypes.guess_type(path.name)[0] or "application/octet-stream",
+                     max_age=max_age, etag=f"{stamp[0]:x}-{stamp[1]:x}", last_modified=stamp[0] / 1e9,
+                     conditional=True)
 
 
 #: Served files' bytes by path, with the (mtime, size) they were read at: a few MiB in all.
