@@ -27,11 +27,6 @@ Converter = Callable[[Any], Any] | None
 @dataclass(frozen=True)
 class _Compiled:
     sql: str
-    names: tuple[str, ...]
-    positional: bool
-    binds: tuple[Converter, ...]
-    #: Values written into the statement itself (``values(assignee=None)``), used when not given.
-    fixed: dict[str, Any]
     #: (position, converter) of the selected columns whose values the driver does not give as they are.
     converted: tuple[tuple[int, Callable[[Any], Any]], ...]
     #: The parameters as the driver takes them, from the values by name (see :func:`_values_function`).
@@ -58,9 +53,9 @@ class Prepared:
                 for entry in getattr(compiled, "_result_columns", ())
             )
             converted = tuple((index, convert) for index, convert in enumerate(results) if convert is not None)
+            # Values written into the statement itself (``values(assignee=None)``), used when not given.
             fixed = {name: compiled.binds[name].value for name in names if not compiled.binds[name].required}
-            found = _Compiled(compiled.string, names, dialect.positional, binds, fixed, converted,
-                              _values_function(names, binds, fixed, dialect.positional))
+            found = _Compiled(compiled.string, converted, _values_function(names, binds, fixed, dialect.positional))
             self._by_dialect[dialect.name] = found
         return found
 

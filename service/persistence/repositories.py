@@ -328,23 +328,14 @@ _TASK_LOCKED = Prepared(_TASK.with_for_update())
 _INSERT_TASKS = Prepared(insert(_OpenTaskRow_T), column_keys=[column.name for column in _TASK_COLUMNS])
 _DELETE_TASK = Prepared(delete(_OpenTaskRow_T).where(_OpenTaskRow_C.task_id == bindparam("old_task_id")))
 # A task closed and another opened by the same step: the row is reused (one UPDATE, not DELETE + INSERT).
-_MOVE_TASK_SAME_DUE = Prepared(
-    update(_OpenTaskRow_T)
-    .where(_OpenTaskRow_C.task_id == bindparam("old_task_id"))
-    .values(task_id=bindparam("new_task_id"), element_id=bindparam("new_element_id"), title=bindparam("new_title"),
-            lane=bindparam("new_lane"), organisation_id=bindparam("new_organisation_id"), assignee=None,
-            created_at=bindparam("now"))
-)
-# The same with a new due date. Kept apart because SQLite rewrites the entry of every index on a
-# column the UPDATE sets, changed or not: most steps move a task without a deadline to another.
-_MOVE_TASK = Prepared(
-    update(_OpenTaskRow_T)
-    .where(_OpenTaskRow_C.task_id == bindparam("old_task_id"))
-    .values(task_id=bindparam("new_task_id"), element_id=bindparam("new_element_id"), title=bindparam("new_title"),
-            lane=bindparam("new_lane"), organisation_id=bindparam("new_organisation_id"),
-            due_at=bindparam("new_due_at"), assignee=None, created_at=bindparam("now"))
-)
-
+_MOVE = update(_OpenTaskRow_T).where(_OpenTaskRow_C.task_id == bindparam("old_task_id")).values(
+    task_id=bindparam("new_task_id"), element_id=bindparam("new_element_id"), title=bindparam("new_title"),
+    lane=bindparam("new_lane"), organisation_id=bindparam("new_organisation_id"), assignee=None,
+    created_at=bindparam("now"))
+# The due date is set only when it changes: SQLite rewrites the entry of every index on a column
+# the UPDATE sets, changed or not, and most steps move a task without a deadline to another.
+_MOVE_TASK_SAME_DUE = Prepared(_MOVE)
+_MOVE_TASK = Prepared(_MOVE.values(due_at=bindparam("new_due_at")))
 
 class TaskRepository(Repository):
     """The open user tasks: the task list's only table."""

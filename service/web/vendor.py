@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import mimetypes
+import stat
 from pathlib import Path
 
 from flask import Blueprint, abort, current_app, send_file
@@ -53,11 +54,11 @@ def asset(library: str, name: str) -> Response:
         abort(404)
     services: bootstrap.Services = current_app.extensions["homeschool"]
     folder = library_folder(services.settings.node_modules_dir, library)
-    if not (folder / name).is_file():
+    response = _send(folder / name, max_age=3600)
+    if response is None:
         current_app.logger.error("front-end library %s is not installed in %s: run 'make setup'",
                                  library, services.settings.node_modules_dir)
         abort(404)
-    response = _send(folder / name, max_age=3600)
     response.headers["Cache-Control"] = "public, max-age=3600"  # library code, no personal data
     return response
 
@@ -69,13 +70,18 @@ STATIC_FOLDER = Path(__file__).resolve().parent / "static"
 def static_file(filename: str) -> Response:
     """``GET /static/<file>`` (the ``static`` endpoint): one of the app's own files, from memory like the libraries."""
     path = safe_join(str(STATIC_FOLDER), filename)
-    if path is None or not Path(path).is_file():
+    response = _send(Path(path), max_age=None) if path is not None else None  # revalidated each time (ETag)
+    if response is None:
         abort(404)
-    return _send(Path(path), max_age=None)  # revalidated each time (ETag): a new release shows at once
+    return response
 
 
-def _send(path: Path, max_age: int | None) -> Response:
-    data, stamp = _read(path)
+def _send(path: Path, max_age: int | None) -> Response | None:
+    """The file as a response from memory, or None if there is no such file."""
+    found = _read(path)
+    if found is None:
+        return None
+    data, stamp = found
     return send_file(io.BytesIO(data), mimetype=mimetypes.guess_type(path.name)[0] or "application/octet-stream",
                      max_age=max_age, etag=f"{stamp[0]:x}-{stamp[1]:x}", last_modified=stamp[0] / 1e9,
                      conditional=True)
@@ -85,13 +91,18 @@ def _send(path: Path, max_age: int | None) -> Response:
 _READ: dict[Path, tuple[tuple[int, int], bytes]] = {}
 
 
-def _read(path: Path) -> tuple[bytes, tuple[int, int]]:
-    """The file's bytes, from memory while unchanged on disk.
+def _read(path: Path) -> tuple[bytes, tuple[int, int]] | None:
+    """The file's bytes, from memory while unchanged on disk (one ``stat`` a request); None if it is no file.
 
     Served from memory rather than from an open file: a browser that leaves a page mid-download
     (a font it no longer needs) would otherwise leave the development server's file open.
     """
-    info = path.stat()
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    if not stat.S_ISREG(info.st_mode):
+        return None
     stamp = (info.st_mtime_ns, info.st_size)
     found = _READ.get(path)
     if found is None or found[0] != stamp:
